@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ * src/include/aistudio.h
+ *		Declarations shared by the modules of the pg_aistudio extension:
+ *		GUC variables, the acting-user/RBAC API and small helpers.
+ *
+ * Module map (one .c + one .h each):
+ *	pg_aistudio.c	module magic, _PG_init: GUCs and the background worker
+ *	rbac.c			acting user, roles, permission checks, can_use_llm
+ *	secrets.c		AES-256-GCM sealing of secrets and literal API keys
+ *	password.c		scrypt password hashing for users
+ *	credentials.c	app credential issue/resolve/revoke/rotate
+ *	pricing.c		model prices and per-vendor cost computation
+ *	snapshot.c		protobuf snapshot of a namespace and its checksum
+ *	ingest.c		analytics ingestion (cost computed in the database)
+ *	rollup.c		rollups, month-to-date spend, budgets, notifications
+ *	rollup_worker.c	the background worker that runs the rollups
+ *-------------------------------------------------------------------------
+ */
+#ifndef AISTUDIO_H
+#define AISTUDIO_H
+
+#include "postgres.h"
+
+/* ---- GUC variables (defined in pg_aistudio.c) ---- */
+extern char *aistudio_acting_user;		/* pg_aistudio.acting_user */
+extern char *aistudio_secret_key_file;	/* pg_aistudio.secret_key_file */
+extern char *aistudio_previous_secret_key_file;	/* pg_aistudio.previous_secret_key_file */
+extern int	aistudio_rollup_interval;	/* pg_aistudio.rollup_interval, seconds */
+extern char *aistudio_worker_database;	/* pg_aistudio.worker_database */
+
+/* ---- Roles, ordered by power; DBA = database superuser with no acting user ---- */
+typedef enum AistudioRole
+{
+	AISTUDIO_ROLE_NONE = 0,
+	AISTUDIO_ROLE_CHAT_USER,
+	AISTUDIO_ROLE_DEVELOPER,
+	AISTUDIO_ROLE_ADMIN,
+	AISTUDIO_ROLE_SUPER_ADMIN,
+	AISTUDIO_ROLE_DBA
+} AistudioRole;
+
+typedef struct AistudioActor
+{
+	bool		is_dba;			/* superuser acting without an acting user */
+	int64		user_id;		/* 0 when is_dba */
+	AistudioRole role;
+} AistudioActor;
+
+/* rbac.c */
+extern AistudioRole RbacParseRole(const char *name);	/* NONE if unknown */
+extern const char *RbacRoleName(AistudioRole role);
+extern void RbacGetActor(AistudioActor *actor);
+extern void RbacRequireRole(AistudioRole min_role, const char *action);
+extern bool RbacUserCanUseLlm(int64 user_id, int64 llm_id);
+
+/* secrets.c: the gateway-side decryption uses the same layout */
+#define AISTUDIO_NONCE_LEN 12
+#define AISTUDIO_TAG_LEN 16
+#define AISTUDIO_KEY_LEN 32
+
+#endif							/* AISTUDIO_H */

@@ -1,0 +1,64 @@
+/*-------------------------------------------------------------------------
+ * src/pg_aistudio.c
+ *		Module entry point: PG_MODULE_MAGIC, the GUCs of pg_aistudio and
+ *		the registration of the rollup background worker (which needs
+ *		shared_preload_libraries = 'pg_aistudio').
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "aistudio.h"
+#include "rollup_worker.h"
+
+PG_MODULE_MAGIC;
+
+char	   *aistudio_acting_user = NULL;
+char	   *aistudio_secret_key_file = NULL;
+char	   *aistudio_previous_secret_key_file = NULL;
+int			aistudio_rollup_interval = 60;
+char	   *aistudio_worker_database = NULL;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("pg_aistudio.acting_user",
+							   "Id of the application user on whose behalf the current transaction acts.",
+							   "Set per transaction (SET LOCAL) by gatewayd's admin API; empty means the caller acts as itself.",
+							   &aistudio_acting_user, "",
+							   PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_aistudio.secret_key_file",
+							   "File holding the master key that encrypts secrets (64 hex digits).",
+							   "When empty, the server environment variable AISTUDIO_SECRET_KEY is used.",
+							   &aistudio_secret_key_file, "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_aistudio.previous_secret_key_file",
+							   "File holding the previous master key, read only to re-encrypt secrets during key rotation.",
+							   NULL,
+							   &aistudio_previous_secret_key_file, "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_aistudio.rollup_interval",
+							"Seconds between two runs of the analytics rollup worker; 0 disables periodic runs.",
+							NULL,
+							&aistudio_rollup_interval, 60, 0, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_aistudio.worker_database",
+							   "Database in which the rollup worker runs.",
+							   NULL,
+							   &aistudio_worker_database, "aistudio",
+							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("pg_aistudio");
+
+	if (process_shared_preload_libraries_in_progress)
+		RollupWorkerRegister();
+}

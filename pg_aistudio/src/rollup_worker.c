@@ -1,0 +1,101 @@
+/*-------------------------------------------------------------------------
+ * src/rollup_worker.c
+ *		The background worker that periodically runs aistudio.rollup_now()
+ *		in pg_aistudio.worker_database, every pg_aistudio.rollup_interval
+ *		seconds (0 = never; the worker then only waits for a reload).
+ *
+ * The worker is registered from _PG_init when the library is preloaded.
+ * A database without the extension is not an error: the worker waits and
+ * looks again on its next turn.  An error inside a run ends the process;
+ * the postmaster restarts it after bgw_restart_time.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "tcop/tcopprot.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
+#include "utils/snapmgr.h"
+
+#include "aistudio.h"
+#include "rollup_worker.h"
+
+void
+RollupWorkerRegister(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 10;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_aistudio");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "aistudio_rollup_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pg_aistudio rollup worker");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pg_aistudio rollup worker");
+	RegisterBackgroundWorker(&worker);
+}
+
+/*
+ * One turn: if the extension is installed, run aistudio.rollup_now() in its
+ * own transaction.
+ */
+static void
+RollupWorkerTurn(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "pg_aistudio rollup");
+
+	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_aistudio'",
+					true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		if (SPI_execute("SELECT aistudio.rollup_now()", false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not run aistudio.rollup_now()");
+	}
+
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(true);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+void
+aistudio_rollup_worker_main(Datum main_arg)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(aistudio_worker_database, NULL, 0);
+	elog(LOG, "pg_aistudio rollup worker started in database \"%s\"", aistudio_worker_database);
+
+	for (;;)
+	{
+		long		timeout_ms = aistudio_rollup_interval > 0 ? aistudio_rollup_interval * 1000L : 3600 * 1000L;
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			continue;
+		}
+		if (aistudio_rollup_interval > 0)
+			RollupWorkerTurn();
+	}
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# regress/run-tests.sh: runs every test suite of the project against
+# temporary clusters and prints one closing line "N passed, N failed".
+#
+#   bash regress/run-tests.sh                 all suites
+#   bash regress/run-tests.sh regress [NAME…] pg_regress only (optionally some files)
+#   bash regress/run-tests.sh cluster         the cluster-level tests (restart, pg_dump)
+#   bash regress/run-tests.sh unit            C unit tests
+#   bash regress/run-tests.sh e2e             end-to-end tests (node --test)
+#
+# Suites: pg_regress (regress/sql, regress/expected), cluster tests
+# (regress/cluster/*.sh: each starts its own cluster), C unit tests
+# (regress/unit, built by `make -C regress/unit`), end-to-end tests
+# (regress/e2e, node --test). PostgreSQL refuses to run as root, so when run
+# as root the servers run as the `postgres` system user in a scratch
+# directory it owns.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PGBIN=$(pg_config --bindir)
+PGXS_DIR=$(dirname "$(pg_config --pgxs)")/..
+PG_REGRESS="$PGXS_DIR/test/regress/pg_regress"
+
+WORK=$(mktemp -d /tmp/aistudio-test.XXXXXX)
+RUNAS=()
+if [ "$(id -u)" = 0 ]; then
+	chown postgres: "$WORK"
+	RUNAS=(runuser -u postgres --)
+fi
+trap 'rm -rf "$WORK"' EXIT
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+
+# A master key for the test clusters (generated per run, never committed).
+"${RUNAS[@]}" bash -c "umask 077; openssl rand -hex 32 > '$WORK/secret.key'"
+"${RUNAS[@]}" bash -c "cat '$ROOT/regress/pg_aistudio.conf' > '$WORK/test.conf'; echo \"pg_aistudio.secret_key_file = '$WORK/secret.key'\" >> '$WORK/test.conf'"
+
+run_regress() {
+	local tests=("$@")
+	if [ ${#tests[@]} -eq 0 ]; then
+		for f in "$ROOT"/regress/sql/*.sql; do
+			[ -e "$f" ] || continue
+			tests+=("$(basename "$f" .sql)")
+		done
+	fi
+	[ ${#tests[@]} -gt 0 ] || return 0
+	local out="$WORK/regress"
+	"${RUNAS[@]}" mkdir -p "$out"
+	echo "== pg_regress: ${tests[*]}"
+	"${RUNAS[@]}" "$PG_REGRESS" --temp-instance="$out/tmp_check" --temp-config="$WORK/test.conf" \
+		--inputdir="$ROOT/regress" --outputdir="$out" --bindir="$PGBIN" \
+		--dbname=regression "${tests[@]}" > "$out/log.txt" 2>&1
+	local rc=$?
+	cat "$out/log.txt"
+	local ok fail
+	ok=$(grep -cE '^(ok|test) .*\.\.\. +ok|^ok [0-9]+ ' "$out/log.txt")
+	fail=$(grep -cE '\.\.\. FAILED|^not ok [0-9]+ ' "$out/log.txt")
+	if [ "$rc" != 0 ] && [ "$fail" = 0 ]; then fail=1; fi
+	# keep the actual outputs (git-ignored) so a changed expectation can be reviewed
+	if mkdir -p "$ROOT/regress/results" 2>/dev/null; then
+		cp "$out"/results/*.out "$ROOT/regress/results/" 2>/dev/null || true
+		cp "$out/regression.diffs" "$ROOT/regress/results/" 2>/dev/null || true
+	fi
+	if [ -s "$out/regression.diffs" ]; then
+		echo "---- regression.diffs ----"
+		head -c 20000 "$out/regression.diffs"
+	fi
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + fail))
+}
+
+# Each cluster test prints TAP ("ok N - …" / "not ok N - …").
+run_tap() {
+	local name=$1
+	shift
+	local log="$WORK/$name.log"
+	"$@" > "$log" 2>&1
+	local rc=$?
+	cat "$log"
+	local ok fail
+	ok=$(grep -cE '^ok [0-9]+' "$log")
+	fail=$(grep -cE '^not ok [0-9]+' "$log")
+	if [ "$rc" != 0 ] && [ "$fail" = 0 ]; then fail=1; fi
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + fail))
+}
+
+run_cluster() {
+	for t in "$ROOT"/regress/cluster/*.sh; do
+		[ -e "$t" ] || continue
+		echo "== cluster test: $(basename "$t")"
+		"${RUNAS[@]}" mkdir -p "$WORK/cluster"
+		run_tap "cluster-$(basename "$t" .sh)" \
+			"${RUNAS[@]}" env AISTUDIO_TEST_WORK="$WORK/cluster" AISTUDIO_TEST_CONF="$WORK/test.conf" \
+			PGBIN="$PGBIN" bash "$t"
+		"${RUNAS[@]}" rm -rf "$WORK/cluster"
+	done
+}
+
+run_unit() {
+	[ -f "$ROOT/regress/unit/Makefile" ] || return 0
+	echo "== C unit tests"
+	if ! make -s -C "$ROOT/regress/unit" > "$WORK/unit-build.log" 2>&1; then
+		cat "$WORK/unit-build.log"
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	for t in "$ROOT"/regress/unit/bin/*; do
+		[ -x "$t" ] || continue
+		run_tap "unit-$(basename "$t")" "$t"
+	done
+}
+
+run_e2e() {
+	[ -d "$ROOT/regress/e2e" ] && ls "$ROOT"/regress/e2e/*.test.mjs > /dev/null 2>&1 || return 0
+	echo "== end-to-end tests"
+	local log="$WORK/e2e.log"
+	(cd "$ROOT/regress/e2e" && AISTUDIO_TEST_WORK="$WORK" node --test --test-reporter=tap ./*.test.mjs) > "$log" 2>&1
+	local rc=$?
+	cat "$log"
+	local ok fail skip
+	ok=$(grep -cE '^ *ok [0-9]+' "$log")
+	fail=$(grep -cE '^ *not ok [0-9]+' "$log")
+	skip=$(grep -cE '^ *ok [0-9]+ .*# SKIP' "$log")
+	if [ "$rc" != 0 ] && [ "$fail" = 0 ]; then fail=1; fi
+	PASSED=$((PASSED + ok - skip))
+	FAILED=$((FAILED + fail))
+	SKIPPED=$((SKIPPED + skip))
+}
+
+suite=${1:-all}
+[ $# -gt 0 ] && shift
+case "$suite" in
+	regress) run_regress "$@" ;;
+	cluster) run_cluster ;;
+	unit) run_unit ;;
+	e2e) run_e2e ;;
+	all) run_unit; run_regress; run_cluster; run_e2e ;;
+	*) echo "unknown suite: $suite" >&2; exit 2 ;;
+esac
+
+if [ "$SKIPPED" -gt 0 ]; then
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+else
+	echo "$PASSED passed, $FAILED failed"
+fi
+[ "$FAILED" = 0 ]
