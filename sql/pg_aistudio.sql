@@ -288,34 +288,2697 @@ CREATE FUNCTION aistudio.can_use_llm(user_id bigint, llm_id bigint) RETURNS bool
 -------------------------------------------------------------------------------
 -- SECTION secrets (src/secrets.c)
 -------------------------------------------------------------------------------
+-- Values are sealed with AES-256-GCM under the master key; the associated
+-- data binds each value to its owner ('secret:' || name, 'llm:' || llm id).
+-- Plaintext leaves the database only through secret_value/llm_api_key
+-- (aistudio_gateway only) and never appears in an error message.
+
+-- Internal: seal value under the current master key, bound to aad.
+CREATE FUNCTION aistudio.seal_value(aad text, value text,
+	OUT key_id text, OUT nonce bytea, OUT ciphertext bytea)
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'seal_value';
+
+-- Internal: open a sealed value (current key, or previous key during a rotation).
+CREATE FUNCTION aistudio.open_value(aad text, key_id text, nonce bytea, ciphertext bytea) RETURNS text
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'open_value';
+
+-- Internal: open with whichever loaded key sealed it and seal again under the current key.
+CREATE FUNCTION aistudio.reseal_value(aad text, old_key_id text, old_nonce bytea, old_ciphertext bytea,
+	OUT key_id text, OUT nonce bytea, OUT ciphertext bytea)
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'reseal_value';
+
+-- Internal: id of the current master key (first 16 hex digits of its SHA-256).
+CREATE FUNCTION aistudio.secret_key_id() RETURNS text
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'secret_key_id';
+
+-- Internal: does a secret of this name exist?
+CREATE FUNCTION aistudio.secret_exists(name text) RETURNS boolean
+	LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS $fn$ SELECT EXISTS (SELECT 1 FROM aistudio.secrets s WHERE s.name = $1) $fn$;
+
+CREATE FUNCTION aistudio.set_secret(name text, value text) RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+DECLARE
+	sealed record;
+	secret_id bigint;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage secrets');
+	-- never echo the name: a caller who swapped the arguments would see the value
+	IF set_secret.name IS NULL OR set_secret.value IS NULL THEN
+		RAISE EXCEPTION 'secret name and value must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF set_secret.name !~ '^[A-Za-z0-9_.-]{1,128}$' THEN
+		RAISE EXCEPTION 'invalid secret name'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A secret name has 1 to 128 characters, each a letter, a digit, "_", "." or "-".';
+	END IF;
+	IF set_secret.value = '' THEN
+		RAISE EXCEPTION 'secret value must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF octet_length(set_secret.value) > 65536 THEN
+		RAISE EXCEPTION 'secret value is too long'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'A secret value has at most 65536 bytes.';
+	END IF;
+	SELECT * INTO sealed FROM aistudio.seal_value('secret:' || set_secret.name, set_secret.value);
+	INSERT INTO aistudio.secrets AS s (name, key_id, nonce, ciphertext)
+	VALUES (set_secret.name, sealed.key_id, sealed.nonce, sealed.ciphertext)
+	ON CONFLICT ON CONSTRAINT secrets_name_key DO UPDATE
+		SET key_id = EXCLUDED.key_id, nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext,
+			version = s.version + 1, updated_at = now()
+	RETURNING s.id INTO secret_id;
+	RETURN secret_id;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.set_secret(text, text) IS 'Create or replace a secret (stored encrypted, never shown again); returns its id';
+
+CREATE FUNCTION aistudio.delete_secret(name text) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+DECLARE
+	users_of text;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage secrets');
+	PERFORM 1 FROM aistudio.secrets s WHERE s.name = delete_secret.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'secret "%" does not exist', delete_secret.name USING ERRCODE = 'no_data_found';
+	END IF;
+	SELECT string_agg(format('"%s"', l.name), ', ' ORDER BY l.name) INTO users_of
+	  FROM aistudio.llms l WHERE l.api_key_ref = '$SECRET/' || delete_secret.name;
+	IF users_of IS NOT NULL THEN
+		RAISE EXCEPTION 'secret "%" is still used by LLM %', delete_secret.name, users_of
+			USING ERRCODE = 'foreign_key_violation',
+				  HINT = 'Give these LLMs another API key first.';
+	END IF;
+	DELETE FROM aistudio.secrets s WHERE s.name = delete_secret.name;
+END
+$fn$;
+
+CREATE FUNCTION aistudio.list_secrets()
+	RETURNS TABLE (id bigint, name text, version bigint, created_at timestamptz, updated_at timestamptz)
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'list secrets');
+	RETURN QUERY
+		SELECT s.id, s.name, s.version, s.created_at, s.updated_at
+		  FROM aistudio.secrets s ORDER BY s.name;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.list_secrets() IS 'Names and versions of the secrets (never their values)';
+
+-- Decrypt a secret; EXECUTE only for aistudio_gateway.
+CREATE FUNCTION aistudio.secret_value(name text) RETURNS text
+	LANGUAGE plpgsql STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+DECLARE
+	s record;
+BEGIN
+	SELECT x.name, x.key_id, x.nonce, x.ciphertext INTO s
+	  FROM aistudio.secrets x WHERE x.name = secret_value.name;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'secret "%" does not exist', secret_value.name USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN aistudio.open_value('secret:' || s.name, s.key_id, s.nonce, s.ciphertext);
+END
+$fn$;
+
+-- Decrypt the API key of an LLM ($SECRET/Name reference or sealed literal);
+-- NULL when it has none.  EXECUTE only for aistudio_gateway.
+CREATE FUNCTION aistudio.llm_api_key(llm_id bigint) RETURNS text
+	LANGUAGE plpgsql STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+DECLARE
+	l record;
+	ref_name text;
+BEGIN
+	SELECT x.id, x.api_key_ref, x.api_key_key_id, x.api_key_nonce, x.api_key_cipher INTO l
+	  FROM aistudio.llms x WHERE x.id = llm_api_key.llm_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'LLM % does not exist', llm_api_key.llm_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF l.api_key_ref IS NOT NULL THEN
+		IF left(l.api_key_ref, 8) <> '$SECRET/' THEN
+			RAISE EXCEPTION 'LLM % has a malformed API key reference', l.id
+				USING ERRCODE = 'data_corrupted',
+					  DETAIL = 'A reference has the form $SECRET/Name.';
+		END IF;
+		ref_name := substr(l.api_key_ref, 9);
+		IF NOT aistudio.secret_exists(ref_name) THEN
+			RAISE EXCEPTION 'secret "%" used by LLM % does not exist', ref_name, l.id
+				USING ERRCODE = 'no_data_found';
+		END IF;
+		RETURN aistudio.secret_value(ref_name);
+	END IF;
+	IF l.api_key_cipher IS NULL THEN
+		RETURN NULL;
+	END IF;
+	RETURN aistudio.open_value('llm:' || l.id, l.api_key_key_id, l.api_key_nonce, l.api_key_cipher);
+END
+$fn$;
+
+-- Re-encrypt every value sealed under another key than the current one
+-- (opened with pg_aistudio.previous_secret_key_file); all or nothing.
+CREATE FUNCTION aistudio.rotate_secret_key() RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+	current_key text;
+	n_secrets bigint;
+	n_llms bigint;
+BEGIN
+	PERFORM aistudio.require_role('super_admin', 'rotate the master key');
+	current_key := aistudio.secret_key_id();
+	UPDATE aistudio.secrets s
+	   SET (key_id, nonce, ciphertext) =
+		   (SELECT r.key_id, r.nonce, r.ciphertext
+			  FROM aistudio.reseal_value('secret:' || s.name, s.key_id, s.nonce, s.ciphertext) r),
+		   version = s.version + 1	-- changes the snapshot checksum: edges re-pull the re-sealed value
+	 WHERE s.key_id <> current_key;
+	GET DIAGNOSTICS n_secrets = ROW_COUNT;
+	UPDATE aistudio.llms l
+	   SET (api_key_key_id, api_key_nonce, api_key_cipher) =
+		   (SELECT r.key_id, r.nonce, r.ciphertext
+			  FROM aistudio.reseal_value('llm:' || l.id, l.api_key_key_id, l.api_key_nonce, l.api_key_cipher) r),
+		   api_key_version = l.api_key_version + 1
+	 WHERE l.api_key_cipher IS NOT NULL AND l.api_key_key_id <> current_key;
+	GET DIAGNOSTICS n_llms = ROW_COUNT;
+	RETURN n_secrets + n_llms;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.rotate_secret_key() IS 'Re-encrypt every secret and literal LLM key under the current master key; returns how many';
+
+GRANT EXECUTE ON FUNCTION
+	aistudio.set_secret(text, text), aistudio.delete_secret(text), aistudio.list_secrets(),
+	aistudio.secret_value(text), aistudio.llm_api_key(bigint), aistudio.rotate_secret_key()
+	TO aistudio_gateway;
 
 -------------------------------------------------------------------------------
 -- SECTION identity: users, groups, passwords (src/password.c)
 -------------------------------------------------------------------------------
+-- Users are managed by admins and above under the escalation rules of
+-- aistudio.check_role_assignment; groups, memberships and LLM grants by
+-- admins and above.  Passwords are scrypt hashes (src/password.c).
+
+-- Internal: scrypt hash of a password (at least 12 characters).
+CREATE FUNCTION aistudio.hash_password(password text) RETURNS text
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'hash_password';
+
+-- The id of the active user with this email and password, else NULL.
+CREATE FUNCTION aistudio.verify_password(email text, password text) RETURNS bigint
+	LANGUAGE C STRICT VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'verify_password';
+
+-- Internal: raise 22023 unless email and name are acceptable (NULL = not given).
+CREATE FUNCTION aistudio.check_user_fields(email text, name text) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+	IF email IS NOT NULL AND (email !~ '^[^@[:space:]]+@[^@[:space:]]+$' OR length(email) > 254) THEN
+		RAISE EXCEPTION 'invalid email address "%"', left(email, 254)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An email address has the form name@domain, without spaces, and at most 254 characters.';
+	END IF;
+	IF name IS NOT NULL AND (btrim(name) = '' OR length(name) > 200) THEN
+		RAISE EXCEPTION 'invalid user name'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A user name is not empty and has at most 200 characters.';
+	END IF;
+END
+$fn$;
+
+-- Internal: raise 22023 unless name is an acceptable group name.
+CREATE FUNCTION aistudio.check_group_name(name text) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+	IF name IS NULL THEN
+		RAISE EXCEPTION 'group name must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF btrim(name) = '' OR length(name) > 128 THEN
+		RAISE EXCEPTION 'invalid group name'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A group name is not empty and has at most 128 characters.';
+	END IF;
+END
+$fn$;
+
+CREATE FUNCTION aistudio.create_user(email text, name text, password text DEFAULT NULL,
+									 role text DEFAULT 'chat_user') RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+DECLARE
+	new_id bigint;
+BEGIN
+	IF create_user.role IS NULL THEN
+		RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	PERFORM aistudio.check_role_assignment(NULL, create_user.role);
+	IF create_user.email IS NULL OR create_user.name IS NULL THEN
+		RAISE EXCEPTION 'email and name must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	PERFORM aistudio.check_user_fields(create_user.email, create_user.name);
+	IF EXISTS (SELECT 1 FROM aistudio.users u WHERE lower(u.email) = lower(create_user.email)) THEN
+		RAISE EXCEPTION 'user with email "%" already exists', create_user.email
+			USING ERRCODE = 'unique_violation';
+	END IF;
+	INSERT INTO aistudio.users (email, name, password_hash, role)
+	VALUES (create_user.email, create_user.name,
+			CASE WHEN create_user.password IS NOT NULL THEN aistudio.hash_password(create_user.password) END,
+			create_user.role)
+	RETURNING id INTO new_id;
+	RETURN new_id;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.create_user(text, text, text, text) IS 'Create an application user; returns its id';
+
+CREATE FUNCTION aistudio.update_user(user_id bigint, email text DEFAULT NULL, name text DEFAULT NULL,
+									 role text DEFAULT NULL, active boolean DEFAULT NULL) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+DECLARE
+	current_role_name text;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage users');
+	SELECT u.role INTO current_role_name FROM aistudio.users u WHERE u.id = update_user.user_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user % does not exist', update_user.user_id USING ERRCODE = 'no_data_found';
+	END IF;
+	-- an admin may edit their own email and name; everything else follows
+	-- the escalation rules (which also refuse changing one's own role)
+	IF aistudio.acting_user_id() IS DISTINCT FROM update_user.user_id
+	   OR update_user.role IS DISTINCT FROM current_role_name AND update_user.role IS NOT NULL THEN
+		PERFORM aistudio.check_role_assignment(update_user.user_id, coalesce(update_user.role, current_role_name));
+	END IF;
+	IF update_user.active IS FALSE AND aistudio.acting_user_id() = update_user.user_id THEN
+		RAISE EXCEPTION 'permission denied to deactivate one''s own account'
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	PERFORM aistudio.check_user_fields(update_user.email, update_user.name);
+	IF update_user.email IS NOT NULL AND EXISTS (
+			SELECT 1 FROM aistudio.users u
+			 WHERE lower(u.email) = lower(update_user.email) AND u.id <> update_user.user_id) THEN
+		RAISE EXCEPTION 'user with email "%" already exists', update_user.email
+			USING ERRCODE = 'unique_violation';
+	END IF;
+	UPDATE aistudio.users u
+	   SET email = coalesce(update_user.email, u.email),
+		   name = coalesce(update_user.name, u.name),
+		   role = coalesce(update_user.role, u.role),
+		   active = coalesce(update_user.active, u.active),
+		   updated_at = now()
+	 WHERE u.id = update_user.user_id;
+END
+$fn$;
+
+CREATE FUNCTION aistudio.set_password(user_id bigint, password text) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+DECLARE
+	actor bigint;
+	target_role text;
+BEGIN
+	actor := aistudio.acting_user_id();		-- NULL for a DBA
+	IF actor IS DISTINCT FROM set_password.user_id THEN
+		PERFORM aistudio.require_role('admin', 'set the password of another user');
+	END IF;
+	SELECT u.role INTO target_role FROM aistudio.users u WHERE u.id = set_password.user_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user % does not exist', set_password.user_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF actor IS DISTINCT FROM set_password.user_id THEN
+		PERFORM aistudio.check_role_assignment(set_password.user_id, target_role);
+	END IF;
+	IF set_password.password IS NULL THEN
+		RAISE EXCEPTION 'password must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	UPDATE aistudio.users u
+	   SET password_hash = aistudio.hash_password(set_password.password), updated_at = now()
+	 WHERE u.id = set_password.user_id;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.set_password(bigint, text) IS 'Set a user''s password (their own, or as an admin another''s)';
+
+CREATE FUNCTION aistudio.delete_user(user_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+DECLARE
+	target_role text;
+	owned text;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage users');
+	SELECT u.role INTO target_role FROM aistudio.users u WHERE u.id = delete_user.user_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user % does not exist', delete_user.user_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF aistudio.acting_user_id() = delete_user.user_id THEN
+		RAISE EXCEPTION 'permission denied to delete one''s own account'
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	PERFORM aistudio.check_role_assignment(delete_user.user_id, target_role);
+	SELECT string_agg(format('"%s"', a.name), ', ' ORDER BY a.name) INTO owned
+	  FROM aistudio.apps a WHERE a.owner_id = delete_user.user_id;
+	IF owned IS NOT NULL THEN
+		RAISE EXCEPTION 'user % still owns apps', delete_user.user_id
+			USING ERRCODE = 'foreign_key_violation',
+				  DETAIL = format('The user owns the apps %s.', owned),
+				  HINT = 'Delete these apps or give them another owner first.';
+	END IF;
+	DELETE FROM aistudio.users u WHERE u.id = delete_user.user_id;
+END
+$fn$;
+
+CREATE FUNCTION aistudio.create_group(name text) RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+DECLARE
+	new_id bigint;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage groups');
+	PERFORM aistudio.check_group_name(create_group.name);
+	IF EXISTS (SELECT 1 FROM aistudio.groups g WHERE g.name = create_group.name) THEN
+		RAISE EXCEPTION 'group "%" already exists', create_group.name USING ERRCODE = 'unique_violation';
+	END IF;
+	INSERT INTO aistudio.groups (name) VALUES (create_group.name) RETURNING id INTO new_id;
+	RETURN new_id;
+END
+$fn$;
+
+CREATE FUNCTION aistudio.rename_group(group_id bigint, name text) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage groups');
+	PERFORM aistudio.check_group_name(rename_group.name);
+	PERFORM 1 FROM aistudio.groups g WHERE g.id = rename_group.group_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'group % does not exist', rename_group.group_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF EXISTS (SELECT 1 FROM aistudio.groups g
+				WHERE g.name = rename_group.name AND g.id <> rename_group.group_id) THEN
+		RAISE EXCEPTION 'group "%" already exists', rename_group.name USING ERRCODE = 'unique_violation';
+	END IF;
+	UPDATE aistudio.groups g SET name = rename_group.name WHERE g.id = rename_group.group_id;
+END
+$fn$;
+
+CREATE FUNCTION aistudio.delete_group(group_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage groups');
+	DELETE FROM aistudio.groups g WHERE g.id = delete_group.group_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'group % does not exist', delete_group.group_id USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$fn$;
+
+-- Internal: raise P0002 unless the user (when given), group and LLM (when given) exist.
+CREATE FUNCTION aistudio.check_group_refs(group_id bigint, user_id bigint, llm_id bigint) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM aistudio.groups g WHERE g.id = check_group_refs.group_id) THEN
+		RAISE EXCEPTION 'group % does not exist', check_group_refs.group_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF check_group_refs.user_id IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM aistudio.users u WHERE u.id = check_group_refs.user_id) THEN
+		RAISE EXCEPTION 'user % does not exist', check_group_refs.user_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF check_group_refs.llm_id IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM aistudio.llms l WHERE l.id = check_group_refs.llm_id) THEN
+		RAISE EXCEPTION 'LLM % does not exist', check_group_refs.llm_id USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$fn$;
+
+CREATE FUNCTION aistudio.add_user_to_group(user_id bigint, group_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage groups');
+	PERFORM aistudio.check_group_refs(add_user_to_group.group_id, add_user_to_group.user_id, NULL);
+	INSERT INTO aistudio.group_members (group_id, user_id)
+	VALUES (add_user_to_group.group_id, add_user_to_group.user_id)
+	ON CONFLICT DO NOTHING;
+END
+$fn$;
+
+CREATE FUNCTION aistudio.remove_user_from_group(user_id bigint, group_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage groups');
+	PERFORM aistudio.check_group_refs(remove_user_from_group.group_id, remove_user_from_group.user_id, NULL);
+	DELETE FROM aistudio.group_members m
+	 WHERE m.group_id = remove_user_from_group.group_id AND m.user_id = remove_user_from_group.user_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user % is not a member of group %',
+			remove_user_from_group.user_id, remove_user_from_group.group_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$fn$;
+
+CREATE FUNCTION aistudio.grant_llm_to_group(group_id bigint, llm_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage groups');
+	PERFORM aistudio.check_group_refs(grant_llm_to_group.group_id, NULL, grant_llm_to_group.llm_id);
+	INSERT INTO aistudio.group_llms (group_id, llm_id)
+	VALUES (grant_llm_to_group.group_id, grant_llm_to_group.llm_id)
+	ON CONFLICT DO NOTHING;
+END
+$fn$;
+
+CREATE FUNCTION aistudio.revoke_llm_from_group(group_id bigint, llm_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage groups');
+	PERFORM aistudio.check_group_refs(revoke_llm_from_group.group_id, NULL, revoke_llm_from_group.llm_id);
+	DELETE FROM aistudio.group_llms g
+	 WHERE g.group_id = revoke_llm_from_group.group_id AND g.llm_id = revoke_llm_from_group.llm_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'LLM % is not granted to group %',
+			revoke_llm_from_group.llm_id, revoke_llm_from_group.group_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$fn$;
+
+GRANT EXECUTE ON FUNCTION
+	aistudio.verify_password(text, text),
+	aistudio.create_user(text, text, text, text), aistudio.update_user(bigint, text, text, text, boolean),
+	aistudio.set_password(bigint, text), aistudio.delete_user(bigint),
+	aistudio.create_group(text), aistudio.rename_group(bigint, text), aistudio.delete_group(bigint),
+	aistudio.add_user_to_group(bigint, bigint), aistudio.remove_user_from_group(bigint, bigint),
+	aistudio.grant_llm_to_group(bigint, bigint), aistudio.revoke_llm_from_group(bigint, bigint)
+	TO aistudio_gateway;
 
 -------------------------------------------------------------------------------
 -- SECTION config: llms, prices, filters, plugins, namespaces, edges
 -------------------------------------------------------------------------------
+-- src/config.c holds the C validators (api_endpoint URLs, regular
+-- expressions, the gateway-or-admin check); the API itself is plpgsql.
+-- Every mutation checks the acting user's role first; nothing is written
+-- before every argument has been validated.
+
+CREATE FUNCTION aistudio.check_api_endpoint(url text) RETURNS void
+	LANGUAGE C AS 'MODULE_PATHNAME', 'check_api_endpoint';
+COMMENT ON FUNCTION aistudio.check_api_endpoint(text) IS 'Raises 22023 unless url is an absolute http(s) URL with a host and no credentials';
+
+CREATE FUNCTION aistudio.check_regexes(patterns text[], what text) RETURNS void
+	LANGUAGE C AS 'MODULE_PATHNAME', 'check_regexes';
+COMMENT ON FUNCTION aistudio.check_regexes(text[], text) IS 'Raises 2201B naming the first element that is not a valid regular expression';
+
+CREATE FUNCTION aistudio.require_gateway_or_role(min_role text, action text) RETURNS void
+	LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'require_gateway_or_role';
+COMMENT ON FUNCTION aistudio.require_gateway_or_role(text, text) IS 'Passes for aistudio_gateway members without an acting user, else requires min_role';
+
+-- The slug of an LLM name: lower-cased, every run of characters other than
+-- a-z0-9 turned into '-' (no trimming: 'My GPT (EU)' -> 'my-gpt-eu-').
+CREATE FUNCTION aistudio.llm_slug(name text) RETURNS text
+	LANGUAGE sql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT regexp_replace(lower($1), '[^a-z0-9]+', '-', 'g') $$;
+
+CREATE FUNCTION aistudio.check_vendor(vendor text) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF vendor IS NULL OR vendor NOT IN ('openai', 'anthropic', 'vertex', 'google_ai', 'huggingface', 'ollama') THEN
+		RAISE EXCEPTION 'unknown vendor "%"', coalesce(vendor, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Vendors are openai, anthropic, vertex, google_ai, huggingface and ollama.';
+	END IF;
+END
+$$;
+
+CREATE FUNCTION aistudio.check_namespace_exists(namespace text) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF namespace IS NULL OR NOT EXISTS (SELECT 1 FROM aistudio.namespaces n WHERE n.name = check_namespace_exists.namespace) THEN
+		RAISE EXCEPTION 'unknown namespace "%"', coalesce(namespace, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Create it first with aistudio.create_namespace(); '''' is the global namespace.';
+	END IF;
+END
+$$;
+
+-- A display name: non-empty, at most 255 characters, no control characters.
+CREATE FUNCTION aistudio.check_object_name(name text, what text) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF name IS NULL OR btrim(name) = '' THEN
+		RAISE EXCEPTION '% name must not be empty', what USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF length(name) > 255 OR name ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION 'invalid % name', what
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A name has at most 255 characters and no control characters.';
+	END IF;
+END
+$$;
+
+-- A JSON configuration object of a filter or plugin.
+CREATE FUNCTION aistudio.check_config_object(config jsonb, what text) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF config IS NULL OR jsonb_typeof(config) <> 'object' THEN
+		RAISE EXCEPTION '% config must be a JSON object', what
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The value given is %s.', coalesce(jsonb_typeof(config), 'NULL'));
+	END IF;
+END
+$$;
+
+-- An api_key argument: NULL or '' (none), '$SECRET/Name' (the secret must
+-- exist) or a literal key.  The key is never echoed.
+CREATE FUNCTION aistudio.check_api_key(api_key text) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_name text;
+BEGIN
+	IF api_key IS NULL OR api_key = '' THEN
+		RETURN;
+	END IF;
+	IF starts_with(api_key, '$SECRET/') THEN
+		v_name := substr(api_key, 9);
+		IF v_name !~ '^[A-Za-z0-9_.-]{1,128}$' THEN
+			RAISE EXCEPTION 'invalid secret reference'
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'A reference is $SECRET/ followed by a secret name of 1 to 128 letters, digits, ''_'', ''.'' or ''-''.';
+		END IF;
+		IF NOT aistudio.secret_exists(v_name) THEN
+			RAISE EXCEPTION 'unknown secret reference "$SECRET/%"', v_name
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Create the secret first with aistudio.set_secret().';
+		END IF;
+		RETURN;
+	END IF;
+	IF length(api_key) > 8192 OR api_key ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION 'invalid api_key'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An API key has at most 8192 characters and no control characters.';
+	END IF;
+END
+$$;
+
+-- The api_key columns of an LLM for the api_key argument: a literal is
+-- sealed with aad 'llm:<id>'; '$SECRET/Name' is stored as a reference;
+-- '' (or NULL) means no key.
+CREATE FUNCTION aistudio.llm_key_columns(llm_id bigint, api_key text,
+										 OUT api_key_ref text, OUT api_key_key_id text,
+										 OUT api_key_nonce bytea, OUT api_key_cipher bytea)
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+BEGIN
+	PERFORM aistudio.check_api_key(api_key);
+	IF api_key IS NULL OR api_key = '' THEN
+		RETURN;
+	END IF;
+	IF starts_with(api_key, '$SECRET/') THEN
+		api_key_ref := api_key;
+		RETURN;
+	END IF;
+	SELECT * INTO s FROM aistudio.seal_value('llm:' || llm_id, api_key);
+	api_key_key_id := s.key_id;
+	api_key_nonce := s.nonce;
+	api_key_cipher := s.ciphertext;
+END
+$$;
+
+-- The checks every LLM row passes (create and update).
+CREATE FUNCTION aistudio.check_llm_fields(name text, vendor text, api_endpoint text,
+										  allowed_models text[], namespace text)
+	RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.check_object_name(name, 'LLM');
+	PERFORM aistudio.check_vendor(vendor);
+	PERFORM aistudio.check_api_endpoint(api_endpoint);
+	PERFORM aistudio.check_regexes(allowed_models, 'allowed_models');
+	PERFORM aistudio.check_namespace_exists(namespace);
+END
+$$;
+
+-- Name and slug must be free (other than the LLM itself).
+CREATE FUNCTION aistudio.check_llm_unique(llm_id bigint, name text) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_other text;
+BEGIN
+	IF EXISTS (SELECT 1 FROM aistudio.llms l
+				WHERE l.name = check_llm_unique.name AND l.id IS DISTINCT FROM check_llm_unique.llm_id) THEN
+		RAISE EXCEPTION 'LLM named "%" already exists', name USING ERRCODE = 'unique_violation';
+	END IF;
+	SELECT l.name INTO v_other FROM aistudio.llms l
+	 WHERE l.slug = aistudio.llm_slug(check_llm_unique.name)
+	   AND l.id IS DISTINCT FROM check_llm_unique.llm_id;
+	IF FOUND THEN
+		RAISE EXCEPTION 'LLM slug "%" already exists', aistudio.llm_slug(name)
+			USING ERRCODE = 'unique_violation',
+				  DETAIL = format('The LLM "%s" has the same slug.', v_other),
+				  HINT = 'Slugs are the lower-cased name with every run of characters other than a-z and 0-9 turned into "-"; choose a more distinct name.';
+	END IF;
+END
+$$;
+
+-- aistudio.create_llm: see docs/sql-api/config.md.
+CREATE FUNCTION aistudio.create_llm(name text, vendor text, api_endpoint text, api_key text DEFAULT NULL,
+									default_model text DEFAULT NULL, allowed_models text[] DEFAULT '{}',
+									namespace text DEFAULT '', active boolean DEFAULT true)
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id bigint;
+	k record;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'create LLMs');
+	PERFORM aistudio.check_llm_fields(name, vendor, api_endpoint, coalesce(allowed_models, '{}'), namespace);
+	PERFORM aistudio.check_llm_unique(NULL, name);
+	PERFORM aistudio.check_api_key(api_key);
+	v_id := nextval(pg_get_serial_sequence('aistudio.llms', 'id'));
+	SELECT * INTO k FROM aistudio.llm_key_columns(v_id, api_key);
+	INSERT INTO aistudio.llms (id, name, slug, vendor, api_endpoint, api_key_ref, api_key_key_id,
+							   api_key_nonce, api_key_cipher, api_key_version, default_model,
+							   allowed_models, namespace, active)
+	VALUES (v_id, create_llm.name, aistudio.llm_slug(create_llm.name), create_llm.vendor,
+			create_llm.api_endpoint, k.api_key_ref, k.api_key_key_id, k.api_key_nonce, k.api_key_cipher,
+			CASE WHEN coalesce(create_llm.api_key, '') = '' THEN 0 ELSE 1 END,
+			nullif(create_llm.default_model, ''), coalesce(create_llm.allowed_models, '{}'),
+			create_llm.namespace, coalesce(create_llm.active, true));
+	RETURN v_id;
+END
+$$;
+
+-- aistudio.update_llm: NULL arguments leave a field unchanged; api_key ''
+-- removes the key, default_model '' removes the default model.
+CREATE FUNCTION aistudio.update_llm(llm_id bigint, name text DEFAULT NULL, vendor text DEFAULT NULL,
+									api_endpoint text DEFAULT NULL, api_key text DEFAULT NULL,
+									default_model text DEFAULT NULL, allowed_models text[] DEFAULT NULL,
+									namespace text DEFAULT NULL, active boolean DEFAULT NULL,
+									monthly_budget numeric DEFAULT NULL, budget_start_date date DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cur aistudio.llms;
+	v_ns text;
+	v_ref text;
+	v_key_id text;
+	v_nonce bytea;
+	v_cipher bytea;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'update LLMs');
+	SELECT * INTO cur FROM aistudio.llms l WHERE l.id = update_llm.llm_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'LLM % does not exist', coalesce(llm_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+	v_ns := coalesce(update_llm.namespace, cur.namespace);
+	PERFORM aistudio.check_llm_fields(coalesce(update_llm.name, cur.name), coalesce(update_llm.vendor, cur.vendor),
+									  coalesce(update_llm.api_endpoint, cur.api_endpoint),
+									  coalesce(update_llm.allowed_models, cur.allowed_models), v_ns);
+	IF update_llm.name IS NOT NULL THEN
+		PERFORM aistudio.check_llm_unique(cur.id, update_llm.name);
+	END IF;
+	IF monthly_budget IS NOT NULL AND (monthly_budget < 0 OR monthly_budget IN ('NaN', 'Infinity')) THEN
+		RAISE EXCEPTION 'monthly_budget must be a non-negative amount'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF v_ns <> cur.namespace AND (
+		EXISTS (SELECT 1 FROM aistudio.llm_filters lf JOIN aistudio.filters f ON f.id = lf.filter_id
+				 WHERE lf.llm_id = cur.id AND f.namespace NOT IN ('', v_ns)) OR
+		EXISTS (SELECT 1 FROM aistudio.llm_plugins lp JOIN aistudio.plugins p ON p.id = lp.plugin_id
+				 WHERE lp.llm_id = cur.id AND p.namespace NOT IN ('', v_ns))) THEN
+		RAISE EXCEPTION 'cannot move LLM % to namespace "%"', cur.id, v_ns
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Filters or plugins of another namespace are attached to it.',
+				  HINT = 'Detach them first.';
+	END IF;
+	IF update_llm.api_key IS NOT NULL THEN
+		SELECT * INTO v_ref, v_key_id, v_nonce, v_cipher
+		  FROM aistudio.llm_key_columns(cur.id, update_llm.api_key);
+	END IF;
+	UPDATE aistudio.llms l SET
+		name = coalesce(update_llm.name, l.name),
+		slug = aistudio.llm_slug(coalesce(update_llm.name, l.name)),
+		vendor = coalesce(update_llm.vendor, l.vendor),
+		api_endpoint = coalesce(update_llm.api_endpoint, l.api_endpoint),
+		api_key_ref = CASE WHEN update_llm.api_key IS NULL THEN l.api_key_ref ELSE v_ref END,
+		api_key_key_id = CASE WHEN update_llm.api_key IS NULL THEN l.api_key_key_id ELSE v_key_id END,
+		api_key_nonce = CASE WHEN update_llm.api_key IS NULL THEN l.api_key_nonce ELSE v_nonce END,
+		api_key_cipher = CASE WHEN update_llm.api_key IS NULL THEN l.api_key_cipher ELSE v_cipher END,
+		api_key_version = l.api_key_version + CASE WHEN update_llm.api_key IS NULL THEN 0 ELSE 1 END,
+		default_model = CASE WHEN update_llm.default_model IS NULL THEN l.default_model
+							 ELSE nullif(update_llm.default_model, '') END,
+		allowed_models = coalesce(update_llm.allowed_models, l.allowed_models),
+		namespace = v_ns,
+		active = coalesce(update_llm.active, l.active),
+		monthly_budget = coalesce(update_llm.monthly_budget, l.monthly_budget),
+		budget_start_date = coalesce(update_llm.budget_start_date, l.budget_start_date),
+		updated_at = now()
+	 WHERE l.id = cur.id;
+END
+$$;
+
+CREATE FUNCTION aistudio.delete_llm(llm_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'delete LLMs');
+	DELETE FROM aistudio.llms l WHERE l.id = delete_llm.llm_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'LLM % does not exist', coalesce(llm_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+
+-- A price per million tokens: not null (unless optional), >= 0, finite.
+CREATE FUNCTION aistudio.check_price(price numeric, what text, optional boolean) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF price IS NULL THEN
+		IF NOT optional THEN
+			RAISE EXCEPTION '% must not be null', what USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		RETURN;
+	END IF;
+	IF price < 0 OR price IN ('NaN', 'Infinity') THEN
+		RAISE EXCEPTION '% must be a non-negative amount', what
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The value given is %s.', price);
+	END IF;
+END
+$$;
+
+-- aistudio.set_model_price: insert or replace the price of (vendor, model).
+CREATE FUNCTION aistudio.set_model_price(vendor text, model_name text, input_per_mtok numeric,
+										 output_per_mtok numeric, cache_write_per_mtok numeric DEFAULT NULL,
+										 cache_read_per_mtok numeric DEFAULT NULL, currency text DEFAULT 'USD')
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id bigint;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'set model prices');
+	PERFORM aistudio.check_vendor(vendor);
+	IF model_name IS NULL OR model_name = '' OR length(model_name) > 255 OR model_name ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION 'invalid model_name'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A model name is 1 to 255 characters without control characters.';
+	END IF;
+	PERFORM aistudio.check_price(input_per_mtok, 'input_per_mtok', false);
+	PERFORM aistudio.check_price(output_per_mtok, 'output_per_mtok', false);
+	PERFORM aistudio.check_price(cache_write_per_mtok, 'cache_write_per_mtok', true);
+	PERFORM aistudio.check_price(cache_read_per_mtok, 'cache_read_per_mtok', true);
+	IF currency IS NULL OR currency !~ '^[A-Z]{3}$' THEN
+		RAISE EXCEPTION 'invalid currency "%"', coalesce(currency, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use a three-letter ISO 4217 code in capitals, such as USD or EUR.';
+	END IF;
+	INSERT INTO aistudio.model_prices AS p (vendor, model_name, input_per_mtok, output_per_mtok,
+										   cache_write_per_mtok, cache_read_per_mtok, currency)
+	VALUES (set_model_price.vendor, set_model_price.model_name, set_model_price.input_per_mtok,
+			set_model_price.output_per_mtok, set_model_price.cache_write_per_mtok,
+			set_model_price.cache_read_per_mtok, set_model_price.currency)
+	ON CONFLICT ON CONSTRAINT model_prices_vendor_model_name_key DO UPDATE SET
+		input_per_mtok = EXCLUDED.input_per_mtok,
+		output_per_mtok = EXCLUDED.output_per_mtok,
+		cache_write_per_mtok = EXCLUDED.cache_write_per_mtok,
+		cache_read_per_mtok = EXCLUDED.cache_read_per_mtok,
+		currency = EXCLUDED.currency,
+		updated_at = now()
+	RETURNING p.id INTO v_id;
+	RETURN v_id;
+END
+$$;
+
+CREATE FUNCTION aistudio.delete_model_price(vendor text, model_name text) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'delete model prices');
+	DELETE FROM aistudio.model_prices p
+	 WHERE p.vendor = delete_model_price.vendor AND p.model_name = delete_model_price.model_name;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no price for model "%" of vendor "%"', coalesce(model_name, 'NULL'), coalesce(vendor, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+
+-- Namespaces ('' is the built-in global namespace).
+CREATE FUNCTION aistudio.create_namespace(name text, description text DEFAULT '') RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'create namespaces');
+	IF name IS NULL OR name !~ '^[a-z0-9][a-z0-9_-]{0,62}$' THEN
+		RAISE EXCEPTION 'invalid namespace name "%"', coalesce(name, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A namespace name is 1 to 63 lower-case letters, digits, ''_'' or ''-'', starting with a letter or digit.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM aistudio.namespaces n WHERE n.name = create_namespace.name) THEN
+		RAISE EXCEPTION 'namespace "%" already exists', name USING ERRCODE = 'unique_violation';
+	END IF;
+	INSERT INTO aistudio.namespaces (name, description)
+	VALUES (create_namespace.name, coalesce(create_namespace.description, ''));
+END
+$$;
+
+CREATE FUNCTION aistudio.delete_namespace(name text) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_users text;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'delete namespaces');
+	IF name = '' THEN
+		RAISE EXCEPTION 'the global namespace cannot be deleted' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM 1 FROM aistudio.namespaces n WHERE n.name = delete_namespace.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'namespace "%" does not exist', coalesce(name, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+	SELECT string_agg(format('%s (%s)', c.what, c.n), ', ') INTO v_users
+	  FROM (SELECT count(*) AS n, 'LLMs' AS what FROM aistudio.llms x WHERE x.namespace = delete_namespace.name
+			UNION ALL SELECT count(*), 'apps' FROM aistudio.apps x WHERE x.namespace = delete_namespace.name
+			UNION ALL SELECT count(*), 'filters' FROM aistudio.filters x WHERE x.namespace = delete_namespace.name
+			UNION ALL SELECT count(*), 'plugins' FROM aistudio.plugins x WHERE x.namespace = delete_namespace.name
+			UNION ALL SELECT count(*), 'edges' FROM aistudio.edges x WHERE x.namespace = delete_namespace.name) c
+	 WHERE c.n > 0;
+	IF v_users IS NOT NULL THEN
+		RAISE EXCEPTION 'namespace "%" is in use', name
+			USING ERRCODE = 'foreign_key_violation',
+				  DETAIL = format('It still holds %s.', v_users),
+				  HINT = 'Move or delete those objects first.';
+	END IF;
+	DELETE FROM aistudio.namespaces n WHERE n.name = delete_namespace.name;
+END
+$$;
+
+-- Filters: config is checked per type (see docs/sql-api/config.md).
+CREATE FUNCTION aistudio.check_filter_fields(filter_type text, config jsonb, stage text) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_max jsonb;
+	v_ok boolean;
+BEGIN
+	IF filter_type IS NULL OR filter_type NOT IN ('regex_block', 'regex_redact', 'max_prompt_chars', 'script') THEN
+		RAISE EXCEPTION 'unknown filter type "%"', coalesce(filter_type, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Filter types are regex_block, regex_redact, max_prompt_chars and script.';
+	END IF;
+	IF stage IS NULL OR stage NOT IN ('pre_auth', 'auth', 'post_auth', 'upstream', 'on_response') THEN
+		RAISE EXCEPTION 'unknown stage "%"', coalesce(stage, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Stages are pre_auth, auth, post_auth, upstream and on_response.';
+	END IF;
+	PERFORM aistudio.check_config_object(config, 'filter');
+	-- (nested IFs: OR does not promise to skip the casts of a wrong type)
+	IF filter_type IN ('regex_block', 'regex_redact') THEN
+		v_ok := jsonb_typeof(config -> 'patterns') IS NOT DISTINCT FROM 'array';
+		IF v_ok THEN
+			v_ok := jsonb_array_length(config -> 'patterns') > 0
+				AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(config -> 'patterns') e
+								 WHERE jsonb_typeof(e) <> 'string');
+		END IF;
+		IF NOT v_ok THEN
+			RAISE EXCEPTION 'a % filter needs config.patterns, a non-empty array of regular expressions', filter_type
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		PERFORM aistudio.check_regexes(ARRAY(SELECT jsonb_array_elements_text(config -> 'patterns')),
+									   'config.patterns');
+		IF config ? 'replacement' AND jsonb_typeof(config -> 'replacement') <> 'string' THEN
+			RAISE EXCEPTION 'config.replacement must be a string' USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	ELSIF filter_type = 'max_prompt_chars' THEN
+		v_max := config -> 'max_chars';
+		v_ok := jsonb_typeof(v_max) IS NOT DISTINCT FROM 'number';
+		IF v_ok THEN
+			v_ok := v_max::text::numeric = trunc(v_max::text::numeric)
+				AND v_max::text::numeric BETWEEN 1 AND 2147483647;
+		END IF;
+		IF NOT v_ok THEN
+			RAISE EXCEPTION 'a max_prompt_chars filter needs config.max_chars, a positive integer'
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = format('The value given is %s.', coalesce(v_max::text, 'missing'));
+		END IF;
+	END IF;
+END
+$$;
+
+CREATE FUNCTION aistudio.create_filter(name text, filter_type text, config jsonb DEFAULT '{}',
+									   stage text DEFAULT 'post_auth', namespace text DEFAULT '',
+									   description text DEFAULT '', active boolean DEFAULT true)
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id bigint;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'create filters');
+	PERFORM aistudio.check_object_name(name, 'filter');
+	PERFORM aistudio.check_filter_fields(filter_type, config, stage);
+	PERFORM aistudio.check_namespace_exists(namespace);
+	IF EXISTS (SELECT 1 FROM aistudio.filters f WHERE f.name = create_filter.name) THEN
+		RAISE EXCEPTION 'filter named "%" already exists', name USING ERRCODE = 'unique_violation';
+	END IF;
+	INSERT INTO aistudio.filters AS f (name, description, filter_type, stage, config, namespace, active)
+	VALUES (create_filter.name, coalesce(create_filter.description, ''), create_filter.filter_type,
+			create_filter.stage, create_filter.config, create_filter.namespace,
+			coalesce(create_filter.active, true))
+	RETURNING f.id INTO v_id;
+	RETURN v_id;
+END
+$$;
+
+CREATE FUNCTION aistudio.update_filter(filter_id bigint, name text DEFAULT NULL, filter_type text DEFAULT NULL,
+									   config jsonb DEFAULT NULL, stage text DEFAULT NULL,
+									   namespace text DEFAULT NULL, description text DEFAULT NULL,
+									   active boolean DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cur aistudio.filters;
+	v_ns text;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'update filters');
+	SELECT * INTO cur FROM aistudio.filters f WHERE f.id = update_filter.filter_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'filter % does not exist', coalesce(filter_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+	v_ns := coalesce(update_filter.namespace, cur.namespace);
+	PERFORM aistudio.check_object_name(coalesce(update_filter.name, cur.name), 'filter');
+	PERFORM aistudio.check_filter_fields(coalesce(update_filter.filter_type, cur.filter_type),
+										 coalesce(update_filter.config, cur.config),
+										 coalesce(update_filter.stage, cur.stage));
+	PERFORM aistudio.check_namespace_exists(v_ns);
+	IF EXISTS (SELECT 1 FROM aistudio.filters f WHERE f.name = update_filter.name AND f.id <> cur.id) THEN
+		RAISE EXCEPTION 'filter named "%" already exists', name USING ERRCODE = 'unique_violation';
+	END IF;
+	IF v_ns <> '' AND EXISTS (SELECT 1 FROM aistudio.llm_filters lf JOIN aistudio.llms l ON l.id = lf.llm_id
+							   WHERE lf.filter_id = cur.id AND l.namespace <> v_ns) THEN
+		RAISE EXCEPTION 'cannot move filter % to namespace "%"', cur.id, v_ns
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'It is attached to LLMs of another namespace.',
+				  HINT = 'Detach it from those LLMs first.';
+	END IF;
+	UPDATE aistudio.filters f SET
+		name = coalesce(update_filter.name, f.name),
+		filter_type = coalesce(update_filter.filter_type, f.filter_type),
+		config = coalesce(update_filter.config, f.config),
+		stage = coalesce(update_filter.stage, f.stage),
+		namespace = v_ns,
+		description = coalesce(update_filter.description, f.description),
+		active = coalesce(update_filter.active, f.active),
+		updated_at = now()
+	 WHERE f.id = cur.id;
+END
+$$;
+
+CREATE FUNCTION aistudio.delete_filter(filter_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'delete filters');
+	DELETE FROM aistudio.filters f WHERE f.id = delete_filter.filter_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'filter % does not exist', coalesce(filter_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+
+-- Plugins: out-of-process hooks (plugin_type grpc); command names the
+-- executable or endpoint, e.g. file:///opt/plugins/pii or grpc://host:port.
+CREATE FUNCTION aistudio.check_plugin_fields(hook text, command text, config jsonb, plugin_type text)
+	RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF hook IS NULL OR hook NOT IN ('pre_auth', 'auth', 'post_auth', 'upstream', 'on_response') THEN
+		RAISE EXCEPTION 'unknown hook "%"', coalesce(hook, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Hooks are pre_auth, auth, post_auth, upstream and on_response.';
+	END IF;
+	IF plugin_type IS NULL OR plugin_type <> 'grpc' THEN
+		RAISE EXCEPTION 'unknown plugin type "%"', coalesce(plugin_type, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The only plugin type is grpc.';
+	END IF;
+	IF command IS NULL OR btrim(command) = '' OR length(command) > 4096 OR command ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION 'invalid plugin command'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A command is 1 to 4096 characters without control characters.';
+	END IF;
+	PERFORM aistudio.check_config_object(config, 'plugin');
+END
+$$;
+
+CREATE FUNCTION aistudio.create_plugin(name text, hook text, command text, config jsonb DEFAULT '{}',
+									   namespace text DEFAULT '', description text DEFAULT '',
+									   plugin_type text DEFAULT 'grpc', active boolean DEFAULT true)
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id bigint;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'create plugins');
+	PERFORM aistudio.check_object_name(name, 'plugin');
+	PERFORM aistudio.check_plugin_fields(hook, command, config, plugin_type);
+	PERFORM aistudio.check_namespace_exists(namespace);
+	IF EXISTS (SELECT 1 FROM aistudio.plugins p WHERE p.name = create_plugin.name) THEN
+		RAISE EXCEPTION 'plugin named "%" already exists', name USING ERRCODE = 'unique_violation';
+	END IF;
+	INSERT INTO aistudio.plugins AS p (name, description, plugin_type, hook, command, config, namespace, active)
+	VALUES (create_plugin.name, coalesce(create_plugin.description, ''), create_plugin.plugin_type,
+			create_plugin.hook, create_plugin.command, create_plugin.config, create_plugin.namespace,
+			coalesce(create_plugin.active, true))
+	RETURNING p.id INTO v_id;
+	RETURN v_id;
+END
+$$;
+
+CREATE FUNCTION aistudio.update_plugin(plugin_id bigint, name text DEFAULT NULL, hook text DEFAULT NULL,
+									   command text DEFAULT NULL, config jsonb DEFAULT NULL,
+									   namespace text DEFAULT NULL, description text DEFAULT NULL,
+									   plugin_type text DEFAULT NULL, active boolean DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cur aistudio.plugins;
+	v_ns text;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'update plugins');
+	SELECT * INTO cur FROM aistudio.plugins p WHERE p.id = update_plugin.plugin_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'plugin % does not exist', coalesce(plugin_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+	v_ns := coalesce(update_plugin.namespace, cur.namespace);
+	PERFORM aistudio.check_object_name(coalesce(update_plugin.name, cur.name), 'plugin');
+	PERFORM aistudio.check_plugin_fields(coalesce(update_plugin.hook, cur.hook),
+										 coalesce(update_plugin.command, cur.command),
+										 coalesce(update_plugin.config, cur.config),
+										 coalesce(update_plugin.plugin_type, cur.plugin_type));
+	PERFORM aistudio.check_namespace_exists(v_ns);
+	IF EXISTS (SELECT 1 FROM aistudio.plugins p WHERE p.name = update_plugin.name AND p.id <> cur.id) THEN
+		RAISE EXCEPTION 'plugin named "%" already exists', name USING ERRCODE = 'unique_violation';
+	END IF;
+	IF v_ns <> '' AND EXISTS (SELECT 1 FROM aistudio.llm_plugins lp JOIN aistudio.llms l ON l.id = lp.llm_id
+							   WHERE lp.plugin_id = cur.id AND l.namespace <> v_ns) THEN
+		RAISE EXCEPTION 'cannot move plugin % to namespace "%"', cur.id, v_ns
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'It is attached to LLMs of another namespace.',
+				  HINT = 'Detach it from those LLMs first.';
+	END IF;
+	UPDATE aistudio.plugins p SET
+		name = coalesce(update_plugin.name, p.name),
+		hook = coalesce(update_plugin.hook, p.hook),
+		command = coalesce(update_plugin.command, p.command),
+		config = coalesce(update_plugin.config, p.config),
+		namespace = v_ns,
+		description = coalesce(update_plugin.description, p.description),
+		plugin_type = coalesce(update_plugin.plugin_type, p.plugin_type),
+		active = coalesce(update_plugin.active, p.active),
+		updated_at = now()
+	 WHERE p.id = cur.id;
+END
+$$;
+
+CREATE FUNCTION aistudio.delete_plugin(plugin_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'delete plugins');
+	DELETE FROM aistudio.plugins p WHERE p.id = delete_plugin.plugin_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'plugin % does not exist', coalesce(plugin_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+
+-- Attachments: an LLM runs its filters and plugins by position, then id.
+-- A filter or plugin must be global or in the LLM's namespace.  ("position"
+-- is quoted: it is a keyword; $3 reads it in the body.)
+CREATE FUNCTION aistudio.attach_filter(llm_id bigint, filter_id bigint, "position" int DEFAULT 0) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_llm_ns text;
+	v_ns text;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'attach filters');
+	SELECT l.namespace INTO v_llm_ns FROM aistudio.llms l WHERE l.id = attach_filter.llm_id FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'LLM % does not exist', coalesce(llm_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+	SELECT f.namespace INTO v_ns FROM aistudio.filters f WHERE f.id = attach_filter.filter_id FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'filter % does not exist', coalesce(filter_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+	IF v_ns NOT IN ('', v_llm_ns) THEN
+		RAISE EXCEPTION 'filter % of namespace "%" cannot be attached to LLM % of namespace "%"',
+			filter_id, v_ns, llm_id, v_llm_ns
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Attach global filters or filters of the LLM''s own namespace.';
+	END IF;
+	INSERT INTO aistudio.llm_filters AS x (llm_id, filter_id, position)
+	VALUES (attach_filter.llm_id, attach_filter.filter_id, coalesce($3, 0))
+	ON CONFLICT ON CONSTRAINT llm_filters_pkey DO UPDATE SET position = EXCLUDED.position
+	 WHERE x.position IS DISTINCT FROM EXCLUDED.position;
+END
+$$;
+
+CREATE FUNCTION aistudio.detach_filter(llm_id bigint, filter_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'detach filters');
+	DELETE FROM aistudio.llm_filters x
+	 WHERE x.llm_id = detach_filter.llm_id AND x.filter_id = detach_filter.filter_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'filter % is not attached to LLM %', coalesce(filter_id::text, 'NULL'),
+			coalesce(llm_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+
+CREATE FUNCTION aistudio.attach_plugin(llm_id bigint, plugin_id bigint, "position" int DEFAULT 0) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_llm_ns text;
+	v_ns text;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'attach plugins');
+	SELECT l.namespace INTO v_llm_ns FROM aistudio.llms l WHERE l.id = attach_plugin.llm_id FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'LLM % does not exist', coalesce(llm_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+	SELECT p.namespace INTO v_ns FROM aistudio.plugins p WHERE p.id = attach_plugin.plugin_id FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'plugin % does not exist', coalesce(plugin_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+	IF v_ns NOT IN ('', v_llm_ns) THEN
+		RAISE EXCEPTION 'plugin % of namespace "%" cannot be attached to LLM % of namespace "%"',
+			plugin_id, v_ns, llm_id, v_llm_ns
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Attach global plugins or plugins of the LLM''s own namespace.';
+	END IF;
+	INSERT INTO aistudio.llm_plugins AS x (llm_id, plugin_id, position)
+	VALUES (attach_plugin.llm_id, attach_plugin.plugin_id, coalesce($3, 0))
+	ON CONFLICT ON CONSTRAINT llm_plugins_pkey DO UPDATE SET position = EXCLUDED.position
+	 WHERE x.position IS DISTINCT FROM EXCLUDED.position;
+END
+$$;
+
+CREATE FUNCTION aistudio.detach_plugin(llm_id bigint, plugin_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'detach plugins');
+	DELETE FROM aistudio.llm_plugins x
+	 WHERE x.llm_id = detach_plugin.llm_id AND x.plugin_id = detach_plugin.plugin_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'plugin % is not attached to LLM %', coalesce(plugin_id::text, 'NULL'),
+			coalesce(llm_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+
+-- Edges (hub and spoke).  The hub's gateway connection registers edges and
+-- records their heartbeats; admins push reloads.  Status: see the view
+-- aistudio.edge_status (SECTION snapshot, as it needs snapshot_checksum).
+CREATE FUNCTION aistudio.check_edge_id(edge_id text) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF edge_id IS NULL OR edge_id !~ '^[A-Za-z0-9_.-]{1,128}$' THEN
+		RAISE EXCEPTION 'invalid edge_id'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An edge id is 1 to 128 letters, digits, ''_'', ''.'' or ''-''.';
+	END IF;
+END
+$$;
+
+CREATE FUNCTION aistudio.register_edge(edge_id text, namespace text DEFAULT '', version text DEFAULT '')
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id bigint;
+BEGIN
+	PERFORM aistudio.require_gateway_or_role('admin', 'register edges');
+	PERFORM aistudio.check_edge_id(edge_id);
+	PERFORM aistudio.check_namespace_exists(namespace);
+	IF length(coalesce(version, '')) > 128 OR version ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION 'invalid edge version'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A version has at most 128 characters and no control characters.';
+	END IF;
+	INSERT INTO aistudio.edges AS e (edge_id, namespace, version)
+	VALUES (register_edge.edge_id, register_edge.namespace, coalesce(register_edge.version, ''))
+	ON CONFLICT ON CONSTRAINT edges_edge_id_key DO UPDATE SET
+		namespace = EXCLUDED.namespace,
+		version = EXCLUDED.version,
+		registered_at = now()
+	RETURNING e.id INTO v_id;
+	RETURN v_id;
+END
+$$;
+
+-- Records an edge's heartbeat; returns the checksum the edge should run.
+CREATE FUNCTION aistudio.edge_heartbeat(edge_id text, loaded_checksum text) RETURNS text
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ns text;
+BEGIN
+	PERFORM aistudio.require_gateway_or_role('admin', 'record edge heartbeats');
+	IF loaded_checksum IS NOT NULL AND loaded_checksum <> '' AND loaded_checksum !~ '^[0-9a-f]{64}$' THEN
+		RAISE EXCEPTION 'invalid loaded_checksum'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A checksum is 64 lower-case hexadecimal digits, or empty when nothing is loaded.';
+	END IF;
+	UPDATE aistudio.edges e SET
+		loaded_checksum = nullif(edge_heartbeat.loaded_checksum, ''),
+		last_heartbeat = now()
+	 WHERE e.edge_id = edge_heartbeat.edge_id
+	RETURNING e.namespace INTO v_ns;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'edge "%" is not registered', coalesce(edge_id, 'NULL')
+			USING ERRCODE = 'no_data_found',
+				  HINT = 'Register it with aistudio.register_edge() first.';
+	END IF;
+	RETURN aistudio.snapshot_checksum(v_ns);
+END
+$$;
+
+-- Marks the edges of a namespace (NULL = all) as pushed and notifies channel
+-- aistudio_push with the namespace ('*' = all) so the hub signals reloads.
+CREATE FUNCTION aistudio.mark_edges_pushed(namespace text DEFAULT NULL) RETURNS integer
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n integer;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'push configuration to edges');
+	IF namespace IS NOT NULL THEN
+		PERFORM aistudio.check_namespace_exists(namespace);
+	END IF;
+	UPDATE aistudio.edges e SET last_push_at = now()
+	 WHERE mark_edges_pushed.namespace IS NULL OR e.namespace = mark_edges_pushed.namespace;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	PERFORM pg_notify('aistudio_push', coalesce(namespace, '*'));
+	RETURN v_n;
+END
+$$;
+
+CREATE FUNCTION aistudio.delete_edge(edge_id text) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'delete edges');
+	DELETE FROM aistudio.edges e WHERE e.edge_id = delete_edge.edge_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'edge "%" is not registered', coalesce(edge_id, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+
+-- Change notification: any statement changing what a gateway serves sends
+-- NOTIFY aistudio_config, '<table name>' (once per table per transaction).
+CREATE FUNCTION aistudio.notify_config_change() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_notify('aistudio_config', TG_TABLE_NAME);
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.llms
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.model_prices
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.filters
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.plugins
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.llm_filters
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.llm_plugins
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.apps
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.app_llms
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+-- credentials: only revocations and deletions (not issuing, not last_used_at)
+CREATE TRIGGER config_notify AFTER UPDATE OF active, revoked_at OR DELETE OR TRUNCATE ON aistudio.credentials
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.secrets
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.group_llms
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.namespaces
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+
+-- The admin API (gatewayd) connects as a member of aistudio_gateway and sets
+-- pg_aistudio.acting_user; every function checks the acting user's role.
+GRANT EXECUTE ON FUNCTION
+	aistudio.create_llm(text, text, text, text, text, text[], text, boolean),
+	aistudio.update_llm(bigint, text, text, text, text, text, text[], text, boolean, numeric, date),
+	aistudio.delete_llm(bigint),
+	aistudio.set_model_price(text, text, numeric, numeric, numeric, numeric, text),
+	aistudio.delete_model_price(text, text),
+	aistudio.create_namespace(text, text),
+	aistudio.delete_namespace(text),
+	aistudio.create_filter(text, text, jsonb, text, text, text, boolean),
+	aistudio.update_filter(bigint, text, text, jsonb, text, text, text, boolean),
+	aistudio.delete_filter(bigint),
+	aistudio.create_plugin(text, text, text, jsonb, text, text, text, boolean),
+	aistudio.update_plugin(bigint, text, text, text, jsonb, text, text, text, boolean),
+	aistudio.delete_plugin(bigint),
+	aistudio.attach_filter(bigint, bigint, int),
+	aistudio.detach_filter(bigint, bigint),
+	aistudio.attach_plugin(bigint, bigint, int),
+	aistudio.detach_plugin(bigint, bigint),
+	aistudio.register_edge(text, text, text),
+	aistudio.edge_heartbeat(text, text),
+	aistudio.mark_edges_pushed(text),
+	aistudio.delete_edge(text)
+	TO aistudio_gateway;
 
 -------------------------------------------------------------------------------
 -- SECTION apps and credentials (src/credentials.c)
 -------------------------------------------------------------------------------
+-- Apps belong to an owner (aistudio.check_app_access) and may use a set of
+-- LLMs (app_llms); developers attach only LLMs their groups grant them
+-- (aistudio.check_llm_grants).  A chat user learns nothing about apps:
+-- every function first requires the developer role.  Credentials are
+-- issued and resolved in C (src/credentials.c); only SHA-256 hashes of the
+-- keys are stored.
+
+-- aistudio.create_app: a new app of owner_id using llm_ids; returns its id.
+CREATE FUNCTION aistudio.create_app(name text, owner_id bigint, llm_ids bigint[],
+									monthly_budget numeric DEFAULT NULL, namespace text DEFAULT '')
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id           bigint;
+	v_owner_active boolean;
+	v_missing      bigint;
+	v_namespace    text := coalesce(create_app.namespace, '');
+BEGIN
+	IF create_app.owner_id IS NULL THEN
+		RAISE EXCEPTION 'owner_id must not be null' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM aistudio.check_app_access(create_app.owner_id);
+	IF create_app.llm_ids IS NULL OR array_position(create_app.llm_ids, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'llm_ids must be an array of LLM ids without nulls'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass an empty array for an app that uses no LLM yet.';
+	END IF;
+	PERFORM aistudio.check_llm_grants(create_app.llm_ids);
+
+	IF create_app.name IS NULL OR btrim(create_app.name) = '' THEN
+		RAISE EXCEPTION 'app name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF length(create_app.name) > 200 THEN
+		RAISE EXCEPTION 'app name is too long'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The name has %s characters; the limit is 200.', length(create_app.name));
+	END IF;
+	IF create_app.monthly_budget IS NOT NULL
+	   AND (create_app.monthly_budget < 0 OR create_app.monthly_budget IN ('NaN', 'Infinity')) THEN
+		RAISE EXCEPTION 'monthly_budget must be a finite amount of at least 0'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass NULL for an app without a budget.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM aistudio.namespaces n WHERE n.name = v_namespace) THEN
+		RAISE EXCEPTION 'namespace "%" does not exist', v_namespace USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT u.active INTO v_owner_active FROM aistudio.users u WHERE u.id = create_app.owner_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user % does not exist', create_app.owner_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF NOT v_owner_active THEN
+		RAISE EXCEPTION 'user % is inactive', create_app.owner_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Apps can only be created for active users.';
+	END IF;
+	SELECT t.x INTO v_missing FROM unnest(create_app.llm_ids) WITH ORDINALITY AS t(x, i)
+	 WHERE NOT EXISTS (SELECT 1 FROM aistudio.llms l WHERE l.id = t.x)
+	 ORDER BY t.i LIMIT 1;
+	IF v_missing IS NOT NULL THEN
+		RAISE EXCEPTION 'LLM % does not exist', v_missing USING ERRCODE = 'no_data_found';
+	END IF;
+	IF EXISTS (SELECT 1 FROM aistudio.apps a WHERE a.name = create_app.name) THEN
+		RAISE EXCEPTION 'app "%" already exists', create_app.name USING ERRCODE = 'unique_violation';
+	END IF;
+
+	INSERT INTO aistudio.apps (name, owner_id, monthly_budget, namespace)
+	VALUES (create_app.name, create_app.owner_id, create_app.monthly_budget, v_namespace)
+	RETURNING id INTO v_id;
+	INSERT INTO aistudio.app_llms (app_id, llm_id)
+	SELECT DISTINCT v_id, x FROM unnest(create_app.llm_ids) AS x;
+	RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION aistudio.create_app(text, bigint, bigint[], numeric, text) IS 'Creates an app of owner_id that may use llm_ids; returns its id';
+
+-- aistudio.update_app: changes the given attributes (NULL = unchanged);
+-- llm_ids replaces the whole set; only an admin changes the owner.
+CREATE FUNCTION aistudio.update_app(app_id bigint, name text DEFAULT NULL, description text DEFAULT NULL,
+									llm_ids bigint[] DEFAULT NULL, monthly_budget numeric DEFAULT NULL,
+									budget_start_date date DEFAULT NULL, namespace text DEFAULT NULL,
+									active boolean DEFAULT NULL, owner_id bigint DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner        bigint;
+	v_owner_active boolean;
+	v_added        bigint[];
+	v_missing      bigint;
+BEGIN
+	PERFORM aistudio.require_role('developer', 'manage apps');
+	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = update_app.app_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'app % does not exist', coalesce(update_app.app_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	PERFORM aistudio.check_app_access(v_owner);
+
+	IF update_app.owner_id IS NOT NULL AND update_app.owner_id <> v_owner THEN
+		PERFORM aistudio.require_role('admin', 'change the owner of an app');
+		SELECT u.active INTO v_owner_active FROM aistudio.users u WHERE u.id = update_app.owner_id;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'user % does not exist', update_app.owner_id USING ERRCODE = 'no_data_found';
+		END IF;
+		IF NOT v_owner_active THEN
+			RAISE EXCEPTION 'user % is inactive', update_app.owner_id
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'Apps can only be owned by active users.';
+		END IF;
+	END IF;
+	IF update_app.llm_ids IS NOT NULL THEN
+		IF array_position(update_app.llm_ids, NULL) IS NOT NULL THEN
+			RAISE EXCEPTION 'llm_ids must not contain nulls' USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		-- only newly attached LLMs need a grant: an admin may have attached others
+		v_added := ARRAY(SELECT t.x FROM unnest(update_app.llm_ids) WITH ORDINALITY AS t(x, i)
+						  WHERE NOT EXISTS (SELECT 1 FROM aistudio.app_llms al
+											 WHERE al.app_id = update_app.app_id AND al.llm_id = t.x)
+						  GROUP BY t.x ORDER BY min(t.i));
+		PERFORM aistudio.check_llm_grants(v_added);
+		SELECT t.x INTO v_missing FROM unnest(v_added) AS t(x)
+		 WHERE NOT EXISTS (SELECT 1 FROM aistudio.llms l WHERE l.id = t.x)
+		 LIMIT 1;
+		IF v_missing IS NOT NULL THEN
+			RAISE EXCEPTION 'LLM % does not exist', v_missing USING ERRCODE = 'no_data_found';
+		END IF;
+	END IF;
+	IF update_app.name IS NOT NULL THEN
+		IF btrim(update_app.name) = '' THEN
+			RAISE EXCEPTION 'app name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF length(update_app.name) > 200 THEN
+			RAISE EXCEPTION 'app name is too long'
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = format('The name has %s characters; the limit is 200.', length(update_app.name));
+		END IF;
+		IF EXISTS (SELECT 1 FROM aistudio.apps a
+					WHERE a.name = update_app.name AND a.id <> update_app.app_id) THEN
+			RAISE EXCEPTION 'app "%" already exists', update_app.name USING ERRCODE = 'unique_violation';
+		END IF;
+	END IF;
+	IF length(update_app.description) > 10000 THEN
+		RAISE EXCEPTION 'app description is too long'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The limit is 10000 characters.';
+	END IF;
+	IF update_app.monthly_budget IS NOT NULL
+	   AND (update_app.monthly_budget < 0 OR update_app.monthly_budget IN ('NaN', 'Infinity')) THEN
+		RAISE EXCEPTION 'monthly_budget must be a finite amount of at least 0'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use aistudio.clear_app_budget(app_id) to remove the budget.';
+	END IF;
+	IF update_app.namespace IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM aistudio.namespaces n WHERE n.name = update_app.namespace) THEN
+		RAISE EXCEPTION 'namespace "%" does not exist', update_app.namespace
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	UPDATE aistudio.apps a
+	   SET name = coalesce(update_app.name, a.name),
+		   description = coalesce(update_app.description, a.description),
+		   monthly_budget = coalesce(update_app.monthly_budget, a.monthly_budget),
+		   budget_start_date = coalesce(update_app.budget_start_date, a.budget_start_date),
+		   namespace = coalesce(update_app.namespace, a.namespace),
+		   active = coalesce(update_app.active, a.active),
+		   owner_id = coalesce(update_app.owner_id, a.owner_id),
+		   updated_at = now()
+	 WHERE a.id = update_app.app_id;
+	IF update_app.llm_ids IS NOT NULL THEN
+		DELETE FROM aistudio.app_llms al
+		 WHERE al.app_id = update_app.app_id AND al.llm_id <> ALL (update_app.llm_ids);
+		INSERT INTO aistudio.app_llms (app_id, llm_id)
+		SELECT update_app.app_id, x FROM unnest(v_added) AS x;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION aistudio.update_app(bigint, text, text, bigint[], numeric, date, text, boolean, bigint) IS 'Changes the given attributes of an app (NULL = unchanged)';
+
+-- aistudio.clear_app_budget: the app no longer has a monthly budget.
+CREATE FUNCTION aistudio.clear_app_budget(app_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner bigint;
+BEGIN
+	PERFORM aistudio.require_role('developer', 'manage apps');
+	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = clear_app_budget.app_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'app % does not exist', coalesce(clear_app_budget.app_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	PERFORM aistudio.check_app_access(v_owner);
+	UPDATE aistudio.apps a
+	   SET monthly_budget = NULL, budget_start_date = NULL, updated_at = now()
+	 WHERE a.id = clear_app_budget.app_id;
+END
+$$;
+COMMENT ON FUNCTION aistudio.clear_app_budget(bigint) IS 'Removes the monthly budget (and its start date) of an app';
+
+-- aistudio.delete_app: deletes the app, its LLM links and its credentials.
+CREATE FUNCTION aistudio.delete_app(app_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner bigint;
+BEGIN
+	PERFORM aistudio.require_role('developer', 'manage apps');
+	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = delete_app.app_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'app % does not exist', coalesce(delete_app.app_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	PERFORM aistudio.check_app_access(v_owner);
+	DELETE FROM aistudio.apps a WHERE a.id = delete_app.app_id;
+END
+$$;
+COMMENT ON FUNCTION aistudio.delete_app(bigint) IS 'Deletes an app; its credentials go with it';
+
+-- aistudio.issue_credential: a new key for the app, shown once.
+CREATE FUNCTION aistudio.issue_credential(app_id bigint) RETURNS text
+	LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'issue_credential';
+COMMENT ON FUNCTION aistudio.issue_credential(bigint) IS 'Issues a new API key for an app; the key is returned once and only its SHA-256 is stored';
+
+-- aistudio.resolve_credential: the gateway's lookup of a presented key.
+CREATE FUNCTION aistudio.resolve_credential(key text)
+	RETURNS TABLE (credential_id bigint, app_id bigint, app_name text, owner_id bigint,
+				   app_active boolean, owner_active boolean, namespace text,
+				   llm_ids bigint[], monthly_budget numeric)
+	LANGUAGE C STRICT STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1
+	AS 'MODULE_PATHNAME', 'resolve_credential';
+COMMENT ON FUNCTION aistudio.resolve_credential(text) IS 'The app of an active API key; no row for a malformed, unknown or revoked key';
+
+-- Internal, shared by revoke_credential and rotate_credential: the
+-- credential's app and state, row locked, after the access check.
+CREATE FUNCTION aistudio.lock_credential(credential_id bigint, OUT app_id bigint, OUT active boolean)
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner bigint;
+BEGIN
+	PERFORM aistudio.require_role('developer', 'manage apps');
+	SELECT c.app_id, c.active, a.owner_id INTO lock_credential.app_id, lock_credential.active, v_owner
+	  FROM aistudio.credentials c JOIN aistudio.apps a ON a.id = c.app_id
+	 WHERE c.id = lock_credential.credential_id
+	   FOR UPDATE OF c;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'credential % does not exist', coalesce(lock_credential.credential_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	PERFORM aistudio.check_app_access(v_owner);
+END
+$$;
+
+-- aistudio.revoke_credential: the key stops working (idempotent).
+CREATE FUNCTION aistudio.revoke_credential(credential_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cred record;
+BEGIN
+	SELECT * INTO v_cred FROM aistudio.lock_credential(revoke_credential.credential_id);
+	IF v_cred.active THEN
+		UPDATE aistudio.credentials c SET active = false, revoked_at = now()
+		 WHERE c.id = revoke_credential.credential_id;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION aistudio.revoke_credential(bigint) IS 'Revokes an API key';
+
+-- aistudio.rotate_credential: revokes an active key and returns a new key
+-- of the same app, in one transaction.
+CREATE FUNCTION aistudio.rotate_credential(credential_id bigint) RETURNS text
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cred record;
+BEGIN
+	SELECT * INTO v_cred FROM aistudio.lock_credential(rotate_credential.credential_id);
+	IF NOT v_cred.active THEN
+		RAISE EXCEPTION 'credential % is revoked', rotate_credential.credential_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Issue a new key with aistudio.issue_credential(app_id).';
+	END IF;
+	UPDATE aistudio.credentials c SET active = false, revoked_at = now()
+	 WHERE c.id = rotate_credential.credential_id;
+	RETURN aistudio.issue_credential(v_cred.app_id);
+END
+$$;
+COMMENT ON FUNCTION aistudio.rotate_credential(bigint) IS 'Revokes an API key and returns a new one for the same app';
+
+-- aistudio.list_credentials: the app's keys, by prefix only.
+CREATE FUNCTION aistudio.list_credentials(app_id bigint)
+	RETURNS TABLE (id bigint, key_prefix text, active boolean, created_at timestamptz,
+				   revoked_at timestamptz, last_used_at timestamptz)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner bigint;
+BEGIN
+	PERFORM aistudio.require_role('developer', 'manage apps');
+	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = list_credentials.app_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'app % does not exist', coalesce(list_credentials.app_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	PERFORM aistudio.check_app_access(v_owner);
+	RETURN QUERY
+		SELECT c.id, c.key_prefix, c.active, c.created_at, c.revoked_at, c.last_used_at
+		  FROM aistudio.credentials c
+		 WHERE c.app_id = list_credentials.app_id
+		 ORDER BY c.id;
+END
+$$;
+COMMENT ON FUNCTION aistudio.list_credentials(bigint) IS 'The API keys of an app (prefix and state only)';
+
+-- gatewayd's admin API calls these with pg_aistudio.acting_user set; its
+-- proxy resolves keys.
+GRANT EXECUTE ON FUNCTION
+	aistudio.create_app(text, bigint, bigint[], numeric, text),
+	aistudio.update_app(bigint, text, text, bigint[], numeric, date, text, boolean, bigint),
+	aistudio.clear_app_budget(bigint),
+	aistudio.delete_app(bigint),
+	aistudio.issue_credential(bigint),
+	aistudio.resolve_credential(text),
+	aistudio.revoke_credential(bigint),
+	aistudio.rotate_credential(bigint),
+	aistudio.list_credentials(bigint)
+	TO aistudio_gateway;
 
 -------------------------------------------------------------------------------
 -- SECTION pricing (src/pricing.c)
 -------------------------------------------------------------------------------
+-- Cost of an LLM call from aistudio.model_prices (src/pricing.c keeps a
+-- per-backend cache of the table; the statement trigger below invalidates
+-- it in every backend when prices change).  Not SECURITY DEFINER: the C
+-- code reads only model_prices and depends on no search_path.
+
+-- aistudio.cost: the cost of one call (0 when no price applies).
+CREATE FUNCTION aistudio.cost(vendor text, model_name text, prompt_tokens bigint, response_tokens bigint,
+							  cache_write_tokens bigint DEFAULT 0, cache_read_tokens bigint DEFAULT 0)
+	RETURNS numeric
+	LANGUAGE C STRICT STABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'cost';
+COMMENT ON FUNCTION aistudio.cost(text, text, bigint, bigint, bigint, bigint) IS 'Cost of one LLM call from the configured model prices; 0 when no price applies';
+
+-- aistudio.price_event: cost, currency and whether a price applied; used by
+-- analytics ingestion for every event.
+CREATE FUNCTION aistudio.price_event(vendor text, model_name text, prompt_tokens bigint, response_tokens bigint,
+									 cache_write_tokens bigint, cache_read_tokens bigint,
+									 OUT cost numeric, OUT currency text, OUT priced boolean)
+	LANGUAGE C STABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'price_event';
+COMMENT ON FUNCTION aistudio.price_event(text, text, bigint, bigint, bigint, bigint) IS 'Cost, currency and priced flag of one LLM call (for analytics ingestion)';
+
+CREATE FUNCTION aistudio.model_prices_changed() RETURNS trigger
+	LANGUAGE C AS 'MODULE_PATHNAME', 'model_prices_changed';
+COMMENT ON FUNCTION aistudio.model_prices_changed() IS 'Invalidates every backend''s price cache after a change of aistudio.model_prices';
+
+CREATE TRIGGER model_prices_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.model_prices
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.model_prices_changed();
+
+GRANT EXECUTE ON FUNCTION aistudio.cost(text, text, bigint, bigint, bigint, bigint)
+	TO aistudio_gateway, aistudio_analyst;
 
 -------------------------------------------------------------------------------
 -- SECTION snapshot (src/snapshot.c)
 -------------------------------------------------------------------------------
+-- aistudio.snapshot(namespace): the protobuf aistudio.v1.Snapshot of a
+-- namespace plus the global objects; aistudio.snapshot_checksum(namespace):
+-- SHA-256 hex of the same without apps and sealed values.  Both are called
+-- by gateways without an acting user; EXECUTE is the permission.
+CREATE FUNCTION aistudio.snapshot(namespace text DEFAULT '') RETURNS bytea
+	LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'snapshot';
+COMMENT ON FUNCTION aistudio.snapshot(text) IS 'Configuration snapshot of a namespace (protobuf aistudio.v1.Snapshot)';
+
+CREATE FUNCTION aistudio.snapshot_checksum(namespace text DEFAULT '') RETURNS text
+	LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'snapshot_checksum';
+COMMENT ON FUNCTION aistudio.snapshot_checksum(text) IS 'SHA-256 (hex) of the snapshot of a namespace without apps and sealed values';
+
+-- Edge sync status: in_sync (checksums equal, heartbeat younger than 90 s),
+-- pending (checksums differ, heartbeat fresh), stale (heartbeat older than
+-- 90 s), unknown (never heartbeated).  One checksum per namespace.
+CREATE VIEW aistudio.edge_status AS
+	WITH expected AS MATERIALIZED (
+		SELECT n.namespace, aistudio.snapshot_checksum(n.namespace) AS checksum
+		  FROM (SELECT DISTINCT e.namespace FROM aistudio.edges e) n
+	)
+	SELECT e.edge_id, e.namespace, e.loaded_checksum, x.checksum AS expected_checksum, e.last_heartbeat,
+		   CASE WHEN e.last_heartbeat IS NULL THEN 'unknown'
+				WHEN e.last_heartbeat < now() - interval '90 seconds' THEN 'stale'
+				WHEN e.loaded_checksum IS NOT DISTINCT FROM x.checksum THEN 'in_sync'
+				ELSE 'pending' END AS status,
+		   e.version, e.registered_at, e.last_push_at
+	  FROM aistudio.edges e
+	  JOIN expected x ON x.namespace = e.namespace;
+COMMENT ON VIEW aistudio.edge_status IS 'Edges with their expected checksum and sync status';
+
+GRANT EXECUTE ON FUNCTION aistudio.snapshot(text), aistudio.snapshot_checksum(text) TO aistudio_gateway;
+GRANT SELECT ON aistudio.edge_status TO aistudio_gateway;
 
 -------------------------------------------------------------------------------
 -- SECTION analytics: ingestion, rollups, budgets, notifications
 -------------------------------------------------------------------------------
+-- Events arrive through the gateway's batch path: COPY into the unlogged
+-- staging table, then aistudio.ingest_staged() in the same transaction
+-- (src/ingest.c creates the monthly partitions).  Ingestion also appends
+-- per-batch aggregates to rollup_pending; rollup_now() (src/rollup.c, run
+-- by the background worker) folds them into the hourly/daily/spend tables
+-- and records budget notifications.  Buckets and budget periods are UTC.
+
+-- Rows inserted directly into llm_interactions for a month without a
+-- partition land here; creating the month's partition moves them out.
+CREATE TABLE aistudio.llm_interactions_default
+	PARTITION OF aistudio.llm_interactions DEFAULT;
+
+-- Rows arrive roughly in time order: a BRIN index serves time ranges at a
+-- fraction of a B-tree's insert cost.
+DROP INDEX aistudio.llm_interactions_ts_idx;
+CREATE INDEX llm_interactions_ts_idx ON aistudio.llm_interactions USING brin ("timestamp");
+
+-- The gateway COPYs events here; no constraints, so a batch never fails on
+-- a value that parses.  ingest_staged() validates.
+CREATE UNLOGGED TABLE aistudio.interaction_staging (
+	"timestamp"        timestamptz,
+	request_id         uuid,
+	user_id            bigint,
+	app_id             bigint,
+	llm_id             bigint,
+	vendor             text,
+	model_name         text,
+	prompt_tokens      bigint,
+	response_tokens    bigint,
+	cache_write_tokens bigint,
+	cache_read_tokens  bigint,
+	latency_ms         integer,
+	interaction_type   text,
+	status_code        integer,
+	namespace          text,
+	edge_id            text,
+	error              text
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 20000);
+
+-- Staged events that failed validation, with the reason; nothing is lost.
+CREATE TABLE aistudio.ingest_rejects (
+	id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	rejected_at        timestamptz NOT NULL DEFAULT now(),
+	reason             text NOT NULL,
+	"timestamp"        timestamptz,
+	request_id         uuid,
+	user_id            bigint,
+	app_id             bigint,
+	llm_id             bigint,
+	vendor             text,
+	model_name         text,
+	prompt_tokens      bigint,
+	response_tokens    bigint,
+	cache_write_tokens bigint,
+	cache_read_tokens  bigint,
+	latency_ms         integer,
+	interaction_type   text,
+	status_code        integer,
+	namespace          text,
+	edge_id            text,
+	error              text
+);
+CREATE INDEX ingest_rejects_at_idx ON aistudio.ingest_rejects (rejected_at);
+
+-- Insert-only: one row per (hour, app, user, llm, vendor, model, type,
+-- currency) of each ingested batch, for the rows actually inserted.
+CREATE TABLE aistudio.rollup_pending (
+	hour               timestamptz NOT NULL,
+	app_id             bigint,
+	user_id            bigint,
+	llm_id             bigint,
+	vendor             text NOT NULL,
+	model_name         text NOT NULL,
+	interaction_type   text NOT NULL,
+	currency           text NOT NULL,
+	requests           bigint NOT NULL,
+	errors             bigint NOT NULL,
+	prompt_tokens      bigint NOT NULL,
+	response_tokens    bigint NOT NULL,
+	cache_write_tokens bigint NOT NULL,
+	cache_read_tokens  bigint NOT NULL,
+	total_tokens       bigint NOT NULL,
+	cost               numeric NOT NULL,
+	latency_ms_sum     bigint NOT NULL
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000);
+
+-- Insert-only, written with rollup_pending: the cost of each batch per app
+-- and per LLM and UTC day.  budget_status() adds these not-yet-folded rows
+-- (a few per batch) to spend_daily.
+CREATE TABLE aistudio.spend_pending (
+	day        date NOT NULL,
+	subject    text NOT NULL,
+	subject_id bigint NOT NULL,
+	cost       numeric NOT NULL
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000);
+CREATE INDEX spend_pending_subject_idx ON aistudio.spend_pending (subject, subject_id, day);
+
+-- Rollups.  Missing ids (NULL) are a dimension value of their own.
+CREATE TABLE aistudio.usage_hourly (
+	bucket             timestamptz NOT NULL,
+	app_id             bigint,
+	user_id            bigint,
+	llm_id             bigint,
+	vendor             text NOT NULL,
+	model_name         text NOT NULL,
+	interaction_type   text NOT NULL,
+	currency           text NOT NULL,
+	requests           bigint NOT NULL DEFAULT 0,
+	errors             bigint NOT NULL DEFAULT 0,
+	prompt_tokens      bigint NOT NULL DEFAULT 0,
+	response_tokens    bigint NOT NULL DEFAULT 0,
+	cache_write_tokens bigint NOT NULL DEFAULT 0,
+	cache_read_tokens  bigint NOT NULL DEFAULT 0,
+	total_tokens       bigint NOT NULL DEFAULT 0,
+	cost               numeric NOT NULL DEFAULT 0,
+	latency_ms_sum     bigint NOT NULL DEFAULT 0,
+	CONSTRAINT usage_hourly_key UNIQUE NULLS NOT DISTINCT
+		(bucket, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency)
+);
+CREATE INDEX usage_hourly_app_idx ON aistudio.usage_hourly (app_id, bucket);
+
+CREATE TABLE aistudio.usage_daily (
+	bucket             date NOT NULL,
+	app_id             bigint,
+	user_id            bigint,
+	llm_id             bigint,
+	vendor             text NOT NULL,
+	model_name         text NOT NULL,
+	interaction_type   text NOT NULL,
+	currency           text NOT NULL,
+	requests           bigint NOT NULL DEFAULT 0,
+	errors             bigint NOT NULL DEFAULT 0,
+	prompt_tokens      bigint NOT NULL DEFAULT 0,
+	response_tokens    bigint NOT NULL DEFAULT 0,
+	cache_write_tokens bigint NOT NULL DEFAULT 0,
+	cache_read_tokens  bigint NOT NULL DEFAULT 0,
+	total_tokens       bigint NOT NULL DEFAULT 0,
+	cost               numeric NOT NULL DEFAULT 0,
+	latency_ms_sum     bigint NOT NULL DEFAULT 0,
+	CONSTRAINT usage_daily_key UNIQUE NULLS NOT DISTINCT
+		(bucket, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency)
+);
+CREATE INDEX usage_daily_app_idx ON aistudio.usage_daily (app_id, bucket);
+CREATE INDEX usage_daily_llm_idx ON aistudio.usage_daily (llm_id, bucket);
+
+-- Daily spend per app and per LLM, what budgets read.
+CREATE TABLE aistudio.spend_daily (
+	day        date NOT NULL,
+	subject    text NOT NULL CHECK (subject IN ('app', 'llm')),
+	subject_id bigint NOT NULL,
+	cost       numeric NOT NULL DEFAULT 0,
+	PRIMARY KEY (subject, subject_id, day)
+);
+
+-- One row per crossed threshold, app or LLM, and budget period.
+CREATE TABLE aistudio.budget_notifications (
+	id              bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+	subject         text NOT NULL CHECK (subject IN ('app', 'llm')),
+	subject_id      bigint NOT NULL,
+	period_start    date NOT NULL,
+	threshold       integer NOT NULL CHECK (threshold IN (50, 80, 90, 100)),
+	spent           numeric NOT NULL,
+	budget          numeric NOT NULL,
+	created_at      timestamptz NOT NULL DEFAULT now(),
+	acknowledged_at timestamptz,
+	UNIQUE (subject, subject_id, period_start, threshold)
+);
+CREATE INDEX budget_notifications_open_idx ON aistudio.budget_notifications (created_at)
+	WHERE acknowledged_at IS NULL;
+
+-- aistudio.ensure_interaction_partitions(months timestamptz[]) -> integer
+CREATE FUNCTION aistudio.ensure_interaction_partitions(months timestamptz[]) RETURNS integer
+	LANGUAGE C STRICT VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'ensure_interaction_partitions';
+COMMENT ON FUNCTION aistudio.ensure_interaction_partitions(timestamptz[]) IS
+	'Create the missing monthly (UTC) partitions of llm_interactions for these instants; returns how many were created';
+
+-- aistudio.ingest_staged(): validate, price and insert every staged row this
+-- transaction can see.  One statement moves the rows out of staging, so a
+-- failure leaves them all staged; replays (same request_id and timestamp)
+-- are counted as duplicates and change nothing.
+CREATE FUNCTION aistudio.ingest_staged()
+	RETURNS TABLE (inserted bigint, duplicates bigint, rejected bigint)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+AS $$
+DECLARE
+	v_oldest constant timestamptz := now() - interval '400 days';
+	v_newest constant timestamptz := now() + interval '1 day';
+	v_months timestamptz[];
+BEGIN
+	-- the months this call will insert into, and the current and next month
+	SELECT array_agg(DISTINCT x.m) INTO v_months
+	  FROM (SELECT date_trunc('month', s."timestamp") AS m
+	          FROM aistudio.interaction_staging s
+	         WHERE s."timestamp" >= v_oldest AND s."timestamp" <= v_newest
+	        UNION ALL SELECT date_trunc('month', now())
+	        UNION ALL SELECT date_trunc('month', now()) + interval '1 month') x;
+	PERFORM aistudio.ensure_interaction_partitions(v_months);
+
+	-- Rows committed meanwhile for a month without a partition stay staged
+	-- for the next call.
+	RETURN QUERY
+	WITH staged AS (
+		DELETE FROM aistudio.interaction_staging s
+		 WHERE s."timestamp" IS NULL OR s."timestamp" < v_oldest OR s."timestamp" > v_newest
+		    OR date_trunc('month', s."timestamp") = ANY (v_months)
+		RETURNING s.*
+	), checked AS (
+		SELECT s.*,
+		       CASE
+		         WHEN s.request_id IS NULL THEN 'missing request_id'
+		         WHEN s."timestamp" IS NULL THEN 'missing timestamp'
+		         WHEN s."timestamp" < v_oldest THEN 'timestamp more than 400 days old'
+		         WHEN s."timestamp" > v_newest THEN 'timestamp more than 1 day in the future'
+		         WHEN s.vendor IS NULL
+		           OR s.vendor NOT IN ('openai', 'anthropic', 'vertex', 'google_ai', 'huggingface', 'ollama')
+		           THEN 'unknown vendor'
+		         WHEN s.interaction_type NOT IN ('chat', 'proxy') THEN 'invalid interaction_type'
+		         WHEN s.prompt_tokens < 0 OR s.response_tokens < 0
+		           OR s.cache_write_tokens < 0 OR s.cache_read_tokens < 0 THEN 'negative token count'
+		         -- every vendor but Anthropic counts cached reads inside the prompt
+		         WHEN s.vendor <> 'anthropic' AND s.cache_read_tokens > coalesce(s.prompt_tokens, 0)
+		           THEN 'cache_read_tokens exceed prompt_tokens'
+		         WHEN s.latency_ms < 0 THEN 'negative latency_ms'
+		       END AS reason
+		  FROM staged s
+	), ins AS (
+		INSERT INTO aistudio.llm_interactions AS i
+		       ("timestamp", request_id, user_id, app_id, llm_id, vendor, model_name,
+		        prompt_tokens, response_tokens, total_tokens, cache_write_tokens, cache_read_tokens,
+		        cost, currency, priced, latency_ms, interaction_type, status_code, namespace,
+		        edge_id, error)
+		SELECT c."timestamp", c.request_id, c.user_id, c.app_id, c.llm_id, c.vendor,
+		       coalesce(c.model_name, ''),
+		       coalesce(c.prompt_tokens, 0), coalesce(c.response_tokens, 0),
+		       coalesce(c.prompt_tokens, 0) + coalesce(c.response_tokens, 0),
+		       coalesce(c.cache_write_tokens, 0), coalesce(c.cache_read_tokens, 0),
+		       p.cost, p.currency, p.priced, coalesce(c.latency_ms, 0),
+		       coalesce(c.interaction_type, 'proxy'), coalesce(c.status_code, 0),
+		       coalesce(c.namespace, ''), coalesce(c.edge_id, ''), c.error
+		  FROM checked c
+		 CROSS JOIN LATERAL aistudio.price_event(c.vendor, c.model_name, c.prompt_tokens,
+		       c.response_tokens, c.cache_write_tokens, c.cache_read_tokens) p
+		 WHERE c.reason IS NULL
+		ON CONFLICT DO NOTHING
+		RETURNING i."timestamp", i.app_id, i.user_id, i.llm_id, i.vendor, i.model_name,
+		          i.interaction_type, i.currency, i.status_code, i.prompt_tokens, i.response_tokens,
+		          i.cache_write_tokens, i.cache_read_tokens, i.total_tokens, i.cost, i.latency_ms
+	), pend AS (
+		INSERT INTO aistudio.rollup_pending
+		       (hour, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency,
+		        requests, errors, prompt_tokens, response_tokens, cache_write_tokens,
+		        cache_read_tokens, total_tokens, cost, latency_ms_sum)
+		SELECT date_trunc('hour', n."timestamp"), n.app_id, n.user_id, n.llm_id, n.vendor,
+		       n.model_name, n.interaction_type, n.currency,
+		       count(*), count(*) FILTER (WHERE n.status_code >= 400 OR n.status_code = 0),
+		       sum(n.prompt_tokens), sum(n.response_tokens), sum(n.cache_write_tokens),
+		       sum(n.cache_read_tokens), sum(n.total_tokens), sum(n.cost), sum(n.latency_ms)
+		  FROM ins n
+		 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+		RETURNING hour, app_id, llm_id, requests, cost
+	), spend AS (
+		INSERT INTO aistudio.spend_pending (day, subject, subject_id, cost)
+		SELECT x.day, x.subject, x.subject_id, sum(x.cost)
+		  FROM (SELECT pd.hour::date AS day, 'app'::text AS subject, pd.app_id AS subject_id, pd.cost
+		          FROM pend pd WHERE pd.app_id IS NOT NULL
+		        UNION ALL
+		        SELECT pd.hour::date, 'llm'::text, pd.llm_id, pd.cost FROM pend pd WHERE pd.llm_id IS NOT NULL) x
+		 GROUP BY 1, 2, 3
+	), rej AS (
+		INSERT INTO aistudio.ingest_rejects
+		       (reason, "timestamp", request_id, user_id, app_id, llm_id, vendor, model_name,
+		        prompt_tokens, response_tokens, cache_write_tokens, cache_read_tokens, latency_ms,
+		        interaction_type, status_code, namespace, edge_id, error)
+		SELECT c.reason, c."timestamp", c.request_id, c.user_id, c.app_id, c.llm_id, c.vendor,
+		       c.model_name, c.prompt_tokens, c.response_tokens, c.cache_write_tokens,
+		       c.cache_read_tokens, c.latency_ms, c.interaction_type, c.status_code, c.namespace,
+		       c.edge_id, c.error
+		  FROM checked c
+		 WHERE c.reason IS NOT NULL
+		RETURNING 1
+	), counts AS (
+		SELECT coalesce((SELECT sum(pd.requests) FROM pend pd), 0)::bigint AS n_inserted,
+		       (SELECT count(*) FROM checked c WHERE c.reason IS NULL) AS n_valid,
+		       (SELECT count(*) FROM rej) AS n_rejected
+	)
+	SELECT k.n_inserted, k.n_valid - k.n_inserted, k.n_rejected FROM counts k;
+END
+$$;
+COMMENT ON FUNCTION aistudio.ingest_staged() IS
+	'Validate, price and insert the staged analytics events; returns inserted, duplicate and rejected counts';
+
+-- aistudio.ingest_events(events jsonb): the same path for a JSON array of
+-- event objects (keys = the staging columns).
+CREATE FUNCTION aistudio.ingest_events(events jsonb)
+	RETURNS TABLE (inserted bigint, duplicates bigint, rejected bigint)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+AS $$
+BEGIN
+	IF events IS NULL OR jsonb_typeof(events) <> 'array' THEN
+		RAISE EXCEPTION 'events must be a JSON array of event objects'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF EXISTS (SELECT 1 FROM jsonb_array_elements(events) e WHERE jsonb_typeof(e) <> 'object') THEN
+		RAISE EXCEPTION 'events must be a JSON array of event objects'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'Every element of the array must be an object whose keys are columns of aistudio.interaction_staging.';
+	END IF;
+	INSERT INTO aistudio.interaction_staging
+	SELECT * FROM jsonb_populate_recordset(NULL::aistudio.interaction_staging, events);
+	RETURN QUERY SELECT * FROM aistudio.ingest_staged();
+END
+$$;
+COMMENT ON FUNCTION aistudio.ingest_events(jsonb) IS
+	'Ingest a JSON array of analytics events through ingest_staged()';
+
+-- aistudio.budget_period(start, at): the monthly period containing at
+CREATE FUNCTION aistudio.budget_period(start date, at date DEFAULT current_date) RETURNS daterange
+	LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'budget_period';
+COMMENT ON FUNCTION aistudio.budget_period(date, date) IS
+	'Budget period containing at: [first day, first day of the next period), starting on start''s day of month (clamped), the 1st when start is NULL';
+
+-- aistudio.rollup_now(): fold rollup_pending, check budget thresholds
+CREATE FUNCTION aistudio.rollup_now() RETURNS bigint
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+	AS 'MODULE_PATHNAME', 'rollup_now';
+COMMENT ON FUNCTION aistudio.rollup_now() IS
+	'Fold the pending analytics aggregates into the rollups and record crossed budget thresholds; returns the pending rows folded (0 when a rollup is already running)';
+
+-- aistudio.rollup_rebuild(from, to): recompute the rollups of whole UTC days
+-- from the raw events (repair path).  Waits for a running rollup_now().
+CREATE FUNCTION aistudio.rollup_rebuild("from" timestamptz, "to" timestamptz) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+AS $$
+DECLARE
+	v_lo timestamptz;
+	v_hi timestamptz;
+	v_events bigint;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'rebuild analytics rollups');
+	IF $1 IS NULL OR $2 IS NULL OR $1 >= $2 OR NOT isfinite($1) OR NOT isfinite($2) THEN
+		RAISE EXCEPTION 'invalid rollup range'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'The range must be finite and "from" must be earlier than "to".';
+	END IF;
+	v_lo := date_trunc('day', $1);
+	v_hi := date_trunc('day', $2);
+	IF v_hi < $2 THEN
+		v_hi := v_hi + interval '1 day';
+	END IF;
+
+	PERFORM pg_advisory_xact_lock(1095324500, 1);	-- AISTUDIO_LOCK_ROLLUP
+	DELETE FROM aistudio.usage_hourly u WHERE u.bucket >= v_lo AND u.bucket < v_hi;
+	DELETE FROM aistudio.usage_daily u WHERE u.bucket >= v_lo::date AND u.bucket < v_hi::date;
+	DELETE FROM aistudio.spend_daily d WHERE d.day >= v_lo::date AND d.day < v_hi::date;
+
+	-- One snapshot for the raw events and the pending rows of the same range:
+	-- pending rows committed later belong to events this scan cannot see.
+	WITH dropped AS (
+		DELETE FROM aistudio.rollup_pending p WHERE p.hour >= v_lo AND p.hour < v_hi
+	), dropped_spend AS (
+		DELETE FROM aistudio.spend_pending p WHERE p.day >= v_lo::date AND p.day < v_hi::date
+	), raw AS (
+		SELECT date_trunc('hour', i."timestamp") AS bucket, i.app_id, i.user_id, i.llm_id,
+		       i.vendor, i.model_name, i.interaction_type, i.currency,
+		       count(*) AS requests,
+		       count(*) FILTER (WHERE i.status_code >= 400 OR i.status_code = 0) AS errors,
+		       sum(i.prompt_tokens) AS prompt_tokens, sum(i.response_tokens) AS response_tokens,
+		       sum(i.cache_write_tokens) AS cache_write_tokens,
+		       sum(i.cache_read_tokens) AS cache_read_tokens, sum(i.total_tokens) AS total_tokens,
+		       sum(i.cost) AS cost, sum(i.latency_ms) AS latency_ms_sum
+		  FROM aistudio.llm_interactions i
+		 WHERE i."timestamp" >= v_lo AND i."timestamp" < v_hi
+		 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+	), h AS (
+		INSERT INTO aistudio.usage_hourly
+		       (bucket, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency,
+		        requests, errors, prompt_tokens, response_tokens, cache_write_tokens,
+		        cache_read_tokens, total_tokens, cost, latency_ms_sum)
+		SELECT * FROM raw r ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+	), d AS (
+		INSERT INTO aistudio.usage_daily
+		       (bucket, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency,
+		        requests, errors, prompt_tokens, response_tokens, cache_write_tokens,
+		        cache_read_tokens, total_tokens, cost, latency_ms_sum)
+		SELECT r.bucket::date, r.app_id, r.user_id, r.llm_id, r.vendor, r.model_name,
+		       r.interaction_type, r.currency, sum(r.requests), sum(r.errors),
+		       sum(r.prompt_tokens), sum(r.response_tokens), sum(r.cache_write_tokens),
+		       sum(r.cache_read_tokens), sum(r.total_tokens), sum(r.cost), sum(r.latency_ms_sum)
+		  FROM raw r
+		 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+	), s AS (
+		INSERT INTO aistudio.spend_daily (subject, subject_id, day, cost)
+		SELECT x.subject, x.subject_id, x.day, sum(x.cost)
+		  FROM (SELECT 'app'::text AS subject, r.app_id AS subject_id, r.bucket::date AS day, r.cost
+		          FROM raw r WHERE r.app_id IS NOT NULL
+		        UNION ALL
+		        SELECT 'llm'::text, r.llm_id, r.bucket::date, r.cost FROM raw r WHERE r.llm_id IS NOT NULL) x
+		 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+	)
+	SELECT coalesce(sum(r.requests), 0)::bigint INTO v_events FROM raw r;
+	RETURN v_events;
+END
+$$;
+COMMENT ON FUNCTION aistudio.rollup_rebuild(timestamptz, timestamptz) IS
+	'Recompute the rollups and spend of the whole UTC days covering [from, to) from the raw events; returns the events counted (admin or DBA)';
+
+-- Budget status of one app or LLM: spend of the current (UTC) period from
+-- spend_daily plus the not-yet-folded pending spend.
+CREATE FUNCTION aistudio.subject_budget_status(subject text, subject_id bigint)
+	RETURNS TABLE (monthly_budget numeric, period_start date, period_end date,
+	               spent numeric, remaining numeric, percent_used numeric)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+AS $$
+DECLARE
+	v_budget numeric;
+	v_start date;
+	v_found boolean;
+	v_period daterange;
+	v_spent numeric;
+	v_pending numeric;
+BEGIN
+	IF $1 = 'app' THEN
+		SELECT a.monthly_budget, a.budget_start_date, true INTO v_budget, v_start, v_found
+		  FROM aistudio.apps a WHERE a.id = $2;
+	ELSE
+		SELECT l.monthly_budget, l.budget_start_date, true INTO v_budget, v_start, v_found
+		  FROM aistudio.llms l WHERE l.id = $2;
+	END IF;
+	IF v_found IS NULL THEN
+		RAISE EXCEPTION '% % does not exist', CASE WHEN $1 = 'app' THEN 'app' ELSE 'LLM' END, $2
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	v_period := aistudio.budget_period(v_start, current_date);
+
+	SELECT coalesce(sum(d.cost), 0) INTO v_spent
+	  FROM aistudio.spend_daily d
+	 WHERE d.subject = $1 AND d.subject_id = $2
+	   AND d.day >= lower(v_period) AND d.day < upper(v_period);
+	SELECT coalesce(sum(p.cost), 0) INTO v_pending
+	  FROM aistudio.spend_pending p
+	 WHERE p.subject = $1 AND p.subject_id = $2
+	   AND p.day >= lower(v_period) AND p.day < upper(v_period);
+	v_spent := v_spent + v_pending;
+
+	monthly_budget := v_budget;
+	period_start := lower(v_period);
+	period_end := upper(v_period) - 1;
+	spent := v_spent;
+	remaining := v_budget - v_spent;
+	percent_used := CASE WHEN v_budget > 0 THEN round(v_spent * 100 / v_budget, 2) END;
+	RETURN NEXT;
+END
+$$;
+
+CREATE FUNCTION aistudio.budget_status(app_id bigint)
+	RETURNS TABLE (monthly_budget numeric, period_start date, period_end date,
+	               spent numeric, remaining numeric, percent_used numeric)
+	LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT * FROM aistudio.subject_budget_status('app', $1) $$;
+COMMENT ON FUNCTION aistudio.budget_status(bigint) IS
+	'Monthly budget, current period (period_end inclusive), spend, remaining and percent used of an app';
+
+CREATE FUNCTION aistudio.llm_budget_status(llm_id bigint)
+	RETURNS TABLE (monthly_budget numeric, period_start date, period_end date,
+	               spent numeric, remaining numeric, percent_used numeric)
+	LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT * FROM aistudio.subject_budget_status('llm', $1) $$;
+COMMENT ON FUNCTION aistudio.llm_budget_status(bigint) IS
+	'Monthly budget, current period (period_end inclusive), spend, remaining and percent used of an LLM';
+
+-- aistudio.acknowledge_budget_notification(id): mark a notification seen
+CREATE FUNCTION aistudio.acknowledge_budget_notification(id bigint) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'acknowledge budget notifications');
+	UPDATE aistudio.budget_notifications n SET acknowledged_at = coalesce(n.acknowledged_at, now())
+	 WHERE n.id = $1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'budget notification % does not exist', $1 USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+
+-- Views for analysts (rollups lag ingestion by at most one rollup interval).
+CREATE VIEW aistudio.v_usage_daily AS
+SELECT d.bucket AS day, d.app_id, a.name AS app_name, d.user_id, u.email AS user_email,
+       u.name AS user_name, d.llm_id, l.name AS llm_name, d.vendor, d.model_name,
+       d.interaction_type, d.currency, d.requests, d.errors, d.prompt_tokens, d.response_tokens,
+       d.cache_write_tokens, d.cache_read_tokens, d.total_tokens, d.cost, d.latency_ms_sum,
+       CASE WHEN d.requests > 0 THEN round(d.latency_ms_sum::numeric / d.requests, 1) END
+         AS avg_latency_ms
+  FROM aistudio.usage_daily d
+  LEFT JOIN aistudio.apps a ON a.id = d.app_id
+  LEFT JOIN aistudio.users u ON u.id = d.user_id
+  LEFT JOIN aistudio.llms l ON l.id = d.llm_id;
+
+CREATE VIEW aistudio.v_cost_by_model_month AS
+SELECT date_trunc('month', d.bucket::timestamp)::date AS month, d.vendor, d.model_name, d.currency,
+       sum(d.requests) AS requests, sum(d.errors) AS errors,
+       sum(d.prompt_tokens) AS prompt_tokens, sum(d.response_tokens) AS response_tokens,
+       sum(d.cache_write_tokens) AS cache_write_tokens, sum(d.cache_read_tokens) AS cache_read_tokens,
+       sum(d.total_tokens) AS total_tokens, sum(d.cost) AS cost
+  FROM aistudio.usage_daily d
+ GROUP BY 1, 2, 3, 4;
+
+CREATE VIEW aistudio.v_budget_usage AS
+SELECT 'app'::text AS subject, a.id AS subject_id, a.name, b.monthly_budget, b.period_start,
+       b.period_end, b.spent, b.remaining, b.percent_used
+  FROM aistudio.apps a CROSS JOIN LATERAL aistudio.budget_status(a.id) b
+UNION ALL
+SELECT 'llm'::text, l.id, l.name, b.monthly_budget, b.period_start, b.period_end, b.spent,
+       b.remaining, b.percent_used
+  FROM aistudio.llms l CROSS JOIN LATERAL aistudio.llm_budget_status(l.id) b;
+
+-- pg_dump: analytics rows belong to the user (monthly partitions are created
+-- at run time, outside the extension, and dump like any table).
+SELECT pg_catalog.pg_extension_config_dump('aistudio.llm_interactions_default', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.rollup_pending', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.spend_pending', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.usage_hourly', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.usage_daily', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.spend_daily', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.budget_notifications', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.budget_notifications_id_seq', '');
+
+-- Grants (analytics)
+GRANT INSERT ON aistudio.interaction_staging TO aistudio_gateway;
+GRANT SELECT ON aistudio.budget_notifications TO aistudio_gateway;
+GRANT EXECUTE ON FUNCTION
+	aistudio.ingest_staged(),
+	aistudio.ingest_events(jsonb),
+	aistudio.rollup_now(),
+	aistudio.rollup_rebuild(timestamptz, timestamptz),
+	aistudio.acknowledge_budget_notification(bigint),
+	aistudio.budget_status(bigint),
+	aistudio.llm_budget_status(bigint),
+	aistudio.budget_period(date, date)
+	TO aistudio_gateway;
+GRANT SELECT ON
+	aistudio.llm_interactions, aistudio.usage_hourly, aistudio.usage_daily, aistudio.spend_daily,
+	aistudio.budget_notifications, aistudio.ingest_rejects,
+	aistudio.v_usage_daily, aistudio.v_cost_by_model_month, aistudio.v_budget_usage
+	TO aistudio_analyst;
+GRANT EXECUTE ON FUNCTION
+	aistudio.budget_status(bigint),
+	aistudio.llm_budget_status(bigint),
+	aistudio.budget_period(date, date)
+	TO aistudio_analyst;
 
 -------------------------------------------------------------------------------
 -- SECTION audit (trigger on every configuration table)
 -------------------------------------------------------------------------------
+-- src/audit.c: one aistudio.audit_log row per inserted, updated or deleted
+-- configuration row, with the acting user; secrets and hashes redacted.
+
+CREATE FUNCTION aistudio.audit_trigger() RETURNS trigger
+	LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'audit_trigger';
+COMMENT ON FUNCTION aistudio.audit_trigger() IS 'Writes the audit log row of a changed configuration row';
+
+CREATE FUNCTION aistudio.audit_log_append_only() RETURNS trigger
+	LANGUAGE C AS 'MODULE_PATHNAME', 'audit_log_append_only';
+COMMENT ON FUNCTION aistudio.audit_log_append_only() IS 'Refuses UPDATE and DELETE on aistudio.audit_log';
+
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.users
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.groups
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.group_members
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.group_llms
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.secrets
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.namespaces
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.llms
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.model_prices
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.filters
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.plugins
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.llm_filters
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.llm_plugins
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.apps
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.app_llms
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.credentials
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.edges
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+
+-- The log is append-only, for its owner too; a DBA purges it with TRUNCATE.
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON aistudio.audit_log
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_log_append_only();
+
+-- aistudio.list_audit_log: newest first; super_admin only.
+CREATE FUNCTION aistudio.list_audit_log(since timestamptz DEFAULT NULL, object_type text DEFAULT NULL,
+										limit_rows int DEFAULT 100)
+	RETURNS SETOF aistudio.audit_log
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('super_admin', 'read the audit log');
+	IF limit_rows IS NULL OR limit_rows < 1 OR limit_rows > 10000 THEN
+		RAISE EXCEPTION 'limit_rows must be between 1 and 10000'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The value given was %s.', coalesce(limit_rows::text, 'NULL'));
+	END IF;
+	IF list_audit_log.object_type IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+		 WHERE c.relnamespace = 'aistudio'::regnamespace
+		   AND c.relname = list_audit_log.object_type
+		   AND t.tgfoid = 'aistudio.audit_trigger()'::regprocedure) THEN
+		RAISE EXCEPTION 'unknown object type "%"', list_audit_log.object_type
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Object types are the names of the audited configuration tables, such as llms or apps.';
+	END IF;
+	RETURN QUERY
+		SELECT a.* FROM aistudio.audit_log a
+		 WHERE (list_audit_log.since IS NULL OR a.at >= list_audit_log.since)
+		   AND (list_audit_log.object_type IS NULL OR a.object_type = list_audit_log.object_type)
+		 ORDER BY a.id DESC
+		 LIMIT list_audit_log.limit_rows;
+END
+$$;
+COMMENT ON FUNCTION aistudio.list_audit_log(timestamptz, text, int) IS 'Audit log rows, newest first (super_admin only)';
+
+-- pg_dump: the rows of the configuration tables belong to the user, not to
+-- the extension script, so pg_dump must dump them (the built-in '' namespace
+-- is created by the script itself).
+SELECT pg_catalog.pg_extension_config_dump('aistudio.users', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.groups', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.group_members', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.group_llms', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.secrets', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.namespaces', 'WHERE name <> ''''');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.llms', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.model_prices', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.filters', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.plugins', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.llm_filters', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.llm_plugins', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.apps', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.app_llms', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.credentials', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.edges', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.audit_log', '');
+-- analytics: raw events (the monthly partitions are created at run time and
+-- dumped as ordinary tables; the default partition belongs to the script),
+-- rejects, not-yet-folded aggregates, rollups, spend and notifications.
+-- interaction_staging is empty outside an ingesting transaction.
+SELECT pg_catalog.pg_extension_config_dump('aistudio.llm_interactions_default', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.rollup_pending', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.usage_hourly', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.usage_daily', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.spend_daily', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.budget_notifications', '');
+-- ... and their identity sequences, so that rows created after a restore
+-- get fresh ids.
+SELECT pg_catalog.pg_extension_config_dump('aistudio.users_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.groups_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.secrets_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.llms_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.model_prices_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.filters_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.plugins_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.apps_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.credentials_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.edges_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.audit_log_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.budget_notifications_id_seq', '');
+
+-- Nobody but a superuser changes or removes audit rows.
+REVOKE UPDATE, DELETE, TRUNCATE ON aistudio.audit_log FROM PUBLIC, aistudio_gateway, aistudio_analyst;
+GRANT EXECUTE ON FUNCTION aistudio.list_audit_log(timestamptz, text, int) TO aistudio_gateway;
+
+-------------------------------------------------------------------------------
+-- SECTION lists: paged listings for every entity (admin UI, REST API)
+--
+-- Each takes optional filters plus limit_rows/offset_rows and returns
+-- total_count (the number of rows matching the filters) on every row.
+-- Who sees what: admins and above see everything; developers see their own
+-- apps and the LLMs their groups grant; chat users see the LLMs their groups
+-- grant. Secret values, key hashes and password hashes are never listed.
+-------------------------------------------------------------------------------
+CREATE FUNCTION aistudio.check_page(limit_rows int, offset_rows int) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF limit_rows IS NULL OR limit_rows < 1 OR limit_rows > 10000 THEN
+		RAISE EXCEPTION 'invalid limit_rows: %', limit_rows
+			USING ERRCODE = '22023', HINT = 'Use a page size between 1 and 10000.';
+	END IF;
+	IF offset_rows IS NULL OR offset_rows < 0 THEN
+		RAISE EXCEPTION 'invalid offset_rows: %', offset_rows USING ERRCODE = '22023';
+	END IF;
+END $$;
+
+CREATE FUNCTION aistudio.list_users(search text DEFAULT NULL, by_role text DEFAULT NULL,
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, email text, name text, role text, active boolean,
+				  created_at timestamptz, updated_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'list users');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT u.id, u.email, u.name, u.role, u.active, u.created_at, u.updated_at, count(*) OVER ()
+		  FROM aistudio.users u
+		 WHERE (search IS NULL OR strpos(lower(u.email), lower(search)) > 0 OR strpos(lower(u.name), lower(search)) > 0)
+		   AND (by_role IS NULL OR u.role = by_role)
+		 ORDER BY u.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_groups(limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, name text, member_ids bigint[], llm_ids bigint[],
+				  created_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'list groups');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT g.id, g.name,
+			   ARRAY(SELECT m.user_id FROM aistudio.group_members m WHERE m.group_id = g.id ORDER BY 1),
+			   ARRAY(SELECT l.llm_id FROM aistudio.group_llms l WHERE l.group_id = g.id ORDER BY 1),
+			   g.created_at, count(*) OVER ()
+		  FROM aistudio.groups g
+		 ORDER BY g.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_llms(by_namespace text DEFAULT NULL, by_vendor text DEFAULT NULL,
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, name text, slug text, vendor text, api_endpoint text,
+				  api_key_ref text, has_api_key boolean, default_model text, allowed_models text[],
+				  namespace text, active boolean, monthly_budget numeric, budget_start_date date,
+				  created_at timestamptz, updated_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	actor bigint := aistudio.acting_user_id();
+	see_all boolean := aistudio.acting_role() IN ('admin', 'super_admin', 'dba');
+BEGIN
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT l.id, l.name, l.slug, l.vendor, l.api_endpoint,
+			   CASE WHEN see_all THEN l.api_key_ref END,
+			   (l.api_key_ref IS NOT NULL OR l.api_key_cipher IS NOT NULL),
+			   l.default_model, l.allowed_models, l.namespace, l.active,
+			   l.monthly_budget, l.budget_start_date, l.created_at, l.updated_at, count(*) OVER ()
+		  FROM aistudio.llms l
+		 WHERE (by_namespace IS NULL OR l.namespace = by_namespace)
+		   AND (by_vendor IS NULL OR l.vendor = by_vendor)
+		   AND (see_all OR aistudio.can_use_llm(actor, l.id))
+		 ORDER BY l.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_model_prices(by_vendor text DEFAULT NULL,
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, vendor text, model_name text, input_per_mtok numeric,
+				  output_per_mtok numeric, cache_write_per_mtok numeric, cache_read_per_mtok numeric,
+				  currency text, updated_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('developer', 'list model prices');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT p.id, p.vendor, p.model_name, p.input_per_mtok, p.output_per_mtok,
+			   p.cache_write_per_mtok, p.cache_read_per_mtok, p.currency, p.updated_at, count(*) OVER ()
+		  FROM aistudio.model_prices p
+		 WHERE by_vendor IS NULL OR p.vendor = by_vendor
+		 ORDER BY p.vendor, p.model_name LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_apps(by_owner bigint DEFAULT NULL, by_namespace text DEFAULT NULL,
+		search text DEFAULT NULL, limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, name text, description text, owner_id bigint, llm_ids bigint[],
+				  monthly_budget numeric, budget_start_date date, namespace text, active boolean,
+				  created_at timestamptz, updated_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	actor bigint := aistudio.acting_user_id();
+	see_all boolean := aistudio.acting_role() IN ('admin', 'super_admin', 'dba');
+BEGIN
+	PERFORM aistudio.require_role('developer', 'list apps');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT a.id, a.name, a.description, a.owner_id,
+			   ARRAY(SELECT al.llm_id FROM aistudio.app_llms al WHERE al.app_id = a.id ORDER BY 1),
+			   a.monthly_budget, a.budget_start_date, a.namespace, a.active,
+			   a.created_at, a.updated_at, count(*) OVER ()
+		  FROM aistudio.apps a
+		 WHERE (see_all OR a.owner_id = actor)
+		   AND (by_owner IS NULL OR a.owner_id = by_owner)
+		   AND (by_namespace IS NULL OR a.namespace = by_namespace)
+		   AND (search IS NULL OR strpos(lower(a.name), lower(search)) > 0)
+		 ORDER BY a.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_filters(by_namespace text DEFAULT NULL,
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, name text, description text, filter_type text, stage text, config jsonb,
+				  namespace text, active boolean, llm_ids bigint[], updated_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'list filters');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT f.id, f.name, f.description, f.filter_type, f.stage, f.config, f.namespace, f.active,
+			   ARRAY(SELECT lf.llm_id FROM aistudio.llm_filters lf WHERE lf.filter_id = f.id ORDER BY 1),
+			   f.updated_at, count(*) OVER ()
+		  FROM aistudio.filters f
+		 WHERE by_namespace IS NULL OR f.namespace = by_namespace
+		 ORDER BY f.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_plugins(by_namespace text DEFAULT NULL,
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, name text, description text, plugin_type text, hook text, command text,
+				  config jsonb, namespace text, active boolean, llm_ids bigint[], updated_at timestamptz,
+				  total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'list plugins');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT p.id, p.name, p.description, p.plugin_type, p.hook, p.command, p.config, p.namespace,
+			   p.active,
+			   ARRAY(SELECT lp.llm_id FROM aistudio.llm_plugins lp WHERE lp.plugin_id = p.id ORDER BY 1),
+			   p.updated_at, count(*) OVER ()
+		  FROM aistudio.plugins p
+		 WHERE by_namespace IS NULL OR p.namespace = by_namespace
+		 ORDER BY p.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_namespaces()
+	RETURNS TABLE(name text, description text, llms bigint, apps bigint, edges bigint, created_at timestamptz)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'list namespaces');
+	RETURN QUERY
+		SELECT n.name, n.description,
+			   (SELECT count(*) FROM aistudio.llms l WHERE l.namespace = n.name),
+			   (SELECT count(*) FROM aistudio.apps a WHERE a.namespace = n.name),
+			   (SELECT count(*) FROM aistudio.edges e WHERE e.namespace = n.name),
+			   n.created_at
+		  FROM aistudio.namespaces n
+		 ORDER BY n.name;
+END $$;
+
+-- aistudio.clear_llm_budget: the LLM no longer has a monthly budget
+-- (update_llm treats NULL as "unchanged", so clearing needs its own call).
+CREATE FUNCTION aistudio.clear_llm_budget(llm_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage LLMs');
+	UPDATE aistudio.llms l
+	   SET monthly_budget = NULL, budget_start_date = NULL, updated_at = now()
+	 WHERE l.id = clear_llm_budget.llm_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'LLM % does not exist', coalesce(clear_llm_budget.llm_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+END $$;
+GRANT EXECUTE ON FUNCTION aistudio.clear_llm_budget(bigint) TO aistudio_gateway;
+
+GRANT EXECUTE ON FUNCTION aistudio.list_users(text, text, int, int), aistudio.list_groups(int, int),
+	aistudio.list_llms(text, text, int, int), aistudio.list_model_prices(text, int, int),
+	aistudio.list_apps(bigint, text, text, int, int), aistudio.list_filters(text, int, int),
+	aistudio.list_plugins(text, int, int), aistudio.list_namespaces()
+	TO aistudio_gateway;
 
 -------------------------------------------------------------------------------
 -- SECTION privileges (keep last)

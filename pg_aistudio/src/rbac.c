@@ -253,7 +253,7 @@ check_role_assignment(PG_FUNCTION_ARGS)
 			target != actor.user_id)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to modify an %s account", RbacRoleName(current)),
+					 errmsg("permission denied to modify a user with role %s", RbacRoleName(current)),
 					 errdetail("Only a super admin may modify admin and super admin accounts.")));
 	}
 	if (new_role >= AISTUDIO_ROLE_ADMIN && actor.role < AISTUDIO_ROLE_SUPER_ADMIN)

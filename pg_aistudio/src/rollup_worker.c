@@ -6,8 +6,15 @@
  *
  * The worker is registered from _PG_init when the library is preloaded.
  * A database without the extension is not an error: the worker waits and
- * looks again on its next turn.  An error inside a run ends the process;
- * the postmaster restarts it after bgw_restart_time.
+ * looks again on its next turn.  An error inside a run (a lock timeout, a
+ * bad row, an extension being upgraded) is logged in one line with its
+ * message only, the transaction is aborted and the worker tries again
+ * after a pause that doubles with each failure in a row; a FATAL error
+ * ends the process and the postmaster restarts it after bgw_restart_time.
+ * The rollup handles no secrets, so its errors carry none.
+ *
+ * The worker stays connected to its database, so DROP DATABASE of it needs
+ * WITH (FORCE); the worker is then restarted after bgw_restart_time.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -70,6 +77,63 @@ RollupWorkerTurn(void)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
+/* consecutive failed turns; the wait between turns doubles with each */
+static int	failed_turns = 0;
+
+/*
+ * One turn that survives an ERROR: the transaction is aborted, the error
+ * state cleared and one line (the error message, no query text) logged, so
+ * the worker lives on and retries after a growing pause.  Runs in the
+ * worker's top-level memory context.
+ */
+static void
+RollupWorkerTryTurn(void)
+{
+	MemoryContext ctx = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		RollupWorkerTurn();
+		failed_turns = 0;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(ctx);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		MemoryContextSwitchTo(ctx);
+		failed_turns++;
+		ereport(LOG,
+				(errcode(edata->sqlerrcode),
+				 errmsg("pg_aistudio rollup failed: %s", edata->message),
+				 errdetail("Failed %d time(s) in a row; the worker retries later.", failed_turns)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Milliseconds until the next turn: the interval, doubled after each failed
+ * turn up to 32 times the interval or 10 minutes, whichever is larger; an
+ * hour (only a reload wakes us) when periodic runs are off.
+ */
+static long
+RollupWorkerTimeout(void)
+{
+	long		ms;
+
+	if (aistudio_rollup_interval <= 0)
+		return 3600 * 1000L;
+	ms = aistudio_rollup_interval * 1000L;
+	if (failed_turns > 0)
+		ms = Min(ms << Min(failed_turns, 5), Max(ms, 600 * 1000L));
+	return ms;
+}
+
 void
 aistudio_rollup_worker_main(Datum main_arg)
 {
@@ -82,10 +146,8 @@ aistudio_rollup_worker_main(Datum main_arg)
 
 	for (;;)
 	{
-		long		timeout_ms = aistudio_rollup_interval > 0 ? aistudio_rollup_interval * 1000L : 3600 * 1000L;
-
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 timeout_ms, PG_WAIT_EXTENSION);
+						 RollupWorkerTimeout(), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 
@@ -96,6 +158,6 @@ aistudio_rollup_worker_main(Datum main_arg)
 			continue;
 		}
 		if (aistudio_rollup_interval > 0)
-			RollupWorkerTurn();
+			RollupWorkerTryTurn();
 	}
 }

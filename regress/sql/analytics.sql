@@ -1,0 +1,229 @@
+-- analytics: ingestion (ingest_events / the staging table + ingest_staged),
+-- cost computed in the database, idempotent replays, rejects with reasons,
+-- monthly partitions, rollups (incremental, twice, rebuild), analyst views
+-- and privileges.  Event times are relative to now(); only stable values
+-- are printed.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
+CREATE EXTENSION pg_aistudio;
+RESET client_min_messages;
+
+-- err(sql): run sql, return 'ok' or 'SQLSTATE: message'
+CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE sql;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+
+SELECT aistudio.create_user('owner@example.com', 'Owner', role => 'developer') AS owner \gset
+SELECT aistudio.create_user('chat@example.com', 'Chat', role => 'chat_user') AS chat \gset
+SELECT aistudio.create_llm('GPT', 'openai', 'https://api.openai.com/v1') AS gpt \gset
+SELECT aistudio.create_llm('Claude', 'anthropic', 'https://api.anthropic.com') AS claude \gset
+SELECT aistudio.create_app('app-a', :owner, ARRAY[:gpt, :claude]::bigint[]) AS app_a \gset
+SELECT aistudio.create_app('app-b', :owner, ARRAY[:gpt]::bigint[]) AS app_b \gset
+SELECT aistudio.set_model_price('openai', 'gpt-4o', 2.50, 10.00, cache_read_per_mtok => 1.25) IS NOT NULL AS priced;
+SELECT aistudio.set_model_price('anthropic', 'claude-sonnet-4', 3, 15, 3.75, 0.30) IS NOT NULL AS priced;
+
+-- One batch, built once so that a replay carries identical events.  Every
+-- event has its own dimensions, so each is one rollup_pending row.
+CREATE TEMP TABLE batch1 AS
+SELECT jsonb_agg(e ORDER BY e->>'request_id') AS events FROM (VALUES
+  (jsonb_build_object('timestamp', now() - interval '1 hour', 'request_id', '00000000-0000-0000-0000-000000000001',
+     'app_id', :app_a, 'user_id', :owner, 'llm_id', :gpt, 'vendor', 'openai', 'model_name', 'gpt-4o',
+     'prompt_tokens', 1000, 'response_tokens', 500, 'cache_read_tokens', 200, 'latency_ms', 120,
+     'status_code', 200, 'interaction_type', 'proxy')),
+  -- a dated model name priced by the longest configured prefix
+  (jsonb_build_object('timestamp', now() - interval '2 hours', 'request_id', '00000000-0000-0000-0000-000000000002',
+     'app_id', :app_a, 'user_id', :owner, 'llm_id', :gpt, 'vendor', 'openai', 'model_name', 'gpt-4o-2024-08-06',
+     'prompt_tokens', 2000, 'response_tokens', 100, 'latency_ms', 300, 'status_code', 200)),
+  (jsonb_build_object('timestamp', now() - interval '3 hours', 'request_id', '00000000-0000-0000-0000-000000000003',
+     'app_id', :app_a, 'user_id', :owner, 'llm_id', :claude, 'vendor', 'anthropic',
+     'model_name', 'claude-sonnet-4-20250514', 'prompt_tokens', 100, 'response_tokens', 200,
+     'cache_write_tokens', 1000, 'cache_read_tokens', 2000, 'latency_ms', 900, 'status_code', 200,
+     'interaction_type', 'chat')),
+  -- no price for this model: stored with cost 0 and priced = false
+  (jsonb_build_object('timestamp', now() - interval '1 hour', 'request_id', '00000000-0000-0000-0000-000000000004',
+     'app_id', :app_b, 'user_id', :owner, 'llm_id', :gpt, 'vendor', 'openai', 'model_name', 'o9-preview',
+     'prompt_tokens', 10, 'response_tokens', 5, 'latency_ms', 50, 'status_code', 200)),
+  -- an upstream error and a client disconnect (status 0) count as errors
+  (jsonb_build_object('timestamp', now() - interval '1 hour', 'request_id', '00000000-0000-0000-0000-000000000005',
+     'app_id', :app_b, 'user_id', :chat, 'llm_id', :gpt, 'vendor', 'openai', 'model_name', 'gpt-4o',
+     'prompt_tokens', 10, 'response_tokens', 0, 'latency_ms', 40, 'status_code', 500, 'error', 'upstream 500')),
+  (jsonb_build_object('timestamp', now() - interval '1 hour', 'request_id', '00000000-0000-0000-0000-000000000006',
+     'vendor', 'openai', 'model_name', 'gpt-4o', 'status_code', 0)),
+  -- 300 days old: still valid, in an older month's partition
+  (jsonb_build_object('timestamp', now() - interval '300 days', 'request_id', '00000000-0000-0000-0000-000000000007',
+     'app_id', :app_b, 'user_id', :owner, 'llm_id', :gpt, 'vendor', 'openai', 'model_name', 'gpt-4o',
+     'prompt_tokens', 1000000, 'response_tokens', 0, 'status_code', 200))
+) v(e);
+
+SELECT * FROM aistudio.ingest_events((SELECT events FROM batch1));
+
+-- cost = per-million prices, exact; gpt-4o's prompt includes its cached reads,
+-- Anthropic's does not
+SELECT request_id, vendor, model_name, prompt_tokens, response_tokens, total_tokens,
+       cost, currency, priced, interaction_type, status_code, namespace, edge_id
+  FROM aistudio.llm_interactions ORDER BY request_id;
+
+-- a replay of the same batch changes nothing
+SELECT * FROM aistudio.ingest_events((SELECT events FROM batch1));
+SELECT count(*) AS stored FROM aistudio.llm_interactions;
+
+-- rejects: nothing is lost, each bad event is kept with its reason
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(
+  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-0000000000a1',
+     'vendor', 'openai', 'prompt_tokens', -1),
+  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-0000000000a2',
+     'vendor', 'acme'),
+  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-0000000000a3',
+     'vendor', 'openai', 'interaction_type', 'batch'),
+  jsonb_build_object('timestamp', now() - interval '401 days', 'request_id', '00000000-0000-0000-0000-0000000000a4',
+     'vendor', 'openai'),
+  jsonb_build_object('timestamp', now() + interval '2 days', 'request_id', '00000000-0000-0000-0000-0000000000a5',
+     'vendor', 'openai'),
+  jsonb_build_object('timestamp', now(), 'vendor', 'openai'),
+  jsonb_build_object('request_id', '00000000-0000-0000-0000-0000000000a7', 'vendor', 'openai'),
+  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-0000000000a8',
+     'vendor', 'openai', 'prompt_tokens', 10, 'cache_read_tokens', 20),
+  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-0000000000a9',
+     'vendor', 'openai', 'latency_ms', -5),
+  -- Anthropic reports cached reads outside the prompt: valid
+  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-0000000000aa',
+     'vendor', 'anthropic', 'model_name', 'claude-sonnet-4', 'prompt_tokens', 10, 'cache_read_tokens', 20)
+));
+SELECT request_id, vendor, reason FROM aistudio.ingest_rejects ORDER BY id;
+SELECT count(*) AS left_in_staging FROM aistudio.interaction_staging;
+
+-- bad arguments
+SELECT pg_temp.err($$SELECT aistudio.ingest_events('{}')$$);
+SELECT pg_temp.err($$SELECT aistudio.ingest_events('[1, 2]')$$);
+SELECT pg_temp.err($$SELECT aistudio.ingest_events('[{"timestamp": "yesterday-ish"}]')$$);
+SELECT count(*) AS left_in_staging FROM aistudio.interaction_staging;
+
+-- monthly partitions (UTC) exist for the current and next month and for the
+-- months of the ingested events
+SELECT count(*) FILTER (WHERE c.oid IS NULL) AS missing_partitions
+  FROM (SELECT DISTINCT to_char(m AT TIME ZONE 'UTC', '"llm_interactions_"YYYYMM') AS relname
+          FROM (SELECT "timestamp" AS m FROM aistudio.llm_interactions
+                UNION ALL SELECT now() UNION ALL
+                SELECT date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month' + interval '1 day') x) p
+  LEFT JOIN pg_class c ON c.relname = p.relname AND c.relnamespace = 'aistudio'::regnamespace
+   AND c.relispartition;
+SELECT count(*) AS rows_in_default FROM aistudio.llm_interactions_default;
+
+-- rollups: pending aggregates are folded exactly once
+SELECT count(*) AS pending_rows, sum(requests) AS pending_events, sum(cost) AS pending_cost
+  FROM aistudio.rollup_pending;
+SELECT subject, sum(cost) AS pending_spend FROM aistudio.spend_pending GROUP BY 1 ORDER BY 1;
+SELECT aistudio.rollup_now() AS folded;
+SELECT aistudio.rollup_now() AS folded_again;
+SELECT (SELECT count(*) FROM aistudio.rollup_pending) AS pending_rows,
+       (SELECT count(*) FROM aistudio.spend_pending) AS pending_spend_rows;
+
+CREATE TEMP VIEW raw_totals AS
+SELECT count(*) AS requests, count(*) FILTER (WHERE status_code >= 400 OR status_code = 0) AS errors,
+       sum(prompt_tokens) AS prompt, sum(response_tokens) AS response,
+       sum(cache_write_tokens) AS cache_write, sum(cache_read_tokens) AS cache_read,
+       sum(total_tokens) AS total, sum(cost) AS cost, sum(latency_ms) AS latency
+  FROM aistudio.llm_interactions;
+CREATE TEMP VIEW rollup_totals AS
+SELECT 'hourly' AS rollup, sum(requests) AS requests, sum(errors) AS errors, sum(prompt_tokens) AS prompt,
+       sum(response_tokens) AS response, sum(cache_write_tokens) AS cache_write,
+       sum(cache_read_tokens) AS cache_read, sum(total_tokens) AS total, sum(cost) AS cost,
+       sum(latency_ms_sum) AS latency
+  FROM aistudio.usage_hourly
+UNION ALL
+SELECT 'daily', sum(requests), sum(errors), sum(prompt_tokens), sum(response_tokens),
+       sum(cache_write_tokens), sum(cache_read_tokens), sum(total_tokens), sum(cost), sum(latency_ms_sum)
+  FROM aistudio.usage_daily;
+SELECT * FROM raw_totals;
+SELECT * FROM rollup_totals;
+-- spend per app and per LLM equals the raw cost
+SELECT s.subject, coalesce(a.name, l.name) AS name, sum(s.cost) AS cost
+  FROM aistudio.spend_daily s
+  LEFT JOIN aistudio.apps a ON s.subject = 'app' AND a.id = s.subject_id
+  LEFT JOIN aistudio.llms l ON s.subject = 'llm' AND l.id = s.subject_id
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT 'app' AS subject, app_id, sum(cost) FROM aistudio.llm_interactions WHERE app_id IS NOT NULL
+ GROUP BY app_id
+EXCEPT
+SELECT subject, subject_id, sum(cost) FROM aistudio.spend_daily WHERE subject = 'app' GROUP BY 1, 2;
+
+-- more events, ingested through the gateway's path (the gateway role may
+-- write the staging table and run ingest_staged, not read the events)
+SET ROLE aistudio_gateway;
+INSERT INTO aistudio.interaction_staging ("timestamp", request_id, app_id, user_id, llm_id, vendor,
+       model_name, prompt_tokens, response_tokens, latency_ms, status_code)
+SELECT now() - interval '30 minutes', ('00000000-0000-0000-0000-0000000001' || lpad(g::text, 2, '0'))::uuid,
+       :app_a, :owner, :gpt, 'openai', 'gpt-4o', 100 * g, 10 * g, g, 200
+  FROM generate_series(1, 20) g;
+COPY aistudio.interaction_staging ("timestamp", request_id, vendor, model_name) FROM STDIN WITH (FORMAT csv);
+2001-01-01 00:00:00+00,00000000-0000-0000-0000-0000000002ff,openai,gpt-4o
+\.
+SELECT * FROM aistudio.ingest_staged();
+SELECT pg_temp.err('SELECT count(*) FROM aistudio.llm_interactions');
+SELECT pg_temp.err('SELECT count(*) FROM aistudio.interaction_staging');
+RESET ROLE;
+
+-- rebuild from raw events equals the incremental rollup (pending rows of the
+-- range are dropped: the rebuild counted their events)
+SELECT aistudio.rollup_now() > 0 AS folded;
+CREATE TEMP TABLE inc_hourly AS SELECT * FROM aistudio.usage_hourly;
+CREATE TEMP TABLE inc_daily AS SELECT * FROM aistudio.usage_daily;
+CREATE TEMP TABLE inc_spend AS SELECT * FROM aistudio.spend_daily;
+SELECT aistudio.rollup_rebuild(now() - interval '400 days', now() + interval '1 day') AS rebuilt_events;
+SELECT (SELECT count(*) FROM (SELECT * FROM inc_hourly EXCEPT SELECT * FROM aistudio.usage_hourly) a) +
+       (SELECT count(*) FROM (SELECT * FROM aistudio.usage_hourly EXCEPT SELECT * FROM inc_hourly) b) AS hourly_diff,
+       (SELECT count(*) FROM (SELECT * FROM inc_daily EXCEPT SELECT * FROM aistudio.usage_daily) a) +
+       (SELECT count(*) FROM (SELECT * FROM aistudio.usage_daily EXCEPT SELECT * FROM inc_daily) b) AS daily_diff,
+       (SELECT count(*) FROM (SELECT * FROM inc_spend EXCEPT SELECT * FROM aistudio.spend_daily) a) +
+       (SELECT count(*) FROM (SELECT * FROM aistudio.spend_daily EXCEPT SELECT * FROM inc_spend) b) AS spend_diff;
+
+-- a rebuild with events still pending: they are counted once, not again by
+-- the next rollup_now
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(
+  jsonb_build_object('timestamp', now() - interval '10 minutes', 'request_id', '00000000-0000-0000-0000-000000000301',
+     'app_id', :app_b, 'llm_id', :gpt, 'vendor', 'openai', 'model_name', 'gpt-4o',
+     'prompt_tokens', 4000, 'response_tokens', 400, 'status_code', 200)));
+SELECT aistudio.rollup_rebuild(now() - interval '400 days', now() + interval '1 day') AS rebuilt_events;
+SELECT aistudio.rollup_now() AS folded_after_rebuild;
+SELECT (SELECT requests FROM raw_totals) AS raw_requests, (SELECT cost FROM raw_totals) AS raw_cost;
+SELECT * FROM rollup_totals;
+
+SELECT pg_temp.err($$SELECT aistudio.rollup_rebuild(now(), now() - interval '1 day')$$);
+SELECT pg_temp.err($$SELECT aistudio.rollup_rebuild(NULL, now())$$);
+SET pg_aistudio.acting_user = :'chat';
+SELECT pg_temp.err($$SELECT aistudio.rollup_rebuild(now() - interval '1 day', now())$$);
+RESET pg_aistudio.acting_user;
+
+-- rows inserted directly for a month without a partition wait in the
+-- default partition and move when the month's partition is created
+INSERT INTO aistudio.llm_interactions ("timestamp", request_id, vendor, model_name)
+VALUES (now() - interval '200 days', '00000000-0000-0000-0000-000000000401', 'openai', 'direct');
+SELECT count(*) AS rows_in_default FROM aistudio.llm_interactions_default;
+SELECT aistudio.ensure_interaction_partitions(ARRAY[now() - interval '200 days']) AS created;
+SELECT aistudio.ensure_interaction_partitions(ARRAY[now() - interval '200 days']) AS created_again;
+SELECT count(*) AS rows_in_default FROM aistudio.llm_interactions_default;
+SELECT tableoid::regclass = to_char((now() - interval '200 days') AT TIME ZONE 'UTC',
+       '"aistudio.llm_interactions_"YYYYMM')::regclass AS in_its_month
+  FROM aistudio.llm_interactions WHERE request_id = '00000000-0000-0000-0000-000000000401';
+
+-- analysts read the events, the rollups and the views, and write nothing
+SET ROLE aistudio_analyst;
+SELECT count(*) AS events FROM aistudio.llm_interactions;
+SELECT app_name, user_email, llm_name, vendor, model_name, interaction_type,
+       sum(requests) AS requests, sum(errors) AS errors, sum(cost) AS cost
+  FROM aistudio.v_usage_daily GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6;
+SELECT vendor, model_name, currency, sum(requests) AS requests, sum(total_tokens) AS tokens, sum(cost) AS cost
+  FROM aistudio.v_cost_by_model_month GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+SELECT subject, name, monthly_budget, spent > 0 AS has_spend FROM aistudio.v_budget_usage ORDER BY 1, 2;
+SELECT count(*) >= 0 AS readable FROM aistudio.usage_hourly, aistudio.spend_daily, aistudio.budget_notifications;
+SELECT pg_temp.err('DELETE FROM aistudio.usage_daily');
+SELECT pg_temp.err('UPDATE aistudio.llm_interactions SET cost = 0');
+SELECT pg_temp.err($$INSERT INTO aistudio.interaction_staging (vendor) VALUES ('openai')$$);
+SELECT pg_temp.err('SELECT aistudio.ingest_staged()');
+SELECT pg_temp.err('SELECT aistudio.rollup_now()');
+RESET ROLE;

@@ -1,0 +1,72 @@
+-- lists: paged listings for every entity, and who sees what.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
+CREATE EXTENSION pg_aistudio;
+RESET client_min_messages;
+
+SELECT aistudio.create_user('admin@example.com', 'Admin', NULL, 'admin') AS admin_id \gset
+SELECT aistudio.create_user('dev@example.com', 'Dev', NULL, 'developer') AS dev_id \gset
+SELECT aistudio.create_user('dev2@example.com', 'Dev Two', NULL, 'developer') AS dev2_id \gset
+SELECT aistudio.create_user('chat@example.com', 'Chat', NULL, 'chat_user') AS chat_id \gset
+SELECT aistudio.set_secret('OPENAI_KEY', 'sk-list-test-plaintext');
+SELECT aistudio.create_llm('OpenAI', 'openai', 'https://api.openai.com', '$SECRET/OPENAI_KEY') AS l1 \gset
+SELECT aistudio.create_llm('Claude', 'anthropic', 'https://api.anthropic.com', 'literal-key') AS l2 \gset
+SELECT aistudio.create_llm('Local', 'ollama', 'http://127.0.0.1:11434') AS l3 \gset
+SELECT aistudio.create_group('eng') AS g \gset
+SELECT aistudio.add_user_to_group(:dev_id, :g);
+SELECT aistudio.add_user_to_group(:chat_id, :g);
+SELECT aistudio.grant_llm_to_group(:g, :l1);
+SELECT aistudio.set_model_price('openai', 'gpt-4o', 2.5, 10);
+SELECT aistudio.set_model_price('anthropic', 'claude-3-5-sonnet', 3, 15, 3.75, 0.3);
+SELECT aistudio.create_app('bot-a', :dev_id, ARRAY[:l1]::bigint[]) AS a1 \gset
+SELECT aistudio.create_app('bot-b', :dev2_id, ARRAY[:l2]::bigint[]) AS a2 \gset
+
+-- a DBA sees everything; keys show only as a reference or "has a key"
+SELECT id = :l1 AS first, name, slug, vendor, api_key_ref, has_api_key, total_count FROM aistudio.list_llms();
+SELECT name, role, total_count FROM aistudio.list_users();
+SELECT name, role, total_count FROM aistudio.list_users(search => 'DEV');
+SELECT name, total_count FROM aistudio.list_users(by_role => 'chat_user');
+SELECT name, cardinality(member_ids) AS members, cardinality(llm_ids) AS llms FROM aistudio.list_groups();
+SELECT vendor, model_name, input_per_mtok, cache_read_per_mtok, total_count FROM aistudio.list_model_prices();
+SELECT name, total_count FROM aistudio.list_apps();
+SELECT name FROM aistudio.list_namespaces();
+
+-- paging: total_count is the number of matches, not the page size
+SELECT name, total_count FROM aistudio.list_users(limit_rows => 2, offset_rows => 1);
+
+-- a developer sees the LLMs their groups grant and only their own apps;
+-- secret references are not shown to them
+SET pg_aistudio.acting_user = :'dev_id';
+SELECT name, api_key_ref, has_api_key FROM aistudio.list_llms();
+SELECT name FROM aistudio.list_apps();
+SELECT count(*) FROM aistudio.list_model_prices();
+DO $$ BEGIN PERFORM aistudio.list_users(); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
+DO $$ BEGIN PERFORM aistudio.list_groups(); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
+
+-- a chat user sees granted LLMs, no apps, no prices
+SET pg_aistudio.acting_user = :'chat_id';
+SELECT name FROM aistudio.list_llms();
+DO $$ BEGIN PERFORM aistudio.list_apps(); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
+DO $$ BEGIN PERFORM aistudio.list_model_prices(); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
+
+-- an admin sees all apps
+SET pg_aistudio.acting_user = :'admin_id';
+SELECT name FROM aistudio.list_apps();
+SELECT count(*) FROM aistudio.list_filters();
+SELECT count(*) FROM aistudio.list_plugins();
+RESET pg_aistudio.acting_user;
+
+-- bad paging
+DO $$ BEGIN PERFORM aistudio.list_apps(limit_rows => 0); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
+DO $$ BEGIN PERFORM aistudio.list_apps(offset_rows => -1); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
+DO $$ BEGIN PERFORM aistudio.list_llms(limit_rows => 100000); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
+
+-- clearing an LLM budget (update_llm cannot: NULL means unchanged)
+SELECT aistudio.update_llm(:l1, monthly_budget => 50, budget_start_date => '2026-01-15');
+SELECT monthly_budget, budget_start_date FROM aistudio.llms WHERE id = :l1;
+SELECT aistudio.clear_llm_budget(:l1);
+SELECT monthly_budget, budget_start_date FROM aistudio.llms WHERE id = :l1;
+DO $$ BEGIN PERFORM aistudio.clear_llm_budget(999); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
+SET pg_aistudio.acting_user = :'dev_id';
+DO $$ BEGIN PERFORM aistudio.clear_llm_budget(1); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
+RESET pg_aistudio.acting_user;
