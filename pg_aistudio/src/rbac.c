@@ -70,7 +70,8 @@ ParseActingUser(int64 *user_id)
 		return false;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v <= 0)
+	/* digits only: strtoll would also accept leading blanks and signs */
+	if (errno != 0 || *end != '\0' || v <= 0 || s[0] < '1' || s[0] > '9')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for pg_aistudio.acting_user: \"%s\"", s),
