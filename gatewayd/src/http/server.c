@@ -1,0 +1,168 @@
+/*
+ * src/http/server.c: the hardened civetweb listener and JSON responses
+ * (see server.h).
+ */
+#include "http/server.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/errmap.h"
+#include "common/log.h"
+
+int gw_http_build_options(const gw_http_opts *o, gw_http_optbuf *b, char err[GW_ERR_LEN])
+{
+    int n = 0, queue;
+
+    if (o->host == NULL || o->host[0] == '\0')
+        return gw_errf(err, "LISTEN_HOST: empty");
+    if (strchr(o->host, ':') != NULL)
+        snprintf(b->ports, sizeof(b->ports), "[%s]:%d", o->host, o->port);
+    else
+        snprintf(b->ports, sizeof(b->ports), "%s:%d", o->host, o->port);
+    snprintf(b->threads, sizeof(b->threads), "%d", o->threads);
+    snprintf(b->req_timeout, sizeof(b->req_timeout), "%d", o->request_timeout_ms);
+    snprintf(b->ka_timeout, sizeof(b->ka_timeout), "%d", o->keep_alive_timeout_ms);
+    snprintf(b->max_req, sizeof(b->max_req), "%lld", (long long)o->max_header_bytes);
+    /* accepted connections waiting for a worker: generous, so bursts queue
+     * in user space rather than being refused */
+    queue = o->threads * 4 < 256 ? 256 : o->threads * 4;
+    snprintf(b->queue, sizeof(b->queue), "%d", queue);
+
+#define OPT(k, v) (b->list[n++] = (k), b->list[n++] = (v))
+    OPT("listening_ports", b->ports);
+    OPT("num_threads", b->threads);
+    OPT("request_timeout_ms", b->req_timeout);
+    OPT("keep_alive_timeout_ms", b->ka_timeout);
+    OPT("enable_keep_alive", "yes");
+    /* headers and body go out in separate writes; without TCP_NODELAY,
+     * Nagle + delayed ACK add ~40 ms to every response (and every SSE chunk) */
+    OPT("tcp_nodelay", "1");
+    OPT("max_request_size", b->max_req);
+    OPT("connection_queue", b->queue);
+    OPT("listen_backlog", "1024");
+    /* no file serving: document_root stays unset */
+    OPT("enable_directory_listing", "no");
+    OPT("cgi_pattern", "");
+    OPT("ssi_pattern", "");
+    OPT("index_files", "");
+    OPT("enable_auth_domain_check", "no");
+    /* CORS closed: no Access-Control-* headers, no preflight answers */
+    OPT("access_control_allow_origin", "");
+    OPT("access_control_allow_methods", "");
+    OPT("access_control_allow_headers", "");
+    OPT("additional_header", "X-Content-Type-Options: nosniff");
+    OPT("decode_url", "yes");
+#undef OPT
+    b->list[n] = NULL;
+    return 0;
+}
+
+int gw_http_is_head(const struct mg_connection *conn)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    return ri != NULL && ri->request_method != NULL && strcmp(ri->request_method, "HEAD") == 0;
+}
+
+int gw_http_send(struct mg_connection *conn, int status, const char *content_type, const char *body, size_t len)
+{
+    char clen[32];
+    snprintf(clen, sizeof(clen), "%zu", len);
+    if (mg_response_header_start(conn, status) < 0)
+        return -1;
+    mg_response_header_add(conn, "Content-Type", content_type, -1);
+    mg_response_header_add(conn, "Content-Length", clen, -1);
+    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    if (mg_response_header_send(conn) < 0)
+        return -1;
+    if (gw_http_is_head(conn))
+        return 0;
+    if (len > 0 && mg_write(conn, body, len) != (int)len)
+        return -1;
+    return 0;
+}
+
+int gw_http_send_json(struct mg_connection *conn, int status, const char *json, size_t len)
+{
+    return gw_http_send(conn, status, "application/json", json, len);
+}
+
+int gw_http_send_error(struct mg_connection *conn, int status, const char *message, const char *code)
+{
+    char body[1024];
+    int n = gw_errmap_body_fixed(body, sizeof(body), status, message, code);
+    if (n < 0)
+        n = gw_errmap_body_fixed(body, sizeof(body), status, gw_errmap_reason(status), code);
+    return gw_http_send_json(conn, status, body, n > 0 ? (size_t)n : 0);
+}
+
+/* Every path without a route. */
+static int gw_http_not_found(struct mg_connection *conn, void *cbdata)
+{
+    (void)cbdata;
+    gw_http_send_error(conn, 404, "no such route", "not_found");
+    return 404;
+}
+
+/* civetweb's own errors (bad request line, head too large, …) in our shape. */
+static int gw_http_on_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+    char msg[160];
+    /* civetweb's text may end in newlines; keep it short and one line */
+    snprintf(msg, sizeof(msg), "%s", errmsg != NULL && errmsg[0] != '\0' ? errmsg : gw_errmap_reason(status));
+    for (char *c = msg; *c != '\0'; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    gw_http_send_error(conn, status, msg, NULL);
+    return 0;
+}
+
+static int gw_http_on_log(const struct mg_connection *conn, const char *message)
+{
+    (void)conn;
+    gw_log_warn("http: %s", message);
+    return 1; /* handled: nothing on civetweb's stderr */
+}
+
+int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t nroutes, struct mg_context **out,
+                  char err[GW_ERR_LEN])
+{
+    gw_http_optbuf ob;
+    struct mg_callbacks cb;
+    struct mg_init_data init;
+    struct mg_error_data edata;
+    char etext[GW_ERR_LEN];
+    unsigned ecode = 0;
+    struct mg_context *ctx;
+
+    *out = NULL;
+    if (gw_http_build_options(opts, &ob, err) != 0)
+        return -1;
+    memset(&cb, 0, sizeof(cb));
+    cb.http_error = gw_http_on_error;
+    cb.log_message = gw_http_on_log;
+    memset(&init, 0, sizeof(init));
+    init.callbacks = &cb;
+    init.configuration_options = ob.list;
+    memset(&edata, 0, sizeof(edata));
+    etext[0] = '\0';
+    edata.code = &ecode;
+    edata.text = etext;
+    edata.text_buffer_size = sizeof(etext);
+
+    ctx = mg_start2(&init, &edata);
+    if (ctx == NULL)
+        return gw_errf(err, "%s server: cannot listen on %s: %s", opts->name, ob.ports,
+                       etext[0] != '\0' ? etext : "civetweb failed to start");
+    for (size_t i = 0; i < nroutes; i++)
+        mg_set_request_handler(ctx, routes[i].uri, routes[i].handler, routes[i].cbdata);
+    mg_set_request_handler(ctx, "**", gw_http_not_found, NULL);
+    *out = ctx;
+    return 0;
+}
+
+void gw_http_stop(struct mg_context *ctx)
+{
+    if (ctx != NULL)
+        mg_stop(ctx);
+}
