@@ -48,7 +48,7 @@ run_one() {
 	local script=$1
 	echo
 	echo "== $(basename "$script" .sh)"
-	"$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench"
+	"$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
 	"$PGBIN/psql" -X -q -c "CREATE EXTENSION pg_aistudio"
 	bash "$script"
 }

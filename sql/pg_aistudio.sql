@@ -237,11 +237,14 @@ CREATE TABLE aistudio.llm_interactions (
 	status_code        integer NOT NULL DEFAULT 0,
 	namespace          text NOT NULL DEFAULT '',
 	edge_id            text NOT NULL DEFAULT '',
-	error              text,
-	PRIMARY KEY (request_id, "timestamp")
+	error              text
 ) PARTITION BY RANGE ("timestamp");
-CREATE INDEX llm_interactions_ts_idx ON aistudio.llm_interactions ("timestamp");
-CREATE INDEX llm_interactions_app_ts_idx ON aistudio.llm_interactions (app_id, "timestamp");
+-- No key or index on the parent: each partition carries its own primary key
+-- (request_id, "timestamp") and indexes (src/ingest.c; the default partition's
+-- in SECTION analytics).  The monthly partitions are created at run time and
+-- are not extension members, so pg_dump dumps them with their indexes; a
+-- partitioned index on this extension-owned parent would make the restore's
+-- ATTACH PARTITION build them first and the dumped ones collide.
 
 -------------------------------------------------------------------------------
 -- Audit log
@@ -2106,10 +2109,20 @@ GRANT SELECT ON aistudio.edge_status TO aistudio_gateway;
 CREATE TABLE aistudio.llm_interactions_default
 	PARTITION OF aistudio.llm_interactions DEFAULT;
 
--- Rows arrive roughly in time order: a BRIN index serves time ranges at a
--- fraction of a B-tree's insert cost.
-DROP INDEX aistudio.llm_interactions_ts_idx;
-CREATE INDEX llm_interactions_ts_idx ON aistudio.llm_interactions USING brin ("timestamp");
+-- Every partition has the same key and indexes, its own (not inherited from
+-- the parent, see the parent's DDL): the primary key (request_id,
+-- "timestamp") that makes replays duplicates (ON CONFLICT DO NOTHING checks
+-- the unique indexes of the partition a row goes to; the key holds the
+-- partition key, so unique per partition is unique overall), a BRIN index on
+-- "timestamp" (rows arrive roughly in time order: it serves time ranges at a
+-- fraction of a B-tree's insert cost) and a B-tree on (app_id, "timestamp").
+-- src/ingest.c creates the same three on each monthly partition.
+ALTER TABLE aistudio.llm_interactions_default
+	ADD CONSTRAINT llm_interactions_default_pkey PRIMARY KEY (request_id, "timestamp");
+CREATE INDEX llm_interactions_default_ts_idx ON aistudio.llm_interactions_default
+	USING brin ("timestamp");
+CREATE INDEX llm_interactions_default_app_ts_idx ON aistudio.llm_interactions_default
+	(app_id, "timestamp");
 
 -- The gateway COPYs events here; no constraints, so a batch never fails on
 -- a value that parses.  ingest_staged() validates.
@@ -2615,8 +2628,13 @@ SELECT 'llm'::text, l.id, l.name, b.monthly_budget, b.period_start, b.period_end
        b.remaining, b.percent_used
   FROM aistudio.llms l CROSS JOIN LATERAL aistudio.llm_budget_status(l.id) b;
 
--- pg_dump: analytics rows belong to the user (monthly partitions are created
--- at run time, outside the extension, and dump like any table).
+-- pg_dump: analytics rows belong to the user.  This is the one list of the
+-- analytics tables (and their identity sequences) that pg_dump dumps: raw
+-- events of the default partition (the monthly partitions are created at run
+-- time, outside the extension, and dump like any table, with their keys and
+-- indexes), rejects, not-yet-folded aggregates and spend, rollups, spend and
+-- notifications.  interaction_staging is empty outside an ingesting
+-- transaction.
 SELECT pg_catalog.pg_extension_config_dump('aistudio.llm_interactions_default', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects_id_seq', '');
@@ -2756,17 +2774,7 @@ SELECT pg_catalog.pg_extension_config_dump('aistudio.app_llms', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.credentials', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.edges', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.audit_log', '');
--- analytics: raw events (the monthly partitions are created at run time and
--- dumped as ordinary tables; the default partition belongs to the script),
--- rejects, not-yet-folded aggregates, rollups, spend and notifications.
--- interaction_staging is empty outside an ingesting transaction.
-SELECT pg_catalog.pg_extension_config_dump('aistudio.llm_interactions_default', '');
-SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects', '');
-SELECT pg_catalog.pg_extension_config_dump('aistudio.rollup_pending', '');
-SELECT pg_catalog.pg_extension_config_dump('aistudio.usage_hourly', '');
-SELECT pg_catalog.pg_extension_config_dump('aistudio.usage_daily', '');
-SELECT pg_catalog.pg_extension_config_dump('aistudio.spend_daily', '');
-SELECT pg_catalog.pg_extension_config_dump('aistudio.budget_notifications', '');
+-- (the analytics tables are registered in SECTION analytics)
 -- ... and their identity sequences, so that rows created after a restore
 -- get fresh ids.
 SELECT pg_catalog.pg_extension_config_dump('aistudio.users_id_seq', '');
@@ -2780,8 +2788,6 @@ SELECT pg_catalog.pg_extension_config_dump('aistudio.apps_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.credentials_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.edges_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.audit_log_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('aistudio.budget_notifications_id_seq', '');
 
 -- Nobody but a superuser changes or removes audit rows.
 REVOKE UPDATE, DELETE, TRUNCATE ON aistudio.audit_log FROM PUBLIC, aistudio_gateway, aistudio_analyst;

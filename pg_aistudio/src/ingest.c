@@ -15,6 +15,19 @@
  * directly into the parent for a month that has no partition yet; when that
  * month's partition is created, those rows move into it.
  *
+ * Keys and indexes live on the partitions, not on the parent: each has the
+ * primary key (request_id, "timestamp"), which makes a replayed event a
+ * duplicate (ingest_staged()'s ON CONFLICT DO NOTHING, without a conflict
+ * target, checks every unique index of the partition the row is routed to;
+ * the key contains the partition key, so unique per partition is unique
+ * overall), a BRIN index on "timestamp" and a B-tree on (app_id,
+ * "timestamp").  The parent belongs to the extension while the monthly
+ * partitions do not, so pg_dump dumps the partitions with their indexes and
+ * attaches them in the restore; were the indexes partitioned indexes of the
+ * parent, that ATTACH PARTITION would create them and the dumped CREATE
+ * INDEX / ADD PRIMARY KEY would then fail.  The default partition belongs
+ * to the extension and gets the same three in sql/pg_aistudio.sql.
+ *
  * Locking protocol: the common case (the partition exists) is one syscache
  * lookup per month and takes no lock.  To create a partition we take the
  * transaction-level advisory lock (AISTUDIO_LOCK_CLASS,
@@ -124,6 +137,21 @@ CreateMonthPartition(Oid nsp, const char *relname,
 									   " INSERT INTO %s SELECT * FROM moved", qname),
 							  2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not move rows into partition %s", qname);
+
+	/*
+	 * The partition's own key and indexes (the parent has none, see the file
+	 * header), built after the move and before the attach.
+	 */
+	if (SPI_execute(psprintf("ALTER TABLE %s ADD CONSTRAINT %s PRIMARY KEY (request_id, \"timestamp\")",
+							 qname, quote_identifier(psprintf("%s_pkey", relname))),
+					false, 0) != SPI_OK_UTILITY ||
+		SPI_execute(psprintf("CREATE INDEX %s ON %s USING brin (\"timestamp\")",
+							 quote_identifier(psprintf("%s_ts_idx", relname)), qname),
+					false, 0) != SPI_OK_UTILITY ||
+		SPI_execute(psprintf("CREATE INDEX %s ON %s (app_id, \"timestamp\")",
+							 quote_identifier(psprintf("%s_app_ts_idx", relname)), qname),
+					false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not index partition %s", qname);
 
 	if (SPI_execute(psprintf("ALTER TABLE aistudio.llm_interactions ATTACH PARTITION %s"
 							 " FOR VALUES FROM (%s) TO (%s)",
