@@ -134,7 +134,9 @@ on_signal() {
 trap on_signal INT TERM
 
 if [ -x "$GATEWAYD" ]; then
-	"$GATEWAYD" &
+	# its own session: a terminal's Ctrl-C reaches only this script, which
+	# then asks gatewayd once (SIGTERM) to drain and stop
+	setsid "$GATEWAYD" &
 	child=$!
 	set +e
 	wait "$child"
