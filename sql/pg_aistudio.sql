@@ -2038,9 +2038,11 @@ COMMENT ON FUNCTION aistudio.cost(text, text, bigint, bigint, bigint, bigint) IS
 
 -- aistudio.price_event: cost, currency and whether a price applied; used by
 -- analytics ingestion for every event.
+-- (a named row type, so that ingestion can keep its result in a column)
+CREATE TYPE aistudio.event_price AS (cost numeric, currency text, priced boolean);
 CREATE FUNCTION aistudio.price_event(vendor text, model_name text, prompt_tokens bigint, response_tokens bigint,
-									 cache_write_tokens bigint, cache_read_tokens bigint,
-									 OUT cost numeric, OUT currency text, OUT priced boolean)
+									 cache_write_tokens bigint, cache_read_tokens bigint)
+	RETURNS aistudio.event_price
 	LANGUAGE C STABLE PARALLEL SAFE
 	AS 'MODULE_PATHNAME', 'price_event';
 COMMENT ON FUNCTION aistudio.price_event(text, text, bigint, bigint, bigint, bigint) IS 'Cost, currency and priced flag of one LLM call (for analytics ingestion)';
@@ -2170,6 +2172,9 @@ CREATE TABLE aistudio.ingest_rejects (
 	error              text
 );
 CREATE INDEX ingest_rejects_at_idx ON aistudio.ingest_rejects (rejected_at);
+-- replays of the same rejected event are stored once
+CREATE UNIQUE INDEX ingest_rejects_request_key ON aistudio.ingest_rejects (request_id, reason)
+	WHERE request_id IS NOT NULL;
 
 -- Insert-only: one row per (hour, app, user, llm, vendor, model, type,
 -- currency) of each ingested batch, for the rows actually inserted.
@@ -2322,8 +2327,10 @@ BEGIN
 		         WHEN s."timestamp" IS NULL THEN 'missing timestamp'
 		         WHEN s."timestamp" < v_oldest THEN 'timestamp more than 400 days old'
 		         WHEN s."timestamp" > v_newest THEN 'timestamp more than 1 day in the future'
+		         -- 'unknown': the request never reached a vendor (e.g. an unknown slug)
 		         WHEN s.vendor IS NULL
-		           OR s.vendor NOT IN ('openai', 'anthropic', 'vertex', 'google_ai', 'huggingface', 'ollama')
+		           OR s.vendor NOT IN ('openai', 'anthropic', 'vertex', 'google_ai', 'huggingface', 'ollama',
+		                               'unknown')
 		           THEN 'unknown vendor'
 		         WHEN s.interaction_type NOT IN ('chat', 'proxy') THEN 'invalid interaction_type'
 		         WHEN s.prompt_tokens < 0 OR s.response_tokens < 0
@@ -2334,6 +2341,14 @@ BEGIN
 		         WHEN s.latency_ms < 0 THEN 'negative latency_ms'
 		       END AS reason
 		  FROM staged s
+	), priced AS (
+		-- price only valid events of a real vendor (CASE never calls it otherwise)
+		SELECT c.*,
+		       CASE WHEN c.reason IS NULL AND c.vendor <> 'unknown'
+		            THEN aistudio.price_event(c.vendor, c.model_name, c.prompt_tokens, c.response_tokens,
+		                                      c.cache_write_tokens, c.cache_read_tokens)
+		       END AS pe
+		  FROM checked c
 	), ins AS (
 		INSERT INTO aistudio.llm_interactions AS i
 		       ("timestamp", request_id, user_id, app_id, llm_id, vendor, model_name,
@@ -2345,12 +2360,11 @@ BEGIN
 		       coalesce(c.prompt_tokens, 0), coalesce(c.response_tokens, 0),
 		       coalesce(c.prompt_tokens, 0) + coalesce(c.response_tokens, 0),
 		       coalesce(c.cache_write_tokens, 0), coalesce(c.cache_read_tokens, 0),
-		       p.cost, p.currency, p.priced, coalesce(c.latency_ms, 0),
+		       coalesce((c.pe).cost, 0), coalesce((c.pe).currency, 'USD'), coalesce((c.pe).priced, false),
+		       coalesce(c.latency_ms, 0),
 		       coalesce(c.interaction_type, 'proxy'), coalesce(c.status_code, 0),
 		       coalesce(c.namespace, ''), coalesce(c.edge_id, ''), c.error
-		  FROM checked c
-		 CROSS JOIN LATERAL aistudio.price_event(c.vendor, c.model_name, c.prompt_tokens,
-		       c.response_tokens, c.cache_write_tokens, c.cache_read_tokens) p
+		  FROM priced c
 		 WHERE c.reason IS NULL
 		ON CONFLICT DO NOTHING
 		RETURNING i."timestamp", i.app_id, i.user_id, i.llm_id, i.vendor, i.model_name,
@@ -2388,11 +2402,13 @@ BEGIN
 		       c.edge_id, c.error
 		  FROM checked c
 		 WHERE c.reason IS NOT NULL
+		ON CONFLICT DO NOTHING	-- a replayed reject is stored once
 		RETURNING 1
 	), counts AS (
 		SELECT coalesce((SELECT sum(pd.requests) FROM pend pd), 0)::bigint AS n_inserted,
 		       (SELECT count(*) FROM checked c WHERE c.reason IS NULL) AS n_valid,
-		       (SELECT count(*) FROM rej) AS n_rejected
+		       -- replays of rejects count as rejected again (stored once)
+		       (SELECT count(*) FROM checked c WHERE c.reason IS NOT NULL) AS n_rejected
 	)
 	SELECT k.n_inserted, k.n_valid - k.n_inserted, k.n_rejected FROM counts k;
 END

@@ -227,3 +227,20 @@ SELECT pg_temp.err($$INSERT INTO aistudio.interaction_staging (vendor) VALUES ('
 SELECT pg_temp.err('SELECT aistudio.ingest_staged()');
 SELECT pg_temp.err('SELECT aistudio.rollup_now()');
 RESET ROLE;
+
+-- a request that never reached a vendor (e.g. an unknown slug) is stored as
+-- vendor 'unknown' with cost 0; a rejected event replayed is counted as
+-- rejected again but stored once
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(
+	jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-000000000501',
+	                   'vendor', 'unknown', 'model_name', '', 'status_code', 404)));
+SELECT vendor, cost, priced, status_code FROM aistudio.llm_interactions
+ WHERE request_id = '00000000-0000-0000-0000-000000000501';
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(
+	jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-000000000502',
+	                   'vendor', 'nosuchvendor', 'model_name', 'x')));
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(
+	jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-000000000502',
+	                   'vendor', 'nosuchvendor', 'model_name', 'x')));
+SELECT reason, count(*) FROM aistudio.ingest_rejects
+ WHERE request_id = '00000000-0000-0000-0000-000000000502' GROUP BY 1;
