@@ -1,8 +1,9 @@
 /*
  * src/gatewayd.h: gw_server, the one struct holding all mutable state of a
  * running gatewayd (configuration, database pool, current snapshot,
- * credential cache, HTTP listeners, the reload thread and the readiness
- * flags). Handlers receive it as their cbdata.
+ * credential cache, analytics writer, budgets, proxy metrics, HTTP
+ * listeners, the reload thread, the readiness flags and the shutdown
+ * deadline). Handlers receive it as their cbdata.
  */
 #ifndef GW_GATEWAYD_H
 #define GW_GATEWAYD_H
@@ -10,12 +11,15 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "common/analytics.h"
+#include "common/budget.h"
 #include "common/config.h"
 #include "common/credcache.h"
 #include "common/pgpool.h"
 #include "common/snapshot.h"
 
 struct mg_context;
+struct gw_metrics;
 
 typedef struct gw_reloader {
     pthread_t thread;
@@ -32,11 +36,22 @@ typedef struct gw_server {
     gw_pgpool *pool;
     gw_snapshot_holder snapshots;
     gw_credcache *creds;
-    struct mg_context *http; /* the listener of this mode */
+    struct mg_context *http;       /* the proxy listener (PROXY_PORT); NULL in control mode */
+    struct mg_context *admin_http; /* REST API + web UI + health (SERVER_PORT) */
+    struct mg_context *docs_http;  /* the documentation server (DOCS_PORT); NULL when off */
     gw_reloader reloader;
     atomic_int db_ok;    /* the LISTEN connection is up */
     atomic_int stopping; /* SIGTERM received: not ready, draining */
     atomic_llong snapshot_loads;
+
+    /* the proxy (standalone and edge modes; NULL otherwise) */
+    gw_analytics *analytics;   /* lossless event delivery */
+    gw_budget *budget;         /* monthly budget reservations */
+    struct gw_metrics *metrics; /* /metrics counters and histograms */
+    atomic_llong stop_deadline_ms; /* monotonic ms when in-flight streams are cut; 0 = not stopping */
+    atomic_llong proxy_inflight;   /* proxy requests being handled */
+    atomic_int analytics_closed;   /* set before gw_analytics_stop: record nothing more */
+    atomic_int analytics_users;    /* handlers inside gw_analytics_record now */
 } gw_server;
 
 #endif

@@ -2,10 +2,18 @@
  * src/main.c: gatewayd's entry point. Parses the command line and the
  * configuration (a bad value exits 2 naming the setting), starts the
  * database pool (never fatal: PostgreSQL may come up later), the credential
- * cache, the snapshot reload thread and the HTTP listener of the mode, then
- * waits for signals: SIGHUP reloads the snapshot; SIGTERM/SIGINT stop
- * accepting, let in-flight requests finish for SHUTDOWN_GRACE_MS and exit 0
- * (a second signal exits at once).
+ * cache, the snapshot reload thread, and in standalone/edge mode the proxy
+ * (metrics, budgets, the analytics writer), then the HTTP listener of the
+ * mode, and waits for signals: SIGHUP reloads the snapshot.
+ *
+ * SIGTERM/SIGINT: readiness turns false and new proxy requests get 503;
+ * requests in flight may finish for SHUTDOWN_GRACE_MS, after which streams
+ * still running are cut with an error event (the proxy checks the deadline
+ * while it waits on the upstream); then the listener stops (civetweb's
+ * writes fail once it stops, so it is stopped only after the drain), the
+ * analytics writer flushes its queue to PostgreSQL or the spool
+ * (GW_ANALYTICS_DRAIN_MS), and the process exits 0. A second signal skips
+ * the wait for in-flight requests (the analytics queue is still flushed).
  *
  * Signals are blocked in every thread (the mask is set before any thread
  * starts) and taken synchronously here with sigtimedwait, so no handler
@@ -14,24 +22,33 @@
 #include <civetweb.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/config.h"
 #include "common/credresolve.h"
 #include "common/log.h"
+#include "http/admin.h"
+#include "http/docs.h"
 #include "http/health.h"
+#include "http/metrics.h"
+#include "http/proxy.h"
 #include "http/server.h"
 #include "reload.h"
 #include "gatewayd.h"
 
 #define GW_EXIT_CONFIG 2
 #define GW_EXIT_STARTUP 1
+#define GW_ANALYTICS_DRAIN_MS 10000 /* flush of the analytics queue at shutdown */
+#define GW_CUT_MARGIN_MS 2000       /* after the grace deadline: time for cut streams to end */
+#define GW_STOP_WAIT_MS 5000        /* for civetweb to close idle connections and join its threads */
 
 static gw_server gw_srv;
 
@@ -55,7 +72,8 @@ static void *gw_stopper_main(void *arg)
 
 static int gw_start_http(gw_server *srv, char *err)
 {
-    gw_http_route routes[GW_HEALTH_NROUTES];
+    gw_http_route routes[GW_HEALTH_NROUTES + GW_PROXY_NROUTES];
+    size_t nroutes = GW_HEALTH_NROUTES;
     gw_http_opts o;
     const char *port_name;
 
@@ -65,19 +83,15 @@ static int gw_start_http(gw_server *srv, char *err)
     o.request_timeout_ms = srv->cfg.request_timeout_ms;
     o.keep_alive_timeout_ms = srv->cfg.keep_alive_timeout_ms;
     o.max_header_bytes = srv->cfg.max_header_bytes;
-    if (srv->cfg.mode == GW_MODE_CONTROL) {
-        /* The hub serves no proxy; until the REST API lands, its health
-         * endpoints live on SERVER_PORT. */
-        o.name = "control";
-        o.port = srv->cfg.server_port;
-        port_name = "SERVER_PORT";
-    } else {
-        o.name = "proxy";
-        o.port = srv->cfg.proxy_port;
-        port_name = "PROXY_PORT";
-    }
+    if (srv->cfg.mode == GW_MODE_CONTROL)
+        return 0; /* the hub serves no proxy; its health endpoints are on SERVER_PORT */
+    o.name = "proxy";
+    o.port = srv->cfg.proxy_port;
+    port_name = "PROXY_PORT";
+    gw_proxy_routes(srv, routes + GW_HEALTH_NROUTES);
+    nroutes += GW_PROXY_NROUTES;
     gw_health_routes(srv, routes);
-    if (gw_http_start(&o, routes, GW_HEALTH_NROUTES, &srv->http, err) != 0) {
+    if (gw_http_start(&o, routes, nroutes, &srv->http, err) != 0) {
         char tmp[GW_ERR_LEN];
         snprintf(tmp, sizeof(tmp), "%s", err);
         gw_errf(err, "%s: %s", port_name, tmp);
@@ -87,13 +101,74 @@ static int gw_start_http(gw_server *srv, char *err)
     return 0;
 }
 
-/* Stops the listener within the grace period; 1 when it finished cleanly. */
-static int gw_drain(gw_server *srv, const sigset_t *sigs)
+/* The REST API + web UI (SERVER_PORT, every mode) and the documentation
+ * server (DOCS_PORT; off with a warning when no docs directory is found). */
+static int gw_start_side_servers(gw_server *srv, char *err)
+{
+    char dir[PATH_MAX];
+    char tmp[GW_ERR_LEN];
+
+    gw_admin_set_cookie_secure(srv->cfg.session_cookie_secure);
+    if (gw_admin_start(srv, &srv->admin_http, tmp) != 0)
+        return gw_errf(err, "%s", tmp);
+    if (gw_docs_find_dir(srv->cfg.docs_dir, dir, tmp) != 0) {
+        gw_log_warn("%s: the documentation server is off", tmp);
+        return 0;
+    }
+    if (gw_docs_start(&srv->cfg, dir, &srv->docs_http, tmp) != 0)
+        return gw_errf(err, "%s", tmp);
+    return 0;
+}
+
+static void gw_stop_side_servers(gw_server *srv)
+{
+    if (srv->docs_http != NULL) {
+        gw_docs_stop(srv->docs_http);
+        srv->docs_http = NULL;
+    }
+    if (srv->admin_http != NULL) {
+        gw_admin_stop(srv->admin_http);
+        srv->admin_http = NULL;
+    }
+}
+
+/* Each open stream holds a client socket, an upstream socket and the
+ * thread's curl wake-up pair: lift the soft descriptor limit to the hard one. */
+static void gw_raise_fd_limit(const gw_config *cfg)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)cfg->worker_threads * 4 + 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        gw_log_warn("cannot raise the open-file limit: %s", strerror(errno));
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+        gw_log_warn("open-file limit %llu is low for WORKER_THREADS=%d (want %llu)", (unsigned long long)rl.rlim_cur,
+                    cfg->worker_threads, (unsigned long long)want);
+}
+
+/* Waits until no proxy request is in flight or the deadline passes; 0 on a second signal. */
+static int gw_wait_idle(gw_server *srv, const sigset_t *sigs, int64_t until_ms)
+{
+    struct timespec tick = {0, 20 * 1000000L};
+    while (atomic_load(&srv->proxy_inflight) > 0 && gw_now_ms() < until_ms) {
+        int sig = sigtimedwait(sigs, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            gw_log_warn("second signal: exiting without waiting for in-flight requests");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Stops the listener (after the drain); 1 when it finished in time. */
+static int gw_stop_listener(gw_server *srv, const sigset_t *sigs)
 {
     gw_stopper st;
     pthread_t th;
-    int64_t deadline = gw_now_ms() + srv->cfg.shutdown_grace_ms;
-    struct timespec tick = {0, 50 * 1000000L};
+    int64_t deadline = gw_now_ms() + GW_STOP_WAIT_MS;
+    struct timespec tick = {0, 20 * 1000000L};
 
     if (srv->http == NULL)
         return 1;
@@ -111,13 +186,71 @@ static int gw_drain(gw_server *srv, const sigset_t *sigs)
             return 0;
         }
         if (gw_now_ms() >= deadline) {
-            gw_log_warn("shutdown grace period (%d ms) over: cutting in-flight requests", srv->cfg.shutdown_grace_ms);
+            gw_log_warn("the listener did not stop within %d ms", GW_STOP_WAIT_MS);
             return 0;
         }
     }
     pthread_join(th, NULL);
     srv->http = NULL;
     return 1;
+}
+
+/* SIGTERM: drain, cut what is left at the deadline, stop; 1 when everything ended cleanly. */
+static int gw_drain(gw_server *srv, const sigset_t *sigs)
+{
+    int64_t deadline = gw_now_ms() + srv->cfg.shutdown_grace_ms;
+
+    atomic_store(&srv->stopping, 1);
+    atomic_store(&srv->stop_deadline_ms, deadline > 0 ? deadline : 1);
+    if (!gw_wait_idle(srv, sigs, deadline))
+        return 0;
+    if (atomic_load(&srv->proxy_inflight) > 0) {
+        gw_log_warn("shutdown grace period (%d ms) over: cutting %lld in-flight requests", srv->cfg.shutdown_grace_ms,
+                    (long long)atomic_load(&srv->proxy_inflight));
+        if (!gw_wait_idle(srv, sigs, gw_now_ms() + GW_CUT_MARGIN_MS))
+            return 0;
+    }
+    return gw_stop_listener(srv, sigs);
+}
+
+/* Budgets, the analytics writer and the metrics of the proxy. */
+static int gw_start_proxy_parts(gw_server *srv, char *err)
+{
+    gw_analytics_opts ao;
+    char tmp[GW_ERR_LEN];
+
+    if (gw_metrics_create(&srv->metrics, err) != 0)
+        return -1;
+    if (gw_budget_create(srv->pool, srv->cfg.budget_refresh_s, &srv->budget, tmp) != 0)
+        return gw_errf(err, "budgets: %s", tmp);
+    memset(&ao, 0, sizeof(ao));
+    ao.database_url = srv->cfg.database_url;
+    ao.queue_size = srv->cfg.analytics_queue_size;
+    ao.batch_size = srv->cfg.analytics_batch_size;
+    ao.flush_interval_ms = srv->cfg.analytics_flush_ms;
+    ao.spool_dir = srv->cfg.spool_dir;
+    ao.spool_max_bytes = srv->cfg.spool_max_bytes;
+    if (gw_analytics_start(&ao, gw_budget_on_commit, srv->budget, &srv->analytics, tmp) != 0)
+        return gw_errf(err, "analytics: %s", tmp);
+    return 0;
+}
+
+/* After a clean drain: no handler runs any more. */
+static void gw_stop_proxy_parts(gw_server *srv)
+{
+    if (srv->analytics != NULL) {
+        gw_proxy_close_analytics(srv, 1000);
+        gw_analytics_stop(srv->analytics, GW_ANALYTICS_DRAIN_MS);
+        srv->analytics = NULL;
+    }
+    if (srv->budget != NULL) {
+        gw_budget_destroy(srv->budget);
+        srv->budget = NULL;
+    }
+    if (srv->metrics != NULL) {
+        gw_metrics_destroy(srv->metrics);
+        srv->metrics = NULL;
+    }
 }
 
 int main(int argc, char **argv)
@@ -145,6 +278,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "gatewayd: configuration error: %s\n", err);
         return GW_EXIT_CONFIG;
     }
+    if (srv->cfg.docs_dir[0] != '\0') {
+        char dir[PATH_MAX];
+        if (gw_docs_find_dir(srv->cfg.docs_dir, dir, err) != 0) {
+            fprintf(stderr, "gatewayd: configuration error: %s\n", err);
+            gw_config_free(&srv->cfg);
+            return GW_EXIT_CONFIG;
+        }
+    }
     if (check_only) {
         gw_config_print(&srv->cfg, stdout);
         printf("configuration ok\n");
@@ -152,6 +293,7 @@ int main(int argc, char **argv)
         return 0;
     }
     gw_log_set_level(srv->cfg.log_level);
+    gw_raise_fd_limit(&srv->cfg);
 
     /* Block the signals we take synchronously, in every thread to come. */
     sigemptyset(&sigs);
@@ -178,6 +320,10 @@ int main(int argc, char **argv)
     gw_snapshot_holder_init(&srv->snapshots);
     atomic_init(&srv->db_ok, 0);
     atomic_init(&srv->stopping, 0);
+    atomic_init(&srv->stop_deadline_ms, 0);
+    atomic_init(&srv->proxy_inflight, 0);
+    atomic_init(&srv->analytics_closed, 0);
+    atomic_init(&srv->analytics_users, 0);
 
     memset(&po, 0, sizeof(po));
     po.conninfo = srv->cfg.database_url;
@@ -198,6 +344,10 @@ int main(int argc, char **argv)
         gw_log_error("credential cache: %s", err);
         return GW_EXIT_STARTUP;
     }
+    if (srv->cfg.mode != GW_MODE_CONTROL && gw_start_proxy_parts(srv, err) != 0) {
+        gw_log_error("%s", err);
+        return GW_EXIT_STARTUP;
+    }
     if (gw_reload_start(srv, err) != 0) {
         gw_log_error("reload thread: %s", err);
         return GW_EXIT_STARTUP;
@@ -205,6 +355,16 @@ int main(int argc, char **argv)
     if (gw_start_http(srv, err) != 0) {
         gw_log_error("%s", err);
         gw_reload_stop(srv);
+        gw_stop_proxy_parts(srv);
+        return GW_EXIT_STARTUP;
+    }
+    if (gw_start_side_servers(srv, err) != 0) {
+        gw_log_error("%s", err);
+        gw_stop_side_servers(srv);
+        if (srv->http != NULL)
+            gw_http_stop(srv->http);
+        gw_reload_stop(srv);
+        gw_stop_proxy_parts(srv);
         return GW_EXIT_STARTUP;
     }
 
@@ -226,15 +386,22 @@ int main(int argc, char **argv)
         break;
     }
 
-    atomic_store(&srv->stopping, 1);
     if (!gw_drain(srv, &sigs)) {
-        /* Workers are still busy: do not free what they use. */
+        /* Workers are still busy: do not free what they use, but flush
+         * what was recorded (handlers recording from now on are refused). */
+        if (srv->analytics != NULL) {
+            gw_proxy_close_analytics(srv, 1000);
+            gw_analytics_stop(srv->analytics, GW_ANALYTICS_DRAIN_MS);
+        }
         gw_log_info("gatewayd stopped");
         _exit(0);
     }
     gw_log_debug("listener stopped");
+    gw_stop_side_servers(srv);
     gw_reload_stop(srv);
     gw_log_debug("reload thread stopped");
+    gw_stop_proxy_parts(srv);
+    gw_log_debug("analytics flushed");
     gw_credcache_destroy(srv->creds);
     gw_pgpool_destroy(srv->pool);
     gw_snapshot_holder_destroy(&srv->snapshots);

@@ -23,6 +23,7 @@ int main(void)
     is_int(gw_errmap_status("23503"), 409, "23503 foreign_key_violation -> 409");
     is_int(gw_errmap_status("P0002"), 404, "P0002 no_data_found -> 404");
     is_int(gw_errmap_status("55000"), 503, "55000 object_not_in_prerequisite_state -> 503");
+    is_int(gw_errmap_status("55P03"), 429, "55P03 lock_not_available (login throttled) -> 429");
     is_int(gw_errmap_status("57P01"), 503, "57P01 admin_shutdown -> 503");
     is_int(gw_errmap_status("08006"), 503, "08006 connection_failure -> 503");
     is_int(gw_errmap_status("28000"), 401, "28000 invalid_authorization -> 401");

@@ -60,7 +60,7 @@ typedef struct fixture {
     Aistudio__V1__App *appp[2];
     Aistudio__V1__Secret secret[1];
     Aistudio__V1__Secret *secretp[1];
-    char *openai_allowed[2];
+    char *openai_allowed[3];
     char *bad_allowed[1];
     int64_t app_llms[3];
 } fixture;
@@ -98,10 +98,11 @@ static void fixture_init(fixture *f)
     llm_init(&f->llm[0], 1, "OpenAI Main", "openai-main", "openai");
     f->llm[0].api_key = seal_value(&key, "llm:1", "sk-openai-literal");
     f->llm[0].api_key_version = 1;
-    f->openai_allowed[0] = (char *)"gpt-4o.*";
-    f->openai_allowed[1] = (char *)"o1";
+    f->openai_allowed[0] = (char *)"^gpt-4o";
+    f->openai_allowed[1] = (char *)"^o1$";
+    f->openai_allowed[2] = (char *)"turbo-instruct"; /* unanchored: matches anywhere */
     f->llm[0].allowed_models = f->openai_allowed;
-    f->llm[0].n_allowed_models = 2;
+    f->llm[0].n_allowed_models = 3;
     f->llm[0].default_model = (char *)"gpt-4o";
 
     llm_init(&f->llm[1], 2, "Anthropic", "anthropic", "anthropic");
@@ -261,12 +262,13 @@ int main(void)
 
     /* allowed models */
     l = gw_snapshot_llm_by_slug(s, "openai-main");
-    ok(gw_llm_model_allowed(l, "gpt-4o"), "gpt-4o allowed by gpt-4o.*");
+    ok(gw_llm_model_allowed(l, "gpt-4o"), "gpt-4o allowed by ^gpt-4o");
     ok(gw_llm_model_allowed(l, "gpt-4o-mini-2024-07-18"), "gpt-4o-mini-2024-07-18 allowed");
     ok(gw_llm_model_allowed(l, "o1"), "o1 allowed");
-    ok(!gw_llm_model_allowed(l, "o1-preview"), "o1-preview refused (patterns match in full)");
-    ok(!gw_llm_model_allowed(l, "my-gpt-4o"), "my-gpt-4o refused (anchored at the start)");
+    ok(!gw_llm_model_allowed(l, "o1-preview"), "o1-preview refused by ^o1$");
+    ok(!gw_llm_model_allowed(l, "my-gpt-4o"), "my-gpt-4o refused by ^gpt-4o");
     ok(!gw_llm_model_allowed(l, "gpt-3.5-turbo"), "gpt-3.5-turbo refused");
+    ok(gw_llm_model_allowed(l, "gpt-3.5-turbo-instruct-0914"), "unanchored pattern matches inside the name (like ~)");
     ok(!gw_llm_model_allowed(l, "o1\nextra"), "embedded newline does not sneak past $");
     ok(!gw_llm_model_allowed(l, "") && !gw_llm_model_allowed(l, NULL), "empty/NULL model refused");
     {

@@ -24,6 +24,8 @@ typedef struct gw_config {
     int proxy_port;           /* PROXY_PORT: embedded gateway */
     int grpc_port;            /* GRPC_PORT: control server (control mode) */
     int docs_port;            /* DOCS_PORT: documentation server */
+    char *docs_dir;            /* DOCS_DIR: Markdown docs served on DOCS_PORT, "" = default */
+    int session_cookie_secure; /* SESSION_COOKIE_SECURE: admin cookie carries Secure */
     gw_mode mode;             /* GATEWAY_MODE */
     char *listen_host;        /* LISTEN_HOST */
     char *database_url;       /* DATABASE_URL: libpq conninfo, "" = libpq defaults */
@@ -45,7 +47,14 @@ typedef struct gw_config {
     int request_timeout_ms;          /* REQUEST_TIMEOUT_MS: client read/write */
     int keep_alive_timeout_ms;       /* KEEP_ALIVE_TIMEOUT_MS */
     int analytics_queue_size;        /* ANALYTICS_QUEUE_SIZE */
+    int analytics_batch_size;        /* ANALYTICS_BATCH_SIZE */
+    int analytics_flush_ms;          /* ANALYTICS_FLUSH_MS */
     char *spool_dir;                 /* SPOOL_DIR */
+    int64_t spool_max_bytes;         /* SPOOL_MAX_BYTES */
+    int budget_refresh_s;            /* BUDGET_REFRESH_S */
+    int budget_default_max_tokens;   /* BUDGET_DEFAULT_MAX_TOKENS */
+    int64_t max_sse_line_bytes;      /* MAX_SSE_LINE_BYTES */
+    int64_t max_response_bytes;      /* MAX_RESPONSE_BYTES */
     int credential_cache_ttl_s;      /* CREDENTIAL_CACHE_TTL_S */
     int credential_negative_ttl_s;   /* CREDENTIAL_NEGATIVE_TTL_S */
     int db_pool_size;                /* DB_POOL_SIZE */

@@ -18,6 +18,7 @@ static const gw_errmap_entry gw_errmap_table[] = {
     {"28P01", 401}, /* invalid_password */
     {"P0002", 404}, /* no_data_found */
     {"55000", 503}, /* object_not_in_prerequisite_state (e.g. no master key) */
+    {"55P03", 429}, /* lock_not_available: aistudio.login throttles failed logins */
     {"57P01", 503}, /* admin_shutdown */
     {"57P02", 503}, /* crash_shutdown */
     {"57P03", 503}, /* cannot_connect_now */

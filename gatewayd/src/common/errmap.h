@@ -1,7 +1,7 @@
 /*
  * src/common/errmap.h: the ONE table that maps a PostgreSQL SQLSTATE to an
  * HTTP status (42501→403, 22xxx→400, 23xxx→409, P0002→404, 55000/57P01→503,
- * anything else 500), and the JSON error body every server of gatewayd
+ * 55P03→429, anything else 500), and the JSON error body every server of gatewayd
  * returns, in the OpenAI shape {"error":{"message","type","code"}}.
  * Callers never parse the text of an error message to decide a status.
  */

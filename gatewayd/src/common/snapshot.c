@@ -201,7 +201,7 @@ static int gw_llm_compile_allowed(gw_llm *l, const Aistudio__V1__Llm *m)
         return -1;
     for (size_t i = 0; i < m->n_allowed_models; i++) {
         const char *pat = m->allowed_models[i];
-        char anchored[GW_PATTERN_MAX + 8];
+        char grouped[GW_PATTERN_MAX + 8];
         int rc;
         if (strlen(pat) > GW_PATTERN_MAX) {
             gw_log_warn("llm '%s': allowed model pattern %zu is longer than %d characters; no model is allowed",
@@ -209,8 +209,10 @@ static int gw_llm_compile_allowed(gw_llm *l, const Aistudio__V1__Llm *m)
             l->allowed_invalid = 1;
             continue;
         }
-        snprintf(anchored, sizeof(anchored), "^(%s)$", pat);
-        rc = regcomp(&l->allowed[l->n_allowed], anchored, REG_EXTENDED | REG_NOSUB);
+        /* Search semantics, like PostgreSQL's `~` where the patterns are
+         * validated: `gpt-4o` allows `gpt-4o-mini`; anchor with ^ and $. */
+        snprintf(grouped, sizeof(grouped), "(%s)", pat);
+        rc = regcomp(&l->allowed[l->n_allowed], grouped, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
             char rerr[128];
             regerror(rc, &l->allowed[l->n_allowed], rerr, sizeof(rerr));
@@ -466,6 +468,9 @@ int gw_llm_model_allowed(const gw_llm *llm, const char *model)
 {
     if (llm == NULL || model == NULL || model[0] == '\0' || strlen(model) > GW_MODEL_NAME_MAX)
         return 0;
+    for (const char *c = model; *c != '\0'; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return 0; /* no model name has control characters */
     if (llm->allowed_invalid)
         return 0;
     if (llm->n_allowed == 0)

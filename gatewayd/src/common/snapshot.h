@@ -56,7 +56,7 @@ typedef struct gw_llm {
     char *api_key; /* opened vendor key (GW_KEY_OK), wiped on free */
     size_t api_key_len;
     char key_error[GW_ERR_LEN]; /* why the key is unavailable (no secrets) */
-    regex_t *allowed;           /* compiled allowed_models, anchored */
+    regex_t *allowed;           /* compiled allowed_models (search semantics, like `~`) */
     size_t n_allowed;           /* 0 = any model allowed */
     int allowed_invalid;        /* a pattern did not compile: no model allowed */
     const int64_t *filter_ids;
@@ -116,7 +116,7 @@ const gw_llm *gw_snapshot_llm_by_id(const gw_snapshot *s, int64_t id);
 const gw_app *gw_snapshot_app_by_id(const gw_snapshot *s, int64_t id);
 /* 1 when app lists llm_id. */
 int gw_app_allows_llm(const gw_app *app, int64_t llm_id);
-/* 1 when model matches one of the LLM's allowed patterns in full (or the
+/* 1 when model matches one of the LLM's allowed patterns (searched, like `~`; or the
  * LLM has none); 0 otherwise, also for a NULL/empty or overlong model. */
 int gw_llm_model_allowed(const gw_llm *llm, const char *model);
 /* The price whose model_name is the longest prefix of model for vendor

@@ -1,0 +1,122 @@
+/*
+ * src/http/proxy_int.h: what the two halves of the request handler share:
+ * proxy.c (the checks, the one analytics event, /metrics) and
+ * proxy_relay.c (the upstream call and the relay of its answer). Not a
+ * public interface: only these two files include it.
+ */
+#ifndef GW_HTTP_PROXY_INT_H
+#define GW_HTTP_PROXY_INT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/credcache.h"
+#include "http/proxy.h"
+#include "http/proxy_io.h"
+#include "http/proxy_route.h"
+#include "http/upstream.h"
+#include "vendors/vendor.h"
+
+#define GW_JSON_FLUSH_BYTES (1u << 20) /* a buffered JSON body larger than this is sent chunked */
+#define GW_ERRBODY_MAX (1u << 20)      /* upstream error bodies relayed up to this size */
+#define GW_TLS_KEEP_BYTES (256u << 10) /* per-thread buffers above this are freed after the request */
+#define GW_CLIENT_IDLE_CHECK_MS 300    /* check the client socket after this long without traffic */
+#define GW_CLIENT_CHECK_EVERY_MS 200
+#define GW_APP_SLOTS 4096
+#define GW_DISCARD_MAX 65536 /* unread bodies up to this size are drained to keep the connection */
+#define GW_CRED_MAX GW_CRED_KEY_MAX
+
+/* Buffers of one worker thread, reused by its requests. */
+typedef struct gw_proxy_tls {
+    char *body;
+    size_t body_cap;
+    gw_outbuf out;
+    gw_buf aux; /* upstream error body */
+} gw_proxy_tls;
+
+/* One app's count of open streams (see proxy.c). */
+typedef struct gw_app_streams {
+    atomic_llong app_id; /* 0 = free slot */
+    atomic_int n;
+} gw_app_streams;
+
+/* Everything about one request, on the handler's stack. */
+typedef struct gw_preq {
+    gw_server *srv;
+    gw_proxy_tls *tls;
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    int64_t t0_us;
+    int64_t wall_us;
+    char rid[37];
+    gw_resp resp;
+    gw_route route;
+    int route_ok;
+
+    gw_snapshot *snap;
+    const gw_llm *llm;
+    gw_vendor_id vendor;
+    gw_cred_entry *cred_entry;
+    const gw_credential *cred;
+    const gw_app *app;
+
+    gw_upstream_req ureq;
+    int ureq_init;
+    char model[GW_MODEL_MAX];
+    const gw_price *price;
+    gw_budget_ticket ticket;
+    int reserved;
+    gw_app_streams *stream_slot;
+    int stream_counted;
+    int inflight_counted;
+    int body_read;
+
+    gw_stream_proc *proc;
+    int streaming_out; /* relay frames as they come (not a buffered JSON body) */
+    gw_upstream_call call;
+    int upstream_called;
+    long up_status;
+    int up_head;
+    int up_2xx;
+    int client_gone;
+    int proc_failed;
+    int out_overflow;
+    int cut_shutdown;
+    int client_fd;
+    int64_t last_write_ms;
+    int64_t last_client_check_ms;
+
+    int status; /* what the client got (499: went away) */
+    char error[GW_EVENT_ERROR_MAX];
+    char perr[GW_ERR_LEN];
+} gw_preq;
+
+/* Copies src into dst (cap bytes), truncating; always NUL-terminates. */
+static inline void gw_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = src != NULL ? strnlen(src, cap - 1) : 0;
+    if (n > 0)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* Time waiting for the upstream so far (µs). */
+int64_t gw_preq_upstream_us(const gw_preq *r, int64_t now_us);
+/* The Server-Timing value ("gw;dur=…[, upstream;dur=…]"). */
+const char *gw_preq_timing(const gw_preq *r, char *out, size_t cap);
+/* Remembers "code: msg" as the event's error. */
+void gw_preq_set_error(gw_preq *r, const char *code, const char *msg);
+/* Answers with an OpenAI-shaped error (when nothing was sent yet) and remembers it. */
+void gw_preq_fail(gw_preq *r, int status, const char *code, const char *fmt, ...) GW_PRINTF(4, 5);
+
+/*
+ * The upstream part (proxy_relay.c): creates the stream processor, calls
+ * the upstream with r->ureq (body: the rewritten one, else body), relays
+ * the answer and sets r->status / r->error for every outcome.
+ */
+void gw_relay_call(gw_preq *r, const char *body, size_t body_len);
+
+#endif

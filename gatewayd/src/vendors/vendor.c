@@ -1,0 +1,450 @@
+/*
+ * src/vendors/vendor.c: the vendor-independent half of preparing an
+ * upstream request: vendor names, gw_upstream_req, the URL (endpoint +
+ * validated path + the client's query without its ?key=; an endpoint ending
+ * with a version segment such as ".../v1" is not given a second one, and a
+ * full Vertex path "/v1/projects/…" from a client is put on the endpoint's
+ * origin), the header allow-list with the vendor's auth header, and the
+ * dispatch of gw_vendor_prepare to the vendor family hooks (openai.c,
+ * anthropic.c, google.c, ollama.c). The stream processor is in stream.c,
+ * the /ai translation in translate.c (see vendor_int.h for how they fit).
+ */
+#include "vendors/vendor.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vendors/vendor_int.h"
+
+static const struct {
+    gw_vendor_id id;
+    const char *name;
+} gw_vendor_names[] = {
+    {GW_VENDOR_OPENAI, "openai"},       {GW_VENDOR_ANTHROPIC, "anthropic"},     {GW_VENDOR_GOOGLE_AI, "google_ai"},
+    {GW_VENDOR_VERTEX, "vertex"},       {GW_VENDOR_HUGGINGFACE, "huggingface"}, {GW_VENDOR_OLLAMA, "ollama"},
+};
+
+gw_vendor_id gw_vendor_parse(const char *name)
+{
+    if (name == NULL)
+        return GW_VENDOR_UNKNOWN;
+    for (size_t i = 0; i < sizeof(gw_vendor_names) / sizeof(gw_vendor_names[0]); i++)
+        if (strcmp(name, gw_vendor_names[i].name) == 0)
+            return gw_vendor_names[i].id;
+    return GW_VENDOR_UNKNOWN;
+}
+
+const char *gw_vendor_name(gw_vendor_id v)
+{
+    for (size_t i = 0; i < sizeof(gw_vendor_names) / sizeof(gw_vendor_names[0]); i++)
+        if (gw_vendor_names[i].id == v)
+            return gw_vendor_names[i].name;
+    return "unknown";
+}
+
+void gw_upstream_req_init(gw_upstream_req *r)
+{
+    memset(r, 0, sizeof(*r));
+    gw_buf_init(&r->url, 0);
+    gw_buf_init(&r->headers, 0);
+    gw_buf_init(&r->body, 0);
+    r->max_tokens = -1;
+    r->proc_mode = GW_PROC_JSON;
+}
+
+void gw_upstream_req_free(gw_upstream_req *r)
+{
+    gw_buf_free(&r->url);
+    gw_buf_free(&r->headers);
+    gw_buf_free(&r->body);
+}
+
+/* ================= URL ================= */
+
+/* A path we append to the endpoint: starts with '/', no "." / ".." segment
+ * (also percent-encoded), no backslash, control character, space or '#'. */
+static int gw_vendor_path_ok(const char *path, char err[GW_ERR_LEN])
+{
+    const char *seg;
+
+    if (path[0] != '/')
+        return gw_errf(err, "the upstream path must start with '/'");
+    for (const char *s = path; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c <= 0x20 || c == 0x7f || c == '\\' || c == '#' || c == '?')
+            return gw_errf(err, "the upstream path contains a character that is not allowed");
+    }
+    seg = path;
+    while (seg != NULL) {
+        const char *next = strchr(seg + 1, '/');
+        size_t n = next != NULL ? (size_t)(next - seg - 1) : strlen(seg + 1);
+        size_t dots = 0, i = 0;
+        const char *s = seg + 1;
+        while (i < n) {
+            if (s[i] == '.') {
+                dots++;
+                i++;
+            } else if (n - i >= 3 && s[i] == '%' && s[i + 1] == '2' && (s[i + 2] == 'e' || s[i + 2] == 'E')) {
+                dots++;
+                i += 3;
+            } else {
+                dots = 0;
+                break;
+            }
+        }
+        if (n > 0 && dots > 0 && i == n && dots <= 2)
+            return gw_errf(err, "the upstream path must not contain '.' or '..' segments");
+        seg = next;
+    }
+    return 0;
+}
+
+static int gw_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The name of a query parameter, percent-decoded, equals want. */
+static int gw_query_name_is(const char *p, size_t n, const char *want)
+{
+    size_t wi = 0, wl = strlen(want);
+
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c == '+')
+            c = ' ';
+        else if (c == '%' && i + 2 < n) {
+            int h = gw_hexval(p[i + 1]), l = gw_hexval(p[i + 2]);
+            if (h >= 0 && l >= 0) {
+                c = (char)(h * 16 + l);
+                i += 2;
+            }
+        }
+        if (wi >= wl || want[wi] != c)
+            return 0;
+        wi++;
+    }
+    return wi == wl;
+}
+
+int gw_prep_query_has(const char *query, const char *name, const char *value)
+{
+    const char *p = query;
+
+    while (p != NULL && *p != '\0') {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        size_t nl = eq != NULL ? (size_t)(eq - p) : n;
+        if (gw_query_name_is(p, nl, name)) {
+            if (value == NULL)
+                return 1;
+            if (eq != NULL && n - nl - 1 == strlen(value) && memcmp(eq + 1, value, n - nl - 1) == 0)
+                return 1;
+        }
+        p = p[n] == '&' ? p + n + 1 : NULL;
+    }
+    return 0;
+}
+
+/* A version-like path segment: v1, v1beta, v1beta1, v2alpha … */
+static int gw_version_seg(const char *s, size_t n)
+{
+    if (n < 2 || s[0] != 'v' || !isdigit((unsigned char)s[1]))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!isalnum((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+int gw_vendor_endpoint_versioned(const char *endpoint)
+{
+    size_t elen = strlen(endpoint);
+    const char *last;
+
+    while (elen > 0 && endpoint[elen - 1] == '/')
+        elen--;
+    last = endpoint + elen;
+    while (last > endpoint && last[-1] != '/')
+        last--;
+    return last > endpoint && gw_version_seg(last, (size_t)(endpoint + elen - last));
+}
+
+int gw_vendor_build_url(gw_upstream_req *out, const char *endpoint, const char *path, const char *query,
+                        int add_alt_sse)
+{
+    size_t elen = strlen(endpoint);
+    int nq = 0;
+
+    while (elen > 0 && endpoint[elen - 1] == '/')
+        elen--;
+    if (out->vendor == GW_VENDOR_VERTEX && strstr(path, "/projects/") != NULL &&
+        gw_vj_find(endpoint, elen, "/projects/") != NULL) {
+        /* the client sent a full Vertex path: only the endpoint's origin */
+        const char *scheme = gw_vj_find(endpoint, elen, "://");
+        const char *slash = scheme != NULL ? memchr(scheme + 3, '/', elen - (size_t)(scheme + 3 - endpoint)) : NULL;
+        if (slash != NULL)
+            elen = (size_t)(slash - endpoint);
+    } else {
+        /* endpoint ".../v1" + path "/v1/..." → one "/v1" */
+        const char *last = endpoint + elen;
+        while (last > endpoint && last[-1] != '/')
+            last--;
+        size_t ln = (size_t)(endpoint + elen - last), pn = strcspn(path + 1, "/");
+        if (gw_version_seg(last, ln) && ln == pn && memcmp(last, path + 1, ln) == 0 && last > endpoint)
+            elen = (size_t)(last - endpoint - 1);
+    }
+    gw_buf_reset(&out->url);
+    gw_buf_append(&out->url, endpoint, elen);
+    gw_buf_puts(&out->url, path);
+    for (const char *p = query; p != NULL && *p != '\0';) {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        size_t nl = eq != NULL ? (size_t)(eq - p) : n;
+        if (n > 0 && !gw_query_name_is(p, nl, "key")) {
+            gw_buf_append(&out->url, nq++ == 0 ? "?" : "&", 1);
+            gw_buf_append(&out->url, p, n);
+        }
+        p = p[n] == '&' ? p + n + 1 : NULL;
+    }
+    if (add_alt_sse && !gw_prep_query_has(query, "alt", "sse"))
+        gw_buf_puts(&out->url, nq++ == 0 ? "?alt=sse" : "&alt=sse");
+    return gw_buf_cstr(&out->url) != NULL ? 0 : -1;
+}
+
+/* ================= headers ================= */
+
+/* Client headers forwarded upstream (case-insensitive). Everything else is
+ * dropped: auth (authorization, x-api-key, x-goog-api-key, api-key),
+ * cookies, host, content-length, transfer-encoding, hop-by-hop headers,
+ * accept-encoding (we ask for identity to read usage), forwarding headers
+ * and x-request-id (the proxy sends its own). */
+static const char *const gw_hdr_allow[] = {"content-type", "accept",        "user-agent",
+                                           "anthropic-version", "anthropic-beta", "openai-beta"};
+/* Prefixes: the SDKs' telemetry, and the mock upstream's test controls
+ * (x-mock-cached-tokens …, bench/mock) which carry no client data. */
+static const char *const gw_hdr_allow_prefix[] = {"x-stainless-", "x-mock-"};
+
+static int gw_hdr_allowed(const char *name, int translated)
+{
+    size_t n = strlen(name);
+
+    if (translated && (strcasecmp(name, "content-type") == 0 || strcasecmp(name, "accept") == 0 ||
+                       strncasecmp(name, "anthropic-", 10) == 0 || strcasecmp(name, "openai-beta") == 0))
+        return 0;
+    for (size_t i = 0; i < sizeof(gw_hdr_allow) / sizeof(gw_hdr_allow[0]); i++)
+        if (strcasecmp(name, gw_hdr_allow[i]) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof(gw_hdr_allow_prefix) / sizeof(gw_hdr_allow_prefix[0]); i++) {
+        size_t pl = strlen(gw_hdr_allow_prefix[i]);
+        if (n > pl && strncasecmp(name, gw_hdr_allow_prefix[i], pl) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int gw_hdr_clean(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+            return 0;
+    return 1;
+}
+
+static void gw_hdr_add(gw_buf *h, const char *name, const char *value, size_t vlen)
+{
+    gw_buf_puts(h, name);
+    gw_buf_append(h, ": ", 2);
+    gw_buf_append(h, value, vlen);
+    gw_buf_append(h, "", 1); /* the NUL separating the lines */
+}
+
+int gw_vendor_build_headers(gw_upstream_req *out, const gw_llm *llm, const gw_header *headers, size_t nheaders,
+                            int translated, int has_body, char err[GW_ERR_LEN])
+{
+    gw_buf *h = &out->headers;
+    int have_ctype = 0, have_version = 0;
+
+    gw_buf_reset(h);
+    if (llm->key_state == GW_KEY_OK && llm->api_key != NULL && llm->api_key_len > 0) {
+        const char *k = llm->api_key;
+        size_t kl = llm->api_key_len;
+        if (!gw_hdr_clean(k, kl))
+            return gw_errf(err, "the vendor key of LLM %s contains characters not allowed in a header",
+                           llm->name != NULL ? llm->name : "?");
+        switch (out->vendor) {
+        case GW_VENDOR_ANTHROPIC:
+            gw_hdr_add(h, "x-api-key", k, kl);
+            break;
+        case GW_VENDOR_GOOGLE_AI:
+            gw_hdr_add(h, "x-goog-api-key", k, kl);
+            break;
+        default: /* openai, huggingface, vertex (OAuth token), ollama */
+            gw_buf_puts(h, "Authorization: Bearer ");
+            gw_buf_append(h, k, kl);
+            gw_buf_append(h, "", 1);
+        }
+    }
+    for (size_t i = 0; i < nheaders; i++) {
+        const char *n = headers[i].name, *v = headers[i].value;
+        if (n == NULL || v == NULL || !gw_hdr_allowed(n, translated))
+            continue;
+        if (!gw_hdr_clean(n, strlen(n)) || !gw_hdr_clean(v, strlen(v)) || strchr(n, ':') != NULL)
+            continue;
+        if (strcasecmp(n, "content-type") == 0) {
+            if (out->body_rewritten || have_ctype)
+                continue;
+            have_ctype = 1;
+        }
+        if (strcasecmp(n, "anthropic-version") == 0) {
+            if (out->vendor != GW_VENDOR_ANTHROPIC)
+                continue;
+            have_version = 1;
+        }
+        gw_hdr_add(h, n, v, strlen(v));
+    }
+    if (has_body && !have_ctype)
+        gw_hdr_add(h, "Content-Type", "application/json", 16);
+    if (out->vendor == GW_VENDOR_ANTHROPIC && !have_version)
+        gw_hdr_add(h, "anthropic-version", "2023-06-01", 10);
+    gw_hdr_add(h, "Accept-Encoding", "identity", 8);
+    if (h->failed)
+        return gw_errf(err, "out of memory building the upstream headers");
+    return 0;
+}
+
+/* ================= pass-through preparation ================= */
+
+int gw_prep_path_ends(const char *path, const char *suffix)
+{
+    size_t pl = strlen(path), sl = strlen(suffix);
+    return pl >= sl && memcmp(path + pl - sl, suffix, sl) == 0;
+}
+
+int gw_prep_rewrite(gw_upstream_req *out, const char *body, size_t len, const char *const *skip, size_t nskip,
+                    const char *extra)
+{
+    gw_json_value root;
+    int count = 0;
+
+    if (gw_vj_parse(body, len, &root, NULL) != 0 || root.type != GW_JSON_OBJECT)
+        return -1;
+    gw_buf_reset(&out->body);
+    gw_buf_append(&out->body, "{", 1);
+    gw_vj_copy_members(&root, skip, nskip, &out->body, &count);
+    if (extra != NULL && *extra != '\0') {
+        if (count > 0)
+            gw_buf_append(&out->body, ",", 1);
+        gw_buf_puts(&out->body, extra);
+    }
+    gw_buf_append(&out->body, "}", 1);
+    out->body_rewritten = 1;
+    return out->body.failed ? -1 : 0;
+}
+
+void gw_prep_model(gw_upstream_req *out, const gw_json_value *model)
+{
+    out->model[0] = '\0';
+    if (model != NULL && model->type == GW_JSON_STRING)
+        gw_vj_str_copy(model, out->model, sizeof(out->model));
+}
+
+static const gw_header *gw_hdr_find(const gw_header *h, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (h[i].name != NULL && h[i].value != NULL && strcasecmp(h[i].name, name) == 0)
+            return &h[i];
+    return NULL;
+}
+
+int gw_vendor_prepare(const gw_llm *llm, gw_route_kind kind, const char *method, const char *path, const char *query,
+                      const gw_header *headers, size_t nheaders, const char *body, size_t body_len,
+                      gw_upstream_req *out, int *status, char err[GW_ERR_LEN])
+{
+    gw_prep pp;
+    const gw_header *ct = gw_hdr_find(headers, nheaders, "content-type");
+    int rc;
+    size_t ml = method != NULL ? strlen(method) : 0;
+
+    *status = 400;
+    memset(&pp, 0, sizeof(pp));
+    out->vendor = gw_vendor_parse(llm->vendor);
+    if (out->vendor == GW_VENDOR_UNKNOWN) {
+        *status = 502;
+        return gw_errf(err, "the LLM has an unknown vendor");
+    }
+    if (llm->api_endpoint == NULL || llm->api_endpoint[0] == '\0') {
+        *status = 502;
+        return gw_errf(err, "the LLM has no api_endpoint");
+    }
+    if (ml == 0 || ml >= sizeof(out->method))
+        return gw_errf(err, "unsupported method");
+    for (size_t i = 0; i < ml; i++)
+        if (!isupper((unsigned char)method[i]))
+            return gw_errf(err, "unsupported method");
+    memcpy(out->method, method, ml + 1);
+    if (path == NULL || path[0] == '\0' || strcmp(path, "/") == 0) {
+        *status = 404;
+        return gw_errf(err, "no vendor path after the LLM slug");
+    }
+    if (gw_vendor_path_ok(path, err) != 0)
+        return -1;
+    pp.llm = llm;
+    pp.vendor = out->vendor;
+    pp.kind = kind;
+    pp.method = out->method;
+    pp.path = path;
+    pp.query = query;
+    pp.body = body;
+    pp.body_len = body != NULL ? body_len : 0;
+    /* Read the body as JSON when it says so, when nothing says otherwise,
+     * or when it looks like JSON whatever its content-type claims (so a
+     * form content-type cannot hide "model" or "stream" from the checks).
+     * Other bodies (multipart uploads …) are passed through unread. */
+    if (pp.body_len > 0) {
+        size_t i = 0;
+        while (i < pp.body_len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+            i++;
+        pp.json = ct == NULL || strcasestr(ct->value, "json") != NULL ||
+                  (i < pp.body_len && (body[i] == '{' || body[i] == '['));
+    }
+    pp.out = out;
+    gw_buf_init(&pp.new_path, 0);
+    out->prompt_bytes = pp.body_len;
+    switch (out->vendor) {
+    case GW_VENDOR_ANTHROPIC:
+        rc = gw_anthropic_prepare(&pp, status, err);
+        break;
+    case GW_VENDOR_GOOGLE_AI:
+    case GW_VENDOR_VERTEX:
+        rc = gw_google_prepare(&pp, status, err);
+        break;
+    case GW_VENDOR_OLLAMA:
+        rc = gw_ollama_prepare(&pp, status, err);
+        break;
+    default:
+        rc = gw_openai_prepare(&pp, status, err);
+    }
+    if (rc == 0 && gw_vendor_build_url(out, llm->api_endpoint, pp.new_path.len > 0 ? pp.new_path.data : path, query,
+                                       pp.add_alt_sse) != 0)
+        rc = gw_errf(err, "out of memory building the upstream URL");
+    gw_buf_free(&pp.new_path);
+    if (rc == 0 && gw_vendor_build_headers(out, llm, headers, nheaders, 0, pp.body_len > 0, err) != 0) {
+        *status = 502;
+        rc = -1;
+    }
+    if (rc == 0 && out->body.failed)
+        rc = gw_errf(err, "out of memory rewriting the body");
+    if (rc != 0 && *status == 0)
+        *status = 400;
+    return rc;
+}

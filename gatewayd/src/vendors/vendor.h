@@ -1,0 +1,181 @@
+/*
+ * src/vendors/vendor.h: everything that differs between LLM vendors, behind
+ * one interface the proxy calls without knowing the vendor:
+ *   - preparing the upstream request of a pass-through route (URL, the
+ *     vendor's auth header with the vendor key, the client's safe headers,
+ *     model / stream / max-tokens detection, include_usage injection);
+ *   - translating an OpenAI chat-completions request for /ai/{slug}/v1/…;
+ *   - a stream processor fed with upstream bytes that relays (or translates)
+ *     them to the client frame by frame while extracting usage;
+ *   - the vendor's error event for a stream cut upstream.
+ * Pure code: no sockets, no libcurl, no civetweb; unit-tested in
+ * regress/unit/test_vendor_*.c. One file per vendor family implements the
+ * per-vendor parts (openai.c, anthropic.c, google.c, ollama.c) behind the
+ * dispatch in vendor.c (requests) and stream.c (the processor's framing);
+ * translate.c holds the /ai request validation and the OpenAI response
+ * writers; vjson.c navigates validated JSON (see vendor_int.h).
+ */
+#ifndef GW_VENDOR_H
+#define GW_VENDOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/common.h"
+#include "common/snapshot.h"
+
+typedef enum gw_vendor_id {
+    GW_VENDOR_UNKNOWN = 0,
+    GW_VENDOR_OPENAI,
+    GW_VENDOR_ANTHROPIC,
+    GW_VENDOR_GOOGLE_AI,
+    GW_VENDOR_VERTEX,
+    GW_VENDOR_HUGGINGFACE,
+    GW_VENDOR_OLLAMA
+} gw_vendor_id;
+
+gw_vendor_id gw_vendor_parse(const char *name); /* "openai" … ; UNKNOWN otherwise */
+const char *gw_vendor_name(gw_vendor_id v);
+
+/* Tokens as the upstream reported them (DESIGN: recorded exactly). */
+typedef struct gw_usage {
+    int64_t prompt_tokens;      /* as the vendor reports them (OpenAI/Google: incl. cached) */
+    int64_t response_tokens;
+    int64_t cache_write_tokens; /* Anthropic cache_creation_input_tokens */
+    int64_t cache_read_tokens;  /* OpenAI cached_tokens, Anthropic cache_read_input_tokens, Google cachedContentTokenCount */
+    int seen;                   /* the upstream reported usage at least once */
+    int estimated;              /* response_tokens counted from relayed answer frames: the stream
+                                   ended before the vendor reported usage */
+} gw_usage;
+
+/* One inbound header (pointers into the request; not owned). */
+typedef struct gw_header {
+    const char *name;
+    const char *value;
+} gw_header;
+
+/* How the proxy route asked for the response. */
+typedef enum gw_route_kind {
+    GW_ROUTE_REST,   /* /llm/rest/…: as the body says (stream only if it asks) */
+    GW_ROUTE_STREAM, /* /llm/stream/…: the client wants a stream */
+    GW_ROUTE_CALL,   /* /llm/call/…: auto-detect from body and path */
+    GW_ROUTE_AI      /* /ai/{slug}/v1/chat/completions: OpenAI shape, translated */
+} gw_route_kind;
+
+/* What the response stream looks like, and what the processor does with it. */
+typedef enum gw_proc_mode {
+    GW_PROC_JSON,        /* one JSON body: relay as is, extract usage at the end */
+    GW_PROC_SSE,         /* text/event-stream: relay event by event */
+    GW_PROC_NDJSON,      /* Ollama: one JSON object per line */
+    GW_PROC_JSON_ARRAY,  /* Google streamGenerateContent without alt=sse: a JSON array of responses */
+    GW_PROC_AI_JSON,     /* translate the vendor's JSON body to an OpenAI chat.completion */
+    GW_PROC_AI_SSE       /* translate the vendor's stream to OpenAI chat.completion.chunk SSE + [DONE] */
+} gw_proc_mode;
+
+#define GW_MODEL_MAX 256
+
+/* The upstream request, built by gw_vendor_prepare / gw_vendor_translate_request. */
+typedef struct gw_upstream_req {
+    gw_vendor_id vendor;
+    gw_buf url;            /* absolute URL (endpoint + path + query; client's ?key= removed) */
+    gw_buf headers;        /* "Name: value" lines, each NUL-terminated, ready for curl_slist_append */
+    gw_buf body;           /* the body to send when body_rewritten, else send the client's body */
+    int body_rewritten;
+    char method[8];        /* "POST", "GET", … */
+    char model[GW_MODEL_MAX]; /* "" when the request names none (then the LLM's default applies) */
+    int stream;            /* the upstream response will be a stream */
+    gw_proc_mode proc_mode; /* how to process the upstream response */
+    int strip_usage_chunk; /* we injected stream_options.include_usage: do not relay the usage-only chunk;
+                              /ai streams: the client did not ask for include_usage, so the translated
+                              stream carries no usage chunk (usage is still read and recorded) */
+    int64_t max_tokens;    /* the request's output cap, -1 when absent */
+    size_t prompt_bytes;   /* bytes of prompt text (for the worst-case budget estimate) */
+} gw_upstream_req;
+
+void gw_upstream_req_init(gw_upstream_req *r);
+void gw_upstream_req_free(gw_upstream_req *r);
+
+/*
+ * Pass-through: method and path after /llm/{kind}/{slug} (e.g.
+ * "/v1/chat/completions"), the raw query string (may be NULL), the inbound
+ * headers, and the body. Uses llm->api_endpoint and llm->api_key (the
+ * caller checked key_state). Client auth headers (Authorization, x-api-key,
+ * x-goog-api-key, api-key) and the ?key= parameter are never forwarded;
+ * hop-by-hop headers neither: only an allow-list goes upstream
+ * (content-type, accept, user-agent, anthropic-version, anthropic-beta,
+ * openai-beta, x-stainless-*, x-mock-*); the proxy adds x-request-id itself.
+ * URL = api_endpoint (no trailing slash; a trailing version segment such as
+ * "/v1" is not repeated by the path) + path + query. Vertex: api_endpoint is
+ * "https://REGION-aiplatform.googleapis.com/v1/projects/P/locations/L/publishers/google";
+ * a short client path ("/models/m:generateContent") is appended to it, a
+ * full one ("/v1/projects/…") goes on its origin. Returns 0, or -1 with
+ * *status (400 for a body that is not valid JSON or a path with ".."
+ * segments, 404 for an empty path, 502 for an unusable LLM configuration)
+ * and err.
+ */
+int gw_vendor_prepare(const gw_llm *llm, gw_route_kind kind, const char *method, const char *path, const char *query,
+                      const gw_header *headers, size_t nheaders, const char *body, size_t body_len,
+                      gw_upstream_req *out, int *status, char err[GW_ERR_LEN]);
+
+/*
+ * /ai/{slug}/v1/chat/completions: translates an OpenAI chat-completions body
+ * (messages incl. system, temperature, top_p, max_tokens /
+ * max_completion_tokens, stop, stream, tools / tool_choice where the vendor
+ * has them) into the LLM's vendor request. An OpenAI-compatible vendor
+ * (openai, huggingface) gets the body nearly unchanged. The model defaults
+ * to llm->default_model. -1 with *status 400 and err for a body that is not
+ * a valid chat-completions request.
+ */
+int gw_vendor_translate_request(const gw_llm *llm, const gw_header *headers, size_t nheaders, const char *body,
+                                size_t body_len, gw_upstream_req *out, int *status, char err[GW_ERR_LEN]);
+
+/* Receives relayed bytes; returns -1 when the client is gone. */
+typedef int (*gw_emit_fn)(void *ctx, const char *data, size_t len);
+
+typedef struct gw_proc_opts {
+    gw_vendor_id vendor;
+    gw_proc_mode mode;
+    int strip_usage_chunk;
+    size_t max_line_bytes;   /* SSE / NDJSON line limit; longer → error */
+    size_t max_json_bytes;   /* JSON body limit for usage extraction / translation */
+    const char *model;       /* for translated responses */
+    const char *request_id;  /* the id of translated responses ("chatcmpl-<request_id>") */
+    int64_t created;         /* unix seconds for translated responses */
+} gw_proc_opts;
+
+typedef struct gw_stream_proc gw_stream_proc;
+
+int gw_stream_proc_create(const gw_proc_opts *opts, gw_emit_fn emit, void *emit_ctx, gw_stream_proc **out,
+                          char err[GW_ERR_LEN]);
+/*
+ * Feeds upstream bytes (any split). Complete frames are emitted as they
+ * arrive (never buffered until the end, except JSON modes which must see the
+ * whole body). Returns 0; -1 when emit reported the client gone
+ * (*client_gone = 1) or the upstream broke a limit/format (err).
+ */
+int gw_stream_proc_feed(gw_stream_proc *p, const char *data, size_t len, int *client_gone, char err[GW_ERR_LEN]);
+/*
+ * The upstream finished (cleanly or not). JSON modes now emit the (possibly
+ * translated) body; AI_SSE emits the final chunk (with usage when the
+ * client asked for include_usage) and "data: [DONE]". Returns -1 with err
+ * when the stream ended without the vendor's end marker (then the proxy
+ * sends gw_vendor_stream_error instead of a clean end).
+ */
+int gw_stream_proc_finish(gw_stream_proc *p, int *client_gone, char err[GW_ERR_LEN]);
+void gw_stream_proc_usage(const gw_stream_proc *p, gw_usage *out);
+/* The upstream's reported model, if any ("" otherwise). */
+const char *gw_stream_proc_model(const gw_stream_proc *p);
+void gw_stream_proc_destroy(gw_stream_proc *p);
+
+/*
+ * The error event a client of this vendor/mode understands, for a stream cut
+ * after its first byte (OpenAI/AI: `data: {"error":…}`; Anthropic:
+ * `event: error`; Google: `data: {"error":…}`; Ollama: `{"error":"…"}\n`).
+ */
+int gw_vendor_stream_error(gw_vendor_id v, gw_proc_mode mode, const char *message, gw_buf *out);
+
+/* Content-Type of the response the client gets for a mode. */
+const char *gw_proc_content_type(gw_proc_mode mode);
+
+#endif

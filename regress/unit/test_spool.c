@@ -1,0 +1,408 @@
+/*
+ * regress/unit/test_spool.c: the analytics spool and the writer's offline
+ * paths. The record codec (CRC32C check value, round trip, malformed
+ * payloads refused); the file (0700 directory, 0600 file, exclusive lock);
+ * append / read / commit with the sidecar offset, a crash in the middle of a
+ * replay re-sending rather than losing, truncation once all is committed;
+ * a torn or corrupt tail cut off at open, corruption met during a replay
+ * counted as lost, an undecodable record skipped; the size cap. The COPY
+ * text encoding (escapes, invalid UTF-8, NULLs). And gw_analytics with the
+ * database unreachable (a closed port on 127.0.0.1): events go to the
+ * spool, or without a spool are dropped, and recorded + found == stored +
+ * spooled-and-waiting + dropped at stop.
+ */
+#include "common/analytics.c"
+#include "common/buf.c"
+#include "common/log.c"
+#include "common/pgpool.c"
+#include "common/spool.c"
+#include "common/uuid7.c"
+
+#include <dirent.h>
+#include <ftw.h>
+
+#include "tap.h"
+
+static char tmpdir[64];
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void rm_rf(const char *path)
+{
+    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static gw_event make_event(int i)
+{
+    gw_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.ts_us = 1735689600000000LL + i; /* 2025-01-01 */
+    gw_uuid7(ev.request_id);
+    ev.user_id = 7;
+    ev.app_id = 3;
+    ev.llm_id = 1;
+    snprintf(ev.vendor, sizeof(ev.vendor), "openai");
+    snprintf(ev.model, sizeof(ev.model), "gpt-4o-%d", i);
+    ev.prompt_tokens = 1000 + i;
+    ev.response_tokens = 50;
+    ev.cache_read_tokens = 10;
+    ev.latency_ms = 12;
+    ev.status_code = 200;
+    ev.est_cost = 0.25 * i;
+    return ev;
+}
+
+static int64_t file_size(const char *name)
+{
+    char p[256];
+    struct stat st;
+    snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+    return stat(p, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+static void test_codec(void)
+{
+    unsigned char buf[GW_SPOOL_PAYLOAD_MAX];
+    gw_event ev = make_event(5), back;
+    size_t len;
+
+    is_int(gw_spool_crc32c(0, "123456789", 9), 0xE3069283u, "CRC32C check value of \"123456789\"");
+    is_int(gw_spool_crc32c(gw_spool_crc32c(0, "1234", 4), "56789", 5), 0xE3069283u, "CRC32C can be chained");
+
+    snprintf(ev.error, sizeof(ev.error), "upstream said:\t\"no\"\nline2 \\ back");
+    snprintf(ev.namespace_, sizeof(ev.namespace_), "team-a");
+    ev.interaction_type = GW_INTERACTION_CHAT;
+    memset(ev.model, 'm', sizeof(ev.model) - 1);
+    ev.model[sizeof(ev.model) - 1] = '\0';
+    len = gw_spool_encode_event(&ev, buf);
+    ok(len > 0 && len <= GW_SPOOL_PAYLOAD_MAX, "an event with full-length fields encodes (%zu bytes)", len);
+    ok(gw_spool_decode_event(buf, len, &back) == 0, "and decodes");
+    ok(memcmp(&ev, &back, sizeof(ev)) == 0, "round trip keeps every field");
+    is_str(back.request_id, ev.request_id, "request id kept");
+    ok(back.est_cost == 1.25 && back.prompt_tokens == 1005 && back.cache_read_tokens == 10, "numbers kept");
+
+    ok(gw_spool_decode_event(buf, len - 1, &back) != 0, "a truncated payload is refused");
+    buf[len] = 0;
+    ok(gw_spool_decode_event(buf, len + 1, &back) != 0, "trailing bytes are refused");
+    buf[0] = 99;
+    ok(gw_spool_decode_event(buf, len, &back) != 0, "an unknown version is refused");
+    buf[0] = GW_SPOOL_RECORD_VERSION;
+    buf[1 + 8] = 200; /* request id length beyond its field */
+    ok(gw_spool_decode_event(buf, len, &back) != 0, "a string length beyond its field is refused");
+}
+
+static void test_files(void)
+{
+    char err[GW_ERR_LEN] = "", dir[128], path[192];
+    gw_spool *s, *s2;
+    gw_event evs[10], got[16];
+    unsigned char before[16];
+    int64_t found = -1, end, lost = 0, ends[16];
+    struct stat st;
+    int n;
+
+    snprintf(dir, sizeof(dir), "%s/a/b", tmpdir);
+    ok(gw_spool_open(dir, 0, &s, &found, err) == 0, "open creates the directories: %s", err);
+    stat(dir, &st);
+    is_int(st.st_mode & 0777, 0700, "spool directory is 0700");
+    snprintf(path, sizeof(path), "%s/" GW_SPOOL_FILE, dir);
+    stat(path, &st);
+    is_int(st.st_mode & 0777, 0600, "spool file is 0600");
+    is_int(found, 0, "a new spool holds nothing");
+    ok(gw_spool_open(dir, 0, &s2, NULL, err) != 0, "a second open of the same spool fails");
+    has_str(err, "in use", "saying it is in use");
+
+    for (int i = 0; i < 10; i++)
+        evs[i] = make_event(i);
+    is_int(gw_spool_append(s, evs, 10, 1, err), 10, "append 10 events");
+    is_int(gw_spool_pending(s), 10, "10 pending");
+    n = gw_spool_read(s, &end, got, 4, before, ends, &lost);
+    is_int(n, 4, "read 4");
+    ok(strcmp(got[3].request_id, evs[3].request_id) == 0 && got[3].est_cost == evs[3].est_cost, "in order, intact");
+    ok(!before[0] && !before[3], "written by this run (not before the open)");
+    is_int(ends[3], end, "the last record's end is the batch end");
+    ok(gw_spool_commit(s, end, err) == 0, "commit 4");
+    is_int(gw_spool_pending(s), 6, "6 pending");
+    is_int(gw_spool_committed(s), end, "committed offset moved");
+    ok(access(path, F_OK) == 0, "the file is kept while records wait");
+
+    /* read 3 more but "crash" before committing them */
+    n = gw_spool_read(s, &end, got, 3, before, ends, &lost);
+    is_int(n, 3, "read 3 more (not committed)");
+    gw_spool_close(s);
+
+    err[0] = '\0';
+    ok(gw_spool_open(dir, 0, &s, &found, err) == 0, "reopen %s", err);
+    is_int(found, 6, "a crash mid-replay re-sends the uncommitted 6, loses none");
+    n = gw_spool_read(s, &end, got, 16, before, ends, &lost);
+    is_int(n, 6, "read them");
+    is_str(got[0].request_id, evs[4].request_id, "starting after the committed ones");
+    ok(before[0] && before[5], "flagged as written before this open");
+    /* commit a prefix, then the rest */
+    ok(gw_spool_commit(s, ends[1], err) == 0, "commit a prefix of 2");
+    is_int(gw_spool_pending(s), 4, "4 pending");
+    n = gw_spool_read(s, &end, got, 16, before, ends, &lost);
+    is_int(n, 4, "the rest reads on from the prefix");
+    ok(gw_spool_commit(s, end, err) == 0, "commit all");
+    is_int(gw_spool_bytes(s), 0, "all committed: the file is truncated");
+    is_int(gw_spool_pending(s), 0, "nothing pending");
+    snprintf(path, sizeof(path), "%s/" GW_SPOOL_OFFSET_FILE, dir);
+    ok(access(path, F_OK) != 0, "and the sidecar removed");
+    is_int(lost, 0, "nothing lost");
+    n = gw_spool_read(s, &end, got, 16, before, ends, &lost);
+    is_int(n, 0, "reading an empty spool gives nothing");
+    gw_spool_close(s);
+}
+
+/* Appends raw bytes to the spool file. */
+static void append_raw(const char *dir, const void *p, size_t n)
+{
+    char path[192];
+    int fd;
+    snprintf(path, sizeof(path), "%s/" GW_SPOOL_FILE, dir);
+    fd = open(path, O_WRONLY | O_APPEND);
+    if (write(fd, p, n) != (ssize_t)n)
+        abort();
+    close(fd);
+}
+
+static void flip_byte(const char *dir, int64_t at)
+{
+    char path[192];
+    unsigned char c;
+    int fd;
+    snprintf(path, sizeof(path), "%s/" GW_SPOOL_FILE, dir);
+    fd = open(path, O_RDWR);
+    if (pread(fd, &c, 1, at) != 1)
+        abort();
+    c ^= 0x5a;
+    if (pwrite(fd, &c, 1, at) != 1)
+        abort();
+    close(fd);
+}
+
+static void test_corruption(void)
+{
+    char err[GW_ERR_LEN] = "", dir[128];
+    gw_spool *s;
+    gw_event evs[5], got[8];
+    int64_t found, end, lost = 0, size5, rec;
+    unsigned char torn[20] = {100, 0, 0, 0, 1, 2, 3, 4, 9, 9, 9};
+    unsigned char payload[GW_SPOOL_PAYLOAD_MAX + GW_SPOOL_HEADER_LEN];
+    size_t plen;
+    int n;
+
+    snprintf(dir, sizeof(dir), "%s/c", tmpdir);
+    for (int i = 0; i < 5; i++)
+        evs[i] = make_event(i);
+    gw_spool_open(dir, 0, &s, &found, err);
+    gw_spool_append(s, evs, 5, 1, err);
+    size5 = gw_spool_bytes(s);
+    rec = size5 / 5; /* the records have the same length */
+    gw_spool_close(s);
+
+    append_raw(dir, torn, sizeof(torn)); /* a header promising 100 bytes, then 12 */
+    ok(gw_spool_open(dir, 0, &s, &found, err) == 0, "open with a torn tail: %s", err);
+    is_int(found, 5, "the 5 whole records are kept");
+    is_int(gw_spool_bytes(s), size5, "the torn tail is cut off");
+    gw_spool_close(s);
+
+    flip_byte(dir, size5 - 3); /* inside the last record's payload */
+    gw_spool_open(dir, 0, &s, &found, err);
+    is_int(found, 4, "a bad CRC on the last record: it is cut off");
+    is_int(gw_spool_bytes(s), size5 - rec, "file cut back to 4 records");
+
+    /* corruption met during a replay: records 2.. are lost, counted */
+    flip_byte(dir, 2 * rec + GW_SPOOL_HEADER_LEN + 5);
+    n = gw_spool_read(s, &end, got, 8, NULL, NULL, &lost);
+    is_int(n, 2, "a replay stops at a corrupt record");
+    is_int(lost, 2, "the records from there on are counted as lost");
+    is_int(gw_spool_bytes(s), 2 * rec, "and cut off");
+    ok(gw_spool_commit(s, end, err) == 0 && gw_spool_bytes(s) == 0, "commit the 2 good ones: empty");
+
+    /* a record with a valid CRC whose payload does not decode is skipped */
+    evs[0] = make_event(0);
+    gw_spool_append(s, evs, 1, 1, err);
+    plen = gw_spool_encode_event(&evs[1], payload + GW_SPOOL_HEADER_LEN);
+    payload[GW_SPOOL_HEADER_LEN] = 99; /* a future version */
+    gw_sp_put_u32(payload, (uint32_t)plen);
+    gw_sp_put_u32(payload + 4, gw_spool_crc32c(0, payload + GW_SPOOL_HEADER_LEN, plen));
+    gw_spool_close(s);
+    append_raw(dir, payload, plen + GW_SPOOL_HEADER_LEN);
+    gw_spool_open(dir, 0, &s, &found, err);
+    gw_spool_append(s, &evs[2], 1, 1, err);
+    is_int(found, 2, "a CRC-valid record of an unknown version counts as a record");
+    lost = 0;
+    n = gw_spool_read(s, &end, got, 8, NULL, NULL, &lost);
+    is_int(n, 2, "reading skips it");
+    is_int(lost, 1, "counted as lost");
+    is_str(got[1].request_id, evs[2].request_id, "the record after it is read");
+    ok(gw_spool_commit(s, end, err) == 0 && gw_spool_pending(s) == 0 && gw_spool_bytes(s) == 0,
+       "commit: nothing pending, file empty");
+    gw_spool_close(s);
+}
+
+static void test_sidecar_and_cap(void)
+{
+    char err[GW_ERR_LEN] = "", dir[128], path[192];
+    gw_spool *s;
+    gw_event evs[4], got[4];
+    int64_t found, end, lost = 0, rec;
+    FILE *f;
+
+    snprintf(dir, sizeof(dir), "%s/d", tmpdir);
+    for (int i = 0; i < 4; i++)
+        evs[i] = make_event(i);
+    gw_spool_open(dir, 0, &s, &found, err);
+    gw_spool_append(s, evs, 4, 1, err);
+    rec = gw_spool_bytes(s) / 4;
+    gw_spool_close(s);
+
+    snprintf(path, sizeof(path), "%s/" GW_SPOOL_OFFSET_FILE, dir);
+    f = fopen(path, "w");
+    fprintf(f, "%lld\n", (long long)(rec * 4 + 100));
+    fclose(f);
+    gw_spool_open(dir, 0, &s, &found, err);
+    is_int(found, 4, "a sidecar offset beyond the file: everything is re-sent");
+    gw_spool_close(s);
+
+    f = fopen(path, "w");
+    fprintf(f, "%lld\n", (long long)(rec + 3));
+    fclose(f);
+    gw_spool_open(dir, 0, &s, &found, err);
+    is_int(found, 4, "a sidecar offset off a record boundary: everything is re-sent");
+    gw_spool_close(s);
+
+    f = fopen(path, "w");
+    fprintf(f, "%lld\n", (long long)rec);
+    fclose(f);
+    gw_spool_open(dir, rec * 5, &s, &found, err);
+    is_int(found, 3, "a valid sidecar offset skips the committed record");
+    gw_spool_read(s, &end, got, 4, NULL, NULL, &lost);
+    is_str(got[0].request_id, evs[1].request_id, "reading starts at the sidecar offset");
+
+    is_int(gw_spool_append(s, evs, 2, 0, err), 0, "an append beyond max_bytes is refused");
+    has_str(err, "spool full", "with a reason");
+    is_int(gw_spool_append(s, evs, 1, 0, err), 1, "one that fits is taken");
+    gw_spool_sync_due(s, 1);
+    is_int(gw_spool_bytes(s), rec * 5, "exactly at the cap");
+    gw_spool_close(s);
+}
+
+static void test_copy_encoding(void)
+{
+    gw_buf b;
+    gw_event ev = make_event(1);
+    gw_buf_init(&b, 0);
+
+    snprintf(ev.request_id, sizeof(ev.request_id), "0190a5d6-1234-7abc-8def-0123456789ab");
+    ev.ts_us = 1735689600123456LL;
+    ev.user_id = 0;
+    snprintf(ev.model, sizeof(ev.model), "a\tb\nc\\d\re\x01 \xc3\xa9 \xff\xfe end");
+    snprintf(ev.error, sizeof(ev.error), "boom");
+    gw_an_copy_row(&b, &ev);
+    is_str(gw_buf_cstr(&b),
+           "2025-01-01 00:00:00.123456+00\t0190a5d6-1234-7abc-8def-0123456789ab\t\\N\t3\t1\topenai\t"
+           "a\\tb\\nc\\\\d\\re\\x01 \xc3\xa9 ?? end\t1001\t50\t0\t10\t12\tproxy\t200\t\t\\N\tboom\n",
+           "COPY row: escapes, invalid UTF-8 replaced, NULL ids, microsecond UTC timestamp");
+
+    gw_buf_reset(&b);
+    ev.vendor[0] = '\0';
+    ev.error[0] = '\0';
+    ev.model[0] = '\0';
+    ev.interaction_type = GW_INTERACTION_CHAT;
+    snprintf(ev.request_id, sizeof(ev.request_id), "not-a-uuid");
+    ev.ts_us = -1;
+    gw_an_copy_row(&b, &ev);
+    is_str(gw_buf_cstr(&b),
+           "1969-12-31 23:59:59.999999+00\t\\N\t\\N\t3\t1\tunknown\t\t1001\t50\t0\t10\t12\tchat\t200\t\t\\N\t\\N\n",
+           "no vendor -> 'unknown', bad request id -> NULL, no error -> NULL");
+    ok(gw_an_uuid_ok("0190A5D6-1234-7abc-8def-0123456789ab"), "uuid check accepts upper case hex");
+    ok(!gw_an_uuid_ok("0190a5d6-1234-7abc-8def-0123456789a"), "and refuses a short one");
+    gw_buf_free(&b);
+}
+
+static void test_offline_writer(void)
+{
+    char err[GW_ERR_LEN] = "", dir[128];
+    gw_analytics *a;
+    gw_analytics_stats st;
+    gw_analytics_opts o = {.database_url = "host=127.0.0.1 port=1 connect_timeout=2",
+                           .queue_size = 64,
+                           .batch_size = 16,
+                           .flush_interval_ms = 20,
+                           .spool_max_bytes = 0};
+    gw_spool *s;
+    gw_event got[512];
+    int64_t found, end, lost = 0;
+    int n = 300, total = 0, k;
+
+    snprintf(dir, sizeof(dir), "%s/w", tmpdir);
+    o.spool_dir = dir;
+    ok(gw_analytics_start(&o, NULL, NULL, &a, err) == 0, "writer starts with the database down: %s", err);
+    for (int i = 0; i < n; i++) {
+        gw_event ev = make_event(i);
+        gw_analytics_record(a, &ev);
+    }
+    gw_an_shutdown(a, 200);
+    gw_analytics_stats_get(a, &st);
+    is_int(st.recorded, n, "recorded %d", n);
+    is_int(st.written + st.duplicates + st.rejected, 0, "nothing stored");
+    is_int(st.spooled, n, "everything spooled");
+    is_int(st.dropped, 0, "nothing dropped");
+    is_int(st.spool_records, n, "all waiting in the spool");
+    is_int(st.queue_depth, 0, "queue empty after stop");
+    ok(st.recorded + st.spool_found == st.written + st.duplicates + st.rejected + st.spool_records + st.dropped,
+       "recorded + found == stored + spooled + dropped");
+    gw_an_free(a);
+
+    /* the next run finds them */
+    ok(gw_analytics_start(&o, NULL, NULL, &a, err) == 0, "restart: %s", err);
+    gw_analytics_stats_get(a, &st);
+    is_int(st.spool_found, n, "the next run finds the %d spooled events", n);
+    gw_analytics_stop(a, 100);
+
+    gw_spool_open(dir, 0, &s, &found, err);
+    while ((k = gw_spool_read(s, &end, got, 512, NULL, NULL, &lost)) > 0) {
+        total += k;
+        gw_spool_commit(s, end, err);
+    }
+    is_int(total, n, "the spool holds exactly the %d events", n);
+    gw_spool_close(s);
+
+    /* without a spool: the queue holds what it can, the rest is dropped */
+    o.spool_dir = "";
+    ok(gw_analytics_start(&o, NULL, NULL, &a, err) == 0, "writer without a spool: %s", err);
+    for (int i = 0; i < n; i++) {
+        gw_event ev = make_event(i);
+        gw_analytics_record(a, &ev);
+    }
+    gw_analytics_stats_get(a, &st);
+    ok(st.dropped >= n - 64 - 16, "no spool, database down: events beyond the queue are dropped (%lld)",
+       (long long)st.dropped);
+    gw_an_shutdown(a, 100);
+    gw_analytics_stats_get(a, &st);
+    is_int(st.dropped, n, "at stop, what could not be delivered is dropped and counted");
+    is_int(st.recorded, n, "recorded == dropped");
+    gw_an_free(a);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_spool.XXXXXX");
+    if (mkdtemp(tmpdir) == NULL)
+        return 1;
+    gw_log_set_level(GW_LOG_ERROR);
+    test_codec();
+    test_files();
+    test_corruption();
+    test_sidecar_and_cap();
+    test_copy_encoding();
+    test_offline_writer();
+    rm_rf(tmpdir);
+    return tap_done();
+}
