@@ -7,6 +7,7 @@
 #   bash regress/run-tests.sh cluster         the cluster-level tests (restart, pg_dump)
 #   bash regress/run-tests.sh unit            C unit tests
 #   bash regress/run-tests.sh e2e             end-to-end tests (node --test)
+#   bash regress/run-tests.sh e2e-asan        the gateway's e2e tests against gatewayd-asan
 #
 # Suites: pg_regress (regress/sql, regress/expected), cluster tests
 # (regress/cluster/*.sh: each starts its own cluster), C unit tests
@@ -142,6 +143,30 @@ run_e2e() {
 	SKIPPED=$((SKIPPED + skip))
 }
 
+# The gateway's end-to-end tests again, against gatewayd built with
+# AddressSanitizer + UBSan (lib/gatewayd.mjs fails a test on any sanitizer
+# report in the daemon's stderr).
+run_e2e_asan() {
+	ls "$ROOT"/regress/e2e/gateway-*.test.mjs > /dev/null 2>&1 || return 0
+	echo "== end-to-end tests under AddressSanitizer/UBSan"
+	if ! make -s -C "$ROOT/gatewayd" SANITIZE=1 > "$WORK/asan-build.log" 2>&1; then
+		cat "$WORK/asan-build.log"
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	local log="$WORK/e2e-asan.log"
+	(cd "$ROOT/regress/e2e" && GATEWAYD_BIN="$ROOT/gatewayd/gatewayd-asan" AISTUDIO_TEST_WORK="$WORK" \
+		node --test --test-reporter=tap ./gateway-*.test.mjs) > "$log" 2>&1
+	local rc=$?
+	cat "$log"
+	local ok fail
+	ok=$(awk '/^# pass / {n=$3} END {print n+0}' "$log")
+	fail=$(awk '/^# fail / {n=$3} END {print n+0}' "$log")
+	if [ "$rc" != 0 ] && [ "$fail" = 0 ]; then fail=1; fi
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + fail))
+}
+
 suite=${1:-all}
 [ $# -gt 0 ] && shift
 case "$suite" in
@@ -149,7 +174,8 @@ case "$suite" in
 	cluster) run_cluster ;;
 	unit) run_unit ;;
 	e2e) run_e2e ;;
-	all) run_unit; run_regress; run_cluster; run_e2e ;;
+	e2e-asan) run_e2e_asan ;;
+	all) run_unit; run_regress; run_cluster; run_e2e; run_e2e_asan ;;
 	*) echo "unknown suite: $suite" >&2; exit 2 ;;
 esac
 

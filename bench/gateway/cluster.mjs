@@ -1,0 +1,43 @@
+// bench/gateway/cluster.mjs: the PostgreSQL side of the gateway benchmark.
+// Starts a scratch cluster with pg_aistudio (regress/e2e/lib/cluster.mjs),
+// creates an OpenAI LLM pointing at the mock upstream, a price, an app and
+// its key, prints one JSON line with what gatewayd needs, then waits for
+// SIGTERM/SIGINT (or its stdin to close) and removes everything.
+//
+//   node bench/gateway/cluster.mjs MOCK_PORT [VENDOR_KEY]
+import { startCluster } from '../../regress/e2e/lib/cluster.mjs';
+import { seed } from '../../regress/e2e/lib/gatewayd.mjs';
+
+const mockPort = Number(process.argv[2]);
+const vendorKey = process.argv[3] || 'sk-mock';
+if (!mockPort) {
+  console.error('usage: node bench/gateway/cluster.mjs MOCK_PORT [VENDOR_KEY]');
+  process.exit(2);
+}
+
+const pg = await startCluster({
+  prefix: 'bench-pg-',
+  conf: ['shared_buffers = 512MB', 'max_wal_size = 4GB', 'checkpoint_timeout = 30min'],
+});
+const ids = await seed(pg, {
+  vendorKey,
+  owner: { email: 'bench@example.com', name: 'Bench' },
+  llms: [{ name: 'Bench Mock', vendor: 'openai', endpoint: `http://127.0.0.1:${mockPort}/v1`, key: 'secret' }],
+  prices: [['openai', 'gpt-4o-mini', 0.15, 0.60, null, 0.075]],
+  apps: [{ name: 'bench-app', llms: ['Bench Mock'] }],
+});
+process.stdout.write(`${JSON.stringify({
+  database_url: pg.gatewayUrl,
+  key_file: pg.keyFile,
+  host: pg.dir,
+  port: pg.port,
+  slug: ids.llms['Bench Mock'].slug,
+  llm_id: ids.llms['Bench Mock'].id,
+  app_id: ids.apps['bench-app'].id,
+  key: ids.apps['bench-app'].key,
+})}\n`);
+
+// stay up until told to stop (cluster.mjs cleans up on exit and on signals)
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
+setInterval(() => {}, 1 << 30);
