@@ -287,6 +287,8 @@ CREATE FUNCTION aistudio.check_llm_grants(llm_ids bigint[]) RETURNS void
 CREATE FUNCTION aistudio.can_use_llm(user_id bigint, llm_id bigint) RETURNS boolean
 	LANGUAGE C STRICT STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS 'MODULE_PATHNAME', 'can_use_llm';
+-- the chat endpoint (gatewayd's REST API) asks it for the signed-in user
+GRANT EXECUTE ON FUNCTION aistudio.can_use_llm(bigint, bigint) TO aistudio_gateway;
 
 -------------------------------------------------------------------------------
 -- SECTION secrets (src/secrets.c)

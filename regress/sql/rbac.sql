@@ -208,3 +208,7 @@ SELECT aistudio.delete_group(:gpt_users);
 SELECT aistudio.can_use_llm(:chat, :gpt) AS chat_gpt_after_group_deleted;
 -- unknown ids are simply not allowed
 SELECT aistudio.can_use_llm(999999, :gpt) AS unknown_user, aistudio.can_use_llm(:chat, 999999) AS unknown_llm;
+
+-- the gateway role may ask can_use_llm (the chat endpoint does, per user)
+SELECT has_function_privilege('aistudio_gateway', 'aistudio.can_use_llm(bigint, bigint)', 'EXECUTE') AS gateway_may_ask,
+       has_function_privilege('aistudio_analyst', 'aistudio.can_use_llm(bigint, bigint)', 'EXECUTE') AS analyst_may_ask;
