@@ -7,9 +7,9 @@
 #   make psql   psql on the local cluster
 #   make bench  benchmarks (results go to docs/BENCHMARKS.md by hand)
 
-.PHONY: all deps ext gatewayd install run psql test bench clean
+.PHONY: all deps ext gatewayd www install run psql test bench clean
 
-all: ext gatewayd
+all: ext gatewayd www
 
 deps:
 	@bash docker/install-deps.sh
@@ -19,6 +19,9 @@ ext:
 
 gatewayd:
 	@if [ -f gatewayd/Makefile ]; then $(MAKE) -C gatewayd; fi
+
+www:
+	@if [ -f www/Makefile ]; then $(MAKE) -C www; fi
 
 install: all
 	$(MAKE) -C pg_aistudio install

@@ -13,6 +13,7 @@ PACKAGES=(
 	libcurl4-openssl-dev libcivetweb-dev libprotobuf-c-dev protobuf-c-compiler
 	protobuf-compiler libgrpc-dev libssl-dev libcmark-dev
 	nodejs npm
+	chromium
 )
 if [ "${1:-}" = bench ]; then
 	PACKAGES+=(nginx-light wrk)

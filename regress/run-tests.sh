@@ -8,6 +8,7 @@
 #   bash regress/run-tests.sh unit            C unit tests
 #   bash regress/run-tests.sh e2e             end-to-end tests (node --test)
 #   bash regress/run-tests.sh e2e-asan        the gateway's e2e tests against gatewayd-asan
+#   bash regress/run-tests.sh browser         the web UI in headless chromium (playwright-core)
 #
 # Suites: pg_regress (regress/sql, regress/expected), cluster tests
 # (regress/cluster/*.sh: each starts its own cluster), C unit tests
@@ -143,6 +144,26 @@ run_e2e() {
 	SKIPPED=$((SKIPPED + skip))
 }
 
+# Browser tests of the web UI (playwright-core driving Debian's chromium),
+# one file at a time.
+run_browser() {
+	ls "$ROOT"/regress/browser/*.test.mjs > /dev/null 2>&1 || return 0
+	echo "== browser tests"
+	local log="$WORK/browser.log"
+	(cd "$ROOT/regress/browser" && AISTUDIO_TEST_WORK="$WORK" \
+		node --test --test-concurrency=1 --test-reporter=tap ./*.test.mjs) > "$log" 2>&1
+	local rc=$?
+	cat "$log"
+	local ok fail skip
+	ok=$(awk '/^# pass / {n=$3} END {print n+0}' "$log")
+	fail=$(awk '/^# fail / {n=$3} END {print n+0}' "$log")
+	skip=$(awk '/^# skipped / {n=$3} END {print n+0}' "$log")
+	if [ "$rc" != 0 ] && [ "$fail" = 0 ]; then fail=1; fi
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + fail))
+	SKIPPED=$((SKIPPED + skip))
+}
+
 # The gateway's end-to-end tests again, against gatewayd built with
 # AddressSanitizer + UBSan (lib/gatewayd.mjs fails a test on any sanitizer
 # report in the daemon's stderr).
@@ -175,7 +196,8 @@ case "$suite" in
 	unit) run_unit ;;
 	e2e) run_e2e ;;
 	e2e-asan) run_e2e_asan ;;
-	all) run_unit; run_regress; run_cluster; run_e2e; run_e2e_asan ;;
+	browser) run_browser ;;
+	all) run_unit; run_regress; run_cluster; run_e2e; run_e2e_asan; run_browser ;;
 	*) echo "unknown suite: $suite" >&2; exit 2 ;;
 esac
 

@@ -36,11 +36,13 @@
 #include "common/credresolve.h"
 #include "common/log.h"
 #include "http/admin.h"
+#include "http/chat.h"
 #include "http/docs.h"
 #include "http/health.h"
 #include "http/metrics.h"
 #include "http/proxy.h"
 #include "http/server.h"
+#include "http/static.h"
 #include "reload.h"
 #include "gatewayd.h"
 
@@ -107,9 +109,26 @@ static int gw_start_side_servers(gw_server *srv, char *err)
 {
     char dir[PATH_MAX];
     char tmp[GW_ERR_LEN];
+    gw_http_route extra[GW_CHAT_NROUTES + GW_STATIC_NROUTES];
+    size_t nextra = 0;
 
     gw_admin_set_cookie_secure(srv->cfg.session_cookie_secure);
-    if (gw_admin_start(srv, &srv->admin_http, tmp) != 0)
+    /* POST /api/v1/chat/completions (it answers 503 in control mode);
+     * before the web UI's catch-all */
+    gw_chat_routes(srv, extra + nextra);
+    nextra += GW_CHAT_NROUTES;
+    /* the web UI: off with a warning when no www directory is found, a
+     * start-up error when WWW_DIR names a bad one */
+    if (gw_static_init(srv->cfg.www_dir, tmp) != 0) {
+        if (srv->cfg.www_dir[0] != '\0')
+            return gw_errf(err, "WWW_DIR: %s", tmp);
+        gw_log_warn("%s: the web UI is off", tmp);
+    } else {
+        gw_log_info("web UI served from %s", gw_static_dir());
+        gw_static_routes(extra + nextra);
+        nextra += GW_STATIC_NROUTES;
+    }
+    if (gw_admin_start_with(srv, extra, nextra, &srv->admin_http, tmp) != 0)
         return gw_errf(err, "%s", tmp);
     if (gw_docs_find_dir(srv->cfg.docs_dir, dir, tmp) != 0) {
         gw_log_warn("%s: the documentation server is off", tmp);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "http/chat.h"
 
 #define GW_RELOAD_DEBOUNCE_MS 100
 #define GW_RELOAD_RETRY_MIN_MS 1000
@@ -178,8 +179,10 @@ static void *gw_reload_main(void *arg)
                 atomic_store(&srv->db_ok, 1);
                 backoff = GW_LISTEN_BACKOFF_MIN_MS;
                 /* changes may have been missed while disconnected */
-                if (was_connected)
+                if (was_connected) {
                     gw_credcache_invalidate_all(srv->creds);
+                    gw_chat_invalidate();
+                }
                 was_connected = 1;
                 reload_at = now;
             }
@@ -248,6 +251,7 @@ static void *gw_reload_main(void *arg)
                 /* Drop cached credentials now (a revoked key must stop
                  * working), reload once the burst of notifications ends. */
                 gw_credcache_invalidate_all(srv->creds);
+                gw_chat_invalidate(); /* and the chat's answers of who may use which LLM */
                 reload_at = gw_now_ms() + GW_RELOAD_DEBOUNCE_MS;
                 gw_log_debug("configuration change notified");
             }

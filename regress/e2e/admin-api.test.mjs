@@ -753,7 +753,7 @@ describe('lists, analytics, notifications', () => {
 
 describe('the OpenAPI document (docs/openapi.json)', () => {
   it('documents exactly the operations of the route tables', () => {
-    const src = ['admin_resources.c', 'admin_analytics.c']
+    const src = ['admin_resources.c', 'admin_analytics.c', 'chat.c']
       .map((f) => readFileSync(path.join(ROOT, 'gatewayd', 'src', 'http', f), 'utf8')).join('\n');
     const norm = (p) => p.replace(/\{[^}]+\}/g, '{}');
     const routed = new Set([...src.matchAll(/\.method = "(\w+)",\s*\.path = "([^"]+)"/g)].map((m) => `${m[1]} /api/v1/${norm(m[2])}`));

@@ -53,6 +53,9 @@ static const gw_setting gw_settings[] = {
     {"DOCS_DIR", GW_SET_STR, "", 0, 0, OFF(docs_dir),
      "directory of the Markdown docs served on DOCS_PORT (empty: <gatewayd's directory>/../docs, else "
      "/usr/share/pg_aistudio/docs)"},
+    {"WWW_DIR", GW_SET_STR, "", 0, 0, OFF(www_dir),
+     "directory of the web UI served on SERVER_PORT (empty: <gatewayd's directory>/../www, else "
+     "/usr/share/pg_aistudio/www)"},
     {"SESSION_COOKIE_SECURE", GW_SET_INT, "0", 0, 1, OFF(session_cookie_secure),
      "1: the admin session cookie carries Secure (set it behind HTTPS)"},
     {"GATEWAY_MODE", GW_SET_MODE, "standalone", 0, 0, OFF(mode), "standalone | control (hub) | edge"},

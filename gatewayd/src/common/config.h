@@ -25,6 +25,7 @@ typedef struct gw_config {
     int grpc_port;            /* GRPC_PORT: control server (control mode) */
     int docs_port;            /* DOCS_PORT: documentation server */
     char *docs_dir;            /* DOCS_DIR: Markdown docs served on DOCS_PORT, "" = default */
+    char *www_dir;             /* WWW_DIR: the web UI served on SERVER_PORT, "" = default */
     int session_cookie_secure; /* SESSION_COOKIE_SECURE: admin cookie carries Secure */
     gw_mode mode;             /* GATEWAY_MODE */
     char *listen_host;        /* LISTEN_HOST */

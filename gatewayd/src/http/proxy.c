@@ -1,19 +1,23 @@
 /*
  * src/http/proxy.c: the gateway's request handler and /metrics (see
- * proxy.h).
+ * proxy.h), and the request flow it shares with the chat (chat.c).
  *
  * Structure: gw_proxy_handle owns a gw_preq on its stack; gw_proxy_run
- * walks the checks, answering the client on the first failure, then hands
- * over to gw_relay_call (proxy_relay.c) for the upstream call;
- * gw_proxy_finish then runs on every path: it settles the budget, records
- * the one analytics event, updates the metrics and releases the snapshot
- * and credential references.
+ * walks the checks of an app key (route, credential, LLM, app, owner,
+ * access), answering the client on the first failure, reads the body and
+ * calls gw_proxy_serve, the part every entry point shares (vendor key,
+ * vendor request or /ai translation, model, stream limit, budget), which
+ * hands over to gw_relay_call (proxy_relay.c) for the upstream call;
+ * gw_preq_end (gw_proxy_finish) then runs on every path: it settles the
+ * budget, records the one analytics event, updates the metrics and releases
+ * the snapshot and credential references.
  *
  * Memory: the request body and the outgoing bytes live in per-thread
  * buffers reused across requests (trimmed after a large one); the curl
- * handles are per thread too (upstream.c). Singletons: the per-app stream
- * counters (gw_app_streams, a fixed lock-free table: apps are claimed once
- * by CAS and never removed) and the pthread key of the thread buffers.
+ * handles are per thread too (upstream.c). Singletons: the concurrent
+ * stream counters (gw_app_streams, a fixed lock-free table keyed by app id,
+ * or by minus the user id for the chat: keys are claimed once by CAS and
+ * never removed) and the pthread key of the thread buffers.
  */
 #include "http/proxy_int.h"
 
@@ -70,11 +74,12 @@ static gw_proxy_tls *gw_proxy_tls_get(void)
     return t;
 }
 
-/* ---- per-app concurrent streams ---- */
+/* ---- concurrent streams per app (per user for the chat) ---- */
 
 static gw_app_streams gw_app_streams_tab[GW_APP_SLOTS];
 
-/* The app's counter, or NULL when the table is full (then no limit applies). */
+/* The counter of a key (an app id, or -user_id), or NULL when the table is
+ * full (then no limit applies). */
 static gw_app_streams *gw_app_streams_get(int64_t app_id)
 {
     uint64_t h = (uint64_t)app_id * 0x9E3779B97F4A7C15ULL;
@@ -167,8 +172,7 @@ void gw_preq_fail(gw_preq *r, int status, const char *code, const char *fmt, ...
 
 /* ---- the checks ---- */
 
-/* Reads the body into the thread buffer; -1 after answering. */
-static int gw_proxy_read_body(gw_preq *r, size_t *len_out)
+int gw_preq_read_body(gw_preq *r, size_t *len_out)
 {
     gw_proxy_tls *t = r->tls;
     int64_t max = r->srv->cfg.max_body_bytes;
@@ -255,20 +259,41 @@ static int gw_method_allowed(gw_route_kind kind, const char *m)
            strcmp(m, "PATCH") == 0;
 }
 
+size_t gw_preq_headers(const gw_preq *r, gw_header *hdrs)
+{
+    size_t nh = 0;
+    for (int i = 0; i < r->ri->num_headers && i < MG_MAX_HEADERS; i++) {
+        hdrs[nh].name = r->ri->http_headers[i].name;
+        hdrs[nh].value = r->ri->http_headers[i].value;
+        nh++;
+    }
+    return nh;
+}
+
+int gw_preq_enter(gw_preq *r)
+{
+    /* counted before the check, so shutdown (stopping, then waiting for
+     * the count to drop to 0) never misses a request it let through */
+    atomic_fetch_add(&r->srv->proxy_inflight, 1);
+    r->inflight_counted = 1;
+    if (atomic_load(&r->srv->stopping)) {
+        gw_resp_close_after(&r->resp);
+        gw_preq_fail(r, 503, "shutting_down", "the gateway is shutting down");
+        return -1;
+    }
+    return 0;
+}
+
+/* The checks of an app key on /llm/… and /ai/…, then the shared flow. */
 static void gw_proxy_run(gw_preq *r)
 {
     gw_server *srv = r->srv;
-    const gw_config *cfg = &srv->cfg;
     const char *uri = r->ri->local_uri_raw != NULL ? r->ri->local_uri_raw : r->ri->local_uri;
     gw_header hdrs[MG_MAX_HEADERS];
-    size_t nh = 0, body_len = 0, key_len = 0;
+    size_t nh, body_len = 0, key_len = 0;
     char key[GW_CRED_MAX + 1], err[GW_ERR_LEN];
     gw_route_status rs;
     gw_cred_result cr;
-    int status = 0, rc;
-    const char *app_budget, *app_start, *body;
-    double worst;
-    gw_budget_result br;
 
     rs = gw_route_parse(uri, &r->route);
     if (rs == GW_ROUTE_NOT_FOUND) {
@@ -284,15 +309,8 @@ static void gw_proxy_run(gw_preq *r)
         gw_preq_fail(r, 405, "method_not_allowed", "method %s is not allowed here", r->ri->request_method);
         return;
     }
-    /* counted before the check, so shutdown (stopping, then waiting for
-     * the count to drop to 0) never misses a request it let through */
-    atomic_fetch_add(&srv->proxy_inflight, 1);
-    r->inflight_counted = 1;
-    if (atomic_load(&srv->stopping)) {
-        gw_resp_close_after(&r->resp);
-        gw_preq_fail(r, 503, "shutting_down", "the gateway is shutting down");
+    if (gw_preq_enter(r) != 0)
         return;
-    }
     /* the LLM is looked up before the credential is checked (its answer
      * still comes after the 401) so that every event names it */
     r->snap = gw_snapshot_current(&srv->snapshots);
@@ -301,11 +319,7 @@ static void gw_proxy_run(gw_preq *r)
         if (r->llm != NULL)
             r->vendor = gw_vendor_parse(r->llm->vendor);
     }
-    for (int i = 0; i < r->ri->num_headers && i < MG_MAX_HEADERS; i++) {
-        hdrs[nh].name = r->ri->http_headers[i].name;
-        hdrs[nh].value = r->ri->http_headers[i].value;
-        nh++;
-    }
+    nh = gw_preq_headers(r, hdrs);
 
     /* credential */
     if (gw_route_credential(hdrs, nh, r->ri->query_string, key, sizeof(key), &key_len) == GW_CRED_SRC_NONE) {
@@ -323,6 +337,8 @@ static void gw_proxy_run(gw_preq *r)
         return;
     }
     r->cred = gw_cred_entry_get(r->cred_entry);
+    r->user_id = r->cred->owner_id;
+    r->app_id = r->cred->app_id;
 
     /* snapshot checks */
     if (r->snap == NULL) {
@@ -350,6 +366,22 @@ static void gw_proxy_run(gw_preq *r)
         gw_preq_fail(r, 403, "llm_not_allowed", "this app may not use LLM '%s'", r->llm->slug);
         return;
     }
+
+    if (gw_preq_read_body(r, &body_len) != 0)
+        return;
+    gw_proxy_serve(r, hdrs, nh, body_len > 0 ? r->tls->body : "", body_len);
+}
+
+void gw_proxy_serve(gw_preq *r, const gw_header *hdrs, size_t nh, const char *body, size_t body_len)
+{
+    gw_server *srv = r->srv;
+    const gw_config *cfg = &srv->cfg;
+    char err[GW_ERR_LEN];
+    int status = 0, rc;
+    const char *app_budget = NULL, *app_start = NULL;
+    double worst;
+    gw_budget_result br;
+
     if (r->llm->key_state == GW_KEY_UNAVAILABLE) {
         gw_preq_fail(r, 503, "vendor_key_unavailable", "the vendor key of LLM '%s' cannot be opened: %s", r->llm->slug,
                      r->llm->key_error);
@@ -360,10 +392,7 @@ static void gw_proxy_run(gw_preq *r)
         return;
     }
 
-    /* body and the upstream request */
-    if (gw_proxy_read_body(r, &body_len) != 0)
-        return;
-    body = body_len > 0 ? r->tls->body : "";
+    /* the upstream request */
     gw_upstream_req_init(&r->ureq);
     r->ureq_init = 1;
     if (r->route.kind == GW_ROUTE_AI)
@@ -384,15 +413,16 @@ static void gw_proxy_run(gw_preq *r)
         return;
     }
 
-    /* per-app streams */
+    /* concurrent streams: per app, or per user without an app */
     r->streaming_out = r->ureq.proc_mode != GW_PROC_JSON && r->ureq.proc_mode != GW_PROC_AI_JSON;
     if (r->ureq.stream) {
-        if (cfg->max_streams_per_app > 0 && (r->stream_slot = gw_app_streams_get(r->cred->app_id)) != NULL) {
+        int64_t skey = r->app_id > 0 ? r->app_id : -r->user_id;
+        if (cfg->max_streams_per_app > 0 && skey != 0 && (r->stream_slot = gw_app_streams_get(skey)) != NULL) {
             if (atomic_fetch_add(&r->stream_slot->n, 1) >= cfg->max_streams_per_app) {
                 atomic_fetch_sub(&r->stream_slot->n, 1);
                 r->stream_slot = NULL;
-                gw_preq_fail(r, 429, "too_many_streams", "this app has %d streams open (MAX_STREAMS_PER_APP)",
-                             cfg->max_streams_per_app);
+                gw_preq_fail(r, 429, "too_many_streams", "this %s has %d streams open (MAX_STREAMS_PER_APP)",
+                             r->app_id > 0 ? "app" : "user", cfg->max_streams_per_app);
                 return;
             }
         }
@@ -409,9 +439,11 @@ static void gw_proxy_run(gw_preq *r)
         int64_t basis = (int64_t)(r->ureq.prompt_bytes > 0 ? r->ureq.prompt_bytes : body_len);
         worst = gw_budget_worst_cost(r->price, basis + 16, r->ureq.max_tokens, cfg->budget_default_max_tokens);
     }
-    app_budget = r->app != NULL ? r->app->monthly_budget : r->cred->monthly_budget;
-    app_start = r->app != NULL ? r->app->budget_start_date : "";
-    br = gw_budget_reserve(srv->budget, r->cred->app_id, app_budget != NULL ? app_budget : "",
+    if (r->cred != NULL) {
+        app_budget = r->app != NULL ? r->app->monthly_budget : r->cred->monthly_budget;
+        app_start = r->app != NULL ? r->app->budget_start_date : "";
+    }
+    br = gw_budget_reserve(srv->budget, r->app_id, app_budget != NULL ? app_budget : "",
                            app_start != NULL ? app_start : "", r->llm, worst, &r->ticket);
     if (br == GW_BUDGET_APP_EXCEEDED || br == GW_BUDGET_LLM_EXCEEDED) {
         gw_preq_fail(r, 429, "budget_exceeded", "the monthly budget of the %s is exhausted",
@@ -449,10 +481,8 @@ static void gw_proxy_finish(gw_preq *r)
     memset(&ev, 0, sizeof(ev));
     ev.ts_us = r->wall_us;
     memcpy(ev.request_id, r->rid, sizeof(ev.request_id));
-    if (r->cred != NULL) {
-        ev.user_id = r->cred->owner_id;
-        ev.app_id = r->cred->app_id;
-    }
+    ev.user_id = r->user_id;
+    ev.app_id = r->app_id;
     if (r->llm != NULL) {
         ev.llm_id = r->llm->id;
         gw_copy(ev.vendor, sizeof(ev.vendor), r->llm->vendor);
@@ -469,7 +499,7 @@ static void gw_proxy_finish(gw_preq *r)
     ev.cache_read_tokens = u.cache_read_tokens;
     ev.latency_ms = (int32_t)(total / 1000);
     ev.status_code = r->status;
-    ev.interaction_type = GW_INTERACTION_PROXY;
+    ev.interaction_type = r->interaction;
     if (u.estimated)
         snprintf(ev.error, sizeof(ev.error), "%s%sresponse tokens estimated from the relayed answer frames",
                  r->error, r->error[0] != '\0' ? "; " : "");
@@ -483,7 +513,8 @@ static void gw_proxy_finish(gw_preq *r)
         gw_metrics_streams_add(srv->metrics, -1);
     if (r->stream_slot != NULL)
         atomic_fetch_sub(&r->stream_slot->n, 1);
-    gw_log_debug("proxy %s %s %s -> %d in %lld us (upstream %lld us)%s%s", r->rid, r->ri->request_method,
+    gw_log_debug("%s %s %s %s -> %d in %lld us (upstream %lld us)%s%s",
+                 r->interaction == GW_INTERACTION_CHAT ? "chat" : "proxy", r->rid, r->ri->request_method,
                  r->route_ok ? r->route.slug : "-", r->status, (long long)total, (long long)up,
                  r->error[0] != '\0' ? ": " : "", r->error);
 
@@ -528,32 +559,46 @@ void gw_proxy_close_analytics(gw_server *srv, int wait_ms)
         nanosleep(&ts, NULL);
 }
 
+int gw_preq_begin(gw_preq *r, gw_server *srv, struct mg_connection *conn)
+{
+    if (r->t0_us == 0) {
+        r->t0_us = gw_upstream_now_us();
+        r->wall_us = gw_wall_us();
+    }
+    r->srv = srv;
+    r->conn = conn;
+    r->ri = mg_get_request_info(conn);
+    r->client_fd = -1;
+    gw_uuid7(r->rid);
+    gw_resp_init(&r->resp, conn, r->ri, r->rid);
+    if (atomic_load(&srv->stopping))
+        r->resp.keep_alive = 0; /* the listener closes connections soon: say so */
+    r->tls = gw_proxy_tls_get();
+    if (r->tls == NULL) {
+        gw_preq_fail(r, 503, "out_of_memory", "the gateway is out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int gw_preq_end(gw_preq *r)
+{
+    if (r->status == 0)
+        r->status = 500;
+    gw_proxy_finish(r);
+    if (r->inflight_counted)
+        atomic_fetch_sub(&r->srv->proxy_inflight, 1);
+    return r->status;
+}
+
 static int gw_proxy_handle(struct mg_connection *conn, void *cbdata)
 {
     gw_preq r;
 
     memset(&r, 0, sizeof(r));
-    r.t0_us = gw_upstream_now_us();
-    r.wall_us = gw_wall_us();
-    r.srv = cbdata;
-    r.conn = conn;
-    r.ri = mg_get_request_info(conn);
-    r.client_fd = -1;
-    gw_uuid7(r.rid);
-    gw_resp_init(&r.resp, conn, r.ri, r.rid);
-    if (atomic_load(&r.srv->stopping))
-        r.resp.keep_alive = 0; /* the listener closes connections soon: say so */
-    r.tls = gw_proxy_tls_get();
-    if (r.tls == NULL)
-        gw_preq_fail(&r, 503, "out_of_memory", "the gateway is out of memory");
-    else
+    if (gw_preq_begin(&r, cbdata, conn) == 0)
         gw_proxy_run(&r);
-    if (r.status == 0)
-        r.status = 500;
-    gw_proxy_finish(&r);
-    if (r.inflight_counted)
-        atomic_fetch_sub(&r.srv->proxy_inflight, 1);
-    return r.status;
+    return gw_preq_end(&r);
 }
 
 /* ---- /metrics ---- */

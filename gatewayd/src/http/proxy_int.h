@@ -1,8 +1,16 @@
 /*
- * src/http/proxy_int.h: what the two halves of the request handler share:
- * proxy.c (the checks, the one analytics event, /metrics) and
- * proxy_relay.c (the upstream call and the relay of its answer). Not a
- * public interface: only these two files include it.
+ * src/http/proxy_int.h: what the parts of the request handler share:
+ * proxy.c (the checks, the shared request flow, the one analytics event,
+ * /metrics), proxy_relay.c (the upstream call and the relay of its answer)
+ * and chat.c (POST /api/v1/chat/completions on SERVER_PORT, a second entry
+ * point into the same flow). Not a public interface: only these files
+ * include it.
+ *
+ * An entry point owns a gw_preq on its stack:
+ *   gw_preq_begin → its own caller checks (an app key on /llm and /ai, a
+ *   signed-in user for the chat), filling r->llm and the caller fields →
+ *   gw_proxy_serve (vendor request, model, stream limit, budget, upstream,
+ *   relay) → gw_preq_end (settle, the one event, release), whatever the exit.
  */
 #ifndef GW_HTTP_PROXY_INT_H
 #define GW_HTTP_PROXY_INT_H
@@ -60,8 +68,13 @@ typedef struct gw_preq {
     const gw_llm *llm;
     gw_vendor_id vendor;
     gw_cred_entry *cred_entry;
-    const gw_credential *cred;
+    const gw_credential *cred; /* the app key (NULL for the chat) */
     const gw_app *app;
+
+    /* the caller, as the event records it */
+    int64_t user_id;                 /* the app's owner, or the chat's signed-in user */
+    int64_t app_id;                  /* 0 = none (the chat) */
+    gw_interaction_type interaction; /* GW_INTERACTION_PROXY or GW_INTERACTION_CHAT */
 
     gw_upstream_req ureq;
     int ureq_init;
@@ -102,6 +115,35 @@ static inline void gw_copy(char *dst, size_t cap, const char *src)
         memcpy(dst, src, n);
     dst[n] = '\0';
 }
+
+/*
+ * Sets r up for a request on conn: clock (t0_us / wall_us unless already
+ * set), request id, response writer, the thread's buffers. -1 after
+ * answering 503 (then still call gw_preq_end).
+ */
+int gw_preq_begin(gw_preq *r, gw_server *srv, struct mg_connection *conn);
+/* Counts the request in flight (shutdown drains such requests); -1 after
+ * answering 503 when the gateway is shutting down. */
+int gw_preq_enter(gw_preq *r);
+/* The request's headers as gw_header pointers (at most MG_MAX_HEADERS). */
+size_t gw_preq_headers(const gw_preq *r, gw_header *hdrs);
+/* Reads the body into the thread buffer (r->tls->body, NUL-terminated),
+ * MAX_BODY_BYTES at most; -1 after answering (413, 400). */
+int gw_preq_read_body(gw_preq *r, size_t *len);
+/*
+ * The flow every entry point shares once it has r->snap, r->llm (found and
+ * active), r->vendor, the caller fields, the caller's access to the LLM
+ * checked and the body read: the vendor key and vendor checks, the vendor
+ * request (r->route.kind GW_ROUTE_AI: the OpenAI chat-completions
+ * translation), the model check, the concurrent-stream limit (per app; per
+ * user without an app), the budget reservation (the app's budget when there
+ * is an app, and the LLM's) and the upstream call with its relay. Answers
+ * the client on every path.
+ */
+void gw_proxy_serve(gw_preq *r, const gw_header *hdrs, size_t nh, const char *body, size_t body_len);
+/* Settles the budget, records the one analytics event, updates the
+ * metrics and releases everything; returns the status the client got. */
+int gw_preq_end(gw_preq *r);
 
 /* Time waiting for the upstream so far (µs). */
 int64_t gw_preq_upstream_us(const gw_preq *r, int64_t now_us);

@@ -1,0 +1,331 @@
+/*
+ * src/http/static.c: serving the web UI from www/ through an allow-list
+ * (see static.h). The request path is checked before the file system is
+ * touched (gw_static_map), then resolved with realpath and required to stay
+ * inside the www directory as a regular file (gw_static_resolve), so neither
+ * "..", nor a symlink, nor an encoded slash reaches another file.
+ */
+#include "http/static.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+/* The singleton: the real path of the www directory, set once by
+ * gw_static_init before the listener starts, read-only afterwards. */
+static char gw_static_root[PATH_MAX];
+
+#define GW_STATIC_CSP                                                                                                  \
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "                  \
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+#define GW_STATIC_MAX_DEPTH 6 /* path segments */
+
+typedef struct gw_static_type {
+    const char *ext;
+    const char *type;
+} gw_static_type;
+
+static const gw_static_type gw_static_types[] = {
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".woff2", "font/woff2"},
+    {".map", "application/json; charset=utf-8"},
+};
+
+/* Files at the top of www/ that are served; everything else lives under
+ * app/ or vendor/. */
+static const char *const gw_static_top[] = {"index.html", "app.css", "favicon.svg", "favicon.ico"};
+
+static int gw_static_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-' || c == '@';
+}
+
+int gw_static_map(const char *uri, char rel[GW_STATIC_REL_MAX])
+{
+    const char *p;
+    size_t n;
+    int segs = 0;
+
+    if (uri == NULL || uri[0] != '/')
+        return -1;
+    if (strcmp(uri, "/") == 0)
+        uri = "/index.html";
+    p = uri + 1;
+    n = strlen(p);
+    if (n == 0 || n >= GW_STATIC_REL_MAX)
+        return -1;
+    /* every segment: non-empty, not starting with '.', only safe characters */
+    for (const char *s = p; *s != '\0';) {
+        const char *e = strchr(s, '/');
+        size_t len = e != NULL ? (size_t)(e - s) : strlen(s);
+        if (len == 0 || s[0] == '.' || ++segs > GW_STATIC_MAX_DEPTH)
+            return -1;
+        for (size_t i = 0; i < len; i++)
+            if (!gw_static_name_char(s[i]))
+                return -1;
+        if (e == NULL)
+            break;
+        s = e + 1;
+        if (*s == '\0') /* a trailing '/' names a directory */
+            return -1;
+    }
+    if (gw_static_content_type(p) == NULL)
+        return -1;
+    if (segs == 1) {
+        int ok = 0;
+        for (size_t i = 0; i < sizeof(gw_static_top) / sizeof(gw_static_top[0]); i++)
+            ok |= strcmp(p, gw_static_top[i]) == 0;
+        if (!ok)
+            return -1;
+    } else if (strncmp(p, "app/", 4) != 0 && strncmp(p, "vendor/", 7) != 0) {
+        return -1;
+    }
+    memcpy(rel, p, n + 1);
+    return 0;
+}
+
+const char *gw_static_content_type(const char *rel)
+{
+    const char *base = strrchr(rel, '/');
+    const char *dot;
+    base = base != NULL ? base + 1 : rel;
+    dot = strrchr(base, '.');
+    if (dot == NULL || dot == base)
+        return NULL;
+    for (size_t i = 0; i < sizeof(gw_static_types) / sizeof(gw_static_types[0]); i++)
+        if (strcmp(dot, gw_static_types[i].ext) == 0)
+            return gw_static_types[i].type;
+    return NULL;
+}
+
+const char *gw_static_cache_control(const char *rel)
+{
+    /* vendor/<package>@<version>/…: a new version is a new path */
+    if (strncmp(rel, "vendor/", 7) == 0)
+        return "public, max-age=31536000, immutable";
+    /* our own files: always revalidate (cheap with the ETag) */
+    return "no-cache";
+}
+
+int gw_static_resolve(const char *root, const char *rel, char real[PATH_MAX], struct stat *st)
+{
+    char cand[PATH_MAX];
+    size_t rl = strlen(root);
+    int w = snprintf(cand, sizeof(cand), "%s/%s", root, rel);
+
+    if (rl == 0 || w < 0 || (size_t)w >= sizeof(cand) || realpath(cand, real) == NULL)
+        return -1;
+    if (strncmp(real, root, rl) != 0 || real[rl] != '/')
+        return -1;
+    if (stat(real, st) != 0 || !S_ISREG(st->st_mode) || st->st_size > GW_STATIC_MAX_FILE)
+        return -1;
+    return 0;
+}
+
+void gw_static_etag(const struct stat *st, char out[64])
+{
+    unsigned long long ns =
+        (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st->st_mtim.tv_nsec;
+    snprintf(out, 64, "\"%llx-%llx\"", (unsigned long long)st->st_size, ns);
+}
+
+/* 1 when the comma-separated If-None-Match list holds etag (or "*"); a
+ * weak W/ prefix is ignored (weak comparison, RFC 9110 §13.1.2). */
+static int gw_static_etag_listed(const char *list, const char *etag)
+{
+    size_t el = strlen(etag);
+    const char *p = list;
+    while (*p != '\0') {
+        const char *s, *e;
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '\0')
+            break;
+        s = p;
+        while (*p != '\0' && *p != ',')
+            p++;
+        e = p;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (e - s == 1 && *s == '*')
+            return 1;
+        if (e - s > 2 && strncmp(s, "W/", 2) == 0)
+            s += 2;
+        if ((size_t)(e - s) == el && memcmp(s, etag, el) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int gw_static_not_modified(const char *if_none_match, const char *if_modified_since, const char *etag, time_t mtime)
+{
+    struct tm tm;
+    const char *end;
+
+    if (if_none_match != NULL)
+        return gw_static_etag_listed(if_none_match, etag);
+    if (if_modified_since == NULL)
+        return 0;
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(if_modified_since, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end == NULL || *end != '\0')
+        return 0;
+    return mtime <= timegm(&tm);
+}
+
+static int gw_static_dir_ok(const char *dir, char out[PATH_MAX])
+{
+    char index[PATH_MAX + 16];
+    struct stat st;
+    if (realpath(dir, out) == NULL || stat(out, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    snprintf(index, sizeof(index), "%s/index.html", out);
+    return stat(index, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int gw_static_init(const char *www_dir, char err[GW_ERR_LEN])
+{
+    char exe[PATH_MAX], cand[PATH_MAX + 16], real[PATH_MAX];
+    ssize_t n;
+
+    gw_static_root[0] = '\0';
+    if (www_dir != NULL && www_dir[0] != '\0') {
+        if (!gw_static_dir_ok(www_dir, real))
+            return gw_errf(err, "WWW_DIR: '%.128s' is not a directory with an index.html", www_dir);
+    } else {
+        int found = 0;
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n > 0) {
+            exe[n] = '\0';
+            snprintf(cand, sizeof(cand), "%s/../www", dirname(exe));
+            found = gw_static_dir_ok(cand, real);
+        }
+        if (!found && !gw_static_dir_ok(GW_STATIC_SYSTEM_DIR, real))
+            return gw_errf(err,
+                           "WWW_DIR: not set, and neither <gatewayd's directory>/../www nor %s holds an index.html",
+                           GW_STATIC_SYSTEM_DIR);
+    }
+    snprintf(gw_static_root, sizeof(gw_static_root), "%s", real);
+    return 0;
+}
+
+const char *gw_static_dir(void)
+{
+    return gw_static_root;
+}
+
+/* ---- the civetweb side ---- */
+
+static void gw_static_security_headers(struct mg_connection *conn)
+{
+    mg_response_header_add(conn, "Content-Security-Policy", GW_STATIC_CSP, -1);
+    mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
+    mg_response_header_add(conn, "Referrer-Policy", "same-origin", -1);
+    mg_response_header_add(conn, "X-Frame-Options", "DENY", -1);
+    mg_response_header_add(conn, "Cross-Origin-Opener-Policy", "same-origin", -1);
+}
+
+static int gw_static_send_file(struct mg_connection *conn, int fd, off_t size)
+{
+    char buf[65536];
+    off_t left = size;
+    while (left > 0) {
+        ssize_t r = read(fd, buf, left < (off_t)sizeof(buf) ? (size_t)left : sizeof(buf));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1; /* the file shrank: the connection is closed short */
+        if (mg_write(conn, buf, (size_t)r) != (int)r)
+            return -1;
+        left -= r;
+    }
+    return 0;
+}
+
+static int gw_static_handler(struct mg_connection *conn, void *cbdata)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    char rel[GW_STATIC_REL_MAX], real[PATH_MAX], etag[64], lm[64], clen[32];
+    struct stat st;
+    struct tm tm;
+    int fd, status;
+    (void)cbdata;
+
+    if (ri == NULL || ri->local_uri_raw == NULL || gw_static_map(ri->local_uri_raw, rel) != 0) {
+        gw_http_send_error(conn, 404, "no such route", "not_found");
+        return 404;
+    }
+    if (strcmp(ri->request_method, "GET") != 0 && strcmp(ri->request_method, "HEAD") != 0) {
+        if (mg_response_header_start(conn, 405) == 0) {
+            static const char body[] =
+                "{\"error\":{\"message\":\"only GET and HEAD are allowed here\",\"type\":\"invalid_request_error\","
+                "\"code\":\"method_not_allowed\"}}";
+            snprintf(clen, sizeof(clen), "%zu", sizeof(body) - 1);
+            mg_response_header_add(conn, "Content-Type", "application/json", -1);
+            mg_response_header_add(conn, "Content-Length", clen, -1);
+            mg_response_header_add(conn, "Allow", "GET, HEAD", -1);
+            if (mg_response_header_send(conn) == 0 && !gw_http_is_head(conn))
+                mg_write(conn, body, sizeof(body) - 1);
+        }
+        return 405;
+    }
+    if (gw_static_root[0] == '\0') {
+        gw_http_send_error(conn, 404, "the web UI is not installed (see WWW_DIR)", "not_found");
+        return 404;
+    }
+    if (gw_static_resolve(gw_static_root, rel, real, &st) != 0 || (fd = open(real, O_RDONLY | O_CLOEXEC)) < 0) {
+        gw_http_send_error(conn, 404, "no such file", "not_found");
+        return 404;
+    }
+    /* the validators describe what was opened */
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        gw_http_send_error(conn, 404, "no such file", "not_found");
+        return 404;
+    }
+    gw_static_etag(&st, etag);
+    gmtime_r(&st.st_mtim.tv_sec, &tm);
+    strftime(lm, sizeof(lm), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    status = gw_static_not_modified(mg_get_header(conn, "If-None-Match"), mg_get_header(conn, "If-Modified-Since"),
+                                    etag, st.st_mtim.tv_sec)
+                 ? 304
+                 : 200;
+    if (mg_response_header_start(conn, status) == 0) {
+        if (status == 200) {
+            snprintf(clen, sizeof(clen), "%lld", (long long)st.st_size);
+            mg_response_header_add(conn, "Content-Type", gw_static_content_type(rel), -1);
+            mg_response_header_add(conn, "Content-Length", clen, -1);
+        }
+        mg_response_header_add(conn, "ETag", etag, -1);
+        mg_response_header_add(conn, "Last-Modified", lm, -1);
+        mg_response_header_add(conn, "Cache-Control", gw_static_cache_control(rel), -1);
+        gw_static_security_headers(conn);
+        if (mg_response_header_send(conn) == 0 && status == 200 && !gw_http_is_head(conn) &&
+            gw_static_send_file(conn, fd, st.st_size) != 0)
+            gw_log_debug("static: %s: the response was cut short", rel);
+    }
+    close(fd);
+    return status;
+}
+
+void gw_static_routes(gw_http_route routes[GW_STATIC_NROUTES])
+{
+    static const char *const uris[GW_STATIC_NROUTES] = {
+        "/", "/index.html", "/app.css", "/favicon.svg", "/favicon.ico", "/app/**", "/vendor/**"};
+    for (size_t i = 0; i < GW_STATIC_NROUTES; i++)
+        routes[i] = (gw_http_route){uris[i], gw_static_handler, NULL};
+}

@@ -1,0 +1,106 @@
+// app/format.js: how numbers, money, tokens and dates read in the UI.
+
+const intFmt = new Intl.NumberFormat('en-US');
+const compactFmt = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+
+export function num(n) {
+  if (n === null || n === undefined || Number.isNaN(Number(n))) return '—';
+  return intFmt.format(Number(n));
+}
+
+export function compact(n) {
+  if (n === null || n === undefined || Number.isNaN(Number(n))) return '—';
+  const v = Number(n);
+  return Math.abs(v) < 10000 ? intFmt.format(v) : compactFmt.format(v);
+}
+
+// Costs are often fractions of a cent: show enough digits to see them.
+export function money(v, currency = 'USD') {
+  if (v === null || v === undefined || v === '') return '—';
+  const n = Number(v);
+  const abs = Math.abs(n);
+  let digits = 2;
+  if (abs > 0 && abs < 0.01) digits = 6;
+  else if (abs > 0 && abs < 1) digits = 4;
+  try {
+    return new Intl.NumberFormat('en-US', {
+      style: 'currency', currency: currency || 'USD', minimumFractionDigits: 2, maximumFractionDigits: digits,
+    }).format(n);
+  } catch {
+    return `${n.toFixed(digits)} ${currency}`;
+  }
+}
+
+// Prices per million tokens: "$2.50".
+export function price(v, currency = 'USD') {
+  if (v === null || v === undefined) return '—';
+  return money(v, currency);
+}
+
+export function pct(v) {
+  if (v === null || v === undefined) return '—';
+  const n = Number(v);
+  return `${n >= 10 || n === 0 ? Math.round(n) : n.toFixed(1)}%`;
+}
+
+const dateFmt = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
+const dayFmt = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric' });
+
+export function dateTime(s) {
+  if (!s) return '—';
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? String(s) : dateFmt.format(d);
+}
+
+export function day(s) {
+  if (!s) return '—';
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? String(s) : dayFmt.format(d);
+}
+
+// "3 min ago", "in 2 h", or the date for older times.
+export function ago(s) {
+  if (!s) return 'never';
+  const t = new Date(s).getTime();
+  if (Number.isNaN(t)) return String(s);
+  const diff = (Date.now() - t) / 1000;
+  const a = Math.abs(diff);
+  const unit = a < 60 ? [Math.round(a), 's'] : a < 3600 ? [Math.round(a / 60), 'min'] : a < 86400
+    ? [Math.round(a / 3600), 'h'] : a < 30 * 86400 ? [Math.round(a / 86400), 'd'] : null;
+  if (!unit) return day(s);
+  if (a < 5) return 'just now';
+  return diff >= 0 ? `${unit[0]} ${unit[1]} ago` : `in ${unit[0]} ${unit[1]}`;
+}
+
+export const VENDORS = {
+  openai: 'OpenAI',
+  anthropic: 'Anthropic',
+  google_ai: 'Google AI',
+  vertex: 'Vertex AI',
+  huggingface: 'Hugging Face',
+  ollama: 'Ollama',
+};
+
+export function vendorName(v) { return VENDORS[v] || v || '—'; }
+
+export const ROLES = {
+  super_admin: 'Super admin',
+  admin: 'Admin',
+  developer: 'Developer',
+  chat_user: 'Chat user',
+};
+
+export function roleName(r) { return ROLES[r] || r; }
+
+export function initials(name, email) {
+  const src = (name || email || '?').trim();
+  const parts = src.split(/[\s@._-]+/).filter(Boolean);
+  return ((parts[0] || '?')[0] + (parts[1] ? parts[1][0] : '')).toUpperCase();
+}
+
+// The gateway's base URL for an LLM as apps call it: this host on the
+// default PROXY_PORT (9090); the UI cannot know another port or a proxy.
+export const GATEWAY_PORT = 9090;
+export function gatewayBase(slug) {
+  return `${location.protocol}//${location.hostname}:${GATEWAY_PORT}/ai/${slug}/v1`;
+}

@@ -1,0 +1,183 @@
+// app/main.js: the application shell — session (GET /me), the sidebar
+// navigation and header, and the hash routes. Pages and menu entries are
+// role-aware (what a role cannot do is not shown); the API decides anyway.
+import { html, render, useState, useEffect } from './deps.js';
+import { api, setCsrf, onSessionLost } from './api.js';
+import { useRoute, navigate, match, currentPath } from './router.js';
+import { Icon, Logo } from './icons.js';
+import { Toasts, ConfirmHost, toast, EmptyState, Button } from './ui.js';
+import { roleName, initials } from './format.js';
+import { Login } from './login.js';
+import { Dashboard } from './dashboard.js';
+import { LlmsPage } from './llms.js';
+import { PricesPage } from './prices.js';
+import { AppsPage, AppDetail } from './apps.js';
+import { UsersPage } from './users.js';
+import { GroupsPage, GroupDetail } from './groups.js';
+import { RolesPage } from './roles.js';
+import { SecretsPage } from './secrets.js';
+import { FiltersPage } from './filters.js';
+import { PluginsPage } from './plugins.js';
+import { EdgesPage } from './edges.js';
+import { AuditPage } from './audit.js';
+import { NotificationsPage } from './notifications.js';
+import { PortalPage } from './portal.js';
+import { ChatPage } from './chat.js';
+import { AccountPage } from './account.js';
+
+const SUPER = ['super_admin'];
+const ADMIN = ['super_admin', 'admin'];
+const DEV = ['developer'];
+const ADMIN_DEV = [...ADMIN, 'developer'];
+const ALL = [...ADMIN, 'developer', 'chat_user'];
+
+// path, page, roles, and where it shows in the sidebar
+const ROUTES = [
+  { path: '/dashboard', page: Dashboard, roles: ADMIN, nav: 'Overview', label: 'Dashboard', icon: 'dashboard' },
+  { path: '/portal', page: PortalPage, roles: DEV, nav: 'Overview', label: 'Developer portal', icon: 'compass' },
+  { path: '/usage', page: Dashboard, roles: DEV, nav: 'Overview', label: 'Usage', icon: 'activity' },
+  { path: '/llms', page: LlmsPage, roles: ADMIN, nav: 'Gateway', label: 'LLMs', icon: 'cpu' },
+  { path: '/prices', page: PricesPage, roles: ADMIN, nav: 'Gateway', label: 'Model prices', icon: 'tag' },
+  { path: '/apps', page: AppsPage, roles: ADMIN, nav: 'Gateway', label: 'Apps', icon: 'grid' },
+  { path: '/apps', page: AppsPage, roles: DEV, nav: 'Overview', label: 'My apps', icon: 'grid' },
+  { path: '/apps/:id', page: AppDetail, roles: ADMIN_DEV },
+  { path: '/filters', page: FiltersPage, roles: ADMIN, nav: 'Gateway', label: 'Filters', icon: 'filter' },
+  { path: '/plugins', page: PluginsPage, roles: ADMIN, nav: 'Gateway', label: 'Plugins', icon: 'plug' },
+  { path: '/users', page: UsersPage, roles: ADMIN, nav: 'Access', label: 'Users', icon: 'user' },
+  { path: '/groups', page: GroupsPage, roles: ADMIN, nav: 'Access', label: 'Groups', icon: 'users' },
+  { path: '/groups/:id', page: GroupDetail, roles: ADMIN },
+  { path: '/roles', page: RolesPage, roles: ADMIN, nav: 'Access', label: 'Roles', icon: 'shield' },
+  { path: '/secrets', page: SecretsPage, roles: ADMIN, nav: 'Access', label: 'Secrets', icon: 'lock' },
+  { path: '/edges', page: EdgesPage, roles: ADMIN, nav: 'Operations', label: 'Edges', icon: 'server' },
+  { path: '/notifications', page: NotificationsPage, roles: ADMIN_DEV, nav: 'Operations', label: 'Notifications', icon: 'bell' },
+  { path: '/audit', page: AuditPage, roles: SUPER, nav: 'Operations', label: 'Audit log', icon: 'list' },
+  { path: '/chat', page: ChatPage, roles: ALL, nav: 'Workspace', label: 'Chat', icon: 'chat' },
+  { path: '/account', page: AccountPage, roles: ALL, nav: 'Workspace', label: 'Account', icon: 'user' },
+];
+const SECTIONS = ['Overview', 'Gateway', 'Access', 'Operations', 'Workspace'];
+
+function home(role) {
+  if (ADMIN.includes(role)) return '/dashboard';
+  if (role === 'developer') return '/portal';
+  return '/chat';
+}
+
+function findRoute(path, role) {
+  let forbidden = false;
+  for (const r of ROUTES) {
+    const params = match(r.path, path);
+    if (!params) continue;
+    if (r.roles.includes(role)) return { route: r, params };
+    forbidden = true;
+  }
+  return { route: null, forbidden };
+}
+
+function Sidebar({ me, path, open, onNavigate }) {
+  const items = ROUTES.filter((r) => r.nav && r.roles.includes(me.role));
+  return html`<aside class=${`sidebar ${open ? 'open' : ''}`} aria-label="Main navigation">
+    <a class="brand" href=${`#${home(me.role)}`} onClick=${onNavigate}>
+      <${Logo} /><span class="brand-name">AI Studio</span>
+    </a>
+    <nav>
+      ${SECTIONS.map((s) => {
+        const list = items.filter((r) => r.nav === s);
+        if (list.length === 0) return null;
+        return html`<div class="nav-section">
+          <div class="nav-title">${s}</div>
+          <ul>${list.map((r) => {
+            const active = path === r.path || path.startsWith(`${r.path}/`);
+            return html`<li><a href=${`#${r.path}`} class=${`nav-link ${active ? 'active' : ''}`}
+              aria-current=${active ? 'page' : undefined} onClick=${onNavigate} data-nav=${r.path}>
+              <${Icon} name=${r.icon} /><span>${r.label}</span></a></li>`;
+          })}</ul>
+        </div>`;
+      })}
+    </nav>
+    <div class="sidebar-foot">
+      <a href="#/account" class="sidebar-user" onClick=${onNavigate}>
+        <span class="avatar">${initials(me.name, me.email)}</span>
+        <span class="sidebar-user-text"><strong>${me.name || me.email}</strong><small>${roleName(me.role)}</small></span>
+      </a>
+    </div>
+  </aside>`;
+}
+
+function Topbar({ me, title, section, onLogout, onMenu }) {
+  return html`<header class="topbar">
+    <button type="button" class="icon-btn icon-btn-ghost menu-btn" aria-label="Open the menu" onClick=${onMenu}><${Icon} name="menu" /></button>
+    <div class="topbar-title">${section && html`<span class="crumb-section">${section}</span><span class="crumb-sep" aria-hidden="true">/</span>`}<span>${title}</span></div>
+    <div class="topbar-right">
+      <div class="user-chip" data-testid="current-user">
+        <span class="avatar sm">${initials(me.name, me.email)}</span>
+        <span class="user-chip-text"><span class="user-chip-name">${me.email}</span><span class="role-badge">${roleName(me.role)}</span></span>
+      </div>
+      <${Button} kind="ghost" icon="logout" onClick=${onLogout} data-testid="logout">Sign out<//>
+    </div>
+  </header>`;
+}
+
+function Shell({ me, onLogout, setMe }) {
+  const path = useRoute();
+  const [menuOpen, setMenuOpen] = useState(false);
+  useEffect(() => {
+    if (path === '/' || path === '') navigate(home(me.role));
+  }, [path, me.role]);
+  const { route, params, forbidden } = findRoute(path, me.role);
+  // detail pages (/apps/:id) take the title and section of their list page
+  const navRoute = route && (route.nav ? route : ROUTES.find((r) => r.nav && r.roles.includes(me.role) && path.startsWith(`${r.path}/`)));
+  const title = navRoute ? navRoute.label : '';
+  const section = navRoute ? navRoute.nav : '';
+  useEffect(() => { document.title = title ? `${title} · AI Studio` : 'AI Studio'; }, [title]);
+  let content;
+  if (route) {
+    const Page = route.page;
+    content = html`<${Page} me=${me} params=${params} path=${path} setMe=${setMe} key=${route.path} />`;
+  } else if (path !== '/' && path !== '') {
+    content = html`<${EmptyState} icon=${forbidden ? 'lock' : 'compass'}
+      title=${forbidden ? 'This page is not available to your role' : 'Page not found'}
+      text=${forbidden ? `Signed in as ${roleName(me.role)}. Ask an administrator if you need access.` : `There is nothing at #${path}.`}
+      action=${html`<${Button} kind="primary" onClick=${() => navigate(home(me.role))}>Go to your start page<//>`} />`;
+  }
+  return html`<div class="layout">
+    <a class="skip-link" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main').focus(); }}>Skip to content</a>
+    <${Sidebar} me=${me} path=${path} open=${menuOpen} onNavigate=${() => setMenuOpen(false)} />
+    ${menuOpen && html`<div class="scrim" onClick=${() => setMenuOpen(false)}></div>`}
+    <div class="main-col">
+      <${Topbar} me=${me} title=${title} section=${section} onLogout=${onLogout} onMenu=${() => setMenuOpen(true)} />
+      <main id="main" class="content" tabindex="-1">${content}</main>
+    </div>
+  </div>`;
+}
+
+function App() {
+  const [me, setMe] = useState(undefined); // undefined: loading; null: signed out
+  const [notice, setNotice] = useState(null);
+  useEffect(() => {
+    api.get('/me').then(setMe, () => setMe(null));
+  }, []);
+  useEffect(() => {
+    onSessionLost(() => {
+      setMe((cur) => {
+        if (cur) setNotice('Your session has ended. Please sign in again.');
+        return null;
+      });
+    });
+  }, []);
+  const logout = async () => {
+    try { await api.post('/auth/logout'); } catch { /* the session may be gone already */ }
+    setCsrf(null);
+    setNotice('You have signed out.');
+    setMe(null);
+  };
+  if (me === undefined) {
+    return html`<div class="boot" role="status"><span class="boot-logo"><${Logo} size=${40} /></span><p>Loading AI Studio…</p></div>`;
+  }
+  return html`
+    ${me ? html`<${Shell} me=${me} setMe=${setMe} onLogout=${logout} />`
+      : html`<${Login} notice=${notice} onLogin=${(u) => { if (!findRoute(currentPath(), u.role).route) navigate(home(u.role)); setNotice(null); setMe(u); toast(`Welcome, ${u.name || u.email}`, 'success'); }} />`}
+    <${Toasts} />
+    <${ConfirmHost} />`;
+}
+
+render(html`<${App} />`, document.getElementById('root'));
