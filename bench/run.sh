@@ -61,6 +61,7 @@ case "$what" in
 		fi ;;
 	all)
 		for s in "$ROOT"/bench/extension/*.sh; do run_one "$s"; done
-		if [ -x "$ROOT/bench/gateway/run.sh" ]; then bash "$ROOT/bench/gateway/run.sh"; fi ;;
+		if [ -f "$ROOT/bench/gateway/run.sh" ]; then bash "$ROOT/bench/gateway/run.sh"; fi
+		if [ -f "$ROOT/bench/admin/run.sh" ]; then bash "$ROOT/bench/admin/run.sh"; fi ;;
 	*) echo "usage: bench/run.sh [all | extension [NAME]]" >&2; exit 2 ;;
 esac
