@@ -1661,6 +1661,13 @@ CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ais
 	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
 CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.namespaces
 	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+-- who may use what: group memberships (chat access) and users' active flag
+-- and role (a deactivated owner's keys stop working at once, not at the
+-- end of the gateways' credential cache TTL)
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.group_members
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER UPDATE OF active, role OR DELETE OR TRUNCATE ON aistudio.users
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
 
 -- The admin API (gatewayd) connects as a member of aistudio_gateway and sets
 -- pg_aistudio.acting_user; every function checks the acting user's role.

@@ -435,6 +435,27 @@ describe('access follows the configuration', () => {
     assert.equal(r.status, 200, `allowed again well within the 30 s TTL: ${r.text}`);
   });
 
+  it('removed from the group: refused at once (group_members notifies), added back: allowed', async () => {
+    assert.equal((await c.chat({ llm: 'late-gpt', messages })).status, 200, 'granted and cached');
+    await pg.sql(`SELECT aistudio.remove_user_from_group(${ids.chat}, ${ids.group})`);
+    let r;
+    const end = Date.now() + 5000;
+    do {
+      r = await c.chat({ llm: 'late-gpt', messages });
+      if (r.status === 403) break;
+      await sleep(50);
+    } while (Date.now() < end);
+    assertError(r, 403, 'llm_not_allowed');
+    await pg.sql(`SELECT aistudio.add_user_to_group(${ids.chat}, ${ids.group})`);
+    const end2 = Date.now() + 5000;
+    do {
+      r = await c.chat({ llm: 'late-gpt', messages });
+      if (r.status === 200) break;
+      await sleep(50);
+    } while (Date.now() < end2);
+    assert.equal(r.status, 200, `allowed again well within the 30 s TTL: ${r.text}`);
+  });
+
   it('the database refusing the access check: 503 access_check_unavailable, logged', async () => {
     await pg.sql('REVOKE EXECUTE ON FUNCTION aistudio.can_use_llm(bigint, bigint) FROM aistudio_gateway');
     try {
