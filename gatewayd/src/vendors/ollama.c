@@ -47,11 +47,8 @@ int gw_ollama_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
     if (!gen)
         return 0;
     if (!stream && pp->kind == GW_ROUTE_STREAM) {
-        static const char *const skip[] = {"stream"};
-        if (gw_prep_rewrite(out, pp->body, pp->body_len, skip, 1, "\"stream\":true") != 0) {
-            *status = 500;
-            return gw_errf(err, "out of memory rewriting the body");
-        }
+        if (gw_prep_force_stream(pp, out, status, err) != 0)
+            return -1;
         stream = 1;
     }
     if (stream) {

@@ -100,11 +100,8 @@ int gw_openai_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
         gw_buf_free(&extra);
         out->strip_usage_chunk = 1;
     } else if (stream < 0) {
-        static const char *const skip[] = {"stream"};
-        if (gw_prep_rewrite(out, pp->body, pp->body_len, skip, 1, "\"stream\":true") != 0) {
-            *status = 500;
-            return gw_errf(err, "out of memory rewriting the body");
-        }
+        if (gw_prep_force_stream(pp, out, status, err) != 0)
+            return -1;
     }
     return 0;
 }

@@ -330,6 +330,16 @@ int gw_prep_path_ends(const char *path, const char *suffix)
     return pl >= sl && memcmp(path + pl - sl, suffix, sl) == 0;
 }
 
+int gw_prep_force_stream(const gw_prep *pp, gw_upstream_req *out, int *status, char err[GW_ERR_LEN])
+{
+    static const char *const skip[] = {"stream"};
+    if (gw_prep_rewrite(out, pp->body, pp->body_len, skip, 1, "\"stream\":true") != 0) {
+        *status = 500;
+        return gw_errf(err, "out of memory rewriting the body");
+    }
+    return 0;
+}
+
 int gw_prep_rewrite(gw_upstream_req *out, const char *body, size_t len, const char *const *skip, size_t nskip,
                     const char *extra)
 {

@@ -127,6 +127,9 @@ int gw_prep_query_has(const char *query, const char *name, const char *value);
 int gw_prep_rewrite(gw_upstream_req *out, const char *body, size_t len, const char *const *skip, size_t nskip,
                     const char *extra);
 void gw_prep_model(gw_upstream_req *out, const gw_json_value *model);
+/* Rewrites the client's body with "stream": true (the /llm/stream/ route
+ * forces a stream). 0, or -1 with *status 500 and err. */
+int gw_prep_force_stream(const gw_prep *pp, gw_upstream_req *out, int *status, char err[GW_ERR_LEN]);
 
 /* ---- stream hooks ---- */
 
