@@ -240,21 +240,16 @@ static void gw_chat_run(gw_preq *r)
 static int gw_chat_refuse(struct mg_connection *conn, int status, const char *message, const char *code,
                           const char *allow)
 {
-    char body[512], clen[24];
+    char body[512];
     int n = gw_errmap_body_fixed(body, sizeof(body), status, message, code);
+    gw_http_reply h;
 
-    if (n < 0)
-        n = 0;
-    snprintf(clen, sizeof(clen), "%d", n);
-    mg_response_header_start(conn, status);
-    mg_response_header_add(conn, "Content-Type", "application/json; charset=utf-8", -1);
-    mg_response_header_add(conn, "Content-Length", clen, -1);
-    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    gw_http_reply_start(&h, conn, status);
+    gw_http_reply_header(&h, "Content-Type", "application/json; charset=utf-8");
+    gw_http_reply_header(&h, "Cache-Control", "no-store");
     if (allow != NULL)
-        mg_response_header_add(conn, "Allow", allow, -1);
-    mg_response_header_send(conn);
-    if (n > 0 && !gw_http_is_head(conn))
-        mg_write(conn, body, (size_t)n);
+        gw_http_reply_header(&h, "Allow", allow);
+    gw_http_reply_send(&h, body, n > 0 ? (size_t)n : 0);
     return status;
 }
 

@@ -705,27 +705,22 @@ static int gw_docs_handler(struct mg_connection *conn, void *cbdata)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     gw_docs_response r;
-    char clen[32];
+    gw_http_reply h;
 
     /* local_uri_raw: decoded but not cleaned, so "/a/../b" is seen as sent;
      * NULL when the request addresses another host */
     gw_docs_respond(cbdata, ri != NULL ? ri->request_method : NULL,
                     ri != NULL && ri->local_uri_raw != NULL ? ri->local_uri_raw : "", &r);
-    snprintf(clen, sizeof(clen), "%zu", r.body.len);
-    if (mg_response_header_start(conn, r.status) == 0) {
-        mg_response_header_add(conn, "Content-Type", r.content_type, -1);
-        mg_response_header_add(conn, "Content-Length", clen, -1);
-        mg_response_header_add(conn, "Cache-Control", "no-cache", -1);
-        mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
-        mg_response_header_add(conn, "Content-Security-Policy",
-                               "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:", -1);
-        mg_response_header_add(conn, "Referrer-Policy", "no-referrer", -1);
-        mg_response_header_add(conn, "X-Frame-Options", "DENY", -1);
-        if (r.status == 405)
-            mg_response_header_add(conn, "Allow", "GET, HEAD", -1);
-        if (mg_response_header_send(conn) == 0 && !gw_http_is_head(conn) && r.body.len > 0)
-            mg_write(conn, r.body.data, r.body.len);
-    }
+    gw_http_reply_start(&h, conn, r.status);
+    gw_http_reply_header(&h, "Content-Type", r.content_type);
+    gw_http_reply_header(&h, "Cache-Control", "no-cache");
+    gw_http_reply_header(&h, "Content-Security-Policy",
+                         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:");
+    gw_http_reply_header(&h, "Referrer-Policy", "no-referrer");
+    gw_http_reply_header(&h, "X-Frame-Options", "DENY");
+    if (r.status == 405)
+        gw_http_reply_header(&h, "Allow", "GET, HEAD");
+    gw_http_reply_send(&h, r.body.data, r.body.len);
     gw_buf_free(&r.body);
     return r.status;
 }

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "common/errmap.h"
+#include "http/server.h"
 
 #define GW_HEAD_MAX 2040 /* head + chunk line must fit the gap */
 
@@ -77,20 +78,6 @@ void gw_outbuf_free(gw_outbuf *o)
     memset(o, 0, sizeof(*o));
 }
 
-static int gw_header_has_token(const char *v, const char *token)
-{
-    size_t tl = strlen(token);
-    while (v != NULL && *v != '\0') {
-        while (*v == ' ' || *v == ',' || *v == '\t')
-            v++;
-        if (strncasecmp(v, token, tl) == 0 && (v[tl] == '\0' || v[tl] == ',' || v[tl] == ' ' || v[tl] == '\t'))
-            return 1;
-        while (*v != '\0' && *v != ',')
-            v++;
-    }
-    return 0;
-}
-
 void gw_resp_init(gw_resp *rs, struct mg_connection *conn, const struct mg_request_info *ri, const char *request_id)
 {
     const char *c = mg_get_header(conn, "Connection");
@@ -100,7 +87,7 @@ void gw_resp_init(gw_resp *rs, struct mg_connection *conn, const struct mg_reque
     rs->http11 = ri->http_version != NULL && strcmp(ri->http_version, "1.1") == 0;
     /* what civetweb itself decides (should_keep_alive): the client's wish, else the version's default */
     if (c != NULL)
-        rs->keep_alive = gw_header_has_token(c, "keep-alive") && !gw_header_has_token(c, "close");
+        rs->keep_alive = gw_http_header_has_token(c, "keep-alive") && !gw_http_header_has_token(c, "close");
     else
         rs->keep_alive = rs->http11;
     rs->content_type = "application/json";

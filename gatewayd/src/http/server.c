@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "common/errmap.h"
 #include "common/log.h"
@@ -64,22 +66,151 @@ int gw_http_is_head(const struct mg_connection *conn)
     return ri != NULL && ri->request_method != NULL && strcmp(ri->request_method, "HEAD") == 0;
 }
 
+int gw_http_header_has_token(const char *v, const char *token)
+{
+    size_t tl = strlen(token);
+    while (v != NULL && *v != '\0') {
+        while (*v == ' ' || *v == ',' || *v == '\t')
+            v++;
+        if (strncasecmp(v, token, tl) == 0 && (v[tl] == '\0' || v[tl] == ',' || v[tl] == ' ' || v[tl] == '\t'))
+            return 1;
+        while (*v != '\0' && *v != ',')
+            v++;
+    }
+    return 0;
+}
+
+int gw_http_client_keep_alive(struct mg_connection *conn)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *c = mg_get_header(conn, "Connection");
+    if (c != NULL)
+        return gw_http_header_has_token(c, "keep-alive") && !gw_http_header_has_token(c, "close");
+    return ri != NULL && ri->http_version != NULL && strcmp(ri->http_version, "1.1") == 0;
+}
+
+static void gw_http_reply_add(gw_http_reply *r, const char *p, size_t n)
+{
+    if (r->overflow || r->len + n + 1 > sizeof(r->head)) {
+        r->overflow = 1;
+        return;
+    }
+    memcpy(r->head + r->len, p, n);
+    r->len += n;
+    r->head[r->len] = '\0';
+}
+
+void gw_http_reply_start(gw_http_reply *r, struct mg_connection *conn, int status)
+{
+    const char *reason = mg_get_response_code_text(conn, status);
+    char line[128];
+    int n;
+
+    r->conn = conn;
+    r->status = status;
+    r->overflow = 0;
+    r->close = !gw_http_client_keep_alive(conn);
+    r->len = 0;
+    n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, reason != NULL ? reason : "");
+    gw_http_reply_add(r, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+void gw_http_reply_header(gw_http_reply *r, const char *name, const char *value)
+{
+    /* never let a value split the head: CR/LF would start a new header */
+    if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL) {
+        r->overflow = 1;
+        return;
+    }
+    gw_http_reply_add(r, name, strlen(name));
+    gw_http_reply_add(r, ": ", 2);
+    gw_http_reply_add(r, value, strlen(value));
+    gw_http_reply_add(r, "\r\n", 2);
+}
+
+void gw_http_reply_close(gw_http_reply *r)
+{
+    r->close = 1;
+}
+
+/* Date (cached per thread for the current second), Connection, nosniff,
+ * Content-Length and the blank line. */
+static void gw_http_reply_finish(gw_http_reply *r, int64_t content_length)
+{
+    static __thread time_t date_at;
+    static __thread char date[40];
+    char line[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    int n;
+
+    if (now != date_at) {
+        gmtime_r(&now, &tm);
+        strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        date_at = now;
+    }
+    gw_http_reply_header(r, "Date", date);
+    if (content_length >= 0 && r->status >= 200 && r->status != 204 && r->status != 304) {
+        n = snprintf(line, sizeof(line), "Content-Length: %lld\r\n", (long long)content_length);
+        gw_http_reply_add(r, line, (size_t)n);
+    }
+    gw_http_reply_header(r, "X-Content-Type-Options", "nosniff");
+    if (r->close)
+        mg_disable_connection_keep_alive(r->conn);
+    gw_http_reply_header(r, "Connection", r->close ? "close" : "keep-alive");
+    gw_http_reply_add(r, "\r\n", 2);
+}
+
+static int gw_http_write_all(struct mg_connection *conn, const char *p, size_t n)
+{
+    while (n > 0) {
+        size_t part = n > (1u << 30) ? (1u << 30) : n; /* mg_write takes an int-sized count */
+        if (mg_write(conn, p, part) != (int)part)
+            return -1;
+        p += part;
+        n -= part;
+    }
+    return 0;
+}
+
+int gw_http_reply_send_head(gw_http_reply *r, int64_t content_length)
+{
+    gw_http_reply_finish(r, content_length);
+    if (r->overflow)
+        return -1;
+    return gw_http_write_all(r->conn, r->head, r->len);
+}
+
+int gw_http_reply_send(gw_http_reply *r, const char *body, size_t len)
+{
+    char one[16384];
+
+    if (gw_http_is_head(r->conn) || r->status == 204 || r->status == 304) {
+        gw_http_reply_finish(r, r->status == 204 || r->status == 304 ? -1 : (int64_t)len);
+        return r->overflow ? -1 : gw_http_write_all(r->conn, r->head, r->len);
+    }
+    gw_http_reply_finish(r, (int64_t)len);
+    if (r->overflow)
+        return -1;
+    if (r->len + len <= sizeof(one)) {
+        /* head and body in one packet */
+        memcpy(one, r->head, r->len);
+        if (len > 0)
+            memcpy(one + r->len, body, len);
+        return gw_http_write_all(r->conn, one, r->len + len);
+    }
+    if (gw_http_write_all(r->conn, r->head, r->len) != 0)
+        return -1;
+    return len > 0 ? gw_http_write_all(r->conn, body, len) : 0;
+}
+
 int gw_http_send(struct mg_connection *conn, int status, const char *content_type, const char *body, size_t len)
 {
-    char clen[32];
-    snprintf(clen, sizeof(clen), "%zu", len);
-    if (mg_response_header_start(conn, status) < 0)
-        return -1;
-    mg_response_header_add(conn, "Content-Type", content_type, -1);
-    mg_response_header_add(conn, "Content-Length", clen, -1);
-    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-    if (mg_response_header_send(conn) < 0)
-        return -1;
-    if (gw_http_is_head(conn))
-        return 0;
-    if (len > 0 && mg_write(conn, body, len) != (int)len)
-        return -1;
-    return 0;
+    gw_http_reply r;
+    gw_http_reply_start(&r, conn, status);
+    gw_http_reply_header(&r, "Content-Type", content_type);
+    gw_http_reply_header(&r, "Cache-Control", "no-store");
+    return gw_http_reply_send(&r, body, len);
 }
 
 int gw_http_send_json(struct mg_connection *conn, int status, const char *json, size_t len)
@@ -102,6 +233,16 @@ static int gw_http_not_found(struct mg_connection *conn, void *cbdata)
     (void)cbdata;
     gw_http_send_error(conn, 404, "no such route", "not_found");
     return 404;
+}
+
+/* Every request is authorised by our handlers, never by civetweb's
+ * .htpasswd files: with this handler civetweb skips the stat() of
+ * "<document_root>/.htpasswd" it would otherwise make on every request. */
+static int gw_http_no_htpasswd(struct mg_connection *conn, void *cbdata)
+{
+    (void)conn;
+    (void)cbdata;
+    return 1;
 }
 
 /* civetweb's own errors (bad request line, head too large, …) in our shape. */
@@ -157,6 +298,7 @@ int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t 
     for (size_t i = 0; i < nroutes; i++)
         mg_set_request_handler(ctx, routes[i].uri, routes[i].handler, routes[i].cbdata);
     mg_set_request_handler(ctx, "**", gw_http_not_found, NULL);
+    mg_set_auth_handler(ctx, "**", gw_http_no_htpasswd, NULL);
     *out = ctx;
     return 0;
 }

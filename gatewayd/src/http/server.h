@@ -46,6 +46,37 @@ void gw_http_stop(struct mg_context *ctx);
 
 /* 1 for a HEAD request (responses then carry headers only). */
 int gw_http_is_head(const struct mg_connection *conn);
+/* A response head built in one buffer and written with the body in one
+ * write. civetweb's header API (mg_response_header_add/_send) writes every
+ * header line with its own send(): with TCP_NODELAY that is one packet (and
+ * one wake-up of the client) per line. Usage: gw_http_reply_start, any
+ * gw_http_reply_header, then gw_http_reply_send (head + body) or
+ * gw_http_reply_send_head (the caller writes the body). The head carries
+ * Date, Connection (keep-alive or close, as civetweb will treat the
+ * connection), X-Content-Type-Options: nosniff and, unless the status is
+ * 1xx/204/304, Content-Length; a HEAD request gets no body. */
+#define GW_HTTP_HEAD_MAX 8192
+typedef struct gw_http_reply {
+    struct mg_connection *conn;
+    int status;
+    int overflow; /* a header did not fit: the reply fails */
+    int close;    /* Connection: close, and civetweb closes after it */
+    size_t len;
+    char head[GW_HTTP_HEAD_MAX];
+} gw_http_reply;
+void gw_http_reply_start(gw_http_reply *r, struct mg_connection *conn, int status);
+void gw_http_reply_header(gw_http_reply *r, const char *name, const char *value);
+/* Closes the connection after this response. */
+void gw_http_reply_close(gw_http_reply *r);
+/* 0, or -1 when the head overflowed or the client is gone. */
+int gw_http_reply_send(gw_http_reply *r, const char *body, size_t len);
+int gw_http_reply_send_head(gw_http_reply *r, int64_t content_length);
+/* 1 when the comma-separated header value v holds token (any case). */
+int gw_http_header_has_token(const char *v, const char *token);
+/* What civetweb decides for the connection after this request: the
+ * client's Connection header, else the HTTP version's default. */
+int gw_http_client_keep_alive(struct mg_connection *conn);
+
 /* Sends a complete response with a body of the given content type. */
 int gw_http_send(struct mg_connection *conn, int status, const char *content_type, const char *body, size_t len);
 int gw_http_send_json(struct mg_connection *conn, int status, const char *json, size_t len);

@@ -230,13 +230,13 @@ const char *gw_static_dir(void)
 
 /* ---- the civetweb side ---- */
 
-static void gw_static_security_headers(struct mg_connection *conn)
+/* (X-Content-Type-Options: nosniff comes with every gw_http_reply) */
+static void gw_static_security_headers(gw_http_reply *h)
 {
-    mg_response_header_add(conn, "Content-Security-Policy", GW_STATIC_CSP, -1);
-    mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
-    mg_response_header_add(conn, "Referrer-Policy", "same-origin", -1);
-    mg_response_header_add(conn, "X-Frame-Options", "DENY", -1);
-    mg_response_header_add(conn, "Cross-Origin-Opener-Policy", "same-origin", -1);
+    gw_http_reply_header(h, "Content-Security-Policy", GW_STATIC_CSP);
+    gw_http_reply_header(h, "Referrer-Policy", "same-origin");
+    gw_http_reply_header(h, "X-Frame-Options", "DENY");
+    gw_http_reply_header(h, "Cross-Origin-Opener-Policy", "same-origin");
 }
 
 static int gw_static_send_file(struct mg_connection *conn, int fd, off_t size)
@@ -259,7 +259,8 @@ static int gw_static_send_file(struct mg_connection *conn, int fd, off_t size)
 static int gw_static_handler(struct mg_connection *conn, void *cbdata)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    char rel[GW_STATIC_REL_MAX], real[PATH_MAX], etag[64], lm[64], clen[32];
+    char rel[GW_STATIC_REL_MAX], real[PATH_MAX], etag[64], lm[64];
+    gw_http_reply h;
     struct stat st;
     struct tm tm;
     int fd, status;
@@ -270,17 +271,13 @@ static int gw_static_handler(struct mg_connection *conn, void *cbdata)
         return 404;
     }
     if (strcmp(ri->request_method, "GET") != 0 && strcmp(ri->request_method, "HEAD") != 0) {
-        if (mg_response_header_start(conn, 405) == 0) {
-            static const char body[] =
-                "{\"error\":{\"message\":\"only GET and HEAD are allowed here\",\"type\":\"invalid_request_error\","
-                "\"code\":\"method_not_allowed\"}}";
-            snprintf(clen, sizeof(clen), "%zu", sizeof(body) - 1);
-            mg_response_header_add(conn, "Content-Type", "application/json", -1);
-            mg_response_header_add(conn, "Content-Length", clen, -1);
-            mg_response_header_add(conn, "Allow", "GET, HEAD", -1);
-            if (mg_response_header_send(conn) == 0 && !gw_http_is_head(conn))
-                mg_write(conn, body, sizeof(body) - 1);
-        }
+        static const char body[] =
+            "{\"error\":{\"message\":\"only GET and HEAD are allowed here\",\"type\":\"invalid_request_error\","
+            "\"code\":\"method_not_allowed\"}}";
+        gw_http_reply_start(&h, conn, 405);
+        gw_http_reply_header(&h, "Content-Type", "application/json");
+        gw_http_reply_header(&h, "Allow", "GET, HEAD");
+        gw_http_reply_send(&h, body, sizeof(body) - 1);
         return 405;
     }
     if (gw_static_root[0] == '\0') {
@@ -304,20 +301,16 @@ static int gw_static_handler(struct mg_connection *conn, void *cbdata)
                                     etag, st.st_mtim.tv_sec)
                  ? 304
                  : 200;
-    if (mg_response_header_start(conn, status) == 0) {
-        if (status == 200) {
-            snprintf(clen, sizeof(clen), "%lld", (long long)st.st_size);
-            mg_response_header_add(conn, "Content-Type", gw_static_content_type(rel), -1);
-            mg_response_header_add(conn, "Content-Length", clen, -1);
-        }
-        mg_response_header_add(conn, "ETag", etag, -1);
-        mg_response_header_add(conn, "Last-Modified", lm, -1);
-        mg_response_header_add(conn, "Cache-Control", gw_static_cache_control(rel), -1);
-        gw_static_security_headers(conn);
-        if (mg_response_header_send(conn) == 0 && status == 200 && !gw_http_is_head(conn) &&
-            gw_static_send_file(conn, fd, st.st_size) != 0)
-            gw_log_debug("static: %s: the response was cut short", rel);
-    }
+    gw_http_reply_start(&h, conn, status);
+    if (status == 200)
+        gw_http_reply_header(&h, "Content-Type", gw_static_content_type(rel));
+    gw_http_reply_header(&h, "ETag", etag);
+    gw_http_reply_header(&h, "Last-Modified", lm);
+    gw_http_reply_header(&h, "Cache-Control", gw_static_cache_control(rel));
+    gw_static_security_headers(&h);
+    if (gw_http_reply_send_head(&h, status == 200 ? (int64_t)st.st_size : -1) == 0 && status == 200 &&
+        !gw_http_is_head(conn) && gw_static_send_file(conn, fd, st.st_size) != 0)
+        gw_log_debug("static: %s: the response was cut short", rel);
     close(fd);
     return status;
 }
