@@ -31,6 +31,21 @@ static const char *upstream_path;
 static char upstream_auth[256];
 static __thread int up_fd = -1;
 
+/* per-thread buffers on the heap: civetweb's worker stacks are small, and
+ * large static TLS would not fit them either */
+#define REQ_CAP 70000
+#define IO_CAP 65536
+static __thread char *thread_bufs;
+
+static char *bufs(void)
+{
+    if (thread_bufs == NULL && (thread_bufs = malloc(REQ_CAP + 2 * IO_CAP)) == NULL) {
+        fprintf(stderr, "civetfloor: out of memory\n");
+        exit(1);
+    }
+    return thread_bufs;
+}
+
 static int up_connect(void)
 {
     struct sockaddr_in sa;
@@ -52,14 +67,14 @@ static int up_connect(void)
  * in out; its length, or -1. */
 static int up_exchange(const char *auth, const char *body, int blen, char *out, int cap)
 {
-    char req[70000];
-    int n = snprintf(req, sizeof(req),
+    char *req = bufs();
+    int n = req == NULL ? -1 : snprintf(req, REQ_CAP,
                      "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n"
                      "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n",
                      upstream_path, auth, blen);
     int got = 0, want = -1;
 
-    if (n < 0 || n + blen > (int)sizeof(req))
+    if (req == NULL || n < 0 || n + blen > REQ_CAP)
         return -1;
     memcpy(req + n, body, (size_t)blen);
     if (up_fd < 0 && (up_fd = up_connect()) < 0)
@@ -103,13 +118,13 @@ static int authorised(struct mg_connection *conn, void *cbdata)
 
 static int handle(struct mg_connection *conn, void *cbdata)
 {
-    char body[65536], resp[65536];
+    char *body = bufs() + REQ_CAP, *resp = body + IO_CAP;
     int blen = 0, r, n;
     (void)cbdata;
 
-    while (blen < (int)sizeof(body) && (r = mg_read(conn, body + blen, sizeof(body) - (size_t)blen)) > 0)
+    while (blen < IO_CAP && (r = mg_read(conn, body + blen, (size_t)(IO_CAP - blen))) > 0)
         blen += r;
-    n = up_exchange(upstream_auth, body, blen, resp, (int)sizeof(resp));
+    n = up_exchange(upstream_auth, body, blen, resp, IO_CAP);
     if (n < 0) {
         mg_write(conn, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n", 47);
         return 502;
@@ -122,8 +137,12 @@ int main(int argc, char **argv)
 {
     char ports[32];
     const char *opts[] = {"listening_ports", ports, "num_threads", argc > 5 ? argv[5] : "256",
-                          "enable_keep_alive", "yes", "tcp_nodelay", "1", NULL};
+                          "enable_keep_alive", "yes", "tcp_nodelay", "1", "connection_queue", "4096",
+                          "listen_backlog", "1024", NULL};
     struct mg_context *ctx;
+    struct mg_init_data init;
+    struct mg_error_data edata;
+    char etext[256] = "";
     sigset_t set;
     int sig;
 
@@ -140,8 +159,13 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     mg_init_library(0);
-    if ((ctx = mg_start(NULL, NULL, opts)) == NULL) {
-        fprintf(stderr, "civetfloor: cannot listen on %s\n", ports);
+    memset(&init, 0, sizeof(init));
+    init.configuration_options = opts;
+    memset(&edata, 0, sizeof(edata));
+    edata.text = etext;
+    edata.text_buffer_size = sizeof(etext);
+    if ((ctx = mg_start2(&init, &edata)) == NULL) {
+        fprintf(stderr, "civetfloor: cannot listen on %s: %s\n", ports, etext);
         return 1;
     }
     mg_set_request_handler(ctx, "/", handle, NULL);

@@ -31,7 +31,7 @@ N_SEQ=${N_SEQ:-2000}
 DURATION=${DURATION:-10}
 STREAMS=${STREAMS:-1000}
 REPEAT=${REPEAT:-1}
-TARGETS=${TARGETS:-direct nginx gatewayd gatewayd-noanalytics portkey}
+TARGETS=${TARGETS:-direct nginx civetweb-floor gatewayd gatewayd-noanalytics portkey}
 VKEY=sk-mock
 PGBIN=$(pg_config --bindir)
 WORK=$(mktemp -d /tmp/aistudio-gwbench.XXXXXX)
@@ -152,12 +152,44 @@ wrk_run() {
 }
 
 # median of the arguments (numbers); "" when none
-median() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'; }
+median() { printf '%s\n' "$@" | { grep -E '^[0-9.]+$' || true; } | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'; }
 # "min–max" of the arguments when there are several
 spread() { [ $# -gt 1 ] && printf '%s\n' "$@" | sort -g | awk 'NR == 1 {a = $1} {b = $1} END {printf "%s–%s", a, b}'; }
 
+# settle NAME: before each load, wait (bounded) until the target has stored
+# the analytics of the previous load: gatewayd's queue and spool are empty
+# and PostgreSQL has no active query left (rollup worker, autovacuum).
+# Without it a load would be measured while PostgreSQL, on the proxy's CPU,
+# still ingests hundreds of thousands of events of the load before (a
+# different load). The waits are reported (drain times). A no-op for
+# targets without METRICS_URL.
+METRICS_URL=
+SETTLE_PG=
+settle() {
+	[ -n "$METRICS_URL" ] || return 0
+	local t0 m depth spool i
+	t0=$(date +%s.%N)
+	for ((i = 0; i < 3000; i++)); do
+		m=$(curl -s --max-time 2 "$METRICS_URL" || true)
+		depth=$(awk '$1 == "gatewayd_analytics_queue_depth" {print $2}' <<< "$m")
+		spool=$(awk '$1 == "gatewayd_analytics_spool_bytes" {print $2}' <<< "$m")
+		[ "${depth:-x}" = 0 ] && [ "${spool:-x}" = 0 ] && break
+		sleep 0.1
+	done
+	# and for the database's own follow-up work on them (the rollup worker,
+	# autovacuum), which runs on the same CPU
+	if [ -n "$SETTLE_PG" ]; then
+		for ((i = 0; i < 3000; i++)); do
+			[ "$("$PGBIN/psql" -X -At $SETTLE_PG -c "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()" 2> /dev/null)" = 0 ] && break
+			sleep 0.1
+		done
+	fi
+	DRAINS+=("$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')")
+}
+
 # bench_target NAME URL STREAM_URL PIDS_FOR_RSS HEADERS…
-# Runs every load REPEAT times; the table shows medians.
+# Runs every load REPEAT times; the table shows medians. STREAM_URL "-":
+# no streams load (the civetweb floor relays no streams).
 bench_target() {
 	local name=$1 url=$2 surl=$3 rsspids=$4
 	shift 4
@@ -165,7 +197,16 @@ bench_target() {
 	for h in "$@"; do hdr+=(-H "$h"); done
 	local p50s=() p99s=() r64s=() r256s=() t99s=() t50s=() serr=0 e64=0 e256=0 sok=() speak=()
 	local rep seq st rps reqs non2xx errs
+	DRAINS=()
+	[ "$surl" = - ] && R[$name.s_ok]="" && R[$name.s_peak]=""
 	for ((rep = 1; rep <= REPEAT; rep++)); do
+		# warm-up: connections, caches and (gatewayd) the first analytics
+		# batches of a fresh writer connection, then wait for them to be stored
+		timeout 300 "${PIN_LOAD[@]}" "$LOADGEN" seq -u "$url" -n 2000 -w 0 -t 10 -f "$WORK/body.json" "${hdr[@]}" \
+			> /dev/null || true
+		SERVED=$((SERVED + 2000))
+		sleep 0.5
+		settle
 		log "$name ($rep/$REPEAT): c=1 x $N_SEQ"
 		seq=$(timeout 300 "${PIN_LOAD[@]}" "$LOADGEN" seq -u "$url" -n "$N_SEQ" -w 200 -t 10 -f "$WORK/body.json" "${hdr[@]}")
 		echo "$name seq: $seq" >> "$WORK/raw.log"
@@ -174,6 +215,7 @@ bench_target() {
 		serr=$((serr + $(kv err "$seq")))
 		SERVED=$((SERVED + N_SEQ + 200))
 
+		settle
 		log "$name ($rep/$REPEAT): warm-up, then c=64 and c=256 for ${DURATION}s each"
 		read -r rps reqs non2xx errs < <(wrk_run "$url" 64 "$@")
 		SERVED=$((SERVED + reqs))
@@ -186,6 +228,8 @@ bench_target() {
 		r256s+=("$rps")
 		e256=$((e256 + non2xx + errs))
 
+		[ "$surl" = - ] && continue
+		settle
 		log "$name ($rep/$REPEAT): $STREAMS concurrent streams"
 		st=$(timeout 120 "${PIN_LOAD[@]}" "$LOADGEN" streams -u "$surl" -c "$STREAMS" -r 1000 -t 60 -f "$WORK/sbody.json" "${hdr[@]}")
 		echo "$name streams: $st" >> "$WORK/raw.log"
@@ -209,6 +253,7 @@ bench_target() {
 	R[$name.ttft50]=$(median "${t50s[@]}")
 	R[$name.ttft99]=$(median "${t99s[@]}")
 	R[$name.ttft99_spread]=$(spread "${t99s[@]}" || true)
+	R[$name.drains]="${DRAINS[*]}"
 	# shellcheck disable=SC2086
 	R[$name.rss]=$(rss_kb VmRSS $rsspids)
 	# shellcheck disable=SC2086
@@ -234,6 +279,18 @@ for target in $TARGETS; do
 			"http://127.0.0.1:$NPORT/v1/chat/completions" "$npids" "Authorization: Bearer $VKEY"
 		bash "$ROOT/bench/peers/nginx.sh" stop "$WORK/nginx"
 		ran+=(nginx)
+		;;
+	civetweb-floor)
+		# the least a civetweb proxy can do (bench/gateway/civetfloor.c)
+		FPORT=$(free_port)
+		"${PIN_PROXY[@]}" "$HERE/civetfloor" "$FPORT" "$MOCK_PORT" /v1/chat/completions "$VKEY" 512 \
+			> "$WORK/civetfloor.out" 2>&1 &
+		FPID=$!
+		PIDS+=("$FPID")
+		for _ in $(seq 1 100); do grep -q '^listening on' "$WORK/civetfloor.out" 2> /dev/null && break; sleep 0.05; done
+		bench_target civetweb-floor "http://127.0.0.1:$FPORT/v1/chat/completions" - "$FPID"
+		kill "$FPID" 2> /dev/null || true
+		ran+=(civetweb-floor)
 		;;
 	gatewayd | gatewayd-noanalytics)
 		if [ "$target" = gatewayd-noanalytics ]; then
@@ -274,8 +331,12 @@ for target in $TARGETS; do
 		SLUG=$(jget slug)
 		GKEY=$(jget key)
 		SERVED=0
+		METRICS_URL="http://127.0.0.1:$GPORT/metrics"
+		SETTLE_PG="-h $(jget host) -p $(jget port) -U postgres -d aistudio"
 		bench_target "$target" "http://127.0.0.1:$GPORT/llm/rest/$SLUG/v1/chat/completions" \
 			"http://127.0.0.1:$GPORT/llm/rest/$SLUG/v1/chat/completions" "$GWPID" "Authorization: Bearer $GKEY"
+		METRICS_URL=
+		SETTLE_PG=
 		curl -s --max-time 5 "http://127.0.0.1:$GPORT/metrics" > "$WORK/$target.metrics" || true
 		if [ "$target" = gatewayd ]; then
 			# parity: every request the gateway served is one row (wait for the writer, bounded)
@@ -350,14 +411,17 @@ for t in "${ran[@]}"; do
 		"$(us "${R[$t.p50]}")" "$(us "${R[$t.p99]}")" \
 		"$( [ "$t" = direct ] && echo — || diffus "${R[$t.p50]}" "${R[direct.p50]:-}")" \
 		"$( [ "$t" = direct ] && echo — || diffus "${R[$t.p99]}" "${R[direct.p99]:-}")" \
-		"${R[$t.rps64]}" "${R[$t.rps256]}" "${R[$t.s_ok]}" "$STREAMS" "${R[$t.s_peak]}" "$(us "${R[$t.ttft99]}")" \
+		"${R[$t.rps64]}" "${R[$t.rps256]}" "${R[$t.s_ok]:-—}" "$STREAMS" "${R[$t.s_peak]:-—}" "$(us "${R[$t.ttft99]}")" \
 		"$( [ "$t" = direct ] && echo — || diffus "${R[$t.ttft99]}" "${R[direct.ttft99]:-}")" \
 		"$(mb "${R[$t.rss]}")" "$(mb "${R[$t.hwm]}")"
 done
 echo
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "—"; else printf "%.2f×", a / b }'; }
+[ -n "${R[civetweb-floor.rps64]:-}" ] &&
+	echo "- civetweb floor at c=64 (no auth, no JSON, no analytics, no libcurl; bench/gateway/civetfloor.c): $(ratio "${R[civetweb-floor.rps64]}" "${R[nginx.rps64]:-}") nginx"
 for t in gatewayd gatewayd-noanalytics; do
 	[ -n "${R[$t.rps64]:-}" ] || continue
+	echo "- $t: before each load the harness waited for the analytics of the previous one to be stored (s): ${R[$t.drains]:-—}"
 	echo "- $t at c=64: $(ratio "${R[$t.rps64]}" "${R[nginx.rps64]:-}") nginx, $(ratio "${R[$t.rps64]}" "${R[portkey.rps64]:-}") Portkey, $(ratio "${R[$t.rps64]}" "${R[direct.rps64]:-}") the mock's own ceiling"
 done
 if [ -n "${R[direct.rps64]:-}" ]; then
@@ -374,4 +438,4 @@ if [ "$REPEAT" -gt 1 ]; then
 fi
 [ -n "${R[parity]:-}" ] && echo "- database parity (gatewayd, analytics on): ${R[parity]}"
 echo
-echo "Medians of $REPEAT run(s). Loads: c=1 = $N_SEQ sequential requests on one keep-alive connection (after 200 warm-up); c=64/c=256 = wrk -t2 for ${DURATION}s (after a ${DURATION}s warm-up at c=64); streams = $STREAMS SSE streams (40 frames 50 ms apart, ~2 s each) opened evenly over 1 s, TTFT from connect to the first body byte. Mock: 1 thread, 0 ms latency. RSS after the loads."
+echo "Medians of $REPEAT run(s). Loads: c=1 = $N_SEQ sequential requests on one keep-alive connection (after 2,000 + 200 warm-up); c=64/c=256 = wrk -t2 for ${DURATION}s (after a ${DURATION}s warm-up at c=64); streams = $STREAMS SSE streams (40 frames 50 ms apart, ~2 s each) opened evenly over 1 s, TTFT from connect to the first body byte. Mock: 1 thread, 0 ms latency. RSS after the loads."
