@@ -183,8 +183,6 @@ int gw_http_reply_send_head(gw_http_reply *r, int64_t content_length)
 
 int gw_http_reply_send(gw_http_reply *r, const char *body, size_t len)
 {
-    char one[16384];
-
     if (gw_http_is_head(r->conn) || r->status == 204 || r->status == 304) {
         gw_http_reply_finish(r, r->status == 204 || r->status == 304 ? -1 : (int64_t)len);
         return r->overflow ? -1 : gw_http_write_all(r->conn, r->head, r->len);
@@ -192,12 +190,12 @@ int gw_http_reply_send(gw_http_reply *r, const char *body, size_t len)
     gw_http_reply_finish(r, (int64_t)len);
     if (r->overflow)
         return -1;
-    if (r->len + len <= sizeof(one)) {
-        /* head and body in one packet */
-        memcpy(one, r->head, r->len);
+    if (r->len + len <= sizeof(r->head)) {
+        /* head and body in one packet (civetweb's worker stacks are 100 KiB:
+         * no second buffer on the stack) */
         if (len > 0)
-            memcpy(one + r->len, body, len);
-        return gw_http_write_all(r->conn, one, r->len + len);
+            memcpy(r->head + r->len, body, len);
+        return gw_http_write_all(r->conn, r->head, r->len + len);
     }
     if (gw_http_write_all(r->conn, r->head, r->len) != 0)
         return -1;

@@ -55,7 +55,7 @@ int gw_http_is_head(const struct mg_connection *conn);
  * Date, Connection (keep-alive or close, as civetweb will treat the
  * connection), X-Content-Type-Options: nosniff and, unless the status is
  * 1xx/204/304, Content-Length; a HEAD request gets no body. */
-#define GW_HTTP_HEAD_MAX 8192
+#define GW_HTTP_HEAD_MAX 8192 /* head, and the body too when both fit */
 typedef struct gw_http_reply {
     struct mg_connection *conn;
     int status;

@@ -241,7 +241,7 @@ static void gw_static_security_headers(gw_http_reply *h)
 
 static int gw_static_send_file(struct mg_connection *conn, int fd, off_t size)
 {
-    char buf[65536];
+    char buf[16384]; /* civetweb worker stacks are 100 KiB */
     off_t left = size;
     while (left > 0) {
         ssize_t r = read(fd, buf, left < (off_t)sizeof(buf) ? (size_t)left : sizeof(buf));
