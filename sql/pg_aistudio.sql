@@ -2910,6 +2910,58 @@ END
 $fn$;
 COMMENT ON FUNCTION aistudio.login_retry_after(text, text) IS 'Seconds until a throttled login may be tried again (0 = not throttled)';
 
+-- Internal: a client address as stored (trimmed; NULL when none), 22023
+-- when it is too long or has blanks or control characters.
+CREATE FUNCTION aistudio.client_ip(client_ip text) RETURNS text
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+	v_ip text := nullif(btrim($1), '');
+BEGIN
+	IF v_ip IS NOT NULL AND (length(v_ip) > 64 OR v_ip ~ '[[:cntrl:][:space:]]') THEN
+		RAISE EXCEPTION 'invalid client address' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN v_ip;
+END
+$fn$;
+
+-- Internal: a new session of an authenticated user (password login and
+-- single sign-on share it).  old_session_token, the session the client
+-- presented, ends (sessions rotate at login); expired sessions are purged and
+-- a user keeps at most 20.  The tokens are returned once; only their hashes
+-- are stored.
+CREATE TYPE aistudio.new_session AS (session_token text, csrf_token text, user_id bigint, role text,
+									  expires_at timestamptz);
+CREATE FUNCTION aistudio.start_session(user_id bigint, client_ip text, old_session_token text)
+	RETURNS aistudio.new_session
+	LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+	v_user constant bigint := $1;
+	v_ip constant text := aistudio.client_ip($2);
+	v_session text;
+	v_csrf text;
+	v_expires timestamptz;
+BEGIN
+	IF $3 IS NOT NULL THEN
+		DELETE FROM aistudio.sessions s WHERE s.token_hash = aistudio.token_hash($3);
+	END IF;
+	DELETE FROM aistudio.sessions s
+	 WHERE s.expires_at <= now() OR s.last_seen_at <= now() - interval '12 hours';
+	-- at most 20 sessions per user: the oldest go
+	DELETE FROM aistudio.sessions s
+	 WHERE s.user_id = v_user
+	   AND s.id NOT IN (SELECT x.id FROM aistudio.sessions x WHERE x.user_id = v_user
+						 ORDER BY x.id DESC LIMIT 19);
+
+	v_session := 'aiss_' || aistudio.random_hex();
+	v_csrf := aistudio.random_hex();
+	INSERT INTO aistudio.sessions AS s (token_hash, csrf_hash, user_id, expires_at, ip)
+	VALUES (aistudio.token_hash(v_session), aistudio.token_hash(v_csrf), v_user,
+			now() + interval '7 days', v_ip)
+	RETURNING s.expires_at INTO v_expires;
+	RETURN (v_session, v_csrf, v_user, (SELECT u.role FROM aistudio.users u WHERE u.id = v_user), v_expires);
+END
+$fn$;
+
 -- aistudio.login: a new session for a correct email and password, or no
 -- row (the failure is recorded).  old_session_token, the session the client
 -- presented, ends on success (sessions rotate at login).
@@ -2919,12 +2971,8 @@ CREATE FUNCTION aistudio.login(email text, password text, client_ip text DEFAULT
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 DECLARE
 	v_email text;
-	v_ip text := nullif(btrim(login.client_ip), '');
+	v_ip text;
 	v_user bigint;
-	v_role text;
-	v_session text;
-	v_csrf text;
-	v_expires timestamptz;
 	v_retry integer;
 BEGIN
 	IF login.email IS NULL OR login.password IS NULL THEN
@@ -2935,9 +2983,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'An email has at most 254 characters and a password at most 1024 bytes.';
 	END IF;
-	IF v_ip IS NOT NULL AND (length(v_ip) > 64 OR v_ip ~ '[[:cntrl:][:space:]]') THEN
-		RAISE EXCEPTION 'invalid client address' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	v_ip := aistudio.client_ip(login.client_ip);
 	v_email := lower(login.email);
 	-- one login per email at a time, so the failure count is exact
 	PERFORM pg_advisory_xact_lock(1095324500, hashtext(v_email));
@@ -2956,26 +3002,7 @@ BEGIN
 		RETURN;
 	END IF;
 	DELETE FROM aistudio.login_attempts a WHERE a.email = v_email;
-
-	IF login.old_session_token IS NOT NULL THEN
-		DELETE FROM aistudio.sessions s WHERE s.token_hash = aistudio.token_hash(login.old_session_token);
-	END IF;
-	DELETE FROM aistudio.sessions s
-	 WHERE s.expires_at <= now() OR s.last_seen_at <= now() - interval '12 hours';
-	-- at most 20 sessions per user: the oldest go
-	DELETE FROM aistudio.sessions s
-	 WHERE s.user_id = v_user
-	   AND s.id NOT IN (SELECT x.id FROM aistudio.sessions x WHERE x.user_id = v_user
-						 ORDER BY x.id DESC LIMIT 19);
-
-	v_session := 'aiss_' || aistudio.random_hex();
-	v_csrf := aistudio.random_hex();
-	INSERT INTO aistudio.sessions AS s (token_hash, csrf_hash, user_id, expires_at, ip)
-	VALUES (aistudio.token_hash(v_session), aistudio.token_hash(v_csrf), v_user,
-			now() + interval '7 days', v_ip)
-	RETURNING s.expires_at INTO v_expires;
-	SELECT u.role INTO v_role FROM aistudio.users u WHERE u.id = v_user;
-	RETURN QUERY SELECT v_session, v_csrf, v_user, v_role, v_expires;
+	RETURN QUERY SELECT s.* FROM aistudio.start_session(v_user, v_ip, login.old_session_token) s;
 END
 $fn$;
 COMMENT ON FUNCTION aistudio.login(text, text, text, text) IS 'Log in: a new session (token and CSRF token returned once), or no row for a wrong email or password';
@@ -3727,6 +3754,545 @@ GRANT EXECUTE ON FUNCTION
 	aistudio.rotate_app_credential(bigint, bigint),
 	aistudio.analytics_usage(timestamptz, timestamptz, text, text, bigint, bigint, int),
 	aistudio.list_budget_usage(text, boolean, int, int)
+	TO aistudio_gateway;
+
+-------------------------------------------------------------------------------
+-- SECTION sso: single sign-on with OpenID Connect identity providers
+-------------------------------------------------------------------------------
+-- A super admin configures identity providers (Okta, Entra ID, Google,
+-- Keycloak…).  gatewayd runs the authorization-code flow with PKCE:
+-- sso_begin stores one pending login (the hash of its state, the nonce, the
+-- PKCE verifier and where to return), sso_finish consumes it once, gatewayd
+-- exchanges the code and verifies the ID token, and sso_login maps the
+-- verified identity to a user — the linked identity, else the user with that
+-- (verified) email, else a provisioned one — and starts a session exactly as
+-- a password login does (aistudio.start_session).  A client secret stays in
+-- aistudio.secrets: a provider holds a $SECRET/Name reference that only
+-- sso_finish resolves, for aistudio_gateway.  SSO never provisions admins.
+
+CREATE TABLE aistudio.sso_providers (
+	id                bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+	slug              text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'),
+	display_name      text NOT NULL CHECK (length(display_name) BETWEEN 1 AND 100),
+	issuer            text NOT NULL,		-- https://…, without one trailing '/'
+	client_id         text NOT NULL CHECK (length(client_id) BETWEEN 1 AND 255),
+	client_secret_ref text CHECK (starts_with(client_secret_ref, '$SECRET/')),	-- NULL: public client
+	scopes            text NOT NULL DEFAULT 'openid email profile',
+	allowed_domains   text[] NOT NULL DEFAULT '{}',	-- lower-case; empty: any
+	auto_provision    boolean NOT NULL DEFAULT false,
+	default_role      text NOT NULL DEFAULT 'chat_user' CHECK (default_role IN ('developer', 'chat_user')),
+	default_group_ids bigint[] NOT NULL DEFAULT '{}',
+	enabled           boolean NOT NULL DEFAULT true,
+	created_at        timestamptz NOT NULL DEFAULT now(),
+	updated_at        timestamptz NOT NULL DEFAULT now()
+);
+
+-- An identity provider's subject linked to a user.
+CREATE TABLE aistudio.user_identities (
+	provider_id   bigint NOT NULL REFERENCES aistudio.sso_providers (id) ON DELETE CASCADE,
+	subject       text NOT NULL CHECK (length(subject) BETWEEN 1 AND 255),
+	user_id       bigint NOT NULL REFERENCES aistudio.users (id) ON DELETE CASCADE,
+	email         text,					-- as the provider last sent it
+	created_at    timestamptz NOT NULL DEFAULT now(),
+	last_login_at timestamptz,
+	PRIMARY KEY (provider_id, subject)
+);
+CREATE INDEX user_identities_user_idx ON aistudio.user_identities (user_id);
+
+-- One pending login: 10 minutes, used once.  Only the state's hash is kept.
+CREATE TABLE aistudio.sso_states (
+	state_hash    bytea PRIMARY KEY CHECK (octet_length(state_hash) = 32),
+	provider_id   bigint NOT NULL REFERENCES aistudio.sso_providers (id) ON DELETE CASCADE,
+	nonce         text NOT NULL,
+	code_verifier text NOT NULL,
+	return_to     text NOT NULL,
+	created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX sso_states_created_idx ON aistudio.sso_states (created_at);
+
+-- A provider as the API shows it (get_sso_provider, list_sso_providers).
+CREATE VIEW aistudio.sso_provider_details AS
+SELECT p.id, p.slug, p.display_name, p.issuer, p.client_id, p.client_secret_ref, p.scopes, p.allowed_domains,
+	   p.auto_provision, p.default_role, p.default_group_ids, p.enabled, p.created_at, p.updated_at,
+	   (SELECT count(DISTINCT i.user_id) FROM aistudio.user_identities i WHERE i.provider_id = p.id) AS linked_users
+  FROM aistudio.sso_providers p;
+
+-- Internal: checks the fields of a provider (NULL = not given) and returns
+-- them normalised: the issuer without one trailing '/', the allowed domains
+-- trimmed, lower-cased, sorted and unique, the group ids sorted and unique.
+-- client_secret_ref '' (none) passes as is.
+CREATE FUNCTION aistudio.check_sso_provider(INOUT slug text, INOUT display_name text, INOUT issuer text,
+		INOUT client_id text, INOUT client_secret_ref text, INOUT scopes text, INOUT allowed_domains text[],
+		INOUT default_role text, INOUT default_group_ids bigint[])
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+	v_bad text;
+	v_missing bigint;
+BEGIN
+	IF slug IS NOT NULL AND slug !~ '^[a-z0-9][a-z0-9-]{0,62}$' THEN
+		RAISE EXCEPTION 'invalid single sign-on provider slug "%"', left(slug, 100)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A slug has 1 to 63 lower-case letters, digits and "-", and starts with a letter or digit.';
+	END IF;
+	IF display_name IS NOT NULL AND (btrim(display_name) = '' OR length(display_name) > 100
+									 OR display_name ~ '[[:cntrl:]]') THEN
+		RAISE EXCEPTION 'invalid display name'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A display name has 1 to 100 characters and no control characters.';
+	END IF;
+	IF issuer IS NOT NULL THEN
+		IF length(issuer) > 2048
+		   OR (issuer !~ '^https://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^?#[:space:][:cntrl:]]*)?$'
+			   AND issuer !~ '^http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?(/[^?#[:space:][:cntrl:]]*)?$') THEN
+			RAISE EXCEPTION 'invalid issuer "%"', left(issuer, 200)
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'An issuer is an https:// URL without user, query or fragment, of at most 2048 characters; http:// is accepted for 127.0.0.1, localhost and [::1] only.',
+					  HINT = 'Use the "issuer" of the provider''s /.well-known/openid-configuration.';
+		END IF;
+		issuer := regexp_replace(issuer, '/$', '');
+	END IF;
+	IF client_id IS NOT NULL AND (client_id = '' OR length(client_id) > 255 OR client_id ~ '[[:cntrl:][:space:]]') THEN
+		RAISE EXCEPTION 'invalid client id'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A client id has 1 to 255 characters and no blanks or control characters.';
+	END IF;
+	-- never echo it: a literal client secret pasted here must not reach the logs
+	IF client_secret_ref IS NOT NULL AND client_secret_ref <> '' THEN
+		IF NOT starts_with(client_secret_ref, '$SECRET/') THEN
+			RAISE EXCEPTION 'invalid client secret reference'
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'The client secret is a reference $SECRET/Name to the secret store, never the secret itself.',
+					  HINT = 'Store the client secret with aistudio.set_secret() and refer to it.';
+		END IF;
+		PERFORM aistudio.check_api_key(client_secret_ref);
+	END IF;
+	IF scopes IS NOT NULL THEN
+		IF length(scopes) > 1000 OR scopes !~ '^[A-Za-z0-9_:./-]+( [A-Za-z0-9_:./-]+)*$' THEN
+			RAISE EXCEPTION 'invalid scopes "%"', left(scopes, 200)
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'Scopes are words of letters, digits, "_", ":", ".", "/" and "-" separated by single spaces, at most 1000 characters.';
+		END IF;
+		IF NOT 'openid' = ANY (string_to_array(scopes, ' ')) THEN
+			RAISE EXCEPTION 'scopes must include openid'
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Use for example "openid email profile".';
+		END IF;
+	END IF;
+	IF allowed_domains IS NOT NULL THEN
+		IF array_position(allowed_domains, NULL) IS NOT NULL OR cardinality(allowed_domains) > 100 THEN
+			RAISE EXCEPTION 'allowed_domains must be an array of at most 100 domains without nulls'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		allowed_domains := ARRAY(SELECT DISTINCT lower(btrim(d)) FROM unnest(allowed_domains) d ORDER BY 1);
+		SELECT d INTO v_bad FROM unnest(allowed_domains) d
+		 WHERE length(d) > 253
+			OR d !~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$'
+		 LIMIT 1;
+		IF FOUND THEN
+			RAISE EXCEPTION 'invalid email domain "%"', left(v_bad, 253)
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'An allowed domain is a domain name such as example.com, without "@".';
+		END IF;
+	END IF;
+	IF default_role IS NOT NULL AND default_role NOT IN ('developer', 'chat_user') THEN
+		RAISE EXCEPTION 'invalid default role "%"', left(default_role, 100)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Single sign-on provisions developers and chat users only.',
+				  HINT = 'Use developer or chat_user; an administrator can promote a provisioned user afterwards.';
+	END IF;
+	IF default_group_ids IS NOT NULL THEN
+		IF array_position(default_group_ids, NULL) IS NOT NULL THEN
+			RAISE EXCEPTION 'default_group_ids must be an array of group ids without nulls'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		default_group_ids := ARRAY(SELECT DISTINCT g FROM unnest(default_group_ids) g ORDER BY 1);
+		SELECT g INTO v_missing FROM unnest(default_group_ids) g
+		 WHERE NOT EXISTS (SELECT 1 FROM aistudio.groups x WHERE x.id = g) LIMIT 1;
+		IF FOUND THEN
+			RAISE EXCEPTION 'group % does not exist', v_missing USING ERRCODE = 'no_data_found';
+		END IF;
+	END IF;
+END
+$fn$;
+
+-- Internal: P0002 unless the provider exists (and is enabled, with only_enabled).
+CREATE FUNCTION aistudio.check_sso_provider_id(provider_id bigint, only_enabled boolean DEFAULT false) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM aistudio.sso_providers p WHERE p.id = $1 AND (p.enabled OR NOT $2)) THEN
+		RAISE EXCEPTION 'single sign-on provider % does not exist', coalesce($1::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$fn$;
+
+-- Internal: 23505 when another provider than except_id has this slug.
+CREATE FUNCTION aistudio.check_sso_slug_free(slug text, except_id bigint) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+	IF EXISTS (SELECT 1 FROM aistudio.sso_providers p WHERE p.slug = $1 AND p.id IS DISTINCT FROM $2) THEN
+		RAISE EXCEPTION 'single sign-on provider "%" already exists', $1 USING ERRCODE = 'unique_violation';
+	END IF;
+END
+$fn$;
+
+-- aistudio.create_sso_provider: a new identity provider; returns its id.
+-- NULL for an argument with a default means the default.
+CREATE FUNCTION aistudio.create_sso_provider(slug text, display_name text, issuer text, client_id text,
+		client_secret_ref text DEFAULT NULL, scopes text DEFAULT 'openid email profile',
+		allowed_domains text[] DEFAULT '{}', auto_provision boolean DEFAULT false,
+		default_role text DEFAULT 'chat_user', default_group_ids bigint[] DEFAULT '{}',
+		enabled boolean DEFAULT true) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+	f record;
+	v_id bigint;
+BEGIN
+	PERFORM aistudio.require_role('super_admin', 'configure single sign-on');
+	IF $1 IS NULL OR $2 IS NULL OR $3 IS NULL OR $4 IS NULL THEN
+		RAISE EXCEPTION 'slug, display_name, issuer and client_id must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT * INTO f FROM aistudio.check_sso_provider($1, $2, $3, $4, nullif($5, ''),
+		coalesce($6, 'openid email profile'), coalesce($7, '{}'), coalesce($9, 'chat_user'), coalesce($10, '{}'));
+	PERFORM aistudio.check_sso_slug_free(f.slug, NULL);
+	INSERT INTO aistudio.sso_providers AS p (slug, display_name, issuer, client_id, client_secret_ref, scopes,
+			allowed_domains, auto_provision, default_role, default_group_ids, enabled)
+	VALUES (f.slug, f.display_name, f.issuer, f.client_id, f.client_secret_ref, f.scopes, f.allowed_domains,
+			coalesce($8, false), f.default_role, f.default_group_ids, coalesce($11, true))
+	RETURNING p.id INTO v_id;
+	RETURN v_id;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.create_sso_provider(text, text, text, text, text, text, text[], boolean, text, bigint[], boolean)
+	IS 'Creates a single sign-on (OpenID Connect) provider; returns its id (super_admin)';
+
+-- aistudio.update_sso_provider: changes the given fields (NULL = unchanged;
+-- client_secret_ref '' = none).  A new issuer unlinks the provider's
+-- identities: subjects are unique per issuer only.
+CREATE FUNCTION aistudio.update_sso_provider(id bigint, slug text DEFAULT NULL, display_name text DEFAULT NULL,
+		issuer text DEFAULT NULL, client_id text DEFAULT NULL, client_secret_ref text DEFAULT NULL,
+		scopes text DEFAULT NULL, allowed_domains text[] DEFAULT NULL, auto_provision boolean DEFAULT NULL,
+		default_role text DEFAULT NULL, default_group_ids bigint[] DEFAULT NULL, enabled boolean DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+	f record;
+	v_old_issuer text;
+BEGIN
+	PERFORM aistudio.require_role('super_admin', 'configure single sign-on');
+	PERFORM aistudio.check_sso_provider_id($1);
+	SELECT p.issuer INTO v_old_issuer FROM aistudio.sso_providers p WHERE p.id = $1 FOR UPDATE;
+	SELECT * INTO f FROM aistudio.check_sso_provider($2, $3, $4, $5, $6, $7, $8, $10, $11);
+	IF f.slug IS NOT NULL THEN
+		PERFORM aistudio.check_sso_slug_free(f.slug, $1);
+	END IF;
+	UPDATE aistudio.sso_providers p
+	   SET slug = coalesce(f.slug, p.slug),
+		   display_name = coalesce(f.display_name, p.display_name),
+		   issuer = coalesce(f.issuer, p.issuer),
+		   client_id = coalesce(f.client_id, p.client_id),
+		   client_secret_ref = CASE WHEN f.client_secret_ref IS NULL THEN p.client_secret_ref
+									ELSE nullif(f.client_secret_ref, '') END,
+		   scopes = coalesce(f.scopes, p.scopes),
+		   allowed_domains = coalesce(f.allowed_domains, p.allowed_domains),
+		   auto_provision = coalesce($9, p.auto_provision),
+		   default_role = coalesce(f.default_role, p.default_role),
+		   default_group_ids = coalesce(f.default_group_ids, p.default_group_ids),
+		   enabled = coalesce($12, p.enabled),
+		   updated_at = now()
+	 WHERE p.id = $1;
+	IF f.issuer IS DISTINCT FROM v_old_issuer AND f.issuer IS NOT NULL THEN
+		DELETE FROM aistudio.user_identities i WHERE i.provider_id = $1;
+	END IF;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.update_sso_provider(bigint, text, text, text, text, text, text, text[], boolean, text,
+												 bigint[], boolean)
+	IS 'Changes a single sign-on provider (NULL = unchanged; client_secret_ref '''' = none) (super_admin)';
+
+-- aistudio.delete_sso_provider: the provider, its linked identities and
+-- pending logins go; the users stay.
+CREATE FUNCTION aistudio.delete_sso_provider(id bigint) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+	PERFORM aistudio.require_role('super_admin', 'configure single sign-on');
+	PERFORM aistudio.check_sso_provider_id($1);
+	DELETE FROM aistudio.sso_providers p WHERE p.id = $1;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.delete_sso_provider(bigint) IS 'Deletes a single sign-on provider and its identity links (super_admin)';
+
+-- aistudio.get_sso_provider: one provider with its number of linked users.
+CREATE FUNCTION aistudio.get_sso_provider(id bigint) RETURNS SETOF aistudio.sso_provider_details
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
+BEGIN
+	PERFORM aistudio.require_role('super_admin', 'see single sign-on settings');
+	PERFORM aistudio.check_sso_provider_id($1);
+	RETURN QUERY SELECT d.* FROM aistudio.sso_provider_details d WHERE d.id = $1;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.get_sso_provider(bigint) IS 'One single sign-on provider (super_admin)';
+
+-- aistudio.list_sso_providers: the providers by id, paged, with total_count.
+CREATE FUNCTION aistudio.list_sso_providers(limit_rows int DEFAULT 50, offset_rows int DEFAULT 0)
+	RETURNS TABLE (id bigint, slug text, display_name text, issuer text, client_id text, client_secret_ref text,
+				   scopes text, allowed_domains text[], auto_provision boolean, default_role text,
+				   default_group_ids bigint[], enabled boolean, created_at timestamptz, updated_at timestamptz,
+				   linked_users bigint, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+	PERFORM aistudio.require_role('super_admin', 'see single sign-on settings');
+	PERFORM aistudio.check_page($1, $2);
+	RETURN QUERY
+		SELECT d.*, count(*) OVER ()
+		  FROM aistudio.sso_provider_details d
+		 ORDER BY d.id LIMIT $1 OFFSET $2;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.list_sso_providers(int, int) IS 'Single sign-on providers, paged (super_admin)';
+
+-- aistudio.sso_login_options: the enabled providers for the login page
+-- (no acting user needed).
+CREATE FUNCTION aistudio.sso_login_options() RETURNS TABLE (slug text, display_name text)
+	LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS $fn$
+	SELECT p.slug, p.display_name FROM aistudio.sso_providers p
+	 WHERE p.enabled ORDER BY p.display_name, p.slug
+	$fn$;
+COMMENT ON FUNCTION aistudio.sso_login_options() IS 'Slugs and names of the enabled single sign-on providers, for the login page';
+
+-- aistudio.sso_begin: a new pending login with the provider's slug: the
+-- state ('aiso_' + 64 hex digits), nonce and PKCE verifier (64 hex digits
+-- each) and what gatewayd needs for the authorization request.  return_to
+-- must be a local path ('/…', not '//…', no backslash or control
+-- character, at most 512 characters), else it becomes '/'.  Pending logins
+-- older than 10 minutes are purged; at most 10000 are kept (55P03 beyond).
+CREATE FUNCTION aistudio.sso_begin(slug text, return_to text DEFAULT '/')
+	RETURNS TABLE (state text, nonce text, code_verifier text, issuer text, client_id text, scopes text)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
+DECLARE
+	p record;
+	v_state constant text := 'aiso_' || aistudio.random_hex();
+	v_nonce constant text := aistudio.random_hex();
+	v_verifier constant text := aistudio.random_hex();
+	v_return text := $2;
+BEGIN
+	SELECT x.id, x.issuer, x.client_id, x.scopes INTO p
+	  FROM aistudio.sso_providers x WHERE x.slug = $1 AND x.enabled;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'single sign-on provider "%" does not exist', left(coalesce($1, 'NULL'), 100)
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF v_return IS NULL OR length(v_return) > 512 OR left(v_return, 1) <> '/' OR left(v_return, 2) = '//'
+	   OR v_return ~ '[[:cntrl:]\\]' THEN
+		v_return := '/';
+	END IF;
+	DELETE FROM aistudio.sso_states s WHERE s.created_at < now() - interval '10 minutes';
+	IF (SELECT count(*) FROM aistudio.sso_states) >= 10000 THEN
+		RAISE EXCEPTION 'too many pending single sign-on logins'
+			USING ERRCODE = 'lock_not_available',
+				  DETAIL = 'At most 10000 logins may be pending at a time; each expires after 10 minutes.',
+				  HINT = 'Try again in a few minutes.';
+	END IF;
+	INSERT INTO aistudio.sso_states (state_hash, provider_id, nonce, code_verifier, return_to)
+	VALUES (aistudio.token_hash(v_state), p.id, v_nonce, v_verifier, v_return);
+	RETURN QUERY SELECT v_state, v_nonce, v_verifier, p.issuer, p.client_id, p.scopes;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.sso_begin(text, text) IS 'Starts a single sign-on login: state, nonce and PKCE verifier (gateway only)';
+
+-- aistudio.sso_finish: consumes a pending login (once; P0002 when it is
+-- unknown, used or older than 10 minutes) and returns what the token
+-- exchange needs, including the client secret in plain text: for
+-- aistudio_gateway only, like llm_api_key.
+CREATE FUNCTION aistudio.sso_finish(state text)
+	RETURNS TABLE (provider_id bigint, slug text, issuer text, client_id text, client_secret text,
+				   nonce text, code_verifier text, return_to text)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
+DECLARE
+	v_provider bigint;
+	v_nonce text;
+	v_verifier text;
+	v_return text;
+	p record;
+BEGIN
+	IF $1 ~ '^aiso_[0-9a-f]{64}$' THEN
+		DELETE FROM aistudio.sso_states s
+		 WHERE s.state_hash = aistudio.token_hash($1) AND s.created_at >= now() - interval '10 minutes'
+		RETURNING s.provider_id, s.nonce, s.code_verifier, s.return_to
+		  INTO v_provider, v_nonce, v_verifier, v_return;
+	END IF;
+	IF v_provider IS NULL THEN
+		RAISE EXCEPTION 'login state unknown or expired'
+			USING ERRCODE = 'no_data_found',
+				  HINT = 'A single sign-on login must be completed once, within 10 minutes; start it again.';
+	END IF;
+	PERFORM aistudio.check_sso_provider_id(v_provider, only_enabled => true);
+	SELECT x.slug, x.issuer, x.client_id, x.client_secret_ref INTO p
+	  FROM aistudio.sso_providers x WHERE x.id = v_provider;
+	RETURN QUERY
+		SELECT v_provider, p.slug, p.issuer, p.client_id,
+			   CASE WHEN p.client_secret_ref IS NOT NULL THEN aistudio.secret_value(substr(p.client_secret_ref, 9)) END,
+			   v_nonce, v_verifier, v_return;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.sso_finish(text) IS 'Consumes a pending single sign-on login; returns the token exchange parameters (gateway only)';
+
+-- aistudio.sso_login: a session for an identity the gateway has verified.
+-- The user is the one linked to (provider, subject); else the user with
+-- that email (case-insensitive) if the provider verified it, which links
+-- the identity; else, with auto_provision and a verified email, a new user
+-- (default_role, default_group_ids, no password).  42501 for a domain not in
+-- allowed_domains, an unverified email, no account, or a deactivated user.
+CREATE FUNCTION aistudio.sso_login(provider_id bigint, subject text, email text, email_verified boolean, name text,
+		client_ip text DEFAULT NULL, old_session_token text DEFAULT NULL)
+	RETURNS TABLE (session_token text, csrf_token text, user_id bigint, role text, expires_at timestamptz)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
+DECLARE
+	v_provider constant bigint := $1;
+	v_subject constant text := $2;
+	v_email constant text := btrim($3);
+	v_domain text;
+	v_ip text;
+	v_name text;
+	p record;
+	v_user bigint;
+	v_linked boolean := false;
+BEGIN
+	IF v_provider IS NULL OR v_subject IS NULL THEN
+		RAISE EXCEPTION 'provider_id and subject must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF v_subject = '' OR length(v_subject) > 255 OR v_subject ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION 'invalid subject'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A subject has 1 to 255 characters and no control characters.';
+	END IF;
+	IF v_email IS NULL OR v_email = '' THEN
+		RAISE EXCEPTION 'the identity provider sent no email address'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Single sign-on finds and provisions accounts by email address.',
+				  HINT = 'Request the email scope and let the identity provider release the email claim.';
+	END IF;
+	PERFORM aistudio.check_user_fields(v_email, NULL);
+	v_domain := lower(split_part(v_email, '@', 2));
+	v_ip := aistudio.client_ip($6);
+	PERFORM aistudio.check_sso_provider_id(v_provider, only_enabled => true);
+	SELECT x.slug, x.allowed_domains, x.auto_provision, x.default_role, x.default_group_ids INTO p
+	  FROM aistudio.sso_providers x WHERE x.id = v_provider;
+	IF cardinality(p.allowed_domains) > 0 AND NOT v_domain = ANY (p.allowed_domains) THEN
+		RAISE EXCEPTION 'email domain "%" is not allowed for this provider', v_domain
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Sign in with an address of your organisation, or ask an administrator.';
+	END IF;
+
+	-- one login per identity and per email at a time (linking and
+	-- provisioning would race otherwise); the email lock is the password
+	-- login's
+	PERFORM pg_advisory_xact_lock(1095324501, hashtext(v_provider::text || ':' || v_subject));
+	PERFORM pg_advisory_xact_lock(1095324500, hashtext(lower(v_email)));
+
+	SELECT i.user_id INTO v_user FROM aistudio.user_identities i
+	 WHERE i.provider_id = v_provider AND i.subject = v_subject;
+	v_linked := FOUND;
+	IF NOT v_linked THEN
+		SELECT u.id INTO v_user FROM aistudio.users u WHERE lower(u.email) = lower(v_email);
+		IF (v_user IS NOT NULL OR p.auto_provision) AND NOT coalesce($4, false) THEN
+			RAISE EXCEPTION 'email address "%" is not verified by the identity provider', v_email
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = 'Single sign-on links or creates an account only for an email address the identity provider has verified.',
+					  HINT = 'Verify the address with the identity provider, or ask an administrator.';
+		ELSIF v_user IS NULL AND p.auto_provision THEN
+			v_name := left(btrim(regexp_replace(coalesce($5, ''), '[[:cntrl:]]+', ' ', 'g')), 200);
+			IF v_name = '' THEN
+				v_name := left(split_part(v_email, '@', 1), 200);
+			END IF;
+			INSERT INTO aistudio.users AS u (email, name, role)
+			VALUES (v_email, v_name, p.default_role)
+			RETURNING u.id INTO v_user;
+			INSERT INTO aistudio.group_members (group_id, user_id)
+			SELECT g.id, v_user FROM aistudio.groups g WHERE g.id = ANY (p.default_group_ids);
+		ELSIF v_user IS NULL THEN
+			RAISE EXCEPTION 'no account for this single sign-on identity'
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = format('No user has the email address "%s".', v_email),
+					  HINT = 'An administrator must create the user first, or enable provisioning for this provider.';
+		END IF;
+	END IF;
+	IF NOT (SELECT u.active FROM aistudio.users u WHERE u.id = v_user) THEN
+		RAISE EXCEPTION 'account is deactivated'
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Ask an administrator to reactivate it.';
+	END IF;
+	IF v_linked THEN
+		UPDATE aistudio.user_identities i SET email = v_email, last_login_at = now()
+		 WHERE i.provider_id = v_provider AND i.subject = v_subject;
+	ELSE
+		INSERT INTO aistudio.user_identities (provider_id, subject, user_id, email, last_login_at)
+		VALUES (v_provider, v_subject, v_user, v_email, now());
+	END IF;
+	RETURN QUERY SELECT s.* FROM aistudio.start_session(v_user, v_ip, $7) s;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.sso_login(bigint, text, text, boolean, text, text, text)
+	IS 'Log in with a verified single sign-on identity: a new session, as aistudio.login (gateway only)';
+
+-- A secret a provider refers to cannot be deleted (as for LLMs, see
+-- aistudio.delete_secret).
+CREATE FUNCTION aistudio.sso_secret_in_use() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+	v_users text;
+BEGIN
+	SELECT string_agg(format('"%s"', p.slug), ', ' ORDER BY p.slug) INTO v_users
+	  FROM aistudio.sso_providers p WHERE p.client_secret_ref = '$SECRET/' || OLD.name;
+	IF v_users IS NOT NULL THEN
+		RAISE EXCEPTION 'secret "%" is still used by single sign-on provider %', OLD.name, v_users
+			USING ERRCODE = 'foreign_key_violation',
+				  HINT = 'Give these providers another client secret first.';
+	END IF;
+	RETURN OLD;
+END
+$fn$;
+CREATE TRIGGER sso_secret_in_use BEFORE DELETE ON aistudio.secrets
+	FOR EACH ROW EXECUTE FUNCTION aistudio.sso_secret_in_use();
+
+-- A deleted group leaves the providers' default groups.
+CREATE FUNCTION aistudio.sso_forget_group() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+	UPDATE aistudio.sso_providers p
+	   SET default_group_ids = array_remove(p.default_group_ids, OLD.id), updated_at = now()
+	 WHERE OLD.id = ANY (p.default_group_ids);
+	RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER sso_forget_group AFTER DELETE ON aistudio.groups
+	FOR EACH ROW EXECUTE FUNCTION aistudio.sso_forget_group();
+
+-- Audit: every provider change; identity links made and removed (not the
+-- last_login_at of each login).
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.sso_providers
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR DELETE ON aistudio.user_identities
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+
+-- pg_dump: providers and identity links are configuration; pending logins
+-- are not.
+SELECT pg_catalog.pg_extension_config_dump('aistudio.sso_providers', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.sso_providers_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.user_identities', '');
+
+GRANT EXECUTE ON FUNCTION
+	aistudio.create_sso_provider(text, text, text, text, text, text, text[], boolean, text, bigint[], boolean),
+	aistudio.update_sso_provider(bigint, text, text, text, text, text, text, text[], boolean, text, bigint[], boolean),
+	aistudio.delete_sso_provider(bigint),
+	aistudio.get_sso_provider(bigint),
+	aistudio.list_sso_providers(int, int),
+	aistudio.sso_login_options(),
+	aistudio.sso_begin(text, text),
+	aistudio.sso_finish(text),
+	aistudio.sso_login(bigint, text, text, boolean, text, text, text)
 	TO aistudio_gateway;
 
 -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
 //   the chat user chats with streaming output (POST /api/v1/chat/completions);
 //   role-aware navigation; every page screenshotted (see lib/browser.mjs for
 //   where the PNGs go).
-import { describe, before, after, it as nodeIt } from 'node:test';
+import { describe, before, after, it as nodeIt, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
@@ -24,6 +24,7 @@ import OpenAI from 'openai';
 import { startCluster } from '../e2e/lib/cluster.mjs';
 import { startGatewayd, waitEvent, withLogs, ROOT } from '../e2e/lib/gatewayd.mjs';
 import { startMock } from '../e2e/lib/mock.mjs';
+import { startIdp } from '../e2e/lib/idp.mjs';
 import { startBrowser, ARTIFACTS } from './lib/browser.mjs';
 import { num, money } from '../../www/app/format.js';
 
@@ -400,4 +401,73 @@ describe('web UI', () => {
     await p.locator('[data-testid="user-message"]').getByText('Hello from the browser test').waitFor();
     await b.shot('chat-after-reload');
   });
+});
+
+// Single sign-on, after the story above: the super admin adds an OpenID
+// Connect provider (our mock IdP, its client secret from the secret store)
+// on the Single sign-on page, signs out, clicks "Sign in with …" on the login
+// page and is back, signed in, on the page they left; a refused sign-in ends
+// on the login page with the provider's reason.
+withLogs(test, () => [gw, pg])('single sign-on: the super admin adds a provider and signs in with it', { timeout: 120000 }, async () => {
+  const idp = await startIdp({
+    clientId: 'ai-studio-browser', clientSecret: 'idp-client-secret-0123456789',
+    user: { sub: 'idp|ada', email: ADMIN.email.toUpperCase(), email_verified: true, name: ADMIN.name },
+  });
+  const p = page();
+  const problemsBefore = b.problems.length;
+  try {
+    await pg.sql(`SELECT aistudio.set_secret('IDP_CLIENT_SECRET', '${idp.clientSecret}')`);
+    await signOut();
+    await signIn(ADMIN);
+    await p.getByRole('link', { name: 'Single sign-on' }).click();
+    await p.getByRole('heading', { name: 'No identity providers yet' }).waitFor();
+    await b.shot('sso-empty');
+    await p.getByRole('button', { name: 'Add provider' }).first().click();
+    const d = dialog();
+    await d.getByLabel('Display name').fill('Mock IdP');
+    assert.equal(await d.getByLabel('Slug').inputValue(), 'mock-idp', 'the slug follows the name');
+    await d.getByLabel('Issuer URL').fill(idp.issuer);
+    await d.getByLabel('Client ID').fill(idp.clientId);
+    await d.getByRole('combobox', { name: 'Client secret' }).selectOption('IDP_CLIENT_SECRET');
+    assert.equal(await d.locator('#sso-redirect').inputValue(), `${base}/api/v1/auth/sso/mock-idp/callback`,
+      'the redirect URI to register, from PUBLIC_URL');
+    await b.shot('sso-dialog');
+    await d.getByRole('button', { name: 'Create provider' }).click();
+    await toastSays('Created Mock IdP');
+    await p.locator('table').getByText('mock-idp').waitFor();
+    const row = await pg.one(`SELECT slug, issuer, client_id, client_secret_ref, auto_provision, enabled
+                                FROM aistudio.sso_providers`);
+    assert.deepEqual(row, { slug: 'mock-idp', issuer: idp.issuer, client_id: idp.clientId,
+      client_secret_ref: '$SECRET/IDP_CLIENT_SECRET', auto_provision: false, enabled: true });
+    assert.ok(!(await p.content()).includes(idp.clientSecret), 'the client secret never shows');
+    await b.shot('sso');
+
+    // signed out on the SSO page: the login page offers the provider
+    await signOut();
+    const signInWith = p.getByRole('link', { name: 'Sign in with Mock IdP' });
+    await signInWith.waitFor();
+    await b.shot('login-sso');
+    await signInWith.click();
+    await p.locator('[data-testid="current-user"]').getByText(ADMIN.email).waitFor();
+    assert.match(p.url(), /#\/sso$/, 'back on the page the sign-in started from');
+    await p.getByRole('heading', { name: 'Single sign-on', level: 1 }).waitFor();
+    assert.equal(idp.counts.token, 1, 'one code exchanged');
+    const link = await pg.one(`SELECT i.subject, i.user_id FROM aistudio.user_identities i`);
+    assert.equal(link.subject, 'idp|ada');
+    assert.equal(Number(link.user_id), Number(state.adminId), 'linked to the existing account by its verified email');
+    await p.locator('tbody tr').filter({ hasText: 'mock-idp' }).locator('td.num').getByText('1', { exact: true }).waitFor();
+    await b.shot('sso-signed-in');
+
+    // the provider refuses: back on the login page with the reason, signed out
+    await signOut();
+    idp.misbehave.error = 'access_denied';
+    await p.getByRole('link', { name: 'Sign in with Mock IdP' }).click();
+    await p.getByRole('alert').getByText('Single sign-on failed').waitFor();
+    await p.getByRole('heading', { name: 'Sign in to AI Studio' }).waitFor();
+    assert.equal(await p.locator('[data-testid="current-user"]').count(), 0);
+    await b.shot('login-sso-error');
+    assert.deepEqual(b.problems.slice(problemsBefore), []);
+  } finally {
+    await idp.close();
+  }
 });

@@ -97,6 +97,7 @@ int main(void)
     is_int(cfg.log_level, GW_LOG_INFO, "LOG_LEVEL default info");
     is_int(cfg.have_secret_key, 0, "no master key by default");
     is_str(cfg.edge_namespace, "", "EDGE_NAMESPACE default '' (global)");
+    is_str(cfg.public_url, "http://127.0.0.1:8080", "PUBLIC_URL default http://127.0.0.1:<SERVER_PORT>");
     ok(cfg.credential_cache_ttl_s > 0 && cfg.shutdown_grace_ms > 0 && cfg.stream_stall_ms > 0 &&
            cfg.upstream_timeout_ms > 0 && cfg.analytics_queue_size > 0 && cfg.spool_dir[0] != '\0',
        "every limit has a sane default");
@@ -126,6 +127,18 @@ int main(void)
     gw_config_free(&cfg);
     ok(load(&cfg, err, "LISTEN_HOST", "::1", (const char *)NULL) == 0, "IPv6 LISTEN_HOST accepted");
     gw_config_free(&cfg);
+    ok(load(&cfg, err, "SERVER_PORT", "18080", (const char *)NULL) == 0 &&
+           strcmp(cfg.public_url, "http://127.0.0.1:18080") == 0,
+       "PUBLIC_URL default follows SERVER_PORT");
+    gw_config_free(&cfg);
+    ok(load(&cfg, err, "PUBLIC_URL", "https://studio.example.com/", (const char *)NULL) == 0 &&
+           strcmp(cfg.public_url, "https://studio.example.com") == 0,
+       "PUBLIC_URL with a trailing '/' is stored without it");
+    gw_config_free(&cfg);
+    ok(load(&cfg, err, "PUBLIC_URL", "http://[::1]:8443", (const char *)NULL) == 0 &&
+           strcmp(cfg.public_url, "http://[::1]:8443") == 0,
+       "PUBLIC_URL with an IPv6 host and a port");
+    gw_config_free(&cfg);
 
     /* bad values, each naming its setting */
     bad("non-numeric port", "PROXY_PORT", "PROXY_PORT", "abc");
@@ -151,6 +164,12 @@ int main(void)
     bad("EDGE_ID with a slash", "EDGE_ID", "EDGE_ID", "a/b");
     bad("control characters", "SPOOL_DIR", "SPOOL_DIR", "/tmp/a\nb");
     bad("invalid conninfo", "DATABASE_URL", "DATABASE_URL", "host=x port");
+    bad("PUBLIC_URL without a scheme", "PUBLIC_URL", "PUBLIC_URL", "studio.example.com");
+    bad("PUBLIC_URL ftp", "PUBLIC_URL", "PUBLIC_URL", "ftp://studio.example.com");
+    bad("PUBLIC_URL with a path", "PUBLIC_URL", "PUBLIC_URL", "https://example.com/studio");
+    bad("PUBLIC_URL with a query", "PUBLIC_URL", "PUBLIC_URL", "https://example.com?x=1");
+    bad("PUBLIC_URL with a user", "PUBLIC_URL", "PUBLIC_URL", "https://me@example.com");
+    bad("PUBLIC_URL without a host", "PUBLIC_URL", "PUBLIC_URL", "https://");
     bad("key of 63 hex digits", "AISTUDIO_SECRET_KEY", "AISTUDIO_SECRET_KEY", KEY_HEX + 1);
     bad("key file that does not exist", "AISTUDIO_SECRET_KEY_FILE", "AISTUDIO_SECRET_KEY_FILE",
         "/nonexistent/dir/key");
@@ -230,7 +249,7 @@ int main(void)
                                       "MAX_BODY_BYTES", "MAX_HEADER_BYTES", "STREAM_STALL_MS",
                                       "UPSTREAM_TIMEOUT_MS", "MAX_STREAMS_PER_APP", "WORKER_THREADS",
                                       "ANALYTICS_QUEUE_SIZE", "SPOOL_DIR", "LISTEN_HOST", "CREDENTIAL_CACHE_TTL_S",
-                                      "SHUTDOWN_GRACE_MS", "LOG_LEVEL", NULL};
+                                      "SHUTDOWN_GRACE_MS", "LOG_LEVEL", "PUBLIC_URL", NULL};
         char *help = capture(print_help_adapter, NULL);
         int all = 1;
         for (int i = 0; names[i] != NULL; i++)

@@ -10,8 +10,10 @@
 #include "common/buf.c"
 #include "common/errmap.c"
 #include "common/json.c"
+#include "common/log.c"
 #include "http/proxy_io.c"
 #include "http/proxy_route.c"
+#include "http/server.c"
 
 #include "tap.h"
 
@@ -269,9 +271,9 @@ int main(void) {
     gw_outbuf_trim(&o, 4096);
     ok(o.data == NULL && o.cap == 0, "trim frees a large buffer");
     gw_outbuf_free(&o);
-    ok(gw_header_has_token("Keep-Alive", "keep-alive") &&
-           gw_header_has_token("TE, close", "close") &&
-           !gw_header_has_token("closed", "close"),
+    ok(gw_http_header_has_token("Keep-Alive", "keep-alive") &&
+           gw_http_header_has_token("TE, close", "close") &&
+           !gw_http_header_has_token("closed", "close"),
        "Connection header tokens");
   }
   return tap_done();

@@ -11,7 +11,7 @@
  */
 #include "common/buf.c"
 #include "common/json.c"
-#include "vendors/vjson.c"
+#include "common/vjson.c"
 #include "vendors/vendor.c"
 #include "vendors/stream.c"
 #include "vendors/openai.c"

@@ -73,6 +73,22 @@ function body(f, orig) {
   return out;
 }
 
+// The $SECRET/ picker over the secret store's names (value: the name without
+// the prefix; '' = none chosen), with a hint that links to the Secrets page
+// while there are none. Also used for the client secrets of single sign-on.
+export function SecretPicker({ id, value, onChange, secrets, label = 'Secret', placeholder = 'Choose a secret…', hint }) {
+  return html`<div class="secret-pick">
+      <label class="sr-only" for=${id}>${label}</label>
+      <span class="secret-prefix mono">$SECRET/</span>
+      <select id=${id} class="input mono" value=${value} onChange=${(e) => onChange(e.currentTarget.value)}
+        data-testid="secret-picker">
+        <option value="">${placeholder}</option>
+        ${secrets.map((s) => html`<option value=${s.name}>${s.name}</option>`)}
+      </select>
+    </div>
+    <p class="hint">${secrets.length === 0 ? html`No secrets yet — create one on the <a href="#/secrets">Secrets</a> page.` : hint}</p>`;
+}
+
 function KeyPicker({ form, set, secrets, editing }) {
   const id = useId('key');
   const modes = [['secret', 'From the secret store'], ['literal', 'Paste a key'], ['none', 'No key']];
@@ -83,17 +99,9 @@ function KeyPicker({ form, set, secrets, editing }) {
       ${modes.map(([v, l]) => html`<label class="radio"><input type="radio" name=${id} value=${v}
         checked=${form.keyMode === v} onChange=${() => set({ keyMode: v })} /> ${l}</label>`)}
     </div>
-    ${form.keyMode === 'secret' && html`<div class="secret-pick">
-      <label class="sr-only" for=${`${id}-s`}>Secret</label>
-      <span class="secret-prefix mono">$SECRET/</span>
-      <select id=${`${id}-s`} class="input mono" value=${form.secret} onChange=${(e) => set({ secret: e.currentTarget.value })}
-        data-testid="secret-picker">
-        <option value="">Choose a secret…</option>
-        ${secrets.map((s) => html`<option value=${s.name}>${s.name}</option>`)}
-      </select>
-    </div>
-    <p class="hint">${secrets.length === 0 ? html`No secrets yet — create one on the <a href="#/secrets">Secrets</a> page.`
-      : 'The gateway resolves the reference when it loads its configuration; rotating the secret rotates every LLM that uses it.'}</p>`}
+    ${form.keyMode === 'secret' && html`<${SecretPicker} id=${`${id}-s`} value=${form.secret} secrets=${secrets}
+      onChange=${(v) => set({ secret: v })}
+      hint="The gateway resolves the reference when it loads its configuration; rotating the secret rotates every LLM that uses it." />`}
     ${form.keyMode === 'literal' && html`<input class="input mono" type="password" autocomplete="off" aria-label="API key"
       value=${form.literal} onInput=${(e) => set({ literal: e.currentTarget.value })} placeholder="sk-…" />
       <p class="hint">Sealed with AES-256-GCM as soon as it is saved; it is never shown again.</p>`}

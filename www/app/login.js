@@ -1,15 +1,45 @@
 // app/login.js: the sign-in page (POST /api/v1/auth/login). The session
 // cookie is set by the server; the CSRF token from the answer is kept for
-// writes. A throttled login (429) says when to try again.
-import { html, useState } from './deps.js';
+// writes. A throttled login (429) says when to try again. Below the form, one
+// "Sign in with …" link per single sign-on provider (GET /api/v1/auth/sso);
+// a failed single sign-on comes back as #/login?sso_error=… and shows here.
+import { html, useState, useEffect } from './deps.js';
 import { api, setCsrf, describeError } from './api.js';
+import { currentPath, currentQuery } from './router.js';
 import { Icon, Logo } from './icons.js';
+
+// Where a single sign-on returns: the page the user was on (not the login
+// page itself).
+function returnTo() {
+  const path = currentPath();
+  return path === '/' || path === '/login' ? '/' : `/#${path}`;
+}
+
+function SsoButtons({ providers }) {
+  if (!providers || providers.length === 0) return null;
+  return html`<div class="login-sso" data-testid="sso-buttons">
+    <div class="login-or" aria-hidden="true"><span>or</span></div>
+    ${providers.map((p) => html`<a class="btn btn-secondary btn-block" key=${p.slug}
+      href=${`${p.login_url}?return_to=${encodeURIComponent(returnTo())}`}>
+      <${Icon} name="key" size=${16} /><span>Sign in with ${p.display_name}</span></a>`)}
+  </div>`;
+}
 
 export function Login({ onLogin, notice }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
+  const [error, setError] = useState(() => {
+    const sso = currentQuery().get('sso_error');
+    return sso ? { message: `Single sign-on failed: ${sso}` } : null;
+  });
+  const [providers, setProviders] = useState(null);
+
+  useEffect(() => {
+    // the message is shown once: a reload does not bring it back
+    if (currentQuery().has('sso_error')) history.replaceState(null, '', '#/login');
+    api.get('/auth/sso').then((r) => setProviders(r.data), () => setProviders([]));
+  }, []);
 
   const submit = async (e) => {
     e.preventDefault();
@@ -66,6 +96,7 @@ export function Login({ onLogin, notice }) {
         <button class="btn btn-primary btn-block" type="submit" disabled=${busy}>
           ${busy && html`<span class="spinner sm" aria-hidden="true"></span>`}<span>${busy ? 'Signing in…' : 'Sign in'}</span>
         </button>
+        <${SsoButtons} providers=${providers} />
       </form>
     </main>
   </div>`;

@@ -3,7 +3,7 @@
 // role-aware (what a role cannot do is not shown); the API decides anyway.
 import { html, render, useState, useEffect } from './deps.js';
 import { api, setCsrf, onSessionLost } from './api.js';
-import { useRoute, navigate, match, currentPath } from './router.js';
+import { useRoute, navigate, match, currentPath, currentQuery } from './router.js';
 import { Icon, Logo } from './icons.js';
 import { Toasts, ConfirmHost, toast, EmptyState, Button } from './ui.js';
 import { roleName, initials } from './format.js';
@@ -16,6 +16,7 @@ import { UsersPage } from './users.js';
 import { GroupsPage, GroupDetail } from './groups.js';
 import { RolesPage } from './roles.js';
 import { SecretsPage } from './secrets.js';
+import { SsoPage } from './sso.js';
 import { FiltersPage } from './filters.js';
 import { PluginsPage } from './plugins.js';
 import { EdgesPage } from './edges.js';
@@ -48,6 +49,7 @@ const ROUTES = [
   { path: '/groups/:id', page: GroupDetail, roles: ADMIN },
   { path: '/roles', page: RolesPage, roles: ADMIN, nav: 'Access', label: 'Roles', icon: 'shield' },
   { path: '/secrets', page: SecretsPage, roles: ADMIN, nav: 'Access', label: 'Secrets', icon: 'lock' },
+  { path: '/sso', page: SsoPage, roles: SUPER, nav: 'Access', label: 'Single sign-on', icon: 'key' },
   { path: '/edges', page: EdgesPage, roles: ADMIN, nav: 'Operations', label: 'Edges', icon: 'server' },
   { path: '/notifications', page: NotificationsPage, roles: ADMIN_DEV, nav: 'Operations', label: 'Notifications', icon: 'bell' },
   { path: '/audit', page: AuditPage, roles: SUPER, nav: 'Operations', label: 'Audit log', icon: 'list' },
@@ -121,7 +123,12 @@ function Shell({ me, onLogout, setMe }) {
   const path = useRoute();
   const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => {
-    if (path === '/' || path === '') navigate(home(me.role));
+    // #/login is where a single sign-on ends when it fails (signed in or not)
+    if (path === '/login') {
+      const err = currentQuery().get('sso_error');
+      if (err) toast(`Single sign-on failed: ${err}`, 'error');
+    }
+    if (path === '/' || path === '' || path === '/login') navigate(home(me.role));
   }, [path, me.role]);
   const { route, params, forbidden } = findRoute(path, me.role);
   // detail pages (/apps/:id) take the title and section of their list page
@@ -133,7 +140,7 @@ function Shell({ me, onLogout, setMe }) {
   if (route) {
     const Page = route.page;
     content = html`<${Page} me=${me} params=${params} path=${path} setMe=${setMe} key=${route.path} />`;
-  } else if (path !== '/' && path !== '') {
+  } else if (path !== '/' && path !== '' && path !== '/login') {
     content = html`<${EmptyState} icon=${forbidden ? 'lock' : 'compass'}
       title=${forbidden ? 'This page is not available to your role' : 'Page not found'}
       text=${forbidden ? `Signed in as ${roleName(me.role)}. Ask an administrator if you need access.` : `There is nothing at #${path}.`}

@@ -27,6 +27,7 @@ typedef struct gw_config {
     char *docs_dir;            /* DOCS_DIR: Markdown docs served on DOCS_PORT, "" = default */
     char *www_dir;             /* WWW_DIR: the web UI served on SERVER_PORT, "" = default */
     int session_cookie_secure; /* SESSION_COOKIE_SECURE: admin cookie carries Secure */
+    char *public_url;          /* PUBLIC_URL: external base URL of the admin UI, no trailing '/' */
     gw_mode mode;             /* GATEWAY_MODE */
     char *listen_host;        /* LISTEN_HOST */
     char *database_url;       /* DATABASE_URL: libpq conninfo, "" = libpq defaults */

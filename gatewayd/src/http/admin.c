@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "http/admin_int.h"
 #include "http/health.h"
+#include "http/oidc.h"
 
 #define GW_ADMIN_PREFIX "/api/v1"
 #define GW_ADMIN_CHUNK 8192
@@ -105,40 +106,42 @@ static void gw_admin_free_arena(gw_admin_req *r)
 
 int gw_admin_send_json(gw_admin_req *r, int status, const char *json, size_t len)
 {
-    char clen[32], retry[16];
+    gw_http_reply h;
+    char retry[16];
 
     r->status = status;
-    snprintf(clen, sizeof(clen), "%zu", len);
-    if (mg_response_header_start(r->conn, status) < 0)
-        return status;
-    if (status != 204) {
-        mg_response_header_add(r->conn, "Content-Type", "application/json; charset=utf-8", -1);
-        mg_response_header_add(r->conn, "Content-Length", clen, -1);
-    }
-    mg_response_header_add(r->conn, "Cache-Control", "no-store", -1);
-    for (int i = 0; i < 2; i++)
+    gw_http_reply_start(&h, r->conn, status);
+    if (status != 204 && len > 0)
+        gw_http_reply_header(&h, "Content-Type", "application/json; charset=utf-8");
+    gw_http_reply_header(&h, "Cache-Control", "no-store");
+    if (r->location != NULL)
+        gw_http_reply_header(&h, "Location", r->location);
+    for (int i = 0; i < 3; i++)
         if (r->set_cookie[i] != NULL)
-            mg_response_header_add(r->conn, "Set-Cookie", r->set_cookie[i], -1);
+            gw_http_reply_header(&h, "Set-Cookie", r->set_cookie[i]);
     if (r->retry_after > 0) {
         snprintf(retry, sizeof(retry), "%d", r->retry_after);
-        mg_response_header_add(r->conn, "Retry-After", retry, -1);
+        gw_http_reply_header(&h, "Retry-After", retry);
     }
     if (status == 405 && r->allow[0] != '\0')
-        mg_response_header_add(r->conn, "Allow", r->allow, -1);
+        gw_http_reply_header(&h, "Allow", r->allow);
     if (status == 401)
-        mg_response_header_add(r->conn, "WWW-Authenticate", "Bearer realm=\"aistudio\"", -1);
+        gw_http_reply_header(&h, "WWW-Authenticate", "Bearer realm=\"aistudio\"");
     if (status == 413)
-        mg_response_header_add(r->conn, "Connection", "close", -1);
-    if (mg_response_header_send(r->conn) < 0)
-        return status;
-    if (len > 0 && status != 204)
-        mg_write(r->conn, json, len);
+        gw_http_reply_close(&h);
+    gw_http_reply_send(&h, json, status == 204 ? 0 : len);
     return status;
 }
 
 int gw_admin_send_no_content(gw_admin_req *r)
 {
     return gw_admin_send_json(r, 204, "", 0);
+}
+
+int gw_admin_send_redirect(gw_admin_req *r, const char *location)
+{
+    r->location = location;
+    return gw_admin_send_json(r, 302, "", 0);
 }
 
 static int gw_admin_send_error_full(gw_admin_req *r, int status, const char *message, const char *code,
@@ -148,6 +151,8 @@ static int gw_admin_send_error_full(gw_admin_req *r, int status, const char *mes
     gw_buf b;
     gw_jw w;
 
+    if (r->on_error != NULL)
+        return r->on_error(r, status, message != NULL ? message : gw_errmap_reason(status));
     gw_buf_init_fixed(&b, mem, sizeof(mem));
     gw_jw_init(&w, &b);
     gw_jw_object_begin(&w);
@@ -556,6 +561,7 @@ void gw_admin_stop(struct mg_context *ctx)
         gw_pgpool_destroy(gw_admin_state.pool);
         gw_admin_state.pool = NULL;
         gw_admin_ready = 0;
+        gw_oidc_cache_clear();
     }
 }
 

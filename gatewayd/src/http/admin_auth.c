@@ -86,13 +86,27 @@ static int gw_admin_csrf_ok(gw_admin_req *r)
     return CRYPTO_memcmp(hex, r->csrf_hash, 64) == 0;
 }
 
+/* The session and CSRF cookies with these values and lifetime (0: they end). */
+static void gw_admin_session_cookies(gw_admin_req *r, const char *session_token, const char *csrf_token, int max_age)
+{
+    const char *secure = r->adm->cookie_secure ? "; Secure" : "";
+
+    r->set_cookie[0] =
+        gw_admin_printf(r, GW_ADMIN_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+                        session_token, max_age, secure);
+    r->set_cookie[1] = gw_admin_printf(r, GW_ADMIN_CSRF_COOKIE "=%s; Path=/; SameSite=Strict; Max-Age=%d%s", csrf_token,
+                                       max_age, secure);
+}
+
+void gw_admin_set_session_cookies(gw_admin_req *r, const char *session_token, const char *csrf_token)
+{
+    gw_admin_session_cookies(r, session_token, csrf_token, GW_ADMIN_SESSION_MAX_AGE);
+}
+
 /* Cookies that end the session in the browser. */
 static void gw_admin_clear_cookies(gw_admin_req *r)
 {
-    const char *secure = r->adm->cookie_secure ? "; Secure" : "";
-    r->set_cookie[0] =
-        gw_admin_printf(r, GW_ADMIN_SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", secure);
-    r->set_cookie[1] = gw_admin_printf(r, GW_ADMIN_CSRF_COOKIE "=; Path=/; SameSite=Strict; Max-Age=0%s", secure);
+    gw_admin_session_cookies(r, "", "", 0);
 }
 
 /* Sends a 401/403 and returns -1. */
@@ -176,7 +190,6 @@ static void gw_admin_login_throttled(gw_admin_req *r, const char *email)
 static void gw_admin_login_ok(gw_admin_req *r, PGresult *login)
 {
     const char *uid = PQgetvalue(login, 0, 2);
-    const char *secure = r->adm->cookie_secure ? "; Secure" : "";
     PGresult *act = NULL, *me = NULL;
     gw_buf b;
     gw_jw w;
@@ -208,11 +221,7 @@ static void gw_admin_login_ok(gw_admin_req *r, PGresult *login)
     } else if (gw_admin_tx_commit(r) != 0) {
         gw_admin_send_dberr(r);
     } else {
-        r->set_cookie[0] =
-            gw_admin_printf(r, GW_ADMIN_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
-                            PQgetvalue(login, 0, 0), GW_ADMIN_SESSION_MAX_AGE, secure);
-        r->set_cookie[1] = gw_admin_printf(r, GW_ADMIN_CSRF_COOKIE "=%s; Path=/; SameSite=Strict; Max-Age=%d%s",
-                                           PQgetvalue(login, 0, 1), GW_ADMIN_SESSION_MAX_AGE, secure);
+        gw_admin_set_session_cookies(r, PQgetvalue(login, 0, 0), PQgetvalue(login, 0, 1));
         gw_admin_send_json(r, 200, b.data, b.len);
     }
     gw_buf_free(&b);

@@ -1,8 +1,8 @@
 /*
  * src/http/admin_int.h: what the files of the REST API share (admin.c,
- * admin_auth.c, admin_exec.c, admin_resources.c, admin_analytics.c): the
- * operation table format, the per-request state and the helpers for
- * responses and for the one transaction every request runs in.
+ * admin_auth.c, admin_exec.c, admin_resources.c, admin_analytics.c,
+ * admin_sso.c): the operation table format, the per-request state and the
+ * helpers for responses and for the one transaction every request runs in.
  *
  * An operation is one row of a table: a method, a path pattern under
  * /api/v1/ ("apps/{id}/credentials"), the body fields and query parameters
@@ -157,10 +157,14 @@ typedef struct gw_admin_req {
     gw_admin_dberr dberr;
 
     /* response extras */
-    const char *set_cookie[2];
+    const char *set_cookie[3];
+    const char *location; /* 302: where to */
     int retry_after;
     char allow[64]; /* 405: the methods of the path */
     int status;
+    /* set: errors are answered by this instead of a JSON body (the single
+     * sign-on callback redirects to the login page with the message) */
+    int (*on_error)(struct gw_admin_req *r, int status, const char *message);
 
     gw_admin_chunk *arena;
 } gw_admin_req;
@@ -179,6 +183,8 @@ int gw_admin_send_error(gw_admin_req *r, int status, const char *message, const 
 /* Sends the mapped error of the last failed statement (r->dberr). */
 int gw_admin_send_dberr(gw_admin_req *r);
 int gw_admin_send_no_content(gw_admin_req *r);
+/* 302 to location (a local path or an absolute URL), with the extra headers. */
+int gw_admin_send_redirect(gw_admin_req *r, const char *location);
 
 /* Borrows a connection and runs BEGIN (UTC time zone). -1: response sent. */
 int gw_admin_tx_begin(gw_admin_req *r);
@@ -206,6 +212,15 @@ int gw_admin_authenticate(gw_admin_req *r);
 void gw_admin_read_session_cookie(gw_admin_req *r);
 int gw_admin_login(gw_admin_req *r);
 int gw_admin_logout(gw_admin_req *r);
+/* The cookies of a new session (aistudio_session, aistudio_csrf) into
+ * r->set_cookie[0..1]: a password login and a single sign-on both call it. */
+void gw_admin_set_session_cookies(gw_admin_req *r, const char *session_token, const char *csrf_token);
+
+/* ---- admin_sso.c: single sign-on (OpenID Connect) ---- */
+
+int gw_admin_sso_options(gw_admin_req *r);  /* GET auth/sso */
+int gw_admin_sso_begin(gw_admin_req *r);    /* GET auth/sso/{slug}/login */
+int gw_admin_sso_callback(gw_admin_req *r); /* GET auth/sso/{slug}/callback */
 
 /* ---- admin_exec.c: the generic operation ---- */
 

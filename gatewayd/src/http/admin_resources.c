@@ -178,6 +178,20 @@ static const gw_admin_field audit_query[] = {F("since", GW_AT_STRING, 5, 0, 0), 
                                              F("action", GW_AT_STRING, 9, 0, 0),      END};
 static const gw_admin_field notification_query[] = {F("open", GW_AT_BOOL, 5, 0, 0), END};
 
+/* ---- single sign-on providers (super admin) ---- */
+
+/* The fields of a provider: create requires the first four (req = REQ),
+ * update none (req = 0); a null client_secret_ref ($16) removes the secret. */
+#define SSO_FIELDS(req)                                                                                                \
+    F("slug", GW_AT_STRING, 5, req, 63), F("display_name", GW_AT_STRING, 6, req, 100),                                 \
+        F("issuer", GW_AT_STRING, 7, req, 2048), F("client_id", GW_AT_STRING, 8, req, 255),                            \
+        {"client_secret_ref", GW_AT_STRING, 9, 0, 16, 200}, F("scopes", GW_AT_STRING, 10, 0, 1000),                    \
+        F("allowed_domains", GW_AT_STRINGS, 11, 0, 0), F("auto_provision", GW_AT_BOOL, 12, 0, 0),                      \
+        F("default_role", GW_AT_STRING, 13, 0, 32), F("default_group_ids", GW_AT_INTS, 14, 0, 0),                      \
+        F("enabled", GW_AT_BOOL, 15, 0, 0)
+static const gw_admin_field sso_create[] = {SSO_FIELDS(REQ), END};
+static const gw_admin_field sso_update[] = {SSO_FIELDS(0), END};
+
 #define GET_LLM GET("aistudio.get_llm($1::bigint)")
 #define GET_PRICE GET("aistudio.get_model_price($1::bigint)")
 #define GET_APP GET("aistudio.get_app($1::bigint)")
@@ -188,11 +202,16 @@ static const gw_admin_field notification_query[] = {F("open", GW_AT_BOOL, 5, 0, 
 #define GET_PLUGIN GET("aistudio.get_plugin($1::bigint)")
 #define GET_NAMESPACE "SELECT to_json(t) FROM aistudio.list_namespaces() t WHERE t.name = $1"
 #define GET_EDGE GET("aistudio.get_edge($1)")
+#define GET_SSO GET("aistudio.get_sso_provider($1::bigint)")
 
 const gw_admin_op gw_admin_resource_ops[] = {
     /* auth */
     {.method = "POST", .path = "auth/login", .body = login_body, .flags = GW_AO_PUBLIC, .handler = gw_admin_login},
     {.method = "POST", .path = "auth/logout", .flags = GW_AO_PUBLIC, .handler = gw_admin_logout},
+    /* single sign-on (admin_sso.c) */
+    {.method = "GET", .path = "auth/sso", .flags = GW_AO_PUBLIC, .handler = gw_admin_sso_options},
+    {.method = "GET", .path = "auth/sso/{name}/login", .flags = GW_AO_PUBLIC, .handler = gw_admin_sso_begin},
+    {.method = "GET", .path = "auth/sso/{name}/callback", .flags = GW_AO_PUBLIC, .handler = gw_admin_sso_callback},
     /* me */
     {.method = "GET", .path = "me", .result = GW_AR_OBJECT, .fetch = GET("aistudio.get_me()")},
     {.method = "GET",
@@ -563,6 +582,41 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .stmts = {{LIST("aistudio.list_audit_entries(since => $5::timestamptz, until => $6::timestamptz,"
                      " by_object_type => $7, by_actor_id => $8::bigint, by_action => $9, limit_rows => $3::int,"
                      " offset_rows => $4::int)")}}},
+
+    /* single sign-on providers (super admin); client secrets only as $SECRET/ references */
+    {.method = "GET",
+     .path = "sso-providers",
+     .result = GW_AR_LIST,
+     .flags = GW_AO_PAGED,
+     .stmts = {{LIST("aistudio.list_sso_providers($3::int, $4::int)")}}},
+    {.method = "POST",
+     .path = "sso-providers",
+     .result = GW_AR_CREATED,
+     .body = sso_create,
+     .stmts = {{"SELECT aistudio.create_sso_provider(slug => $5, display_name => $6, issuer => $7, client_id => $8,"
+                " client_secret_ref => $9, scopes => coalesce($10, 'openid email profile'),"
+                " allowed_domains => coalesce(" TEXTS(
+                    "$11") ", '{}'), auto_provision => coalesce($12::boolean, false),"
+                           " default_role => coalesce($13, 'chat_user'), default_group_ids => coalesce(" IDS(
+                               "$14") ", '{}'),"
+                                      " enabled => coalesce($15::boolean, true))",
+                .flags = GW_AS_SETS_ID}},
+     .fetch = GET_SSO},
+    {.method = "GET", .path = "sso-providers/{id}", .result = GW_AR_OBJECT, .fetch = GET_SSO},
+    {.method = "PATCH",
+     .path = "sso-providers/{id}",
+     .result = GW_AR_OBJECT,
+     .body = sso_update,
+     .stmts = {{"SELECT aistudio.update_sso_provider($1::bigint, slug => $5, display_name => $6, issuer => $7,"
+                " client_id => $8, client_secret_ref => CASE WHEN $16 IS NOT NULL THEN '' ELSE $9 END,"
+                " scopes => $10, allowed_domains => " TEXTS("$11") ", auto_provision => $12::boolean,"
+                                                                   " default_role => $13, default_group_ids => " IDS(
+                                                                       "$14") ", enabled => $15::boolean)"}},
+     .fetch = GET_SSO},
+    {.method = "DELETE",
+     .path = "sso-providers/{id}",
+     .result = GW_AR_NONE,
+     .stmts = {{"SELECT aistudio.delete_sso_provider($1::bigint)"}}},
 
     /* budget notifications */
     {.method = "GET",

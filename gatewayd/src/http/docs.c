@@ -460,7 +460,7 @@ static const struct {
     int openapi;       /* then the rendered OpenAPI reference */
 } gw_docs_sections[] = {
     {"Getting started", {"getting-started.md"}, 0, 0},
-    {"Configuration", {"configuration.md"}, 0, 0},
+    {"Configuration", {"configuration.md", "sso.md"}, 0, 0},
     {"SQL API", {"sql-api/README.md"}, 1, 0},
     {"REST API", {"rest-api.md"}, 0, 1},
     {"Gateway routes", {"gateway.md"}, 0, 0},

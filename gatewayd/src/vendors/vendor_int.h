@@ -19,7 +19,7 @@
 
 #include "common/json.h"
 #include "vendors/vendor.h"
-#include "vendors/vjson.h"
+#include "common/vjson.h"
 
 #define GW_PROC_DEFAULT_LINE (1u << 20)  /* max_line_bytes 0 → 1 MiB */
 #define GW_PROC_DEFAULT_JSON (64u << 20) /* max_json_bytes 0 → 64 MiB */

@@ -1,10 +1,10 @@
 /*
- * src/vendors/vjson.c: navigation over already validated JSON text (see
+ * src/common/vjson.c: navigation over already validated JSON text (see
  * vjson.h). The skipper relies on the text being valid (strings closed,
  * brackets balanced), which gw_vj_parse / gw_json_scan_object guaranteed;
  * it still never reads past the end of its span.
  */
-#include "vendors/vjson.h"
+#include "common/vjson.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * src/vendors/vjson.h (private to src/vendors/): navigation over JSON text
+ * src/common/vjson.h: navigation over JSON text
  * that was already validated by gw_json_validate / gw_json_scan_object
  * (common/json.h): object member and array element iteration, dotted-path
  * lookup ("message.usage.input_tokens"), typed getters, and copying members
