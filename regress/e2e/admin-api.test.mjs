@@ -222,6 +222,18 @@ describe('authentication and sessions', () => {
     assert.deepEqual(await counts(), before);
   });
 
+  it('GET /info tells anyone where the gateway and the docs are, without a session', async () => {
+    const anon = new Client();
+    const r = await anon.get('/info');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.proxy_port, gw.proxyPort);
+    assert.equal(r.json.docs_port, gw.docsPort);
+    assert.equal(r.json.gateway_url, null);
+    assert.equal(r.json.public_url, `http://127.0.0.1:${gw.serverPort}`);
+    assert.equal(r.json.mode, 'standalone');
+    assertError(await anon.post('/info', {}), 405);
+  });
+
   it('login sets an HttpOnly SameSite=Strict session cookie and stores only hashes', async () => {
     const res = await fetch(`${base}/api/v1/auth/login`, {
       method: 'POST', headers: { 'content-type': 'application/json' },

@@ -139,6 +139,13 @@ int main(void)
            strcmp(cfg.public_url, "http://[::1]:8443") == 0,
        "PUBLIC_URL with an IPv6 host and a port");
     gw_config_free(&cfg);
+    ok(load(&cfg, err, (const char *)NULL) == 0 && strcmp(cfg.gateway_public_url, "") == 0,
+       "GATEWAY_PUBLIC_URL default empty (the UI's host on PROXY_PORT)");
+    gw_config_free(&cfg);
+    ok(load(&cfg, err, "GATEWAY_PUBLIC_URL", "https://llm.example.com:8443/", (const char *)NULL) == 0 &&
+           strcmp(cfg.gateway_public_url, "https://llm.example.com:8443") == 0,
+       "GATEWAY_PUBLIC_URL stored without its trailing '/'");
+    gw_config_free(&cfg);
 
     /* bad values, each naming its setting */
     bad("non-numeric port", "PROXY_PORT", "PROXY_PORT", "abc");
@@ -149,6 +156,8 @@ int main(void)
     bad("port with leading space", "PROXY_PORT", "PROXY_PORT", " 9090");
     bad("huge number", "PROXY_PORT", "PROXY_PORT", "99999999999999999999999");
     bad("port clash", "PROXY_PORT", "SERVER_PORT", "9090");
+    bad("GATEWAY_PUBLIC_URL with a path", "GATEWAY_PUBLIC_URL", "GATEWAY_PUBLIC_URL", "https://llm.example.com/v1");
+    bad("GATEWAY_PUBLIC_URL not http(s)", "GATEWAY_PUBLIC_URL", "GATEWAY_PUBLIC_URL", "ftp://llm.example.com");
     bad("unknown mode", "GATEWAY_MODE", "GATEWAY_MODE", "hub");
     bad("edge without CONTROL_ENDPOINT", "CONTROL_ENDPOINT", "GATEWAY_MODE", "edge");
     bad("unknown log level", "LOG_LEVEL", "LOG_LEVEL", "verbose");

@@ -98,9 +98,18 @@ export function initials(name, email) {
   return ((parts[0] || '?')[0] + (parts[1] ? parts[1][0] : '')).toUpperCase();
 }
 
-// The gateway's base URL for an LLM as apps call it: this host on the
-// default PROXY_PORT (9090); the UI cannot know another port or a proxy.
-export const GATEWAY_PORT = 9090;
+// What the server says about this deployment (GET /api/v1/info, loaded
+// once at start by main.js): GATEWAY_PUBLIC_URL and PROXY_PORT.
+let deployment = { gateway_url: null, proxy_port: 9090 };
+export function setDeployment(info) {
+  if (info && typeof info === 'object') deployment = { ...deployment, ...info };
+}
+
+// The gateway's base URL for an LLM as apps call it: GATEWAY_PUBLIC_URL
+// when it is set, else this host on PROXY_PORT.
+export function gatewayOrigin() {
+  return deployment.gateway_url || `${location.protocol}//${location.hostname}:${deployment.proxy_port}`;
+}
 export function gatewayBase(slug) {
-  return `${location.protocol}//${location.hostname}:${GATEWAY_PORT}/ai/${slug}/v1`;
+  return `${gatewayOrigin()}/ai/${slug}/v1`;
 }

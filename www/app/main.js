@@ -6,7 +6,7 @@ import { api, setCsrf, onSessionLost } from './api.js';
 import { useRoute, navigate, match, currentPath, currentQuery } from './router.js';
 import { Icon, Logo } from './icons.js';
 import { Toasts, ConfirmHost, toast, EmptyState, Button } from './ui.js';
-import { roleName, initials } from './format.js';
+import { roleName, initials, setDeployment } from './format.js';
 import { Login } from './login.js';
 import { Dashboard } from './dashboard.js';
 import { LlmsPage } from './llms.js';
@@ -161,7 +161,9 @@ function App() {
   const [me, setMe] = useState(undefined); // undefined: loading; null: signed out
   const [notice, setNotice] = useState(null);
   useEffect(() => {
-    api.get('/me').then(setMe, () => setMe(null));
+    // the deployment's URLs first (SDK snippets use them), then the session
+    api.get('/info').then(setDeployment, () => {})
+      .then(() => api.get('/me')).then(setMe, () => setMe(null));
   }, []);
   useEffect(() => {
     onSessionLost(() => {

@@ -61,6 +61,9 @@ static const gw_setting gw_settings[] = {
     {"PUBLIC_URL", GW_SET_STR, "", 0, 0, OFF(public_url),
      "external base URL of the admin UI, http(s)://host[:port] (empty: http://127.0.0.1:<SERVER_PORT>); "
      "single sign-on redirect URIs are formed from it"},
+    {"GATEWAY_PUBLIC_URL", GW_SET_STR, "", 0, 0, OFF(gateway_public_url),
+     "external base URL of the gateway (PROXY_PORT) as apps reach it, http(s)://host[:port] (empty: the "
+     "admin UI's host on PROXY_PORT); the UI shows SDK base URLs with it"},
     {"GATEWAY_MODE", GW_SET_MODE, "standalone", 0, 0, OFF(mode), "standalone | control (hub) | edge"},
     {"LISTEN_HOST", GW_SET_HOST, "127.0.0.1", 0, 0, OFF(listen_host), "address every server binds to"},
     {"DATABASE_URL", GW_SET_CONNINFO, "", 0, 0, OFF(database_url),
@@ -358,41 +361,53 @@ static int gw_check_edge_id(const char *v, char *err)
     return 0;
 }
 
-/* PUBLIC_URL: http(s)://host[:port] with an empty or "/" path, no user, query
- * or fragment; stored without the trailing '/'. Empty: the loopback URL of
- * SERVER_PORT. */
-static int gw_check_public_url(gw_config *cfg, char *err)
+/* A base URL setting: http(s)://host[:port] with an empty or "/" path, no
+ * user, query or fragment; stored without the trailing '/'. Empty stays
+ * empty (the caller decides the default). */
+static int gw_check_base_url(const char *name, char *v, char *err)
 {
-    char *v = cfg->public_url, *host;
+    const char *host;
     size_t n = strlen(v);
 
-    if (n == 0) {
-        char def[64];
-        free(cfg->public_url);
-        snprintf(def, sizeof(def), "http://127.0.0.1:%d", cfg->server_port);
-        cfg->public_url = strdup(def);
-        return cfg->public_url != NULL ? 0 : gw_errf(err, "PUBLIC_URL: out of memory");
-    }
+    if (n == 0)
+        return 0;
     if (strncmp(v, "https://", 8) == 0)
         host = v + 8;
     else if (strncmp(v, "http://", 7) == 0)
         host = v + 7;
     else
-        return gw_errf(err, "PUBLIC_URL: '%.64s' is not an http:// or https:// URL", v);
+        return gw_errf(err, "%s: '%.64s' is not an http:// or https:// URL", name, v);
     if (n > 512)
-        return gw_errf(err, "PUBLIC_URL: longer than 512 characters");
+        return gw_errf(err, "%s: longer than 512 characters", name);
     if (v[n - 1] == '/')
         v[--n] = '\0';
     if (*host == '\0')
-        return gw_errf(err, "PUBLIC_URL: '%.64s' has no host", v);
+        return gw_errf(err, "%s: '%.64s' has no host", name, v);
     for (const char *c = host; *c != '\0'; c++) {
         if (*c == '/')
-            return gw_errf(err, "PUBLIC_URL: '%.64s' has a path: give the base URL only (scheme, host, port)", v);
+            return gw_errf(err, "%s: '%.64s' has a path: give the base URL only (scheme, host, port)", name, v);
         if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != ':' && *c != '[' && *c != ']' && *c != '_')
             return gw_errf(err,
-                           "PUBLIC_URL: '%.64s' may hold only a scheme, a host and a port (no user, query or "
+                           "%s: '%.64s' may hold only a scheme, a host and a port (no user, query or "
                            "fragment)",
-                           v);
+                           name, v);
+    }
+    return 0;
+}
+
+/* PUBLIC_URL (empty: the loopback URL of SERVER_PORT) and
+ * GATEWAY_PUBLIC_URL (empty: the UI's host on PROXY_PORT). */
+static int gw_check_public_url(gw_config *cfg, char *err)
+{
+    if (gw_check_base_url("GATEWAY_PUBLIC_URL", cfg->gateway_public_url, err) != 0 ||
+        gw_check_base_url("PUBLIC_URL", cfg->public_url, err) != 0)
+        return -1;
+    if (cfg->public_url[0] == '\0') {
+        char def[64];
+        free(cfg->public_url);
+        snprintf(def, sizeof(def), "http://127.0.0.1:%d", cfg->server_port);
+        cfg->public_url = strdup(def);
+        return cfg->public_url != NULL ? 0 : gw_errf(err, "PUBLIC_URL: out of memory");
     }
     return 0;
 }

@@ -28,6 +28,7 @@ typedef struct gw_config {
     char *www_dir;             /* WWW_DIR: the web UI served on SERVER_PORT, "" = default */
     int session_cookie_secure; /* SESSION_COOKIE_SECURE: admin cookie carries Secure */
     char *public_url;          /* PUBLIC_URL: external base URL of the admin UI, no trailing '/' */
+    char *gateway_public_url;  /* GATEWAY_PUBLIC_URL ("" = the UI's host on PROXY_PORT) */
     gw_mode mode;             /* GATEWAY_MODE */
     char *listen_host;        /* LISTEN_HOST */
     char *database_url;       /* DATABASE_URL: libpq conninfo, "" = libpq defaults */

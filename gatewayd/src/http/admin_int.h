@@ -216,6 +216,9 @@ int gw_admin_logout(gw_admin_req *r);
  * r->set_cookie[0..1]: a password login and a single sign-on both call it. */
 void gw_admin_set_session_cookies(gw_admin_req *r, const char *session_token, const char *csrf_token);
 
+/* GET info (admin.c): base URLs and ports for the UI (public, no database) */
+int gw_admin_info(gw_admin_req *r);
+
 /* ---- admin_sso.c: single sign-on (OpenID Connect) ---- */
 
 int gw_admin_sso_options(gw_admin_req *r);  /* GET auth/sso */

@@ -208,6 +208,7 @@ const gw_admin_op gw_admin_resource_ops[] = {
     /* auth */
     {.method = "POST", .path = "auth/login", .body = login_body, .flags = GW_AO_PUBLIC, .handler = gw_admin_login},
     {.method = "POST", .path = "auth/logout", .flags = GW_AO_PUBLIC, .handler = gw_admin_logout},
+    {.method = "GET", .path = "info", .flags = GW_AO_PUBLIC, .handler = gw_admin_info},
     /* single sign-on (admin_sso.c) */
     {.method = "GET", .path = "auth/sso", .flags = GW_AO_PUBLIC, .handler = gw_admin_sso_options},
     {.method = "GET", .path = "auth/sso/{name}/login", .flags = GW_AO_PUBLIC, .handler = gw_admin_sso_begin},

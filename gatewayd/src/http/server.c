@@ -155,8 +155,8 @@ static void gw_http_reply_finish(gw_http_reply *r, int64_t content_length)
         gw_http_reply_add(r, line, (size_t)n);
     }
     gw_http_reply_header(r, "X-Content-Type-Options", "nosniff");
-    if (r->close)
-        mg_disable_connection_keep_alive(r->conn);
+    /* civetweb still reads what is left of the request body (so the client
+     * gets this answer, not a reset) and closes when the client does */
     gw_http_reply_header(r, "Connection", r->close ? "close" : "keep-alive");
     gw_http_reply_add(r, "\r\n", 2);
 }

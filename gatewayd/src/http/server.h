@@ -66,7 +66,9 @@ typedef struct gw_http_reply {
 } gw_http_reply;
 void gw_http_reply_start(gw_http_reply *r, struct mg_connection *conn, int status);
 void gw_http_reply_header(gw_http_reply *r, const char *name, const char *value);
-/* Closes the connection after this response. */
+/* Announces Connection: close (e.g. after a 413): the client is expected
+ * to close; civetweb first reads what is left of the request body, so the
+ * client gets the answer and not a connection reset. */
 void gw_http_reply_close(gw_http_reply *r);
 /* 0, or -1 when the head overflowed or the client is gone. */
 int gw_http_reply_send(gw_http_reply *r, const char *body, size_t len);
