@@ -8,14 +8,18 @@
  * analytics, no libcurl. gatewayd cannot be faster than this on the same
  * core; the gap between this row and nginx is the cost of the model (a
  * thread per connection: every request sleeps twice and is woken twice).
+ * With --curl the upstream call is made with libcurl instead (one easy
+ * handle per worker thread, keep-alive, curl_easy_perform): the floor of
+ * civetweb + libcurl, the stack gatewayd is built on.
  *
- *   civetfloor PORT UPSTREAM_PORT UPSTREAM_PATH UPSTREAM_KEY [THREADS]
+ *   civetfloor [--curl] PORT UPSTREAM_PORT UPSTREAM_PATH UPSTREAM_KEY [THREADS]
  *
  * Only 127.0.0.1. Not part of the product.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <civetweb.h>
+#include <curl/curl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -26,6 +30,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+static int use_curl;
+static char upstream_url[256];
 static int upstream_port;
 static const char *upstream_path;
 static char upstream_auth[256];
@@ -108,6 +114,56 @@ fail:
     return -1;
 }
 
+/* ---- --curl: the same exchange through libcurl ---- */
+
+typedef struct sink {
+    char *p;
+    int len, cap;
+} sink;
+
+static size_t sink_write(char *data, size_t size, size_t n, void *ud)
+{
+    sink *k = ud;
+    size_t len = size * n;
+    if ((size_t)(k->cap - k->len) < len)
+        return 0; /* too big: curl fails the transfer */
+    memcpy(k->p + k->len, data, len);
+    k->len += (int)len;
+    return len;
+}
+
+static __thread CURL *easy;
+static __thread struct curl_slist *easy_headers;
+
+/* The upstream's body into out (after room for our head); its length, or -1. */
+static int curl_exchange(const char *body, int blen, char *out, int cap)
+{
+    sink k = {out, 0, cap};
+    long status = 0;
+
+    if (easy == NULL) {
+        char auth[300];
+        if ((easy = curl_easy_init()) == NULL)
+            return -1;
+        snprintf(auth, sizeof(auth), "Authorization: %s", upstream_auth);
+        easy_headers = curl_slist_append(easy_headers, auth);
+        easy_headers = curl_slist_append(easy_headers, "Content-Type: application/json");
+        easy_headers = curl_slist_append(easy_headers, "Expect:");
+        curl_easy_setopt(easy, CURLOPT_URL, upstream_url);
+        curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, easy_headers);
+        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, sink_write);
+    }
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &k);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)blen);
+    if (curl_easy_perform(easy) != CURLE_OK)
+        return -1;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    return status == 200 ? k.len : -1;
+}
+
 /* like gatewayd: no .htpasswd lookups */
 static int authorised(struct mg_connection *conn, void *cbdata)
 {
@@ -124,7 +180,21 @@ static int handle(struct mg_connection *conn, void *cbdata)
 
     while (blen < IO_CAP && (r = mg_read(conn, body + blen, (size_t)(IO_CAP - blen))) > 0)
         blen += r;
-    n = up_exchange(upstream_auth, body, blen, resp, IO_CAP);
+    if (use_curl) {
+        /* the body after a head of at most 128 bytes, written once */
+        char head[128];
+        int h;
+        n = curl_exchange(body, blen, resp + 128, IO_CAP - 128);
+        if (n >= 0) {
+            h = snprintf(head, sizeof(head),
+                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", n);
+            memcpy(resp + 128 - h, head, (size_t)h);
+            mg_write(conn, resp + 128 - h, (size_t)(h + n));
+            return 200;
+        }
+    } else {
+        n = up_exchange(upstream_auth, body, blen, resp, IO_CAP);
+    }
     if (n < 0) {
         mg_write(conn, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n", 47);
         return 502;
@@ -136,7 +206,8 @@ static int handle(struct mg_connection *conn, void *cbdata)
 int main(int argc, char **argv)
 {
     char ports[32];
-    const char *opts[] = {"listening_ports", ports, "num_threads", argc > 5 ? argv[5] : "256",
+    int curl_mode = argc > 1 && strcmp(argv[1], "--curl") == 0;
+    const char *opts[] = {"listening_ports", ports, "num_threads", argc > 5 + curl_mode ? argv[5 + curl_mode] : "256",
                           "enable_keep_alive", "yes", "tcp_nodelay", "1", "connection_queue", "4096",
                           "listen_backlog", "1024", NULL};
     struct mg_context *ctx;
@@ -146,14 +217,21 @@ int main(int argc, char **argv)
     sigset_t set;
     int sig;
 
+    if (curl_mode) {
+        use_curl = 1;
+        argv++;
+        argc--;
+    }
     if (argc < 5) {
-        fprintf(stderr, "usage: civetfloor PORT UPSTREAM_PORT UPSTREAM_PATH UPSTREAM_KEY [THREADS]\n");
+        fprintf(stderr, "usage: civetfloor [--curl] PORT UPSTREAM_PORT UPSTREAM_PATH UPSTREAM_KEY [THREADS]\n");
         return 2;
     }
     snprintf(ports, sizeof(ports), "127.0.0.1:%s", argv[1]);
     upstream_port = atoi(argv[2]);
     upstream_path = argv[3];
     snprintf(upstream_auth, sizeof(upstream_auth), "Bearer %s", argv[4]);
+    snprintf(upstream_url, sizeof(upstream_url), "http://127.0.0.1:%d%s", upstream_port, upstream_path);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);

@@ -3,6 +3,8 @@
 # One run, one machine: the same loads against
 #   direct    the mock upstream itself (the limit)
 #   nginx     a plain reverse proxy (keep-alive upstream pool, no buffering)
+#   civetweb-floor, civetweb-curl-floor
+#             the least a civetweb (+ libcurl) proxy can do: bench/gateway/civetfloor.c
 #   gatewayd  standalone, analytics ON (a real PostgreSQL with pg_aistudio),
 #             and again with analytics off when gatewayd has a setting for it
 #   portkey   npm @portkey-ai/gateway 1.15.2 (x-portkey-custom-host → mock)
@@ -19,7 +21,8 @@
 #   bash bench/gateway/run.sh            (bench/run.sh all calls it)
 # Environment: N_SEQ (2000), DURATION (10 s), STREAMS (1000), REPEAT (1: each
 # load once; 3 = the median of three runs, with the spread), TARGETS
-# ("direct nginx gatewayd gatewayd-noanalytics portkey"), PIN (1: proxy on
+# ("direct nginx civetweb-floor civetweb-curl-floor gatewayd gatewayd-noanalytics
+# portkey"), PIN (1: proxy on
 # CPU 1, mock + load generators on CPU 0, when there are ≥ 2 CPUs), PG_CPU
 # (proxy: PostgreSQL shares gatewayd's CPU; load: the load side's; any).
 # Nothing here fails on a slow number; it fails only when a target cannot
@@ -31,7 +34,7 @@ N_SEQ=${N_SEQ:-2000}
 DURATION=${DURATION:-10}
 STREAMS=${STREAMS:-1000}
 REPEAT=${REPEAT:-1}
-TARGETS=${TARGETS:-direct nginx civetweb-floor gatewayd gatewayd-noanalytics portkey}
+TARGETS=${TARGETS:-direct nginx civetweb-floor civetweb-curl-floor gatewayd gatewayd-noanalytics portkey}
 VKEY=sk-mock
 PGBIN=$(pg_config --bindir)
 WORK=$(mktemp -d /tmp/aistudio-gwbench.XXXXXX)
@@ -198,7 +201,7 @@ bench_target() {
 	local p50s=() p99s=() r64s=() r256s=() t99s=() t50s=() serr=0 e64=0 e256=0 sok=() speak=()
 	local rep seq st rps reqs non2xx errs
 	DRAINS=()
-	[ "$surl" = - ] && R[$name.s_ok]="" && R[$name.s_peak]=""
+	[ "$surl" = - ] && R[$name.s_ok]="" && R[$name.s_peak]="" && R[$name.ttft99_spread]="—"
 	for ((rep = 1; rep <= REPEAT; rep++)); do
 		# warm-up: connections, caches and (gatewayd) the first analytics
 		# batches of a fresh writer connection, then wait for them to be stored
@@ -280,17 +283,20 @@ for target in $TARGETS; do
 		bash "$ROOT/bench/peers/nginx.sh" stop "$WORK/nginx"
 		ran+=(nginx)
 		;;
-	civetweb-floor)
-		# the least a civetweb proxy can do (bench/gateway/civetfloor.c)
+	civetweb-floor | civetweb-curl-floor)
+		# the least a civetweb proxy can do (bench/gateway/civetfloor.c), with
+		# its own socket to the upstream or with libcurl (gatewayd's stack)
 		FPORT=$(free_port)
-		"${PIN_PROXY[@]}" "$HERE/civetfloor" "$FPORT" "$MOCK_PORT" /v1/chat/completions "$VKEY" 512 \
+		FOPT=()
+		[ "$target" = civetweb-curl-floor ] && FOPT=(--curl)
+		"${PIN_PROXY[@]}" "$HERE/civetfloor" "${FOPT[@]}" "$FPORT" "$MOCK_PORT" /v1/chat/completions "$VKEY" 512 \
 			> "$WORK/civetfloor.out" 2>&1 &
 		FPID=$!
 		PIDS+=("$FPID")
 		for _ in $(seq 1 100); do grep -q '^listening on' "$WORK/civetfloor.out" 2> /dev/null && break; sleep 0.05; done
-		bench_target civetweb-floor "http://127.0.0.1:$FPORT/v1/chat/completions" - "$FPID"
+		bench_target "$target" "http://127.0.0.1:$FPORT/v1/chat/completions" - "$FPID"
 		kill "$FPID" 2> /dev/null || true
-		ran+=(civetweb-floor)
+		ran+=("$target")
 		;;
 	gatewayd | gatewayd-noanalytics)
 		if [ "$target" = gatewayd-noanalytics ]; then
@@ -419,6 +425,8 @@ echo
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "—"; else printf "%.2f×", a / b }'; }
 [ -n "${R[civetweb-floor.rps64]:-}" ] &&
 	echo "- civetweb floor at c=64 (no auth, no JSON, no analytics, no libcurl; bench/gateway/civetfloor.c): $(ratio "${R[civetweb-floor.rps64]}" "${R[nginx.rps64]:-}") nginx"
+[ -n "${R[civetweb-curl-floor.rps64]:-}" ] &&
+	echo "- civetweb + libcurl floor at c=64 (the same, the upstream call made with curl_easy_perform): $(ratio "${R[civetweb-curl-floor.rps64]}" "${R[nginx.rps64]:-}") nginx"
 for t in gatewayd gatewayd-noanalytics; do
 	[ -n "${R[$t.rps64]:-}" ] || continue
 	echo "- $t: before each load the harness waited for the analytics of the previous one to be stored (s): ${R[$t.drains]:-—}"

@@ -89,6 +89,7 @@ static int gw_start_http(gw_server *srv, char *err)
         return 0; /* the hub serves no proxy; its health endpoints are on SERVER_PORT */
     o.name = "proxy";
     o.port = srv->cfg.proxy_port;
+    o.warm_thread = gw_proxy_warm_thread; /* a burst of new streams finds its threads ready */
     port_name = "PROXY_PORT";
     gw_proxy_routes(srv, routes + GW_HEALTH_NROUTES);
     nroutes += GW_PROXY_NROUTES;

@@ -22,7 +22,7 @@ static const char *opt(const gw_http_optbuf *b, const char *name)
 
 int main(void)
 {
-    gw_http_opts o = {"proxy", "127.0.0.1", 9090, 256, 30000, 5000, 32768};
+    gw_http_opts o = {"proxy", "127.0.0.1", 9090, 256, 30000, 5000, 32768, NULL};
     gw_http_optbuf b;
     char err[GW_ERR_LEN];
     const struct mg_option *valid = mg_get_valid_options();

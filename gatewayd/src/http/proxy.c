@@ -74,6 +74,12 @@ static gw_proxy_tls *gw_proxy_tls_get(void)
     return t;
 }
 
+void gw_proxy_warm_thread(void)
+{
+    (void)gw_proxy_tls_get();
+    gw_upstream_thread_warm();
+}
+
 /* ---- concurrent streams per app (per user for the chat) ---- */
 
 static gw_app_streams gw_app_streams_tab[GW_APP_SLOTS];

@@ -26,6 +26,9 @@
 /* Fills routes with /llm, /ai, /metrics and a catch-all pattern (every
  * other path gets a recorded 404), srv as cbdata. */
 void gw_proxy_routes(gw_server *srv, gw_http_route routes[GW_PROXY_NROUTES]);
+/* The proxy's per-thread state (buffers, curl handles), made when a worker
+ * thread starts (gw_http_opts.warm_thread) rather than on its first request. */
+void gw_proxy_warm_thread(void);
 
 /* Records an event unless analytics is closing (see gw_proxy_close_analytics). */
 void gw_proxy_record(gw_server *srv, const gw_event *ev);

@@ -243,6 +243,16 @@ static int gw_http_no_htpasswd(struct mg_connection *conn, void *cbdata)
     return 1;
 }
 
+/* Worker threads (thread_type 1) run the server's warm_thread as they
+ * start, so the first request of a thread does not pay for its set-up. */
+static void *gw_http_init_thread(const struct mg_context *ctx, int thread_type)
+{
+    void (*warm)(void) = (void (*)(void))mg_get_user_data(ctx);
+    if (thread_type == 1 && warm != NULL)
+        warm();
+    return NULL;
+}
+
 /* civetweb's own errors (bad request line, head too large, …) in our shape. */
 static int gw_http_on_error(struct mg_connection *conn, int status, const char *errmsg)
 {
@@ -280,8 +290,10 @@ int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t 
     memset(&cb, 0, sizeof(cb));
     cb.http_error = gw_http_on_error;
     cb.log_message = gw_http_on_log;
+    cb.init_thread = gw_http_init_thread;
     memset(&init, 0, sizeof(init));
     init.callbacks = &cb;
+    init.user_data = (void *)opts->warm_thread;
     init.configuration_options = ob.list;
     memset(&edata, 0, sizeof(edata));
     etext[0] = '\0';

@@ -35,6 +35,7 @@ typedef struct gw_http_opts {
     int request_timeout_ms;    /* REQUEST_TIMEOUT_MS */
     int keep_alive_timeout_ms; /* KEEP_ALIVE_TIMEOUT_MS */
     int64_t max_header_bytes;  /* MAX_HEADER_BYTES */
+    void (*warm_thread)(void); /* NULL, or run once in every worker thread as it starts */
 } gw_http_opts;
 
 /* Starts a listener with the routes (registered in order, before the

@@ -74,6 +74,11 @@ static gw_up_tls *gw_up_tls_get(void)
     return t;
 }
 
+void gw_upstream_thread_warm(void)
+{
+    (void)gw_up_tls_get();
+}
+
 void gw_upstream_thread_cleanup(void)
 {
     gw_up_tls *t;

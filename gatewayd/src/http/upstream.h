@@ -90,5 +90,8 @@ gw_upstream_result gw_upstream_perform(gw_upstream_call *c, const gw_upstream_cb
 
 /* Frees this thread's handles now (also done automatically at thread exit). */
 void gw_upstream_thread_cleanup(void);
+/* Creates this thread's curl handles now (at thread start), not on its
+ * first request. */
+void gw_upstream_thread_warm(void);
 
 #endif
