@@ -2136,12 +2136,15 @@ CREATE INDEX llm_interactions_default_app_ts_idx ON aistudio.llm_interactions_de
 	(app_id, "timestamp");
 
 -- The gateway COPYs events here; no constraints, so a batch never fails on
--- a value that parses.  ingest_staged() validates.
+-- a value that parses.  ingest_staged() validates.  credential_id (the app
+-- key the request authenticated with) only moves credentials.last_used_at;
+-- llm_interactions does not keep it.
 CREATE UNLOGGED TABLE aistudio.interaction_staging (
 	"timestamp"        timestamptz,
 	request_id         uuid,
 	user_id            bigint,
 	app_id             bigint,
+	credential_id      bigint,
 	llm_id             bigint,
 	vendor             text,
 	model_name         text,
@@ -2301,7 +2304,8 @@ COMMENT ON FUNCTION aistudio.ensure_interaction_partitions(timestamptz[]) IS
 -- aistudio.ingest_staged(): validate, price and insert every staged row this
 -- transaction can see.  One statement moves the rows out of staging, so a
 -- failure leaves them all staged; replays (same request_id and timestamp)
--- are counted as duplicates and change nothing.
+-- are counted as duplicates and change nothing.  The same statement moves
+-- the last_used_at of the batch's credentials (at most once a minute a key).
 CREATE FUNCTION aistudio.ingest_staged()
 	RETURNS TABLE (inserted bigint, duplicates bigint, rejected bigint)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -2413,6 +2417,26 @@ BEGIN
 		 WHERE c.reason IS NOT NULL
 		ON CONFLICT DO NOTHING	-- a replayed reject is stored once
 		RETURNING 1
+	), used AS (
+		-- credentials.last_used_at: the newest valid event per key (at most
+		-- now()), written only when that is more than a minute later, so a
+		-- busy key costs one row update a minute rather than one a batch.
+		-- Unknown or deleted ids match nothing; a key another transaction
+		-- holds locked (another batch writing about the same time, a
+		-- revocation) is skipped, never waited for.  The audit trigger
+		-- writes nothing for it (last_used_at is bookkeeping) and
+		-- config_notify (UPDATE OF active, revoked_at) does not fire.
+		UPDATE aistudio.credentials cr
+		   SET last_used_at = u.at
+		  FROM (SELECT x.id, k.at
+		          FROM (SELECT c.credential_id, least(max(c."timestamp"), now()) AS at
+		                  FROM checked c
+		                 WHERE c.reason IS NULL AND c.credential_id IS NOT NULL
+		                 GROUP BY 1) k
+		          JOIN aistudio.credentials x ON x.id = k.credential_id
+		         WHERE x.last_used_at IS NULL OR x.last_used_at < k.at - interval '60 seconds'
+		           FOR NO KEY UPDATE OF x SKIP LOCKED) u
+		 WHERE cr.id = u.id
 	), counts AS (
 		SELECT coalesce((SELECT sum(pd.requests) FROM pend pd), 0)::bigint AS n_inserted,
 		       (SELECT count(*) FROM checked c WHERE c.reason IS NULL) AS n_valid,

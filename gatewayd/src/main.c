@@ -330,6 +330,11 @@ int main(int argc, char **argv)
                     "opened");
     if (srv->cfg.mode != GW_MODE_STANDALONE && srv->cfg.grpc_auth_token[0] == '\0')
         gw_log_warn("GRPC_AUTH_TOKEN is empty: hub and edges cannot authenticate each other");
+    if (srv->cfg.mode != GW_MODE_STANDALONE)
+        gw_log_warn("this release has no hub-and-edge synchronisation yet (no gRPC server or client): in %s mode "
+                    "gatewayd serves from its own database like a standalone gateway (without the LLM gateway on "
+                    "a hub)",
+                    gw_config_mode_name(srv->cfg.mode));
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         gw_log_error("libcurl initialisation failed");

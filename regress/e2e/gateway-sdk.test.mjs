@@ -9,6 +9,8 @@
 //   - the mock's ledger shows the vendor key injected the vendor's way and no
 //     trace of the client's key;
 //   - the x-request-id response header is the row's request_id.
+// And the app key's last_used_at, which the database moves as it ingests the
+// events (at most once a minute).
 // Real processes: PostgreSQL 15 + pg_aistudio, gatewayd ($GATEWAYD_BIN), the C
 // mock upstream.
 import { describe, before, after, it as nodeIt } from 'node:test';
@@ -19,7 +21,7 @@ import { GoogleGenAI } from '@google/genai';
 import { Ollama } from 'ollama';
 import { startMock } from './lib/mock.mjs';
 import { startCluster } from './lib/cluster.mjs';
-import { startGatewayd, seed, waitEvent, withLogs } from './lib/gatewayd.mjs';
+import { startGatewayd, seed, waitEvent, pollValue, withLogs } from './lib/gatewayd.mjs';
 
 const VKEY = 'sk-vendor-e2e-0123456789';
 const FRAMES = 5;
@@ -160,6 +162,33 @@ async function fresh() {
   await mock.resetLedger();
   seen.length = 0;
 }
+
+// First of the calls: the app's key has never been used before it.
+describe('the app key\'s last_used_at', () => {
+  it('is set by the analytics writer after a call, then not rewritten within a minute', async () => {
+    const cred = ids.apps['sdk-app'].credentialId;
+    const usedAt = (rid) => pg.sql(`SELECT c.last_used_at IS NOT DISTINCT FROM i."timestamp"
+      FROM aistudio.credentials c, aistudio.llm_interactions i WHERE c.id = ${cred} AND i.request_id = '${rid}'`);
+    assert.equal(await pg.sql(`SELECT last_used_at IS NULL FROM aistudio.credentials WHERE id = ${cred}`), 't',
+      'never used before the first call');
+    const client = new OpenAI({ apiKey: KEY(), baseURL: `${gw.url}/llm/rest/${slug('OpenAI Mock')}/v1`, maxRetries: 0 });
+    const call = async () => {
+      await fresh();
+      await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+      return lastSeen().headers.get('x-request-id');
+    };
+    const rid1 = await call();
+    const set = await pollValue(pg, `SELECT last_used_at IS NOT NULL FROM aistudio.credentials WHERE id = ${cred}`,
+      (v) => v === 't', { timeoutMs: 15000 });
+    assert.equal(set, 't', 'last_used_at set within 15 s of the call');
+    assert.equal(await usedAt(rid1), 't', 'last_used_at = the time of the event');
+    const rid2 = await call();
+    assert.equal((await waitEvent(pg, rid2)).length, 1, 'the second event is stored');
+    assert.equal(await usedAt(rid1), 't', 'a second call within 60 s does not rewrite it');
+    assert.equal(await pg.sql(`SELECT count(*) FROM aistudio.audit_log
+      WHERE object_type = 'credentials' AND action = 'update'`), '0', 'no audit row for it');
+  });
+});
 
 describe('pass-through: openai SDK', () => {
   const messages = [

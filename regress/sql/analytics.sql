@@ -244,3 +244,62 @@ SELECT * FROM aistudio.ingest_events(jsonb_build_array(
 	                   'vendor', 'nosuchvendor', 'model_name', 'x')));
 SELECT reason, count(*) FROM aistudio.ingest_rejects
  WHERE request_id = '00000000-0000-0000-0000-000000000502' GROUP BY 1;
+
+-- credentials.last_used_at: ingestion moves it to the newest valid event of
+-- each key, forward only and only when that is more than 60 seconds later
+-- (a busy key is written at most once a minute); unknown ids are ignored;
+-- no audit row and no config NOTIFY (a notification would show up below)
+SELECT aistudio.issue_credential(:app_a) IS NOT NULL AS issued;
+SELECT aistudio.issue_credential(:app_b) IS NOT NULL AS issued;
+SELECT id AS cred_a FROM aistudio.credentials WHERE app_id = :app_a \gset
+SELECT id AS cred_b FROM aistudio.credentials WHERE app_id = :app_b \gset
+CREATE TEMP TABLE t0 AS SELECT now() - interval '10 minutes' AS t0;
+SELECT t0 FROM t0 \gset
+SELECT count(*) AS audit_rows FROM aistudio.audit_log \gset
+CREATE FUNCTION pg_temp.used(n int, cred bigint, secs int, vendor text DEFAULT 'openai') RETURNS jsonb
+	LANGUAGE sql AS $$
+	SELECT jsonb_strip_nulls(jsonb_build_object(
+		'timestamp', (SELECT t0 FROM t0) + make_interval(secs => secs),
+		'request_id', '00000000-0000-0000-0000-' || lpad((600 + n)::text, 12, '0'),
+		'credential_id', cred, 'vendor', vendor, 'model_name', 'gpt-4o', 'status_code', 200))
+$$;
+-- seconds after t0, per key (NULL = never used)
+CREATE TEMP VIEW last_used AS
+SELECT CASE c.app_id WHEN :app_a THEN 'a' ELSE 'b' END AS key,
+       extract(epoch FROM c.last_used_at - :'t0'::timestamptz) AS secs
+  FROM aistudio.credentials c ORDER BY c.id;
+LISTEN aistudio_config;
+SELECT * FROM last_used;
+-- one batch: the newest event per key counts; an unknown key and an event
+-- without a key change nothing
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(
+	pg_temp.used(1, :cred_a, 0), pg_temp.used(2, :cred_a, -300), pg_temp.used(3, :cred_b, -120),
+	pg_temp.used(4, 999999, 0), pg_temp.used(5, NULL, 60)));
+SELECT * FROM last_used;
+-- an older event does not move it back
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(pg_temp.used(6, :cred_a, -3600)));
+-- a newer one within 60 seconds (30 s, exactly 60 s) is not written
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(pg_temp.used(7, :cred_a, 30)));
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(pg_temp.used(8, :cred_a, 60)));
+SELECT * FROM last_used;
+-- more than 60 seconds later: written
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(pg_temp.used(9, :cred_a, 90)));
+SELECT * FROM last_used;
+-- a rejected event does not count
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(pg_temp.used(10, :cred_a, 300, 'acme')));
+SELECT * FROM last_used;
+-- the gateway's path: staging rows with credential_id, then ingest_staged()
+SET ROLE aistudio_gateway;
+INSERT INTO aistudio.interaction_staging ("timestamp", request_id, credential_id, vendor, model_name)
+VALUES (:'t0'::timestamptz + interval '1 minute', '00000000-0000-0000-0000-000000000611', :cred_b, 'openai', 'gpt-4o'),
+       (:'t0'::timestamptz + interval '3 minutes', '00000000-0000-0000-0000-000000000612', :cred_b, 'openai', 'gpt-4o'),
+       (:'t0'::timestamptz + interval '2 minutes', '00000000-0000-0000-0000-000000000613', 999999, 'openai', 'gpt-4o');
+SELECT * FROM aistudio.ingest_staged();
+RESET ROLE;
+SELECT * FROM last_used;
+-- an event stamped in the future (clock skew) stops at now()
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(pg_temp.used(14, :cred_b, 4200)));
+SELECT extract(epoch FROM last_used_at - :'t0'::timestamptz) > 590 AS moved, last_used_at <= now() AS not_in_future
+  FROM aistudio.credentials WHERE id = :cred_b;
+UNLISTEN aistudio_config;
+SELECT count(*) - :audit_rows AS new_audit_rows FROM aistudio.audit_log;

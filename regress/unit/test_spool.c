@@ -1,11 +1,13 @@
 /*
  * regress/unit/test_spool.c: the analytics spool and the writer's offline
  * paths. The record codec (CRC32C check value, round trip, malformed
- * payloads refused); the file (0700 directory, 0600 file, exclusive lock);
- * append / read / commit with the sidecar offset, a crash in the middle of a
- * replay re-sending rather than losing, truncation once all is committed;
- * a torn or corrupt tail cut off at open, corruption met during a replay
- * counted as lost, an undecodable record skipped; the size cap. The COPY
+ * payloads refused, a version 1 record of the previous release still
+ * decoding, alone and in a spool file followed by current records); the
+ * file (0700 directory, 0600 file, exclusive lock); append / read /
+ * commit with the sidecar offset, a crash in the middle of a replay
+ * re-sending rather than losing, truncation once all is committed; a torn
+ * or corrupt tail cut off at open, corruption met during a replay counted
+ * as lost, an undecodable record skipped; the size cap. The COPY
  * text encoding (escapes, invalid UTF-8, NULLs). And gw_analytics with the
  * database unreachable (a closed port on 127.0.0.1): events go to the
  * spool, or without a spool are dropped, and recorded + found == stored +
@@ -44,6 +46,7 @@ static gw_event make_event(int i)
     gw_uuid7(ev.request_id);
     ev.user_id = 7;
     ev.app_id = 3;
+    ev.credential_id = 9;
     ev.llm_id = 1;
     snprintf(ev.vendor, sizeof(ev.vendor), "openai");
     snprintf(ev.model, sizeof(ev.model), "gpt-4o-%d", i);
@@ -62,6 +65,38 @@ static int64_t file_size(const char *name)
     struct stat st;
     snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
     return stat(p, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+/*
+ * A version 1 payload exactly as the previous release wrote it (no
+ * credential_id): 2025-01-01, request 0190a5d6-1234-7abc-8def-0123456789ab,
+ * user 7, app 3, LLM 1, openai gpt-4o, tokens 1000/50/0/10, 12 ms, status
+ * 200, chat, namespace team-a, no error, est_cost 0.5.
+ */
+static const unsigned char spool_v1_record[] = {
+    0x01, 0x00, 0x60, 0x0c, 0xba, 0x99, 0x2a, 0x06, 0x00, 0x24, 0x30, 0x31,
+    0x39, 0x30, 0x61, 0x35, 0x64, 0x36, 0x2d, 0x31, 0x32, 0x33, 0x34, 0x2d,
+    0x37, 0x61, 0x62, 0x63, 0x2d, 0x38, 0x64, 0x65, 0x66, 0x2d, 0x30, 0x31,
+    0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x07, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x6f,
+    0x70, 0x65, 0x6e, 0x61, 0x69, 0x06, 0x67, 0x70, 0x74, 0x2d, 0x34, 0x6f,
+    0xe8, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x32, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00,
+    0xc8, 0x00, 0x00, 0x00, 0x01, 0x06, 0x74, 0x65, 0x61, 0x6d, 0x2d, 0x61,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0x3f,
+};
+
+/* 1 when ev is the event of spool_v1_record. */
+static int is_v1_event(const gw_event *ev)
+{
+    return ev->ts_us == 1735689600000000LL && strcmp(ev->request_id, "0190a5d6-1234-7abc-8def-0123456789ab") == 0 &&
+           ev->user_id == 7 && ev->app_id == 3 && ev->llm_id == 1 && ev->credential_id == 0 &&
+           strcmp(ev->vendor, "openai") == 0 && strcmp(ev->model, "gpt-4o") == 0 && ev->prompt_tokens == 1000 &&
+           ev->response_tokens == 50 && ev->cache_write_tokens == 0 && ev->cache_read_tokens == 10 &&
+           ev->latency_ms == 12 && ev->status_code == 200 && ev->interaction_type == GW_INTERACTION_CHAT &&
+           strcmp(ev->namespace_, "team-a") == 0 && ev->error[0] == '\0' && ev->est_cost == 0.5;
 }
 
 static void test_codec(void)
@@ -84,6 +119,27 @@ static void test_codec(void)
     ok(memcmp(&ev, &back, sizeof(ev)) == 0, "round trip keeps every field");
     is_str(back.request_id, ev.request_id, "request id kept");
     ok(back.est_cost == 1.25 && back.prompt_tokens == 1005 && back.cache_read_tokens == 10, "numbers kept");
+    is_int(buf[0], GW_SPOOL_RECORD_VERSION, "written in the current version (%d)", GW_SPOOL_RECORD_VERSION);
+    is_int(back.credential_id, 9, "credential id kept");
+    ev.credential_id = 0;
+    len = gw_spool_encode_event(&ev, buf);
+    ok(gw_spool_decode_event(buf, len, &back) == 0 && back.credential_id == 0, "credential id 0 (none) kept");
+
+    /* the previous release's records */
+    ok(gw_spool_decode_event(spool_v1_record, sizeof(spool_v1_record), &back) == 0,
+       "a version 1 record (previous release) decodes");
+    ok(is_v1_event(&back), "with every field, and credential id 0");
+    memcpy(buf, spool_v1_record, sizeof(spool_v1_record));
+    buf[0] = 2;
+    ok(gw_spool_decode_event(buf, sizeof(spool_v1_record), &back) != 0,
+       "the same bytes as version 2 are refused (credential id missing)");
+    ev.credential_id = 9;
+    len = gw_spool_encode_event(&ev, buf);
+    buf[0] = 1;
+    ok(gw_spool_decode_event(buf, len, &back) != 0, "a version 2 payload labelled version 1 is refused");
+    buf[0] = 0;
+    ok(gw_spool_decode_event(buf, len, &back) != 0, "version 0 is refused");
+    buf[0] = GW_SPOOL_RECORD_VERSION;
 
     ok(gw_spool_decode_event(buf, len - 1, &back) != 0, "a truncated payload is refused");
     buf[len] = 0;
@@ -246,6 +302,40 @@ static void test_corruption(void)
     gw_spool_close(s);
 }
 
+/* A spool left by the previous release (version 1 records) replays after an
+ * upgrade, followed by what the new release appends. */
+static void test_upgrade(void)
+{
+    char err[GW_ERR_LEN] = "", dir[128];
+    unsigned char rec[GW_SPOOL_HEADER_LEN + sizeof(spool_v1_record)];
+    gw_spool *s;
+    gw_event ev = make_event(3), got[4];
+    unsigned char before[4];
+    int64_t found = -1, end, lost = 0;
+    int n;
+
+    snprintf(dir, sizeof(dir), "%s/u", tmpdir);
+    gw_sp_put_u32(rec, (uint32_t)sizeof(spool_v1_record));
+    gw_sp_put_u32(rec + 4, gw_spool_crc32c(0, spool_v1_record, sizeof(spool_v1_record)));
+    memcpy(rec + GW_SPOOL_HEADER_LEN, spool_v1_record, sizeof(spool_v1_record));
+    ok(gw_spool_open(dir, 0, &s, &found, err) == 0, "open: %s", err);
+    gw_spool_close(s);
+    append_raw(dir, rec, sizeof(rec));
+    append_raw(dir, rec, sizeof(rec));
+    ok(gw_spool_open(dir, 0, &s, &found, err) == 0, "reopen with two version 1 records: %s", err);
+    is_int(found, 2, "both are found");
+    is_int(gw_spool_append(s, &ev, 1, 1, err), 1, "a current record appended after them");
+    n = gw_spool_read(s, &end, got, 4, before, NULL, &lost);
+    is_int(n, 3, "all three read");
+    is_int(lost, 0, "none lost");
+    ok(is_v1_event(&got[0]) && is_v1_event(&got[1]), "the version 1 events, credential id 0");
+    ok(before[0] && before[1] && !before[2], "flagged as an earlier run's");
+    ok(strcmp(got[2].request_id, ev.request_id) == 0 && got[2].credential_id == 9,
+       "then the current one, with its key");
+    ok(gw_spool_commit(s, end, err) == 0 && gw_spool_bytes(s) == 0, "committed: the spool is empty");
+    gw_spool_close(s);
+}
+
 static void test_sidecar_and_cap(void)
 {
     char err[GW_ERR_LEN] = "", dir[128], path[192];
@@ -306,21 +396,23 @@ static void test_copy_encoding(void)
     snprintf(ev.error, sizeof(ev.error), "boom");
     gw_an_copy_row(&b, &ev);
     is_str(gw_buf_cstr(&b),
-           "2025-01-01 00:00:00.123456+00\t0190a5d6-1234-7abc-8def-0123456789ab\t\\N\t3\t1\topenai\t"
+           "2025-01-01 00:00:00.123456+00\t0190a5d6-1234-7abc-8def-0123456789ab\t\\N\t3\t9\t1\topenai\t"
            "a\\tb\\nc\\\\d\\re\\x01 \xc3\xa9 ?? end\t1001\t50\t0\t10\t12\tproxy\t200\t\t\\N\tboom\n",
-           "COPY row: escapes, invalid UTF-8 replaced, NULL ids, microsecond UTC timestamp");
+           "COPY row: escapes, invalid UTF-8 replaced, NULL ids, the credential id, microsecond UTC timestamp");
 
     gw_buf_reset(&b);
     ev.vendor[0] = '\0';
     ev.error[0] = '\0';
     ev.model[0] = '\0';
     ev.interaction_type = GW_INTERACTION_CHAT;
+    ev.credential_id = 0;
     snprintf(ev.request_id, sizeof(ev.request_id), "not-a-uuid");
     ev.ts_us = -1;
     gw_an_copy_row(&b, &ev);
     is_str(gw_buf_cstr(&b),
-           "1969-12-31 23:59:59.999999+00\t\\N\t\\N\t3\t1\tunknown\t\t1001\t50\t0\t10\t12\tchat\t200\t\t\\N\t\\N\n",
-           "no vendor -> 'unknown', bad request id -> NULL, no error -> NULL");
+           "1969-12-31 23:59:59.999999+00\t\\N\t\\N\t3\t\\N\t1\tunknown\t"
+           "\t1001\t50\t0\t10\t12\tchat\t200\t\t\\N\t\\N\n",
+           "no vendor -> 'unknown', bad request id -> NULL, no credential -> NULL, no error -> NULL");
     ok(gw_an_uuid_ok("0190A5D6-1234-7abc-8def-0123456789ab"), "uuid check accepts upper case hex");
     ok(!gw_an_uuid_ok("0190a5d6-1234-7abc-8def-0123456789a"), "and refuses a short one");
     gw_buf_free(&b);
@@ -400,6 +492,7 @@ int main(void)
     test_codec();
     test_files();
     test_corruption();
+    test_upgrade();
     test_sidecar_and_cap();
     test_copy_encoding();
     test_offline_writer();

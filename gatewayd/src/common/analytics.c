@@ -79,9 +79,9 @@ struct gw_analytics {
 };
 
 static const char gw_an_copy_sql[] =
-    "COPY aistudio.interaction_staging (\"timestamp\", request_id, user_id, app_id, llm_id, vendor, model_name, "
-    "prompt_tokens, response_tokens, cache_write_tokens, cache_read_tokens, latency_ms, interaction_type, "
-    "status_code, namespace, edge_id, error) FROM STDIN";
+    "COPY aistudio.interaction_staging (\"timestamp\", request_id, user_id, app_id, credential_id, llm_id, vendor, "
+    "model_name, prompt_tokens, response_tokens, cache_write_tokens, cache_read_tokens, latency_ms, "
+    "interaction_type, status_code, namespace, edge_id, error) FROM STDIN";
 static const char gw_an_ingest_sql[] = "SELECT inserted, duplicates, rejected FROM aistudio.ingest_staged()";
 
 /* ---- COPY text encoding ---- */
@@ -187,6 +187,7 @@ static void gw_an_copy_row(gw_buf *b, const gw_event *ev)
         gw_buf_append(b, "\\N\t", 3); /* stored in ingest_rejects as "missing request_id" */
     gw_an_copy_id(b, ev->user_id);
     gw_an_copy_id(b, ev->app_id);
+    gw_an_copy_id(b, ev->credential_id); /* the database moves the key's last_used_at */
     gw_an_copy_id(b, ev->llm_id);
     /* The extension accepts only its six vendors: an event without one
      * (refused before routing) is kept in ingest_rejects. */

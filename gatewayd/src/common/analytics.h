@@ -27,6 +27,7 @@ typedef struct gw_event {
     char request_id[37];     /* UUIDv7, lowercase canonical form */
     int64_t user_id;         /* 0 = none */
     int64_t app_id;          /* 0 = none (e.g. a 401) */
+    int64_t credential_id;   /* the app key that authenticated the request; 0 = none (401, the chat) */
     int64_t llm_id;          /* 0 = none (e.g. unknown slug) */
     char vendor[16];         /* "openai" … ; "" = unknown (stored as 'unknown') */
     char model[GW_EVENT_MODEL_MAX];

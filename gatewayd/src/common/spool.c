@@ -127,6 +127,7 @@ size_t gw_spool_encode_event(const gw_event *ev, unsigned char out[GW_SPOOL_PAYL
     p = gw_sp_put_str(p, ev->error, sizeof(ev->error));
     memcpy(&bits, &ev->est_cost, sizeof(bits));
     p = gw_sp_put_u64(p, bits);
+    p = gw_sp_put_u64(p, (uint64_t)ev->credential_id); /* version 2 */
     return (size_t)(p - out);
 }
 
@@ -187,10 +188,11 @@ int gw_spool_decode_event(const unsigned char *p, size_t len, gw_event *ev)
 {
     gw_sp_cursor c = {p, len, 0};
     uint64_t bits;
-    unsigned itype;
+    unsigned itype, version;
 
     memset(ev, 0, sizeof(*ev));
-    if (gw_sp_take_u8(&c) != GW_SPOOL_RECORD_VERSION)
+    version = gw_sp_take_u8(&c);
+    if (version < GW_SPOOL_RECORD_VERSION_MIN || version > GW_SPOOL_RECORD_VERSION)
         return -1;
     ev->ts_us = (int64_t)gw_sp_take_u64(&c);
     gw_sp_take_str(&c, ev->request_id, sizeof(ev->request_id));
@@ -211,6 +213,8 @@ int gw_spool_decode_event(const unsigned char *p, size_t len, gw_event *ev)
     gw_sp_take_str(&c, ev->error, sizeof(ev->error));
     bits = gw_sp_take_u64(&c);
     memcpy(&ev->est_cost, &bits, sizeof(bits));
+    if (version >= 2)
+        ev->credential_id = (int64_t)gw_sp_take_u64(&c);
     if (c.bad || c.left != 0 || itype > GW_INTERACTION_CHAT)
         return -1;
     return 0;

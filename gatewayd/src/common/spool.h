@@ -6,12 +6,17 @@
  *     [u32 length][u32 CRC32C of the payload][payload]     (little-endian)
  *
  * whose payload is one gw_event in a versioned binary form
- * (gw_spool_encode_event). A small sidecar file, <dir>/analytics.spool.offset,
- * written atomically (temporary file, fsync, rename), holds the offset up to
- * which records are known to be committed to the database, so a crash in the
- * middle of a replay re-sends records (the database ignores request ids it
- * has) rather than losing them. When every record is committed the file is
- * truncated to zero (the sidecar is reset first).
+ * (gw_spool_encode_event): a version byte, then the fields. Version 1 ends
+ * with est_cost; version 2 (the current one) appends credential_id. Records
+ * are written in the current version and every version since
+ * GW_SPOOL_RECORD_VERSION_MIN decodes (fields a version lacks are 0), so a
+ * spool left by an older gatewayd replays after an upgrade. A small sidecar
+ * file, <dir>/analytics.spool.offset, written atomically (temporary file,
+ * fsync, rename), holds the offset up to which records are known to be
+ * committed to the database, so a crash in the middle of a replay re-sends
+ * records (the database ignores request ids it has) rather than losing
+ * them. When every record is committed the file is truncated to zero (the
+ * sidecar is reset first).
  *
  * Writes are fsync'ed in groups: gw_spool_append syncs when the last sync
  * is older than GW_SPOOL_SYNC_MS (or when asked to), otherwise marks the
@@ -39,7 +44,8 @@
 
 #define GW_SPOOL_FILE "analytics.spool"
 #define GW_SPOOL_OFFSET_FILE "analytics.spool.offset"
-#define GW_SPOOL_RECORD_VERSION 1
+#define GW_SPOOL_RECORD_VERSION 2     /* what gw_spool_encode_event writes */
+#define GW_SPOOL_RECORD_VERSION_MIN 1 /* the oldest version that still decodes */
 #define GW_SPOOL_HEADER_LEN 8
 #define GW_SPOOL_PAYLOAD_MAX 1024 /* larger lengths are corruption */
 #define GW_SPOOL_SYNC_MS 100
@@ -91,7 +97,9 @@ int64_t gw_spool_committed(gw_spool *s);
 uint32_t gw_spool_crc32c(uint32_t crc, const void *data, size_t len);
 /* Encodes one event as a payload; returns its length (<= GW_SPOOL_PAYLOAD_MAX). */
 size_t gw_spool_encode_event(const gw_event *ev, unsigned char out[GW_SPOOL_PAYLOAD_MAX]);
-/* Decodes a payload; -1 when malformed or of an unknown version. */
+/* Decodes a payload of any version from GW_SPOOL_RECORD_VERSION_MIN on
+ * (credential_id 0 in a version 1 record); -1 when malformed or of an
+ * unknown version. */
 int gw_spool_decode_event(const unsigned char *p, size_t len, gw_event *ev);
 
 #endif

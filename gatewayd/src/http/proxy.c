@@ -489,6 +489,7 @@ static void gw_proxy_finish(gw_preq *r)
     memcpy(ev.request_id, r->rid, sizeof(ev.request_id));
     ev.user_id = r->user_id;
     ev.app_id = r->app_id;
+    ev.credential_id = r->cred != NULL ? r->cred->credential_id : 0; /* the chat has no key */
     if (r->llm != NULL) {
         ev.llm_id = r->llm->id;
         gw_copy(ev.vendor, sizeof(ev.vendor), r->llm->vendor);
