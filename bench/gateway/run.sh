@@ -201,7 +201,7 @@ bench_target() {
 	local p50s=() p99s=() r64s=() r256s=() t99s=() t50s=() serr=0 e64=0 e256=0 sok=() speak=()
 	local rep seq st rps reqs non2xx errs
 	DRAINS=()
-	[ "$surl" = - ] && R[$name.s_ok]="" && R[$name.s_peak]="" && R[$name.ttft99_spread]="—"
+	[ "$surl" = - ] && R[$name.s_ok]="" && R[$name.s_peak]=""
 	for ((rep = 1; rep <= REPEAT; rep++)); do
 		# warm-up: connections, caches and (gatewayd) the first analytics
 		# batches of a fresh writer connection, then wait for them to be stored
@@ -441,7 +441,7 @@ if [ -n "${R[direct.rps64]:-}" ]; then
 fi
 if [ "$REPEAT" -gt 1 ]; then
 	for t in "${ran[@]}"; do
-		echo "- $t spread over $REPEAT runs: c=1 p99 ${R[$t.p99_spread]} µs, c=64 ${R[$t.rps64_spread]} req/s, TTFT p99 ${R[$t.ttft99_spread]} µs"
+		echo "- $t spread over $REPEAT runs: c=1 p99 ${R[$t.p99_spread]} µs, c=64 ${R[$t.rps64_spread]} req/s${R[$t.ttft99_spread]:+, TTFT p99 ${R[$t.ttft99_spread]} µs}"
 	done
 fi
 [ -n "${R[parity]:-}" ] && echo "- database parity (gatewayd, analytics on): ${R[parity]}"
