@@ -377,17 +377,18 @@ int main(int argc, char **argv)
         gw_log_error("reload thread: %s", err);
         return GW_EXIT_STARTUP;
     }
-    if (gw_start_http(srv, err) != 0) {
+    /* the REST API, UI and docs first: when the proxy's /readyz answers,
+     * every server of this process listens */
+    if (gw_start_side_servers(srv, err) != 0) {
         gw_log_error("%s", err);
+        gw_stop_side_servers(srv);
         gw_reload_stop(srv);
         gw_stop_proxy_parts(srv);
         return GW_EXIT_STARTUP;
     }
-    if (gw_start_side_servers(srv, err) != 0) {
+    if (gw_start_http(srv, err) != 0) {
         gw_log_error("%s", err);
         gw_stop_side_servers(srv);
-        if (srv->http != NULL)
-            gw_http_stop(srv->http);
         gw_reload_stop(srv);
         gw_stop_proxy_parts(srv);
         return GW_EXIT_STARTUP;
