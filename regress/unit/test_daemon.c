@@ -198,7 +198,7 @@ int main(void)
 {
     char *out, buf[65536];
     int port = free_port(), dead_port = free_port(), rc;
-    char proxy_port[32], dburl[160];
+    char proxy_port[32], dburl[160], side_ports[2][2][32];
     const char *log = "/tmp/gw-test-daemon.log";
     pid_t pid;
     int64_t t0;
@@ -208,6 +208,12 @@ int main(void)
     ok(access(GW_TEST_DAEMON, X_OK) == 0, "daemon binary exists: %s", GW_TEST_DAEMON);
     ok(port > 0 && dead_port > 0 && port != dead_port, "free ports %d (proxy) and %d (no database)", port, dead_port);
     snprintf(proxy_port, sizeof(proxy_port), "PROXY_PORT=%d", port);
+    /* SERVER_PORT and DOCS_PORT of each of the two daemons: free ports, not
+     * the defaults (8080, 8989), which may be in use on the machine */
+    for (int d = 0; d < 2; d++) {
+        snprintf(side_ports[d][0], sizeof(side_ports[d][0]), "SERVER_PORT=%d", free_port());
+        snprintf(side_ports[d][1], sizeof(side_ports[d][1]), "DOCS_PORT=%d", free_port());
+    }
     snprintf(dburl, sizeof(dburl),
              "DATABASE_URL=host=127.0.0.1 port=%d dbname=none user=gw password=pw-never-logged connect_timeout=2",
              dead_port);
@@ -256,8 +262,8 @@ int main(void)
 
     /* ---- a running daemon without a database ---- */
     {
-        const char *vars[] = {proxy_port, dburl, "WORKER_THREADS=8", "SHUTDOWN_GRACE_MS=5000", "LOG_LEVEL=info",
-                              "SPOOL_DIR=/tmp/gw-test-spool", NULL};
+        const char *vars[] = {proxy_port,     dburl, "WORKER_THREADS=8", "SHUTDOWN_GRACE_MS=5000", "LOG_LEVEL=info",
+                              "SPOOL_DIR=/tmp/gw-test-spool", side_ports[0][0], side_ports[0][1], NULL};
         pid = spawn(vars, NULL, log);
         running_pid = pid;
     }
@@ -335,7 +341,8 @@ int main(void)
 
     /* the port is taken: a second daemon fails, naming the setting */
     {
-        const char *vars[] = {proxy_port, dburl, "WORKER_THREADS=4", NULL};
+        /* (its own free SERVER_PORT and DOCS_PORT: only PROXY_PORT is taken) */
+        const char *vars[] = {proxy_port, dburl, "WORKER_THREADS=4", side_ports[1][0], side_ports[1][1], NULL};
         rc = run(vars, NULL, &out);
         ok(rc == 1 && strstr(out, "PROXY_PORT") != NULL, "second daemon on a taken port exits 1 naming PROXY_PORT");
     }
