@@ -80,16 +80,11 @@ void gw_outbuf_free(gw_outbuf *o)
 
 void gw_resp_init(gw_resp *rs, struct mg_connection *conn, const struct mg_request_info *ri, const char *request_id)
 {
-    const char *c = mg_get_header(conn, "Connection");
     memset(rs, 0, sizeof(*rs));
     rs->conn = conn;
     rs->request_id = request_id;
     rs->http11 = ri->http_version != NULL && strcmp(ri->http_version, "1.1") == 0;
-    /* what civetweb itself decides (should_keep_alive): the client's wish, else the version's default */
-    if (c != NULL)
-        rs->keep_alive = gw_http_header_has_token(c, "keep-alive") && !gw_http_header_has_token(c, "close");
-    else
-        rs->keep_alive = rs->http11;
+    rs->keep_alive = gw_http_client_keep_alive(conn); /* what civetweb itself will decide */
     rs->content_type = "application/json";
 }
 
