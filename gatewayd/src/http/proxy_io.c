@@ -130,16 +130,9 @@ static int gw_resp_head(gw_resp *rs, char *dst, size_t cap, int64_t content_leng
 
 static int gw_resp_write(gw_resp *rs, const char *p, size_t n)
 {
-    while (n > 0) {
-        /* mg_write takes an int-sized count */
-        size_t part = n > (1u << 30) ? (1u << 30) : n;
-        int w = mg_write(rs->conn, p, part);
-        if (w <= 0 || (size_t)w != part) {
-            rs->failed = 1;
-            return -1;
-        }
-        p += part;
-        n -= part;
+    if (gw_http_write_all(rs->conn, p, n) != 0) {
+        rs->failed = 1;
+        return -1;
     }
     return 0;
 }

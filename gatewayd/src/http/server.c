@@ -161,7 +161,7 @@ static void gw_http_reply_finish(gw_http_reply *r, int64_t content_length)
     gw_http_reply_add(r, "\r\n", 2);
 }
 
-static int gw_http_write_all(struct mg_connection *conn, const char *p, size_t n)
+int gw_http_write_all(struct mg_connection *conn, const char *p, size_t n)
 {
     while (n > 0) {
         size_t part = n > (1u << 30) ? (1u << 30) : n; /* mg_write takes an int-sized count */

@@ -74,6 +74,9 @@ void gw_http_reply_close(gw_http_reply *r);
 /* 0, or -1 when the head overflowed or the client is gone. */
 int gw_http_reply_send(gw_http_reply *r, const char *body, size_t len);
 int gw_http_reply_send_head(gw_http_reply *r, int64_t content_length);
+/* Writes all n bytes with mg_write (in int-sized parts); -1 when the
+ * client is gone. */
+int gw_http_write_all(struct mg_connection *conn, const char *p, size_t n);
 /* 1 when the comma-separated header value v holds token (any case). */
 int gw_http_header_has_token(const char *v, const char *token);
 /* What civetweb decides for the connection after this request: the
