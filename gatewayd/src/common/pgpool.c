@@ -281,6 +281,26 @@ void gw_pgpool_release(gw_pgpool *p, gw_pgconn *c)
         PQfinish(drop);
 }
 
+/* The server went away: the idle connections were opened to the same
+ * server and are dead too, so they are closed (a retry then connects
+ * afresh instead of meeting the next dead one). */
+static void gw_pgpool_drop_idle(gw_pgpool *p)
+{
+    PGconn *drop[p->size > 0 ? p->size : 1];
+    int n = 0;
+
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < p->size; i++)
+        if (p->slots[i].state == GW_SLOT_IDLE) {
+            drop[n++] = p->slots[i].conn;
+            p->slots[i].conn = NULL;
+            p->slots[i].state = GW_SLOT_EMPTY;
+        }
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < n; i++)
+        PQfinish(drop[i]);
+}
+
 int gw_pgpool_exec(gw_pgpool *p, const char *sql, int nparams, const char *const *values, const int *lengths,
                    const int *formats, int result_format, int flags, PGresult **res, char sqlstate[GW_SQLSTATE_LEN],
                    char err[GW_ERR_LEN])
@@ -308,6 +328,7 @@ int gw_pgpool_exec(gw_pgpool *p, const char *sql, int nparams, const char *const
              * idempotent statement, try once more on a new connection. */
             PQclear(r);
             gw_pgpool_release(p, c);
+            gw_pgpool_drop_idle(p);
             snprintf(sqlstate, GW_SQLSTATE_LEN, "08006");
             if ((flags & GW_PG_IDEMPOTENT) && attempt == 0)
                 continue;
