@@ -3,9 +3,11 @@
  * spend reader is replaced by a table in the test). Worst-case and actual
  * cost with each vendor's token semantics; budget periods computed like
  * aistudio.budget_period (start day clamped to the month); reserve /
- * settle / on_commit accounting; app and LLM reserved both or neither;
+ * settle / on_commit accounting (committed costs stay counted: the
+ * arithmetic across commit, refresh and reload, with a moved start date
+ * re-reading the spend); app and LLM reserved both or neither;
  * GW_BUDGET_UNAVAILABLE when the spend was never read; one database read
- * for many concurrent first requests; a new period resetting the spend; a
+ * for many concurrent first requests; a new period's spend read afresh; a
  * commit racing a refresh never lowering the spend; and 50 threads
  * reserving against a nearly spent budget never exceeding it.
  */
@@ -172,24 +174,40 @@ static void test_accounting(void)
     ev.est_cost = 0.3;
     gw_budget_on_commit(b, &ev, 1);
     ok(NEAR(subject(b, GW_BS_APP, 3)->pending, 0) && NEAR(subject(b, GW_BS_LLM, 1)->pending, 0),
-       "on_commit: pending cost moves out (the database's spend has it)");
+       "on_commit: the cost leaves pending");
+    ok(NEAR(subject(b, GW_BS_APP, 3)->spent_db, 9.3) && NEAR(subject(b, GW_BS_LLM, 1)->spent_db, 50.3),
+       "on_commit: and is counted as spent (the database's spend has it)");
+    is_int(gw_budget_reserve(b, 3, "10", "", &llm, 0.71, &t3), GW_BUDGET_APP_EXCEEDED,
+           "committed spend still counts: 9.3 + 0.71 > 10");
     gw_budget_on_commit(b, &ev, 1);
     ok(subject(b, GW_BS_APP, 3)->pending == 0, "pending never goes below 0");
+    subject(b, GW_BS_APP, 3)->spent_db = 9.3;
+    subject(b, GW_BS_LLM, 1)->spent_db = 50.3;
 
-    is_int(gw_budget_reserve(b, 3, "1000", "", &llm, 50.5, &t1), GW_BUDGET_LLM_EXCEEDED,
-           "LLM 50 spent of 100, 50.5 more: LLM exceeded");
+    is_int(gw_budget_reserve(b, 3, "1000", "", &llm, 49.8, &t1), GW_BUDGET_LLM_EXCEEDED,
+           "LLM 50.3 spent of 100, 49.8 more: LLM exceeded");
     ok(subject(b, GW_BS_APP, 3)->reserved == 0, "and the app was not reserved");
     is_int(gw_budget_reserve(b, 3, "12", "", &llm, 2.5, &t1), GW_BUDGET_OK,
            "a raised limit (snapshot reload) applies at once");
     gw_budget_settle(b, &t1, 2.5);
 
-    /* a new period: the spend starts over */
+    /* a new period: its spend is read from the database */
     fake_today_val = day("2025-04-01");
-    is_int(gw_budget_reserve(b, 3, "12", "", &llm, 11.9, &t1), GW_BUDGET_OK, "new month: the whole budget again");
-    ok(NEAR(subject(b, GW_BS_APP, 3)->pending, 0) && subject(b, GW_BS_APP, 3)->spent_db == 0,
-       "spent and pending reset");
+    snprintf(db.period, sizeof(db.period), "2025-04-01");
+    db.spent[GW_BS_APP][3] = 0.5;
+    db.spent[GW_BS_LLM][1] = 0;
+    db.reads = 0;
+    /* the 2.5 settled in March and not committed yet still counts (it is
+     * committed after midnight): the safe side until the next refresh */
+    is_int(gw_budget_reserve(b, 3, "12", "", &llm, 9.0, &t1), GW_BUDGET_OK,
+           "new month: the budget less the new period's spend (0.5) and what is pending (2.5)");
+    is_int(db.reads, 2, "the new period's spend was read for the app and the LLM");
+    ok(NEAR(subject(b, GW_BS_APP, 3)->spent_db, 0.5), "spent is the new period's");
     gw_budget_settle(b, &t1, 0);
     gw_budget_destroy(b);
+    snprintf(db.period, sizeof(db.period), "2025-03-01");
+    db.spent[GW_BS_APP][3] = 9.0;
+    db.spent[GW_BS_LLM][1] = 50.0;
 
     /* the database is down */
     db.fail = 1;
@@ -234,6 +252,108 @@ static void test_accounting(void)
     gw_bg_load(b, s);
     ok(s->spent_db == 7, "a refresh answering for another period is ignored");
     pthread_mutex_unlock(&b->mu);
+    gw_budget_destroy(b);
+}
+
+/*
+ * The admission arithmetic across the life of a cost: reserved -> pending
+ * (settle) -> spent (commit) -> re-read (refresh), and across snapshot
+ * reloads that keep or move the budget period. At every step a request is
+ * admitted exactly when spent + pending + reserved + worst <= limit.
+ */
+static void test_commit_refresh_reload(void)
+{
+    fake_db db = {.mu = PTHREAD_MUTEX_INITIALIZER, .period = "2025-03-01"};
+    gw_budget_ticket t1, t2;
+    gw_budget *b;
+    gw_bsubj *s;
+    gw_event ev = {0};
+    int64_t mar10 = day("2025-03-10");
+
+    fake_today_val = mar10;
+    db.spent[GW_BS_APP][6] = 1.0;
+    b = new_budget(&db);
+
+    /* 100 sequential calls of worst 0.05, actual 0.02, each committed before
+     * the next: never more than the 1.0 left */
+    double admitted_cost = 0;
+    int admitted = 0;
+    ev.app_id = 6;
+    for (int i = 0; i < 100; i++) {
+        if (gw_budget_reserve(b, 6, "2", "", NULL, 0.05, &t1) != GW_BUDGET_OK)
+            continue;
+        admitted++;
+        gw_budget_settle(b, &t1, 0.02);
+        ev.est_cost = 0.02;
+        gw_budget_on_commit(b, &ev, 1);
+        admitted_cost += 0.02;
+    }
+    s = subject(b, GW_BS_APP, 6);
+    is_int(admitted, 48, "sequential calls with commits in between: 48 admitted (1.0 + 48 * 0.02 + 0.05 > 2)");
+    ok(1.0 + admitted_cost <= 2.0 + 1e-12, "spent %.4f <= budget 2", 1.0 + admitted_cost);
+    ok(NEAR(s->spent_db, 1.0 + admitted_cost) && NEAR(s->pending, 0), "all of it counted as spent, none pending");
+    is_int(db.reads, 1, "without a single refresh");
+
+    /* refresh: the database now has the committed costs: no double count */
+    pthread_mutex_lock(&db.mu);
+    db.spent[GW_BS_APP][6] = 1.0 + admitted_cost;
+    pthread_mutex_unlock(&db.mu);
+    pthread_mutex_lock(&b->mu);
+    s->refreshing = 1;
+    gw_bg_load(b, s);
+    s->refreshing = 0;
+    pthread_mutex_unlock(&b->mu);
+    ok(NEAR(s->spent_db, 1.0 + admitted_cost), "refresh: spent is the database's answer, not twice the commits");
+
+    /* refresh while a call is settled but not committed: pending stays */
+    is_int(gw_budget_reserve(b, 6, "2", "", NULL, 0.01, &t1), GW_BUDGET_OK, "one more small call");
+    gw_budget_settle(b, &t1, 0.01);
+    pthread_mutex_lock(&b->mu);
+    s->refreshing = 1;
+    gw_bg_load(b, s);
+    s->refreshing = 0;
+    pthread_mutex_unlock(&b->mu);
+    ok(NEAR(s->pending, 0.01), "a refresh keeps what is settled but not yet in the database");
+
+    /* refresh while a call is in flight: its reservation stays */
+    is_int(gw_budget_reserve(b, 6, "2", "", NULL, 0.005, &t2), GW_BUDGET_OK, "a call in flight");
+    pthread_mutex_lock(&b->mu);
+    s->refreshing = 1;
+    gw_bg_load(b, s);
+    s->refreshing = 0;
+    pthread_mutex_unlock(&b->mu);
+    ok(NEAR(s->reserved, 0.005), "a refresh keeps the reservations in flight");
+
+    /* a reload with the same period: nothing re-read */
+    db.reads = 0;
+    is_int(gw_budget_reserve(b, 6, "2", "2025-01-01", NULL, 0, &t1), GW_BUDGET_OK, "reload, same start day");
+    is_int(db.reads, 0, "same period: no database read");
+
+    /* a reload that moves the start date: the new period overlaps the old
+     * one and today's spend is in both: it is read, not assumed 0 */
+    pthread_mutex_lock(&db.mu);
+    snprintf(db.period, sizeof(db.period), "2025-02-15");
+    db.spent[GW_BS_APP][6] = 1.9;
+    pthread_mutex_unlock(&db.mu);
+    is_int(gw_budget_reserve(b, 6, "2", "2025-02-15", NULL, 0.2, &t1), GW_BUDGET_APP_EXCEEDED,
+           "start date moved to the 15th: 1.9 spent in that period, 0.2 more refused");
+    is_int(db.reads, 1, "the new period's spend was read once");
+    ok(NEAR(s->spent_db, 1.9) && NEAR(s->pending, 0.01) && NEAR(s->reserved, 0.005),
+       "spent re-read; today's pending and in-flight costs kept");
+    is_int(gw_budget_reserve(b, 6, "2", "2025-02-15", NULL, 0.08, &t1), GW_BUDGET_OK,
+           "1.9 + 0.01 + 0.005 + 0.08 <= 2: fits");
+    gw_budget_settle(b, &t1, 0.08);
+    gw_budget_settle(b, &t2, 0.005);
+
+    /* and back: read again */
+    pthread_mutex_lock(&db.mu);
+    snprintf(db.period, sizeof(db.period), "2025-03-01");
+    db.spent[GW_BS_APP][6] = 1.85;
+    pthread_mutex_unlock(&db.mu);
+    is_int(gw_budget_reserve(b, 6, "2", "", NULL, 0.0, &t1), GW_BUDGET_OK, "start date back to the 1st");
+    is_int(db.reads, 2, "read again");
+    ok(NEAR(s->spent_db, 1.85), "the period's spend from the database");
+    ok(NEAR(s->pending, 0.095), "pending kept across both moves");
     gw_budget_destroy(b);
 }
 
@@ -350,6 +470,7 @@ int main(void)
     test_costs();
     test_periods();
     test_accounting();
+    test_commit_refresh_reload();
     test_concurrency();
     test_refresher();
     return tap_done();

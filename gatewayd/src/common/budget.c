@@ -6,10 +6,15 @@
  * current period (computed like aistudio.budget_period: UTC, starting on the
  * start date's day of month clamped to the month's length), spent_db (the
  * database's spend of the period, aistudio.budget_status /
- * llm_budget_status), pending (costs settled here whose events the analytics
- * writer has not committed yet) and reserved (worst cases of requests in
- * flight). A request is admitted when, for each of its subjects,
- * spent_db + pending + reserved + worst <= limit.
+ * llm_budget_status, as last read, plus the costs the analytics writer has
+ * committed since), pending (costs settled here whose events the writer has
+ * not committed yet) and reserved (worst cases of requests in flight). A
+ * request is admitted when, for each of its subjects,
+ * spent_db + pending + reserved + worst <= limit. A cost moves reserved ->
+ * pending (gw_budget_settle) -> spent_db (gw_budget_on_commit) and is
+ * counted at every step. When the period changes (a new month, or an edit of
+ * the start date) the subject is read from the database again before the
+ * next admission.
  *
  * Locking protocol: one mutex (b->mu) guards every subject and the hash
  * table; reserve checks and reserves the app and the LLM under it, so
@@ -239,9 +244,12 @@ static void gw_bg_configure(gw_bsubj *s, const char *limit, const char *start, i
     if (period != s->period) {
         if (s->period >= 0)
             gw_log_info("budget: %s %" PRId64 " enters a new period", s->kind == GW_BS_APP ? "app" : "LLM", s->id);
-        /* a new period starts from nothing spent; the next refresh confirms */
-        if (s->seeded)
-            s->spent_db = 0, s->pending = 0, s->refreshed_ms = 0;
+        /* The spend of the new period is read from the database before the
+         * next admission (it is not "nothing": a period moved by an edit of
+         * the start date overlaps the old one, and today's spend is in
+         * both). pending and reserved stay: they are costs of today, and
+         * today is in every period that is current. */
+        s->seeded = 0;
         s->period = period;
     }
 }
@@ -510,9 +518,12 @@ void gw_budget_on_commit(void *ctx, const gw_event *events, int n)
             gw_bsubj *s = ids[k] > 0 ? gw_bg_find(b, k == 0 ? GW_BS_LLM : GW_BS_APP, ids[k], 0) : NULL;
             if (s == NULL)
                 continue;
+            /* from "settled here" to "in the database's spend": admission
+             * keeps counting it (spent_db + pending + reserved) */
             s->pending -= ev->est_cost;
             if (s->pending < 0)
                 s->pending = 0;
+            s->spent_db += ev->est_cost;
             s->committed += ev->est_cost;
         }
     }
