@@ -11,7 +11,7 @@ PACKAGES=(
 	make gcc pkg-config openssl ca-certificates
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
 	libcurl4-openssl-dev libcivetweb-dev libprotobuf-c-dev protobuf-c-compiler
-	protobuf-compiler libgrpc-dev libssl-dev libcmark-dev
+	protobuf-compiler libgrpc-dev libssl-dev libcmark-dev libpcre2-dev
 	nodejs npm
 	chromium
 )

@@ -793,7 +793,18 @@ COMMENT ON FUNCTION aistudio.check_api_endpoint(text) IS 'Raises 22023 unless ur
 
 CREATE FUNCTION aistudio.check_regexes(patterns text[], what text) RETURNS void
 	LANGUAGE C AS 'MODULE_PATHNAME', 'check_regexes';
-COMMENT ON FUNCTION aistudio.check_regexes(text[], text) IS 'Raises 2201B naming the first element that is not a valid regular expression';
+COMMENT ON FUNCTION aistudio.check_regexes(text[], text) IS 'Raises 22023 naming the first element that is not a valid pattern (PCRE2)';
+
+-- The stored pattern language (PCRE2, searched like ~), the same code
+-- gatewayd matches with (src/pattern.c).
+CREATE FUNCTION aistudio.pattern_matches(pattern text, subject text) RETURNS boolean
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pattern_matches';
+COMMENT ON FUNCTION aistudio.pattern_matches(text, text) IS 'Whether a stored pattern (PCRE2, searched like ~) is found in subject; false when the match limit is hit; 22023 for a bad pattern';
+
+CREATE FUNCTION aistudio.model_allowed(llm_id bigint, model text) RETURNS boolean
+	LANGUAGE C STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'model_allowed';
+COMMENT ON FUNCTION aistudio.model_allowed(bigint, text) IS 'Whether requests to the LLM may name this model: no allowed_models, or one of them found in it (the gateway''s rule)';
 
 CREATE FUNCTION aistudio.require_gateway_or_role(min_role text, action text) RETURNS void
 	LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'require_gateway_or_role';
@@ -2064,7 +2075,8 @@ CREATE TRIGGER model_prices_changed
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.model_prices
 	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.model_prices_changed();
 
-GRANT EXECUTE ON FUNCTION aistudio.cost(text, text, bigint, bigint, bigint, bigint)
+GRANT EXECUTE ON FUNCTION aistudio.cost(text, text, bigint, bigint, bigint, bigint),
+	aistudio.pattern_matches(text, text), aistudio.model_allowed(bigint, text)
 	TO aistudio_gateway, aistudio_analyst;
 
 -------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  * src/config.c
  *		Validation helpers of the configuration SQL API: the api_endpoint
- *		URL check, regular-expression checks for allowed_models and filter
- *		patterns, and the "gateway or admin" permission check used by the
- *		edge functions.
+ *		URL check, pattern checks for allowed_models and filter patterns
+ *		(PCRE2 through src/pattern.c, the one definition gatewayd matches
+ *		with too), aistudio.pattern_matches / model_allowed, and the
+ *		"gateway or admin" permission check used by the edge functions.
  *
  * The configuration functions themselves (create_llm, set_model_price,
  * create_filter, register_edge, ...) are plpgsql in sql/pg_aistudio.sql,
@@ -13,21 +14,22 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "regex/regex.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "aistudio.h"
 #include "config.h"
+#include "pattern.h"
 
 PG_FUNCTION_INFO_V1(check_api_endpoint);
 PG_FUNCTION_INFO_V1(check_regexes);
+PG_FUNCTION_INFO_V1(pattern_matches);
+PG_FUNCTION_INFO_V1(model_allowed);
 PG_FUNCTION_INFO_V1(require_gateway_or_role);
 
 static bool
@@ -121,32 +123,106 @@ ConfigEndpointProblem(const char *url, size_t len)
 }
 
 /*
- * ConfigCheckRegex: compile the pattern the way the ~ operator would (advanced
- * regular expression, default collation) and report a failure with the
- * element's name.
+ * ConfigCompilePattern: compile a stored pattern (src/pattern.c) or raise
+ * 22023 naming the element ("allowed_models[2]").  The caller frees the
+ * result with aistudio_pattern_free.
  */
+static aistudio_pattern *
+ConfigCompilePattern(const char *pattern, size_t len, const char *what)
+{
+	aistudio_pattern *p;
+	char		err[AISTUDIO_PATTERN_ERR_LEN];
+
+	if (aistudio_pattern_compile(pattern, len, &p, err) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid regular expression in %s: %s", what, err),
+				 errdetail("The pattern is \"%.*s\".", (int) Min(len, 200), pattern),
+				 errhint("Patterns are Perl-compatible regular expressions (PCRE2), searched like the ~ operator; anchor them with ^ and $ to match a whole name.")));
+	return p;
+}
+
 void
 ConfigCheckRegex(const char *pattern, const char *what)
 {
-	int			len = strlen(pattern);
-	pg_wchar   *wpat = palloc((len + 1) * sizeof(pg_wchar));
-	int			wlen = pg_mb2wchar_with_len(pattern, wpat, len);
-	regex_t		re;
-	int			rc;
+	aistudio_pattern_free(ConfigCompilePattern(pattern, strlen(pattern), what));
+}
 
-	rc = pg_regcomp(&re, wpat, wlen, REG_ADVANCED, DEFAULT_COLLATION_OID);
-	if (rc != REG_OKAY)
-	{
-		char		errbuf[128];
+/* Match, with a warning when a limit made it "no match". */
+static bool
+ConfigPatternMatch(const aistudio_pattern *p, const char *pattern, const char *subject, size_t len)
+{
+	aistudio_match m = aistudio_pattern_match(p, subject, len);
 
-		pg_regerror(rc, &re, errbuf, sizeof(errbuf));
+	if (m == AISTUDIO_MATCH_LIMIT)
+		ereport(WARNING,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("regular expression \"%s\" hit its match limit: counted as no match", pattern)));
+	return m == AISTUDIO_MATCH_YES;
+}
+
+/*
+ * aistudio.pattern_matches(pattern text, subject text): does the stored
+ * pattern language find pattern in subject?  22023 for a bad pattern.
+ */
+Datum
+pattern_matches(PG_FUNCTION_ARGS)
+{
+	char	   *pattern = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	text	   *subject = PG_GETARG_TEXT_PP(1);
+	aistudio_pattern *p = ConfigCompilePattern(pattern, strlen(pattern), "pattern");
+	bool		found;
+
+	found = ConfigPatternMatch(p, pattern, VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject));
+	aistudio_pattern_free(p);
+	PG_RETURN_BOOL(found);
+}
+
+/*
+ * aistudio.model_allowed(llm_id bigint, model text): may requests to this
+ * LLM name this model?  True when the LLM has no allowed_models or one of
+ * them is found in model (the rule gatewayd applies); P0002 for an unknown
+ * LLM.
+ */
+Datum
+model_allowed(PG_FUNCTION_ARGS)
+{
+	int64		llm_id = PG_GETARG_INT64(0);
+	text	   *model = PG_GETARG_TEXT_PP(1);
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(llm_id)};
+	bool		isnull;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	bool		allowed = false;
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT allowed_models FROM aistudio.llms WHERE id = $1",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	if (SPI_processed != 1)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
-				 errmsg("invalid regular expression in %s: %s", what, errbuf),
-				 errdetail("The pattern is \"%s\".", pattern)));
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("LLM " INT64_FORMAT " does not exist", llm_id)));
+	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+					  TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	if (n == 0)
+		allowed = true;
+	for (int i = 0; i < n && !allowed; i++)
+	{
+		char	   *pattern;
+		aistudio_pattern *p;
+
+		if (nulls[i])
+			continue;
+		pattern = TextDatumGetCString(elems[i]);
+		p = ConfigCompilePattern(pattern, strlen(pattern), "allowed_models");
+		allowed = ConfigPatternMatch(p, pattern, VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model));
+		aistudio_pattern_free(p);
 	}
-	pg_regfree(&re);
-	pfree(wpat);
+	SPI_finish();
+	PG_RETURN_BOOL(allowed);
 }
 
 /*
@@ -177,9 +253,9 @@ check_api_endpoint(PG_FUNCTION_ARGS)
 }
 
 /*
- * aistudio.check_regexes(patterns text[], what text): raise 2201B naming the
- * first element of patterns (what[i], 1-based) that is not a valid regular
- * expression, 22023 for a null element.
+ * aistudio.check_regexes(patterns text[], what text): raise 22023 naming the
+ * first element of patterns (what[i], 1-based) that is null or not a valid
+ * pattern.
  */
 Datum
 check_regexes(PG_FUNCTION_ARGS)

@@ -23,7 +23,6 @@
 #include "common/log.h"
 
 #define GW_SECRET_REF_PREFIX "$SECRET/"
-#define GW_PATTERN_MAX 1024
 
 typedef struct gw_index {
     uint32_t *slots; /* entry index + 1; 0 = empty */
@@ -105,7 +104,7 @@ static void gw_llm_free(gw_llm *l)
         gw_secretbox_free(l->api_key, l->api_key_len);
     l->api_key = NULL;
     for (size_t i = 0; i < l->n_allowed; i++)
-        regfree(&l->allowed[i]);
+        aistudio_pattern_free(l->allowed[i]);
     free(l->allowed);
     l->allowed = NULL;
 }
@@ -191,35 +190,23 @@ static void gw_llm_open_key(gw_llm *l, const Aistudio__V1__Llm *m, const Aistudi
     l->key_state = GW_KEY_OK;
 }
 
-/* Compiles the allowed-model patterns, each anchored to match in full. */
+/* Compiles the allowed-model patterns with the extension's pattern module
+ * (the same code that validated them when they were stored). */
 static int gw_llm_compile_allowed(gw_llm *l, const Aistudio__V1__Llm *m)
 {
     if (m->n_allowed_models == 0)
         return 0;
-    l->allowed = calloc(m->n_allowed_models, sizeof(regex_t));
+    l->allowed = calloc(m->n_allowed_models, sizeof(*l->allowed));
     if (l->allowed == NULL)
         return -1;
     for (size_t i = 0; i < m->n_allowed_models; i++) {
         const char *pat = m->allowed_models[i];
-        char grouped[GW_PATTERN_MAX + 8];
-        int rc;
-        if (strlen(pat) > GW_PATTERN_MAX) {
-            gw_log_warn("llm '%s': allowed model pattern %zu is longer than %d characters; no model is allowed",
-                        l->slug, i + 1, GW_PATTERN_MAX);
-            l->allowed_invalid = 1;
-            continue;
-        }
-        /* Search semantics, like PostgreSQL's `~` where the patterns are
-         * validated: `gpt-4o` allows `gpt-4o-mini`; anchor with ^ and $. */
-        snprintf(grouped, sizeof(grouped), "(%s)", pat);
-        rc = regcomp(&l->allowed[l->n_allowed], grouped, REG_EXTENDED | REG_NOSUB);
-        if (rc != 0) {
-            char rerr[128];
-            regerror(rc, &l->allowed[l->n_allowed], rerr, sizeof(rerr));
-            regfree(&l->allowed[l->n_allowed]);
-            gw_log_warn("llm '%s': allowed model pattern '%.128s' is not a POSIX extended regex (%s); no model is "
-                        "allowed",
-                        l->slug, pat, rerr);
+        char perr[AISTUDIO_PATTERN_ERR_LEN];
+        if (aistudio_pattern_compile(pat, strlen(pat), &l->allowed[l->n_allowed], perr) != 0) {
+            /* the extension refuses such a pattern: only a table edited by
+             * hand gets here */
+            gw_log_warn("llm '%s': allowed model pattern %zu does not compile (%s); no model is allowed", l->slug,
+                        i + 1, perr);
             l->allowed_invalid = 1;
             continue;
         }
@@ -475,9 +462,14 @@ int gw_llm_model_allowed(const gw_llm *llm, const char *model)
         return 0;
     if (llm->n_allowed == 0)
         return 1;
-    for (size_t i = 0; i < llm->n_allowed; i++)
-        if (regexec(&llm->allowed[i], model, 0, NULL, 0) == 0)
+    for (size_t i = 0; i < llm->n_allowed; i++) {
+        aistudio_match m = aistudio_pattern_match(llm->allowed[i], model, strlen(model));
+        if (m == AISTUDIO_MATCH_YES)
             return 1;
+        if (m == AISTUDIO_MATCH_LIMIT)
+            gw_log_warn("llm '%s': allowed model pattern %zu hit its match limit on a model name: counted as no match",
+                        llm->slug, i + 1);
+    }
     return 0;
 }
 

@@ -4,7 +4,7 @@
  * aistudio.snapshot(namespace) (proto/aistudio/v1/snapshot.proto): LLMs
  * indexed by slug, their vendor keys opened with the master key (a literal
  * sealed on the Llm or a $SECRET/Name reference into the snapshot's
- * secrets), allowed-model regexes compiled, prices indexed by (vendor,
+ * secrets), allowed-model patterns compiled (the extension's pattern.c), prices indexed by (vendor,
  * model) with longest-prefix lookup, apps indexed by id.
  *
  * Vendor keys are opened with the AAD the extension seals them with,
@@ -22,13 +22,13 @@
 #define GW_SNAPSHOT_H
 
 #include <pthread.h>
-#include <regex.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/common.h"
 #include "common/secretbox.h"
+#include "pattern.h" /* the extension's pattern module (pg_aistudio/src) */
 
 #define GW_SNAPSHOT_FORMAT_MAX 1          /* highest format_version understood */
 #define GW_SNAPSHOT_MAX_BYTES (64u << 20) /* refuse larger snapshots */
@@ -56,7 +56,7 @@ typedef struct gw_llm {
     char *api_key; /* opened vendor key (GW_KEY_OK), wiped on free */
     size_t api_key_len;
     char key_error[GW_ERR_LEN]; /* why the key is unavailable (no secrets) */
-    regex_t *allowed;           /* compiled allowed_models (search semantics, like `~`) */
+    aistudio_pattern **allowed; /* compiled allowed_models (pattern.h: PCRE2, searched like `~`) */
     size_t n_allowed;           /* 0 = any model allowed */
     int allowed_invalid;        /* a pattern did not compile: no model allowed */
     const int64_t *filter_ids;

@@ -18,9 +18,9 @@
 extern const char *ConfigEndpointProblem(const char *url, size_t len);
 
 /*
- * Raise 2201B (invalid_regular_expression) unless pattern compiles as a
- * PostgreSQL advanced regular expression; "what" names the element in the
- * message (e.g. "allowed_models[2]").
+ * Raise 22023 (invalid_parameter_value) unless pattern compiles as a stored
+ * pattern (PCRE2, src/pattern.c); "what" names the element in the message
+ * (e.g. "allowed_models[2]").
  */
 extern void ConfigCheckRegex(const char *pattern, const char *what);
 
