@@ -2096,6 +2096,12 @@ CREATE FUNCTION aistudio.snapshot_checksum(namespace text DEFAULT '') RETURNS te
 	AS 'MODULE_PATHNAME', 'snapshot_checksum';
 COMMENT ON FUNCTION aistudio.snapshot_checksum(text) IS 'SHA-256 (hex) of the snapshot of a namespace without apps and sealed values';
 
+-- aistudio.snapshot_checksum_of(snapshot): the checksum of snapshot bytes by
+-- the same rule; how a gateway or an edge verifies what it received.
+CREATE FUNCTION aistudio.snapshot_checksum_of(snapshot bytea) RETURNS text
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'snapshot_checksum_of';
+COMMENT ON FUNCTION aistudio.snapshot_checksum_of(bytea) IS 'SHA-256 (hex) of serialized snapshot bytes without apps and sealed values (the snapshot_checksum rule); 22023 for bytes that are not a snapshot';
+
 -- Edge sync status: in_sync (checksums equal, heartbeat younger than 90 s),
 -- pending (checksums differ, heartbeat fresh), stale (heartbeat older than
 -- 90 s), unknown (never heartbeated).  One checksum per namespace.
@@ -2114,7 +2120,8 @@ CREATE VIEW aistudio.edge_status AS
 	  JOIN expected x ON x.namespace = e.namespace;
 COMMENT ON VIEW aistudio.edge_status IS 'Edges with their expected checksum and sync status';
 
-GRANT EXECUTE ON FUNCTION aistudio.snapshot(text), aistudio.snapshot_checksum(text) TO aistudio_gateway;
+GRANT EXECUTE ON FUNCTION aistudio.snapshot(text), aistudio.snapshot_checksum(text),
+	aistudio.snapshot_checksum_of(bytea) TO aistudio_gateway;
 GRANT SELECT ON aistudio.edge_status TO aistudio_gateway;
 
 -------------------------------------------------------------------------------

@@ -25,7 +25,11 @@
 #define GW_LISTEN_BACKOFF_MIN_MS 100
 #define GW_LISTEN_BACKOFF_MAX_MS 5000
 
-static const char *const gw_sql_snapshot = "SELECT aistudio.snapshot($1::text), aistudio.snapshot_checksum($1::text)";
+/* The snapshot, its checksum, and the checksum of the bytes by the
+ * extension's one implementation of the rule (the way an edge verifies). */
+static const char *const gw_sql_snapshot =
+    "SELECT x.s, x.c, aistudio.snapshot_checksum_of(x.s) FROM "
+    "(SELECT aistudio.snapshot($1::text) AS s, aistudio.snapshot_checksum($1::text) AS c) x";
 static const char *const gw_sql_checksum = "SELECT aistudio.snapshot_checksum($1::text)";
 
 /* Logs a load error once until it changes (no log flood every second). */
@@ -52,11 +56,11 @@ static int gw_reload_query_error(gw_server *srv, const char *sqlstate, const cha
 int gw_reload_snapshot(gw_server *srv, int force, int *changed, char err[GW_ERR_LEN])
 {
     const char *params[1] = {srv->cfg.edge_namespace};
-    char sqlstate[GW_SQLSTATE_LEN], qerr[GW_ERR_LEN], local[GW_CHECKSUM_HEX_LEN + 1], cerr[GW_ERR_LEN];
+    char sqlstate[GW_SQLSTATE_LEN], qerr[GW_ERR_LEN];
     PGresult *res;
     gw_snapshot *cur, *next;
     const uint8_t *bytes;
-    const char *checksum;
+    const char *checksum, *verified;
     size_t len;
     int key_errors = 0;
 
@@ -82,25 +86,25 @@ int gw_reload_snapshot(gw_server *srv, int force, int *changed, char err[GW_ERR_
     if (gw_pgpool_exec(srv->pool, gw_sql_snapshot, 1, params, NULL, NULL, 1, GW_PG_IDEMPOTENT, &res, sqlstate, qerr) !=
         0)
         return gw_reload_query_error(srv, sqlstate, qerr, err);
-    if (PQntuples(res) != 1 || PQnfields(res) != 2 || PQgetisnull(res, 0, 0)) {
+    if (PQntuples(res) != 1 || PQnfields(res) != 3 || PQgetisnull(res, 0, 0)) {
         PQclear(res);
         return gw_errf(err, "aistudio.snapshot() returned no snapshot");
     }
     bytes = (const uint8_t *)PQgetvalue(res, 0, 0);
     len = (size_t)PQgetlength(res, 0, 0);
     checksum = PQgetisnull(res, 0, 1) ? "" : PQgetvalue(res, 0, 1);
+    verified = PQgetisnull(res, 0, 2) ? "" : PQgetvalue(res, 0, 2);
 
     if (gw_snapshot_build(bytes, len, checksum, srv->cfg.have_secret_key ? &srv->cfg.secret_key : NULL,
                           srv->cfg.have_secret_key ? 1 : 0, &next, &key_errors, err) != 0) {
         PQclear(res);
         return -1;
     }
-    /* Verify the checksum the way an edge will; a mismatch is reported, not
-     * fatal (both come from the same database in one statement). */
-    if (gw_snapshot_compute_checksum(bytes, len, local, cerr) == 0 && strcmp(local, checksum) != 0 &&
-        strcmp(srv->reloader.last_mismatch, checksum) != 0) {
-        gw_log_warn("snapshot: checksum from the database (%.16s…) differs from the one computed here (%.16s…)",
-                    checksum, local);
+    /* A mismatch is reported, not fatal (snapshot and checksum come from
+     * the same database in one statement). */
+    if (strcmp(verified, checksum) != 0 && strcmp(srv->reloader.last_mismatch, checksum) != 0) {
+        gw_log_warn("snapshot: checksum (%.16s…) differs from the checksum of the snapshot's bytes (%.16s…)",
+                    checksum, verified);
         snprintf(srv->reloader.last_mismatch, sizeof(srv->reloader.last_mismatch), "%s", checksum);
     }
     PQclear(res);

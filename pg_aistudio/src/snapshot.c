@@ -19,7 +19,11 @@
  * The checksum is the lowercase hex SHA-256 of the snapshot serialized with
  * apps emptied and every SealedValue removed (secrets are represented by id,
  * name and version; literal LLM keys by api_key_version).  App edits and
- * the random nonces of re-sealing therefore never change it.
+ * the random nonces of re-sealing therefore never change it.  SnapshotDigest
+ * is the only code of the product that applies this rule: to a namespace's
+ * snapshot built here (snapshot_checksum) and to snapshot bytes received by
+ * a gateway or an edge (snapshot_checksum_of), which is how they verify
+ * what they load.
  *
  * One query per table, with plans kept for the life of the backend; the
  * link tables (llm_filters, llm_plugins, app_llms) are read sorted by owner
@@ -46,6 +50,7 @@
 
 PG_FUNCTION_INFO_V1(snapshot);
 PG_FUNCTION_INFO_V1(snapshot_checksum);
+PG_FUNCTION_INFO_V1(snapshot_checksum_of);
 
 /* The queries, in the order they run: link tables before their owners. */
 typedef enum SnapshotQuery
@@ -549,17 +554,26 @@ SnapshotSerialize(const char *ns)
 	return SnapshotPack(&snap);
 }
 
-void
-SnapshotChecksum(const char *ns, char *out)
+/*
+ * The checksum rule: drop what the checksum excludes from snap (apps, every
+ * SealedValue), serialize, SHA-256, lowercase hex into out
+ * (SNAPSHOT_CHECKSUM_HEX_LEN + 1 bytes).  Modifies snap.
+ */
+static void
+SnapshotDigest(Aistudio__V1__Snapshot *snap, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	Aistudio__V1__Snapshot snap;
 	bytea	   *packed;
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	pg_cryptohash_ctx *ctx;
 
-	SnapshotBuild(&snap, ns, false);
-	packed = SnapshotPack(&snap);
+	snap->n_apps = 0;
+	snap->apps = NULL;
+	for (size_t i = 0; i < snap->n_llms; i++)
+		snap->llms[i]->api_key = NULL;
+	for (size_t i = 0; i < snap->n_secrets; i++)
+		snap->secrets[i]->value = NULL;
+	packed = SnapshotPack(snap);
 
 	ctx = pg_cryptohash_create(PG_SHA256);
 	if (ctx == NULL ||
@@ -581,6 +595,45 @@ SnapshotChecksum(const char *ns, char *out)
 	pfree(packed);
 }
 
+void
+SnapshotChecksum(const char *ns, char *out)
+{
+	Aistudio__V1__Snapshot snap;
+
+	/* built without apps and sealed values: the digest drops nothing more */
+	SnapshotBuild(&snap, ns, false);
+	SnapshotDigest(&snap, out);
+}
+
+/* protobuf-c allocations in the current memory context */
+static void *
+SnapshotAlloc(void *data, size_t size)
+{
+	return palloc(size);
+}
+
+static void
+SnapshotFree(void *data, void *ptr)
+{
+	if (ptr != NULL)
+		pfree(ptr);
+}
+
+void
+SnapshotChecksumOf(const uint8 *bytes, size_t len, char *out)
+{
+	ProtobufCAllocator alloc = {SnapshotAlloc, SnapshotFree, NULL};
+	Aistudio__V1__Snapshot *snap;
+
+	snap = aistudio__v1__snapshot__unpack(&alloc, len, bytes);
+	if (snap == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the snapshot is not a valid aistudio.v1.Snapshot message"),
+				 errdetail("%zu bytes could not be decoded.", len)));
+	SnapshotDigest(snap, out);
+}
+
 static char *
 NamespaceArg(FunctionCallInfo fcinfo)
 {
@@ -597,6 +650,17 @@ Datum
 snapshot(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BYTEA_P(SnapshotSerialize(NamespaceArg(fcinfo)));
+}
+
+/* aistudio.snapshot_checksum_of(snapshot bytea) -> text (64 hex) */
+Datum
+snapshot_checksum_of(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	char		hexsum[SNAPSHOT_CHECKSUM_HEX_LEN + 1];
+
+	SnapshotChecksumOf((const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), hexsum);
+	PG_RETURN_TEXT_P(cstring_to_text(hexsum));
 }
 
 /* aistudio.snapshot_checksum(namespace text DEFAULT '') -> text (64 hex) */

@@ -163,8 +163,21 @@ RESET ROLE;
 DROP ROLE aistudio_test_snap_gw;
 DROP ROLE aistudio_test_snap_an;
 
+-- snapshot_checksum_of: the checksum of snapshot bytes by the same rule
+-- (how a gateway or an edge verifies what it received)
+SELECT aistudio.snapshot_checksum_of(aistudio.snapshot(ns)) = aistudio.snapshot_checksum(ns) AS same, ns
+  FROM unnest(ARRAY['', 'eu', 'us']) ns ORDER BY ns;
+SELECT aistudio.snapshot('eu') AS eu_before \gset
+SELECT aistudio.update_app((SELECT min(id) FROM aistudio.apps WHERE namespace = 'eu'), description => 'apps are not in the checksum');
+SELECT aistudio.snapshot_checksum_of(:'eu_before') = aistudio.snapshot_checksum('eu') AS app_edit_same;
+SELECT aistudio.update_llm((SELECT min(id) FROM aistudio.llms WHERE namespace = 'eu'), default_model => 'changed-model');
+SELECT aistudio.snapshot_checksum_of(:'eu_before') = aistudio.snapshot_checksum('eu') AS llm_edit_same;
+SELECT pg_temp.err($$SELECT aistudio.snapshot_checksum_of('\xffffff'::bytea)$$);
+SELECT aistudio.snapshot_checksum_of(''::bytea) = encode(sha256(''::bytea), 'hex') AS empty_is_empty_snapshot;
+
 -- a new session (a new backend, plans prepared afresh) computes the same checksums
 SELECT * FROM pg_temp.sums() \gset s1_
 \c
 SELECT aistudio.snapshot_checksum('') = :'s1_g' AS g, aistudio.snapshot_checksum('eu') = :'s1_eu' AS eu,
 	   aistudio.snapshot_checksum('us') = :'s1_us' AS us;
+

@@ -15,7 +15,6 @@
  */
 #include "common/snapshot.h"
 
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -496,69 +495,6 @@ const gw_price *gw_snapshot_price(const gw_snapshot *s, const char *vendor, cons
         }
     }
     return NULL;
-}
-
-/* ---- checksum ---- */
-
-int gw_snapshot_compute_checksum(const uint8_t *bytes, size_t len, char out[GW_CHECKSUM_HEX_LEN + 1],
-                                 char err[GW_ERR_LEN])
-{
-    static const char hex[] = "0123456789abcdef";
-    Aistudio__V1__Snapshot *msg;
-    Aistudio__V1__SealedValue **saved_llm_keys = NULL, **saved_secret_values = NULL;
-    size_t saved_n_apps, packed_len;
-    uint8_t *packed;
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-
-    out[0] = '\0';
-    if (len > GW_SNAPSHOT_MAX_BYTES)
-        return gw_errf(err, "snapshot too large");
-    msg = aistudio__v1__snapshot__unpack(NULL, len, bytes);
-    if (msg == NULL)
-        return gw_errf(err, "snapshot bytes are not a valid aistudio.v1.Snapshot message");
-    saved_llm_keys = calloc(msg->n_llms + 1, sizeof(*saved_llm_keys));
-    saved_secret_values = calloc(msg->n_secrets + 1, sizeof(*saved_secret_values));
-    if (saved_llm_keys == NULL || saved_secret_values == NULL) {
-        free(saved_llm_keys);
-        free(saved_secret_values);
-        aistudio__v1__snapshot__free_unpacked(msg, NULL);
-        return gw_errf(err, "out of memory");
-    }
-    /* Detach the fields the checksum excludes, pack, then put them back so
-     * free_unpacked releases everything. */
-    saved_n_apps = msg->n_apps;
-    msg->n_apps = 0;
-    for (size_t i = 0; i < msg->n_llms; i++) {
-        saved_llm_keys[i] = msg->llms[i]->api_key;
-        msg->llms[i]->api_key = NULL;
-    }
-    for (size_t i = 0; i < msg->n_secrets; i++) {
-        saved_secret_values[i] = msg->secrets[i]->value;
-        msg->secrets[i]->value = NULL;
-    }
-    packed_len = aistudio__v1__snapshot__get_packed_size(msg);
-    packed = malloc(packed_len + 1);
-    if (packed != NULL) {
-        aistudio__v1__snapshot__pack(msg, packed);
-        SHA256(packed, packed_len, digest);
-        free(packed);
-    }
-    msg->n_apps = saved_n_apps;
-    for (size_t i = 0; i < msg->n_llms; i++)
-        msg->llms[i]->api_key = saved_llm_keys[i];
-    for (size_t i = 0; i < msg->n_secrets; i++)
-        msg->secrets[i]->value = saved_secret_values[i];
-    free(saved_llm_keys);
-    free(saved_secret_values);
-    aistudio__v1__snapshot__free_unpacked(msg, NULL);
-    if (packed == NULL)
-        return gw_errf(err, "out of memory");
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 0xf];
-    }
-    out[GW_CHECKSUM_HEX_LEN] = '\0';
-    return 0;
 }
 
 /* ---- holder ---- */

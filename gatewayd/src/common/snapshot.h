@@ -123,14 +123,6 @@ int gw_llm_model_allowed(const gw_llm *llm, const char *model);
  * (an exact name is the longest prefix of itself), or NULL. */
 const gw_price *gw_snapshot_price(const gw_snapshot *s, const char *vendor, const char *model);
 
-/*
- * Computes the checksum the extension defines: SHA-256 (lowercase hex) of
- * the snapshot serialized with `apps` emptied and secret ciphertexts
- * (Secret.value, Llm.api_key) removed. Used to verify a snapshot.
- */
-int gw_snapshot_compute_checksum(const uint8_t *bytes, size_t len, char out[GW_CHECKSUM_HEX_LEN + 1],
-                                 char err[GW_ERR_LEN]);
-
 /* ---- the current snapshot ---- */
 
 typedef struct gw_snapshot_holder {

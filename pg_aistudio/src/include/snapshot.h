@@ -21,4 +21,10 @@ extern bytea *SnapshotSerialize(const char *ns);
  */
 extern void SnapshotChecksum(const char *ns, char *out);
 
+/*
+ * The checksum of a serialized snapshot (as received by a gateway or an
+ * edge), by the same rule; 22023 when the bytes are not a Snapshot.
+ */
+extern void SnapshotChecksumOf(const uint8 *bytes, size_t len, char *out);
+
 #endif							/* AISTUDIO_SNAPSHOT_H */
