@@ -363,8 +363,10 @@ int gw_vendor_translate_request(const gw_llm *llm, const gw_header *headers, siz
         return gw_errf(err, "the request body is not valid JSON: %s", body == NULL ? "empty body" : perr);
     if (gw_tr_validate(&t, err) != 0)
         return -1;
-    if (TR_HAS(&t, TR_MODEL))
-        gw_vj_str_copy(TRV(&t, TR_MODEL), out->model, sizeof(out->model));
+    /* the model the upstream gets is the one checked: the openai body
+     * goes on nearly unchanged, so a cut name would differ from it */
+    if (gw_vendor_model_from_json(TRV(&t, TR_MODEL), out->model, err) != 0)
+        return -1;
     if (out->model[0] == '\0' && llm->default_model != NULL)
         snprintf(out->model, sizeof(out->model), "%s", llm->default_model);
     if (out->model[0] == '\0')
