@@ -689,6 +689,15 @@ int main(void)
             ok(tr(&l, body, &r, &st, err) == 0 && strcmp(r.model, m255) == 0, "%s /ai: a 255-byte model kept whole",
                vendors[i][0]);
         }
+        {
+            char longdflt[300];
+            memset(longdflt, 'd', sizeof(longdflt) - 1);
+            longdflt[sizeof(longdflt) - 1] = '\0';
+            l = mk_llm("openai", "http://m/v1", longdflt);
+            ok(tr(&l, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", &r, &st, err) == -1 && st == 502 &&
+                   r.model[0] == '\0',
+               "/ai: an LLM default model over 255 bytes is not cut into a request (502)");
+        }
     }
 
     gw_upstream_req_free(&r);
