@@ -6,13 +6,16 @@
 #   bash regress/run-tests.sh regress [NAME…] pg_regress only (optionally some files)
 #   bash regress/run-tests.sh cluster         the cluster-level tests (restart, pg_dump)
 #   bash regress/run-tests.sh unit            C unit tests
+#   bash regress/run-tests.sh fuzz            the fuzz targets' deterministic drivers (ASan/UBSan)
 #   bash regress/run-tests.sh e2e             end-to-end tests (node --test)
 #   bash regress/run-tests.sh e2e-asan        the gateway's e2e tests against gatewayd-asan
 #   bash regress/run-tests.sh browser         the web UI in headless chromium (playwright-core)
 #
 # Suites: pg_regress (regress/sql, regress/expected), cluster tests
 # (regress/cluster/*.sh: each starts its own cluster), C unit tests
-# (regress/unit, built by `make -C regress/unit`), end-to-end tests
+# (regress/unit, built by `make -C regress/unit`), fuzz targets of the
+# parsers run by their gcc drivers on fixed inputs (regress/fuzz; libFuzzer
+# builds too when clang is there), end-to-end tests
 # (regress/e2e, node --test). PostgreSQL refuses to run as root, so when run
 # as root the servers run as the `postgres` system user in a scratch
 # directory it owns.
@@ -126,6 +129,24 @@ run_unit() {
 	done
 }
 
+# Every fuzz target of regress/fuzz through its deterministic driver (the
+# seed corpus, then fixed-seed mutated and random inputs) under ASan/UBSan.
+run_fuzz() {
+	[ -f "$ROOT/regress/fuzz/Makefile" ] || return 0
+	echo "== fuzz targets (deterministic drivers)"
+	if ! make -s -C "$ROOT/regress/fuzz" > "$WORK/fuzz-build.log" 2>&1; then
+		cat "$WORK/fuzz-build.log"
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	cat "$WORK/fuzz-build.log"
+	for t in "$ROOT"/regress/fuzz/bin/drive_*; do
+		[ -x "$t" ] || continue
+		local name=${t##*/drive_}
+		run_tap "fuzz-$name" "$t" "$ROOT/regress/fuzz/corpus/$name"
+	done
+}
+
 run_e2e() {
 	[ -d "$ROOT/regress/e2e" ] && ls "$ROOT"/regress/e2e/*.test.mjs > /dev/null 2>&1 || return 0
 	echo "== end-to-end tests"
@@ -194,10 +215,11 @@ case "$suite" in
 	regress) run_regress "$@" ;;
 	cluster) run_cluster ;;
 	unit) run_unit ;;
+	fuzz) run_fuzz ;;
 	e2e) run_e2e ;;
 	e2e-asan) run_e2e_asan ;;
 	browser) run_browser ;;
-	all) run_unit; run_regress; run_cluster; run_e2e; run_e2e_asan; run_browser ;;
+	all) run_unit; run_fuzz; run_regress; run_cluster; run_e2e; run_e2e_asan; run_browser ;;
 	*) echo "unknown suite: $suite" >&2; exit 2 ;;
 esac
 

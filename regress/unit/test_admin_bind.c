@@ -9,6 +9,7 @@
  */
 #include "common/buf.c"
 #include "common/json.c"
+#include "common/url.c"
 #include "http/admin_exec.c"
 
 #include <stdlib.h>

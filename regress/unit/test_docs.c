@@ -12,6 +12,7 @@
 #include "common/errmap.c"
 #include "common/json.c"
 #include "common/log.c"
+#include "common/url.c"
 #include "http/docs.c"
 #include "http/docs_layout.c"
 #include "http/docs_openapi.c"

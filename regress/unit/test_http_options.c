@@ -8,6 +8,7 @@
 #include "common/errmap.c"
 #include "common/json.c"
 #include "common/log.c"
+#include "common/url.c"
 #include "http/server.c"
 
 #include "tap.h"
@@ -34,6 +35,7 @@ int main(void)
     is_str(opt(&b, "enable_directory_listing"), "no", "directory listing off");
     is_str(opt(&b, "cgi_pattern"), "", "CGI pattern empty");
     is_str(opt(&b, "ssi_pattern"), "", "SSI pattern empty (CVE-2018-12684)");
+    is_str(opt(&b, "decode_url"), "no", "paths reach the handlers as sent (a decoded %%00 would cut them)");
     is_str(opt(&b, "access_control_allow_origin"), "", "CORS: no Allow-Origin");
     is_str(opt(&b, "access_control_allow_methods"), "", "CORS: no Allow-Methods");
     is_str(opt(&b, "access_control_allow_headers"), "", "CORS: no Allow-Headers");

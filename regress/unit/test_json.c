@@ -138,8 +138,8 @@ int main(void)
                gw_json_get_string(&f[0].value, out, sizeof(out), NULL) != 0,
            "null model is not a string");
         ok(scan("{\"model\":\"gpt\\u0000x\"}", 64, f, 1, err) == 0 &&
-               gw_json_get_string(&f[0].value, out, sizeof(out), NULL) != 0,
-           "string with \\u0000 refused by the accessor");
+               gw_json_get_string(&f[0].value, out, sizeof(out), NULL) == GW_JSON_STR_NUL,
+           "string with \\u0000 refused by the accessor (GW_JSON_STR_NUL)");
         ok(scan("{\"model\":\"\\ud83d\\ude00 \\u00e9\\/\"}", 64, f, 1, err) == 0 &&
                gw_json_get_string(&f[0].value, out, sizeof(out), NULL) == 0 &&
                strcmp(out, "\xf0\x9f\x98\x80 \xc3\xa9/") == 0,
@@ -148,8 +148,10 @@ int main(void)
                gw_json_get_string(&f[0].value, out, sizeof(out), NULL) == 0 && strcmp(out, "\xef\xbf\xbdx") == 0,
            "lone surrogate decoded as U+FFFD");
         ok(scan("{\"model\":\"0123456789\"}", 64, f, 1, err) == 0 &&
-               gw_json_get_string(&f[0].value, out, 8, NULL) != 0,
-           "string longer than the output buffer refused");
+               gw_json_get_string(&f[0].value, out, 8, NULL) == GW_JSON_STR_TOO_LONG,
+           "string longer than the output buffer refused (GW_JSON_STR_TOO_LONG)");
+        ok(scan("{\"model\":null}", 64, f, 1, err) == 0 && gw_json_get_string(&f[0].value, out, sizeof(out), NULL) == -1,
+           "not a string: -1");
     }
 
     /* ---- integers ---- */

@@ -11,6 +11,7 @@
 #include "common/errmap.c"
 #include "common/json.c"
 #include "common/log.c"
+#include "common/url.c"
 #include "http/proxy_io.c"
 #include "http/proxy_route.c"
 #include "http/server.c"
@@ -237,12 +238,12 @@ int main(void) {
   {
     char out[8];
     size_t n;
-    ok(gw_route_query_decode("a%41+", 5, out, sizeof(out), &n) == 0 &&
+    ok(gw_url_decode("a%41+", 5, GW_URL_PLUS_SPACE, out, sizeof(out), &n) == 0 &&
            strcmp(out, "aA ") == 0 && n == 3,
        "query decode: %%41 and +");
-    ok(gw_route_query_decode("abcdefgh", 8, out, sizeof(out), &n) == -1,
+    ok(gw_url_decode("abcdefgh", 8, GW_URL_PLUS_SPACE, out, sizeof(out), &n) == -1,
        "query decode: too long for the buffer");
-    ok(gw_route_query_decode("%4", 2, out, sizeof(out), &n) == -1,
+    ok(gw_url_decode("%4", 2, GW_URL_PLUS_SPACE, out, sizeof(out), &n) == -1,
        "query decode: truncated escape");
   }
 

@@ -14,6 +14,7 @@
 #include "common/errmap.c"
 #include "common/json.c"
 #include "common/log.c"
+#include "common/url.c"
 #include "http/server.c"
 #include "http/static.c"
 

@@ -8,6 +8,7 @@
  */
 #include "common/buf.c"
 #include "common/json.c"
+#include "common/url.c"
 #include "common/vjson.c"
 #include "vendors/vendor.c"
 #include "vendors/stream.c"
@@ -428,6 +429,98 @@ int main(void)
     l = mk_llm("ollama", "http://127.0.0.1:11434", 1);
     prep(&l, GW_ROUTE_CALL, "GET", "/api/tags", NULL, NULL, 0, NULL, &r, &st, err);
     is_str(hdr(&r, "Authorization"), "Bearer sk-vendor-secret", "ollama with a key: Bearer");
+
+    /* ---- the model name: decoded whole, no control characters, <= 255 bytes ---- */
+    {
+        static const char *const routes[][3] = {
+            {"openai", "http://m/v1", "/v1/chat/completions"},
+            {"huggingface", "http://m", "/v1/chat/completions"},
+            {"anthropic", "http://m", "/v1/messages"},
+            {"ollama", "http://m", "/api/chat"},
+        };
+        static const struct {
+            const char *json; /* the model as JSON text */
+            const char *why;
+        } bad[] = {
+            {"\"gpt-4o\\u0000-mini\"", "control characters"},
+            {"\"gpt-4o\\u0001\"", "control characters"},
+            {"\"gpt-4o\\n\"", "control characters"},
+            {"\"gpt-4o\\t\"", "control characters"},
+            {"\"gpt\x7f\"", "control characters"},
+            {"\"gpt\\u007f\"", "control characters"},
+            {"42", "must be a string"},
+            {"null", "must be a string"},
+            {"[\"gpt-4o\"]", "must be a string"},
+        };
+        char m255[300], body[1200];
+        memset(m255, 'm', 255);
+        m255[255] = '\0';
+        for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+            l = mk_llm(routes[i][0], routes[i][1], 1);
+            for (size_t j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+                snprintf(body, sizeof(body), "{\"model\":%s,\"messages\":[]}", bad[j].json);
+                ok(prep(&l, GW_ROUTE_REST, "POST", routes[i][2], NULL, NULL, 0, body, &r, &st, err) == -1 && st == 400 &&
+                       strstr(err, bad[j].why) != NULL && r.model[0] == '\0',
+                   "%s: model %s refused", routes[i][0], bad[j].json);
+            }
+            snprintf(body, sizeof(body), "{\"model\":\"%s\",\"messages\":[]}", m255);
+            ok(prep(&l, GW_ROUTE_REST, "POST", routes[i][2], NULL, NULL, 0, body, &r, &st, err) == 0 &&
+                   strcmp(r.model, m255) == 0,
+               "%s: a 255-byte model is kept whole", routes[i][0]);
+            snprintf(body, sizeof(body), "{\"model\":\"%sm\",\"messages\":[]}", m255);
+            ok(prep(&l, GW_ROUTE_REST, "POST", routes[i][2], NULL, NULL, 0, body, &r, &st, err) == -1 && st == 400 &&
+                   strstr(err, "longer than 255 bytes") != NULL,
+               "%s: a 256-byte model refused", routes[i][0]);
+            snprintf(body, sizeof(body), "{\"model\":\"%.252s\\u00e9\\u00e9\",\"messages\":[]}", m255);
+            ok(prep(&l, GW_ROUTE_REST, "POST", routes[i][2], NULL, NULL, 0, body, &r, &st, err) == -1 && st == 400 &&
+                   strstr(err, "longer than 255 bytes") != NULL,
+               "%s: 254 characters but 256 bytes refused (bytes count)", routes[i][0]);
+            ok(prep(&l, GW_ROUTE_REST, "POST", routes[i][2], NULL, NULL, 0, "{\"m\\u006fdel\":\"a\\u0000\"}", &r, &st, err) ==
+                   -1,
+               "%s: an escaped key does not hide the model", routes[i][0]);
+        }
+
+        /* Google: the model in the path, as the upstream will decode it */
+        l = mk_llm("google_ai", "http://m", 1);
+        b = "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}]}";
+        ok(prep(&l, GW_ROUTE_REST, "POST", "/v1beta/models/gemini-2.0-fl%61sh:generateContent", NULL, NULL, 0, b, &r,
+                &st, err) == 0 &&
+               strcmp(r.model, "gemini-2.0-flash") == 0,
+           "google: an escaped model name is decoded");
+        ok(prep(&l, GW_ROUTE_STREAM, "POST", "/v1beta/models/gemini-pro%3agenerateContent", NULL, NULL, 0, b, &r, &st,
+                err) == 0 &&
+               strcmp(r.model, "gemini-pro") == 0 && r.stream &&
+               strcmp(r.url.data, "http://m/v1beta/models/gemini-pro%3astreamGenerateContent?alt=sse") == 0,
+           "google: an escaped ':' separates the method too");
+        ok(prep(&l, GW_ROUTE_REST, "POST", "/v1beta/models/gemini-pro:streamGenerateCont%65nt", "alt=sse", NULL, 0, b,
+                &r, &st, err) == 0 &&
+               r.stream && r.proc_mode == GW_PROC_SSE,
+           "google: the method is read decoded");
+        snprintf(body, sizeof(body), "/v1beta/models/%s:generateContent", m255);
+        ok(prep(&l, GW_ROUTE_REST, "POST", body, NULL, NULL, 0, b, &r, &st, err) == 0 && strcmp(r.model, m255) == 0,
+           "google: a 255-byte model in the path");
+        snprintf(body, sizeof(body), "/v1beta/models/%sm:generateContent", m255);
+        ok(prep(&l, GW_ROUTE_REST, "POST", body, NULL, NULL, 0, b, &r, &st, err) == -1 && st == 400 &&
+               strstr(err, "longer than 255 bytes") != NULL,
+           "google: a 256-byte model in the path refused");
+        snprintf(body, sizeof(body), "/v1beta/models/%.250s%%41%%41%%41%%41%%41%%41:generateContent", m255);
+        ok(prep(&l, GW_ROUTE_REST, "POST", body, NULL, NULL, 0, b, &r, &st, err) == -1 && st == 400,
+           "google: escapes count by their decoded bytes (256)");
+        ok(prep(&l, GW_ROUTE_REST, "POST", "/v1beta/models/gemini%01:generateContent", NULL, NULL, 0, b, &r, &st, err) ==
+                   -1 &&
+               st == 400,
+           "google: %%01 in the model refused");
+        l = mk_llm("vertex", "http://m", 1);
+        snprintf(body, sizeof(body), "/v1/projects/p/locations/l/publishers/google/models/%sm:generateContent", m255);
+        ok(prep(&l, GW_ROUTE_REST, "POST", body, NULL, NULL, 0, b, &r, &st, err) == -1 && st == 400,
+           "vertex: a 256-byte model in the path refused");
+
+        is_int(gw_vendor_model_check("gpt-4o", 6, err), 0, "model check: an ordinary name");
+        is_int(gw_vendor_model_check("caf\xc3\xa9 \xe2\x80\xa8", 9, err), 0,
+               "model check: UTF-8 and spaces are fine (only C0 and DEL are refused)");
+        is_int(gw_vendor_model_check("a\0b", 3, err), -1, "model check: a NUL inside the length");
+        is_int(gw_vendor_model_check(m255, 255, err), 0, "model check: 255 bytes");
+    }
 
     gw_upstream_req_free(&r);
     return tap_done();

@@ -11,6 +11,7 @@
  */
 #include "common/buf.c"
 #include "common/json.c"
+#include "common/url.c"
 #include "common/vjson.c"
 #include "vendors/vendor.c"
 #include "vendors/stream.c"

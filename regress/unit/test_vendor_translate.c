@@ -11,6 +11,7 @@
  */
 #include "common/buf.c"
 #include "common/json.c"
+#include "common/url.c"
 #include "common/vjson.c"
 #include "vendors/vendor.c"
 #include "vendors/stream.c"
@@ -659,6 +660,44 @@ int main(void)
             ok(p != NULL && strstr(p + 1, "[DONE]") == NULL, "…and no second [DONE] from finish()");
         }
         gw_buf_free(&res.out);
+    }
+
+    /* ---- /ai: the model is checked before any vendor's translation ---- */
+    {
+        static const char *const vendors[][2] = {{"openai", "http://m/v1"},      {"huggingface", "http://m"},
+                                                 {"anthropic", "http://m"},      {"google_ai", "http://m"},
+                                                 {"vertex", "http://m/v1/projects/p/locations/l"}, {"ollama", "http://m"}};
+        char m255[256], body[1024];
+        memset(m255, 'm', 255);
+        m255[255] = '\0';
+        for (size_t i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++) {
+            l = mk_llm(vendors[i][0], vendors[i][1], "dflt");
+            ok(tr(&l, "{\"model\":\"gpt-4o\\u0000-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", &r,
+                  &st, err) == -1 &&
+                   st == 400 && strstr(err, "control characters") != NULL,
+               "%s /ai: \\u0000 in the model refused", vendors[i][0]);
+            ok(tr(&l, "{\"model\":\"a\\u001fb\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", &r, &st,
+                  err) == -1 &&
+                   st == 400 && strstr(err, "control characters") != NULL,
+               "%s /ai: \\u001f refused", vendors[i][0]);
+            snprintf(body, sizeof(body), "{\"model\":\"%sm\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                     m255);
+            ok(tr(&l, body, &r, &st, err) == -1 && st == 400 && strstr(err, "longer than 255 bytes") != NULL,
+               "%s /ai: a 256-byte model refused", vendors[i][0]);
+            snprintf(body, sizeof(body), "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                     m255);
+            ok(tr(&l, body, &r, &st, err) == 0 && strcmp(r.model, m255) == 0, "%s /ai: a 255-byte model kept whole",
+               vendors[i][0]);
+        }
+        {
+            char longdflt[300];
+            memset(longdflt, 'd', sizeof(longdflt) - 1);
+            longdflt[sizeof(longdflt) - 1] = '\0';
+            l = mk_llm("openai", "http://m/v1", longdflt);
+            ok(tr(&l, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", &r, &st, err) == -1 && st == 502 &&
+                   r.model[0] == '\0',
+               "/ai: an LLM default model over 255 bytes is not cut into a request (502)");
+        }
     }
 
     gw_upstream_req_free(&r);

@@ -17,7 +17,7 @@
 
 #include "common/common.h"
 
-#define GW_EVENT_MODEL_MAX 128
+#define GW_EVENT_MODEL_MAX (GW_MODEL_LEN_MAX + 1) /* the whole model name: never cut */
 #define GW_EVENT_ERROR_MAX 160
 
 typedef enum gw_interaction_type { GW_INTERACTION_PROXY = 0, GW_INTERACTION_CHAT = 1 } gw_interaction_type;

@@ -14,6 +14,11 @@
 
 #define GW_ERR_LEN 256
 
+/* The longest model name in bytes, one limit everywhere: a request naming a
+ * longer one is refused (400), so lookups, prices and analytics events
+ * never see a cut name. Buffers hold GW_MODEL_LEN_MAX + 1. */
+#define GW_MODEL_LEN_MAX 255
+
 #if defined(__GNUC__)
 #define GW_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else

@@ -629,7 +629,7 @@ int gw_json_get_string(const gw_json_value *v, char *out, size_t cap, size_t *ou
                     cp = 0xfffd; /* lone surrogate */
                 }
                 if (cp == 0)
-                    return -1; /* would truncate a C string */
+                    return GW_JSON_STR_NUL; /* would truncate a C string */
                 n = gw_utf8_put(cp, tmp);
                 break;
             }
@@ -638,7 +638,7 @@ int gw_json_get_string(const gw_json_value *v, char *out, size_t cap, size_t *ou
             }
         }
         if (o + n >= cap)
-            return -1;
+            return GW_JSON_STR_TOO_LONG;
         memcpy(out + o, tmp, n);
         o += n;
     }

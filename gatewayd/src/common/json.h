@@ -90,8 +90,12 @@ int gw_json_scan_object(const char *text, size_t len, int max_depth, gw_json_fie
 /* Validates any JSON value (the same rules). */
 int gw_json_validate(const char *text, size_t len, int max_depth, char err[GW_ERR_LEN]);
 
-/* Decodes a string value into out (NUL-terminated). -1 when v is not a
- * string, contains \u0000, or does not fit in cap - 1 bytes. */
+/* Decodes a string value into out (NUL-terminated). 0, or: -1 when v is
+ * not a string, GW_JSON_STR_NUL when it contains \u0000 (the text would be
+ * cut at it), GW_JSON_STR_TOO_LONG when it does not fit in cap - 1 bytes
+ * (whichever is met first). */
+#define GW_JSON_STR_NUL (-2)
+#define GW_JSON_STR_TOO_LONG (-3)
 int gw_json_get_string(const gw_json_value *v, char *out, size_t cap, size_t *out_len);
 /* -1 when v is not true/false. */
 int gw_json_get_bool(const gw_json_value *v, int *out);

@@ -22,6 +22,7 @@
 #include "common/errmap.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/url.h"
 #include "http/admin_int.h"
 #include "http/health.h"
 #include "http/oidc.h"
@@ -389,8 +390,9 @@ int gw_admin_read_body(gw_admin_req *r)
 
 /* ---- routing ---- */
 
-/* Splits the path after /api/v1/ into r->segs; -1 when it is not under it
- * or has empty or too many segments. */
+/* Splits the path after /api/v1/ (as sent: civetweb does not decode it)
+ * into r->segs, each percent-decoded (a name may hold a '/' as %2F); -1
+ * when it is not under it or has empty or too many segments. */
 static int gw_admin_split(gw_admin_req *r, const char *uri)
 {
     size_t plen = strlen(GW_ADMIN_PREFIX), n;
@@ -419,7 +421,7 @@ static int gw_admin_split(gw_admin_req *r, const char *uri)
             return -1;
         if (slash != NULL)
             *slash = '\0';
-        if (*p == '\0')
+        if (*p == '\0' || gw_url_decode(p, strlen(p), 0, p, strlen(p) + 1, NULL) != 0)
             return -1;
         r->segs[r->nsegs++] = p;
         if (slash == NULL)

@@ -20,6 +20,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/url.h"
 #include "http/admin_int.h"
 
 #define GW_ADMIN_MAX_FIELDS 24
@@ -388,8 +389,8 @@ static int gw_bind_query(gw_admin_req *r)
 
             if (k == NULL || v == NULL)
                 return gw_admin_send_error(r, 500, "out of memory", NULL), -1;
-            if (mg_url_decode(piece, (int)klen, k, (int)klen + 1, 1) < 0 ||
-                mg_url_decode(rawv, (int)strlen(rawv), v, (int)strlen(rawv) + 1, 1) < 0)
+            if (gw_url_decode(piece, klen, GW_URL_PLUS_SPACE, k, klen + 1, NULL) != 0 ||
+                gw_url_decode(rawv, strlen(rawv), GW_URL_PLUS_SPACE, v, strlen(rawv) + 1, NULL) != 0)
                 return gw_bad(r, "invalid_parameter", "%s", "malformed query string");
             if (paged && (strcmp(k, "page") == 0 || strcmp(k, "page_size") == 0)) {
                 unsigned bit = strcmp(k, "page") == 0 ? 1u << 30 : 1u << 31;

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/url.h"
+
 const char *gw_route_kind_name(gw_route_kind kind)
 {
     switch (kind) {
@@ -19,17 +21,6 @@ const char *gw_route_kind_name(gw_route_kind kind)
         return "ai";
     }
     return "?";
-}
-
-static int gw_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Copies the segment at *p (up to '/' or the end) as a slug; advances *p. */
@@ -73,7 +64,7 @@ static int gw_route_path_ok(const char *path)
             if (c <= 0x20 || c >= 0x7f || c == '\\' || c == '#' || c == '?')
                 return 0;
             if (c == '%') {
-                int hi = gw_hexval(end[1]), lo = hi < 0 ? -1 : gw_hexval(end[2]);
+                int hi = gw_url_hexval((unsigned char)end[1]), lo = hi < 0 ? -1 : gw_url_hexval((unsigned char)end[2]);
                 int v;
                 if (hi < 0 || lo < 0)
                     return 0;
@@ -146,35 +137,6 @@ gw_route_status gw_route_parse(const char *uri, gw_route *out)
     return GW_ROUTE_NOT_FOUND;
 }
 
-int gw_route_query_decode(const char *in, size_t in_len, char *out, size_t cap, size_t *out_len)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < in_len; i++) {
-        char c = in[i];
-        if (c == '%') {
-            int hi, lo;
-            if (i + 2 >= in_len)
-                return -1;
-            hi = gw_hexval(in[i + 1]);
-            lo = hi < 0 ? -1 : gw_hexval(in[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        } else if (c == '+') {
-            c = ' ';
-        }
-        if (o + 1 >= cap)
-            return -1;
-        out[o++] = c;
-    }
-    if (cap == 0)
-        return -1;
-    out[o] = '\0';
-    *out_len = o;
-    return 0;
-}
-
 /* Copies value (trimmed of spaces/tabs at both ends); -1 when empty or too long. */
 static int gw_route_copy_key(const char *v, size_t n, char *out, size_t cap, size_t *out_len)
 {
@@ -231,8 +193,7 @@ gw_cred_source gw_route_credential(const gw_header *headers, size_t nheaders, co
             size_t n = amp != NULL ? (size_t)(amp - p) : strlen(p);
             if (n > 4 && memcmp(p, "key=", 4) == 0) {
                 size_t len;
-                if (gw_route_query_decode(p + 4, n - 4, out, cap, &len) == 0 && len > 0 &&
-                    memchr(out, '\0', len) == NULL) {
+                if (gw_url_decode(p + 4, n - 4, GW_URL_PLUS_SPACE, out, cap, &len) == 0 && len > 0) {
                     *out_len = len;
                     return GW_CRED_SRC_QUERY_KEY;
                 }

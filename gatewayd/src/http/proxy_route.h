@@ -63,8 +63,4 @@ typedef enum gw_cred_source {
 gw_cred_source gw_route_credential(const gw_header *headers, size_t nheaders, const char *query, char *out, size_t cap,
                                    size_t *out_len);
 
-/* Decodes %XX and '+' (as a space) of a query value; -1 on a bad escape or
- * when the result does not fit. */
-int gw_route_query_decode(const char *in, size_t in_len, char *out, size_t cap, size_t *out_len);
-
 #endif

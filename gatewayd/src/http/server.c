@@ -4,6 +4,7 @@
  */
 #include "http/server.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +12,7 @@
 
 #include "common/errmap.h"
 #include "common/log.h"
+#include "common/url.h"
 
 int gw_http_build_options(const gw_http_opts *o, gw_http_optbuf *b, char err[GW_ERR_LEN])
 {
@@ -54,7 +56,9 @@ int gw_http_build_options(const gw_http_opts *o, gw_http_optbuf *b, char err[GW_
     OPT("access_control_allow_methods", "");
     OPT("access_control_allow_headers", "");
     OPT("additional_header", "X-Content-Type-Options: nosniff");
-    OPT("decode_url", "yes");
+    /* handlers see the path as sent: a decoded %00 would cut it short, and
+     * the gateway forwards it unchanged (see common/url.h) */
+    OPT("decode_url", "no");
 #undef OPT
     b->list[n] = NULL;
     return 0;
@@ -225,6 +229,130 @@ int gw_http_send_error(struct mg_connection *conn, int status, const char *messa
     return gw_http_send_json(conn, status, body, n > 0 ? (size_t)n : 0);
 }
 
+/* ---- the guard every request passes first (begin_request) ---- */
+
+static int gw_http_verdict_set(gw_http_verdict *v, int status, int close, const char *code, const char *fmt, ...)
+    GW_PRINTF(5, 6);
+static int gw_http_verdict_set(gw_http_verdict *v, int status, int close, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    v->status = status;
+    v->close = close;
+    v->code = code;
+    va_start(ap, fmt);
+    vsnprintf(v->message, sizeof(v->message), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* A Content-Length value: 1*DIGIT (trailing spaces/tabs allowed, civetweb
+ * has dropped the leading ones), at most 18 digits. -1 otherwise. */
+static int64_t gw_http_content_length(const char *v)
+{
+    int64_t n = 0;
+    size_t digits = 0;
+
+    while (*v >= '0' && *v <= '9') {
+        if (++digits > 18)
+            return -1;
+        n = n * 10 + (*v++ - '0');
+    }
+    while (*v == ' ' || *v == '\t')
+        v++;
+    return digits > 0 && *v == '\0' ? n : -1;
+}
+
+int gw_http_check_request(const struct mg_request_info *ri, gw_http_verdict *v)
+{
+    int n_cl = 0, n_te = 0;
+    int64_t cl = -1;
+    const char *te = NULL;
+    gw_url_path_status ps;
+
+    memset(v, 0, sizeof(*v));
+    /* civetweb keeps MG_MAX_HEADERS fields and ignores the rest without a
+     * word: a Content-Length or Transfer-Encoding after them would be read
+     * by a proxy in front but not here */
+    if (ri->num_headers >= MG_MAX_HEADERS)
+        return gw_http_verdict_set(v, 431, 1, "request_header_fields_too_large",
+                                   "the request has too many header fields (at most %d are accepted)",
+                                   MG_MAX_HEADERS - 1);
+    for (int i = 0; i < ri->num_headers; i++) {
+        const char *name = ri->http_headers[i].name, *value = ri->http_headers[i].value;
+        if (name == NULL || value == NULL)
+            continue;
+        if (strcasecmp(name, "Content-Length") == 0) {
+            int64_t n = gw_http_content_length(value);
+            if (n < 0)
+                return gw_http_verdict_set(v, 400, 1, "invalid_request",
+                                           "the Content-Length header is not a decimal number of bytes");
+            if (n_cl++ > 0 && n != cl)
+                return gw_http_verdict_set(v, 400, 1, "invalid_request",
+                                           "the request has Content-Length headers with different values");
+            cl = n;
+        } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            if (n_te++ > 0)
+                return gw_http_verdict_set(v, 400, 1, "invalid_request",
+                                           "the request has more than one Transfer-Encoding header");
+            te = value;
+        }
+    }
+    if (te != NULL) {
+        /* civetweb would take "identity" as no coding at all, and a client
+         * or proxy may read other lists differently: only "chunked" */
+        if (strcasecmp(te, "chunked") != 0)
+            return gw_http_verdict_set(v, 400, 1, "invalid_request",
+                                       "Transfer-Encoding must be \"chunked\" (no other coding, no list)");
+        if (n_cl > 0)
+            return gw_http_verdict_set(v, 400, 1, "invalid_request",
+                                       "the request has both Content-Length and Transfer-Encoding");
+        if (ri->http_version == NULL || strcmp(ri->http_version, "1.1") != 0)
+            return gw_http_verdict_set(v, 400, 1, "invalid_request",
+                                       "Transfer-Encoding is not allowed in an HTTP/1.0 request");
+    }
+    /* civetweb has cut the query string off at the '?' */
+    if (ri->request_uri != NULL &&
+        (ps = gw_url_path_check(ri->request_uri, strlen(ri->request_uri))) != GW_URL_PATH_OK)
+        return gw_http_verdict_set(v, 400, 0, "invalid_path", "%s", gw_url_path_message(ps));
+    return 0;
+}
+
+/* An error answer; with close, civetweb really closes the connection after
+ * it and reads nothing more from it. */
+static int gw_http_refuse(struct mg_connection *conn, int status, const char *message, const char *code, int close)
+{
+    char body[1024];
+    int n = gw_errmap_body_fixed(body, sizeof(body), status, message, code);
+    gw_http_reply r;
+
+    gw_http_reply_start(&r, conn, status);
+    gw_http_reply_header(&r, "Content-Type", "application/json");
+    gw_http_reply_header(&r, "Cache-Control", "no-store");
+    if (close) {
+        gw_http_reply_close(&r);
+        /* must_close: civetweb neither discards the rest of the request
+         * (which would read a smuggled body as the next request) nor
+         * keeps the connection */
+        mg_disable_connection_keep_alive(conn);
+    }
+    return gw_http_reply_send(&r, body, n > 0 ? (size_t)n : 0);
+}
+
+/* civetweb's begin_request callback: 0 lets the request go on to the
+ * handlers, a status means it was answered here. */
+static int gw_http_begin_request(struct mg_connection *conn)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    gw_http_verdict v;
+
+    if (ri == NULL || gw_http_check_request(ri, &v) == 0)
+        return 0;
+    gw_log_debug("http: a %s request refused with %d %s: %s", ri->request_method != NULL ? ri->request_method : "?",
+                 v.status, v.code, v.message);
+    gw_http_refuse(conn, v.status, v.message, v.code, v.close);
+    return v.status;
+}
+
 /* Every path without a route. */
 static int gw_http_not_found(struct mg_connection *conn, void *cbdata)
 {
@@ -253,7 +381,29 @@ static void *gw_http_init_thread(const struct mg_context *ctx, int thread_type)
     return NULL;
 }
 
-/* civetweb's own errors (bad request line, head too large, …) in our shape. */
+/* The code of civetweb's own errors. */
+static const char *gw_http_error_code(int status)
+{
+    switch (status) {
+    case 400:
+        return "invalid_request";
+    case 411:
+        return "length_required";
+    case 413:
+        return "request_too_large";
+    case 414:
+        return "uri_too_long";
+    case 431:
+        return "request_header_fields_too_large";
+    case 505:
+        return "http_version_not_supported";
+    default:
+        return NULL;
+    }
+}
+
+/* civetweb's own errors (bad request line, head too large, …) in our shape.
+ * civetweb closes the connection after each of them: say so. */
 static int gw_http_on_error(struct mg_connection *conn, int status, const char *errmsg)
 {
     char msg[160];
@@ -262,7 +412,7 @@ static int gw_http_on_error(struct mg_connection *conn, int status, const char *
     for (char *c = msg; *c != '\0'; c++)
         if (*c == '\n' || *c == '\r')
             *c = ' ';
-    gw_http_send_error(conn, status, msg, NULL);
+    gw_http_refuse(conn, status, msg, gw_http_error_code(status), 1);
     return 0;
 }
 
@@ -288,6 +438,7 @@ int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t 
     if (gw_http_build_options(opts, &ob, err) != 0)
         return -1;
     memset(&cb, 0, sizeof(cb));
+    cb.begin_request = gw_http_begin_request;
     cb.http_error = gw_http_on_error;
     cb.log_message = gw_http_on_log;
     cb.init_thread = gw_http_init_thread;

@@ -11,6 +11,22 @@
  * unknown path with a JSON 404, and civetweb's own error pages are replaced
  * by the same JSON error shape. mg_handle_form_request is never used
  * (CVE-2025-9648): bodies are read with mg_read and parsed as JSON.
+ *
+ * Before any handler, every request passes gw_http_check_request
+ * (civetweb's begin_request callback), so the rules hold on every server:
+ *   - framing a proxy in front could read differently (request smuggling,
+ *     RFC 9112 §6.1, §6.3): Content-Length headers with different values or
+ *     a value that is not a decimal number, Transfer-Encoding other than
+ *     exactly "chunked", twice, together with Content-Length or in an
+ *     HTTP/1.0 request, and a head with more fields than civetweb keeps
+ *     (it would ignore the rest) → 400 (431) and the connection is closed
+ *     for real (mg_disable_connection_keep_alive: civetweb then reads
+ *     nothing more from it, so bytes after the head never become a next
+ *     request). Repeated Content-Length headers with the same value are
+ *     accepted (RFC 9110 §8.6);
+ *   - the path as sent (decode_url is off): a control character, also
+ *     percent-encoded (%00-%1F, %7F), or a broken escape → 400 invalid_path.
+ * civetweb's own errors (a malformed head, …) close the connection too.
  */
 #ifndef GW_HTTP_SERVER_H
 #define GW_HTTP_SERVER_H
@@ -82,6 +98,17 @@ int gw_http_header_has_token(const char *v, const char *token);
 /* What civetweb decides for the connection after this request: the
  * client's Connection header, else the HTTP version's default. */
 int gw_http_client_keep_alive(struct mg_connection *conn);
+
+/* What gw_http_check_request decided about a request. */
+typedef struct gw_http_verdict {
+    int status;       /* the error status; 0 when the request may go on */
+    int close;        /* close the connection after the answer */
+    const char *code; /* the error code of the JSON answer */
+    char message[160];
+} gw_http_verdict;
+/* 0 when the request may go on to its handler, else -1 with the answer in
+ * *v (pure: reads only ri). */
+int gw_http_check_request(const struct mg_request_info *ri, gw_http_verdict *v);
 
 /* Sends a complete response with a body of the given content type. */
 int gw_http_send(struct mg_connection *conn, int status, const char *content_type, const char *body, size_t len);

@@ -13,43 +13,78 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/url.h"
 #include "vendors/vendor_int.h"
 
-/* ".../models/{model}:{method}" → model and method (pointers into path). */
-static int gw_google_split(const char *path, const char **model, size_t *mlen, const char **method)
+/*
+ * ".../models/{model}:{method}" (the path as the client sent it, so the
+ * upstream decodes it the way we do): the model percent-decoded and checked
+ * (gw_vendor_model_check) into model, the method decoded into method, and
+ * where the method starts in path. 1 for such a path, 0 for another one,
+ * -1 with err for a model name that breaks the rules.
+ */
+static int gw_google_split(const char *path, char model[GW_MODEL_MAX], char method[32], const char **method_at,
+                           char err[GW_ERR_LEN])
 {
-    const char *m = NULL, *colon;
+    const char *m = NULL, *colon = NULL, *after = NULL;
+    char tmp[GW_MODEL_MAX + 1];
+    size_t n;
 
     for (const char *s = strstr(path, "/models/"); s != NULL; s = strstr(s + 1, "/models/"))
         m = s + 8;
-    if (m == NULL || (colon = strchr(m, ':')) == NULL || strchr(m, '/') != NULL)
+    if (m == NULL || strchr(m, '/') != NULL)
+        return 0;
+    for (const char *s = m; *s != '\0'; s++) {
+        if (*s == ':') {
+            colon = s;
+            after = s + 1;
+            break;
+        }
+        if (s[0] == '%' && s[1] == '3' && (s[2] == 'a' || s[2] == 'A')) {
+            colon = s;
+            after = s + 3;
+            break;
+        }
+    }
+    if (colon == NULL)
+        return 0;
+    /* one byte more than a valid name: a longer one does not fit */
+    if (gw_url_decode(m, (size_t)(colon - m), 0, tmp, sizeof(tmp), &n) != 0) {
+        if (gw_url_path_check(m, (size_t)(colon - m)) != GW_URL_PATH_OK)
+            return gw_errf(err, "the model name contains control characters");
+        return gw_errf(err, "the model name is longer than %d bytes", GW_MODEL_LEN_MAX);
+    }
+    if (gw_vendor_model_check(tmp, n, err) != 0)
         return -1;
-    *model = m;
-    *mlen = (size_t)(colon - m);
-    *method = colon + 1;
-    return 0;
+    memcpy(model, tmp, n + 1);
+    if (gw_url_decode(after, strlen(after), 0, method, 32, NULL) != 0)
+        method[0] = '\0';
+    *method_at = after;
+    return 1;
 }
 
 int gw_google_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
 {
     gw_upstream_req *out = pp->out;
     gw_json_field f[] = {{"generationConfig", {0}}, {"contents", {0}}, {"systemInstruction", {0}}};
-    const char *model, *method;
-    size_t mlen;
+    const char *method_at = NULL;
+    char method[32];
     int64_t mt;
     char perr[GW_ERR_LEN];
+    int split;
 
     out->proc_mode = GW_PROC_JSON;
-    if (gw_google_split(pp->path, &model, &mlen, &method) == 0) {
-        if (mlen < sizeof(out->model)) {
-            memcpy(out->model, model, mlen);
-            out->model[mlen] = '\0';
-        }
+    split = gw_google_split(pp->path, out->model, method, &method_at, err);
+    if (split < 0) {
+        *status = 400;
+        return -1;
+    }
+    if (split > 0) {
         if (strcmp(method, "streamGenerateContent") == 0) {
             out->stream = 1;
             out->proc_mode = gw_prep_query_has(pp->query, "alt", "sse") ? GW_PROC_SSE : GW_PROC_JSON_ARRAY;
         } else if (strcmp(method, "generateContent") == 0 && pp->kind == GW_ROUTE_STREAM) {
-            gw_buf_append(&pp->new_path, pp->path, (size_t)(method - pp->path));
+            gw_buf_append(&pp->new_path, pp->path, (size_t)(method_at - pp->path));
             gw_buf_puts(&pp->new_path, "streamGenerateContent");
             pp->add_alt_sse = 1;
             out->stream = 1;

@@ -32,11 +32,8 @@ int gw_ollama_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
         *status = 400;
         return gw_errf(err, "the request body is not valid JSON: %s", perr);
     }
-    if (f[0].value.type != GW_JSON_ABSENT && f[0].value.type != GW_JSON_STRING) {
-        *status = 400;
-        return gw_errf(err, "\"model\" must be a string");
-    }
-    gw_prep_model(out, &f[0].value);
+    if (gw_prep_model(out, &f[0].value, status, err) != 0)
+        return -1;
     if (f[1].value.type != GW_JSON_ABSENT && gw_json_get_bool(&f[1].value, &stream) != 0) {
         *status = 400;
         return gw_errf(err, "\"stream\" must be a boolean");

@@ -58,8 +58,10 @@ void gw_proc_upstream_error(gw_stream_proc *p, const gw_json_value *msg)
 
 void gw_proc_set_model(gw_stream_proc *p, const gw_json_value *model)
 {
+    /* an unusable name (too long, control characters) is not recorded at
+     * all rather than cut */
     if (p->model[0] == '\0' && model != NULL && model->type == GW_JSON_STRING)
-        gw_vj_str_copy(model, p->model, sizeof(p->model));
+        (void)gw_vendor_model_from_json(model, p->model, NULL);
 }
 
 int gw_stream_proc_create(const gw_proc_opts *opts, gw_emit_fn emit, void *emit_ctx, gw_stream_proc **out,

@@ -363,10 +363,17 @@ int gw_vendor_translate_request(const gw_llm *llm, const gw_header *headers, siz
         return gw_errf(err, "the request body is not valid JSON: %s", body == NULL ? "empty body" : perr);
     if (gw_tr_validate(&t, err) != 0)
         return -1;
-    if (TR_HAS(&t, TR_MODEL))
-        gw_vj_str_copy(TRV(&t, TR_MODEL), out->model, sizeof(out->model));
-    if (out->model[0] == '\0' && llm->default_model != NULL)
+    /* the model the upstream gets is the one checked: the openai body
+     * goes on nearly unchanged, so a cut name would differ from it */
+    if (gw_vendor_model_from_json(TRV(&t, TR_MODEL), out->model, err) != 0)
+        return -1;
+    if (out->model[0] == '\0' && llm->default_model != NULL) {
+        if (gw_vendor_model_check(llm->default_model, strlen(llm->default_model), err) != 0) {
+            *status = 502; /* never a cut name upstream or in the event */
+            return -1;
+        }
         snprintf(out->model, sizeof(out->model), "%s", llm->default_model);
+    }
     if (out->model[0] == '\0')
         return gw_errf(err, "the request names no model and the LLM has no default model");
     if (t.vendor == GW_VENDOR_GOOGLE_AI || t.vendor == GW_VENDOR_VERTEX) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/url.h"
 #include "vendors/vendor_int.h"
 
 static const struct {
@@ -102,17 +103,6 @@ static int gw_vendor_path_ok(const char *path, char err[GW_ERR_LEN])
     return 0;
 }
 
-static int gw_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The name of a query parameter, percent-decoded, equals want. */
 static int gw_query_name_is(const char *p, size_t n, const char *want)
 {
@@ -123,7 +113,7 @@ static int gw_query_name_is(const char *p, size_t n, const char *want)
         if (c == '+')
             c = ' ';
         else if (c == '%' && i + 2 < n) {
-            int h = gw_hexval(p[i + 1]), l = gw_hexval(p[i + 2]);
+            int h = gw_url_hexval((unsigned char)p[i + 1]), l = gw_url_hexval((unsigned char)p[i + 2]);
             if (h >= 0 && l >= 0) {
                 c = (char)(h * 16 + l);
                 i += 2;
@@ -361,11 +351,56 @@ int gw_prep_rewrite(gw_upstream_req *out, const char *body, size_t len, const ch
     return out->body.failed ? -1 : 0;
 }
 
-void gw_prep_model(gw_upstream_req *out, const gw_json_value *model)
+/* ================= the model name ================= */
+
+int gw_vendor_model_check(const char *model, size_t len, char err[GW_ERR_LEN])
 {
-    out->model[0] = '\0';
-    if (model != NULL && model->type == GW_JSON_STRING)
-        gw_vj_str_copy(model, out->model, sizeof(out->model));
+    if (len > GW_MODEL_LEN_MAX)
+        return gw_errf(err, "the model name is longer than %d bytes", GW_MODEL_LEN_MAX);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)model[i];
+        if (c < 0x20 || c == 0x7f)
+            return gw_errf(err, "the model name contains control characters");
+    }
+    return 0;
+}
+
+int gw_vendor_model_from_json(const gw_json_value *v, char out[GW_MODEL_MAX], char err[GW_ERR_LEN])
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    if (v == NULL || v->type == GW_JSON_ABSENT)
+        return 0;
+    if (v->type != GW_JSON_STRING)
+        return gw_errf(err, "\"model\" must be a string");
+    switch (gw_json_get_string(v, out, GW_MODEL_MAX, &n)) {
+    case 0:
+        break;
+    case GW_JSON_STR_NUL:
+        out[0] = '\0';
+        return gw_errf(err, "the model name contains control characters");
+    case GW_JSON_STR_TOO_LONG:
+        out[0] = '\0';
+        return gw_errf(err, "the model name is longer than %d bytes", GW_MODEL_LEN_MAX);
+    default:
+        out[0] = '\0';
+        return gw_errf(err, "\"model\" is not a valid string");
+    }
+    if (gw_vendor_model_check(out, n, err) != 0) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+int gw_prep_model(gw_upstream_req *out, const gw_json_value *model, int *status, char err[GW_ERR_LEN])
+{
+    if (gw_vendor_model_from_json(model, out->model, err) != 0) {
+        *status = 400;
+        return -1;
+    }
+    return 0;
 }
 
 static const gw_header *gw_hdr_find(const gw_header *h, size_t n, const char *name)

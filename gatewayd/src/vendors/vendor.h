@@ -23,6 +23,7 @@
 
 #include "common/buf.h"
 #include "common/common.h"
+#include "common/json.h"
 #include "common/snapshot.h"
 
 typedef enum gw_vendor_id {
@@ -73,7 +74,17 @@ typedef enum gw_proc_mode {
     GW_PROC_AI_SSE       /* translate the vendor's stream to OpenAI chat.completion.chunk SSE + [DONE] */
 } gw_proc_mode;
 
-#define GW_MODEL_MAX 256
+#define GW_MODEL_MAX (GW_MODEL_LEN_MAX + 1) /* a model name and its NUL */
+
+/* A model name: at most GW_MODEL_LEN_MAX bytes, no control character
+ * (U+0000-U+001F, U+007F). 0, or -1 with err ("the model name contains
+ * control characters" / "… is longer than 255 bytes"). */
+int gw_vendor_model_check(const char *model, size_t len, char err[GW_ERR_LEN]);
+/* The "model" member of a request body into out, decoded and checked as
+ * above: "" when absent; -1 with err when it is not a string or breaks a
+ * rule (out is then ""). Never a truncated name: a client could otherwise
+ * pass "gpt-4o\u0000-mini" as "gpt-4o" through allowed_models. */
+int gw_vendor_model_from_json(const gw_json_value *v, char out[GW_MODEL_MAX], char err[GW_ERR_LEN]);
 
 /* The upstream request, built by gw_vendor_prepare / gw_vendor_translate_request. */
 typedef struct gw_upstream_req {

@@ -126,7 +126,9 @@ int gw_prep_query_has(const char *query, const char *name, const char *value);
  * text without braces, may be ""). */
 int gw_prep_rewrite(gw_upstream_req *out, const char *body, size_t len, const char *const *skip, size_t nskip,
                     const char *extra);
-void gw_prep_model(gw_upstream_req *out, const gw_json_value *model);
+/* out->model from the body's "model" (gw_vendor_model_from_json); -1 with
+ * *status 400 and err when it is not a valid model name. */
+int gw_prep_model(gw_upstream_req *out, const gw_json_value *model, int *status, char err[GW_ERR_LEN]);
 /* Rewrites the client's body with "stream": true (the /llm/stream/ route
  * forces a stream). 0, or -1 with *status 500 and err. */
 int gw_prep_force_stream(const gw_prep *pp, gw_upstream_req *out, int *status, char err[GW_ERR_LEN]);
