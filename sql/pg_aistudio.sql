@@ -2056,6 +2056,20 @@ CREATE FUNCTION aistudio.price_event(vendor text, model_name text, prompt_tokens
 	AS 'MODULE_PATHNAME', 'price_event';
 COMMENT ON FUNCTION aistudio.price_event(text, text, bigint, bigint, bigint, bigint) IS 'Cost, currency and priced flag of one LLM call (for analytics ingestion)';
 
+-- aistudio.clamp_usage: an upstream's token counts made consistent with the
+-- vendor's token semantics (negative -> 0; cached reads inside the prompt at
+-- most the prompt), and a note of what changed (NULL: nothing); analytics
+-- ingestion stores such an event with the clamped counts instead of
+-- rejecting it.
+CREATE TYPE aistudio.event_usage AS (prompt_tokens bigint, response_tokens bigint, cache_write_tokens bigint,
+									 cache_read_tokens bigint, note text);
+CREATE FUNCTION aistudio.clamp_usage(vendor text, prompt_tokens bigint, response_tokens bigint,
+									 cache_write_tokens bigint, cache_read_tokens bigint)
+	RETURNS aistudio.event_usage
+	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'clamp_usage';
+COMMENT ON FUNCTION aistudio.clamp_usage(text, bigint, bigint, bigint, bigint) IS 'Token counts made consistent with the vendor''s semantics, and what was clamped (for analytics ingestion)';
+
 CREATE FUNCTION aistudio.model_prices_changed() RETURNS trigger
 	LANGUAGE C AS 'MODULE_PATHNAME', 'model_prices_changed';
 COMMENT ON FUNCTION aistudio.model_prices_changed() IS 'Invalidates every backend''s price cache after a change of aistudio.model_prices';
@@ -2346,22 +2360,24 @@ BEGIN
 		                               'unknown')
 		           THEN 'unknown vendor'
 		         WHEN s.interaction_type NOT IN ('chat', 'proxy') THEN 'invalid interaction_type'
-		         WHEN s.prompt_tokens < 0 OR s.response_tokens < 0
-		           OR s.cache_write_tokens < 0 OR s.cache_read_tokens < 0 THEN 'negative token count'
-		         -- every vendor but Anthropic counts cached reads inside the prompt
-		         WHEN s.vendor <> 'anthropic' AND s.cache_read_tokens > coalesce(s.prompt_tokens, 0)
-		           THEN 'cache_read_tokens exceed prompt_tokens'
 		         WHEN s.latency_ms < 0 THEN 'negative latency_ms'
 		       END AS reason
 		  FROM staged s
-	), priced AS (
-		-- price only valid events of a real vendor (CASE never calls it otherwise)
-		SELECT c.*,
-		       CASE WHEN c.reason IS NULL AND c.vendor <> 'unknown'
-		            THEN aistudio.price_event(c.vendor, c.model_name, c.prompt_tokens, c.response_tokens,
-		                                      c.cache_write_tokens, c.cache_read_tokens)
-		       END AS pe
+	), clamped AS (
+		-- token counts an upstream got wrong never cost the request: they are
+		-- clamped to the vendor's semantics (src/pricing.c) and flagged in error
+		SELECT c.*, aistudio.clamp_usage(c.vendor, c.prompt_tokens, c.response_tokens,
+		                                 c.cache_write_tokens, c.cache_read_tokens) AS u
 		  FROM checked c
+		 WHERE c.reason IS NULL
+	), priced AS (
+		-- price only events of a real vendor (CASE never calls it otherwise)
+		SELECT c.*,
+		       CASE WHEN c.vendor <> 'unknown'
+		            THEN aistudio.price_event(c.vendor, c.model_name, (c.u).prompt_tokens, (c.u).response_tokens,
+		                                      (c.u).cache_write_tokens, (c.u).cache_read_tokens)
+		       END AS pe
+		  FROM clamped c
 	), ins AS (
 		INSERT INTO aistudio.llm_interactions AS i
 		       ("timestamp", request_id, user_id, app_id, llm_id, vendor, model_name,
@@ -2370,15 +2386,16 @@ BEGIN
 		        edge_id, error)
 		SELECT c."timestamp", c.request_id, c.user_id, c.app_id, c.llm_id, c.vendor,
 		       coalesce(c.model_name, ''),
-		       coalesce(c.prompt_tokens, 0), coalesce(c.response_tokens, 0),
-		       coalesce(c.prompt_tokens, 0) + coalesce(c.response_tokens, 0),
-		       coalesce(c.cache_write_tokens, 0), coalesce(c.cache_read_tokens, 0),
+		       (c.u).prompt_tokens, (c.u).response_tokens,
+		       (c.u).prompt_tokens + (c.u).response_tokens,
+		       (c.u).cache_write_tokens, (c.u).cache_read_tokens,
 		       coalesce((c.pe).cost, 0), coalesce((c.pe).currency, 'USD'), coalesce((c.pe).priced, false),
 		       coalesce(c.latency_ms, 0),
 		       coalesce(c.interaction_type, 'proxy'), coalesce(c.status_code, 0),
-		       coalesce(c.namespace, ''), coalesce(c.edge_id, ''), c.error
+		       coalesce(c.namespace, ''), coalesce(c.edge_id, ''),
+		       CASE WHEN (c.u).note IS NULL THEN c.error
+		            ELSE coalesce(nullif(c.error, '') || '; ', '') || (c.u).note END
 		  FROM priced c
-		 WHERE c.reason IS NULL
 		ON CONFLICT DO NOTHING
 		RETURNING i."timestamp", i.app_id, i.user_id, i.llm_id, i.vendor, i.model_name,
 		          i.interaction_type, i.currency, i.status_code, i.prompt_tokens, i.response_tokens,
