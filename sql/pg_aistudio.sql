@@ -63,6 +63,12 @@ CREATE TABLE aistudio.secrets (
 	nonce      bytea NOT NULL,
 	ciphertext bytea NOT NULL,          -- ciphertext || 16-byte tag
 	version    bigint NOT NULL DEFAULT 1,
+	-- the hosts ("host" or "host:port", normalised by src/hosts.c) the value
+	-- may be sent to; NULL = unbound: the first LLM that uses it binds it
+	-- (aistudio.bind_secret)
+	allowed_hosts text[] CHECK (allowed_hosts IS NULL OR cardinality(allowed_hosts) BETWEEN 1 AND 64),
+	-- the user who set the current value (NULL: a DBA, or a deleted user)
+	value_set_by  bigint REFERENCES aistudio.users (id) ON DELETE SET NULL,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	updated_at timestamptz NOT NULL DEFAULT now()
 );
@@ -297,6 +303,17 @@ GRANT EXECUTE ON FUNCTION aistudio.can_use_llm(bigint, bigint) TO aistudio_gatew
 -- data binds each value to its owner ('secret:' || name, 'llm:' || llm id).
 -- Plaintext leaves the database only through secret_value/llm_api_key
 -- (aistudio_gateway only) and never appears in an error message.
+--
+-- Who can read a secret: whoever can make the gateway send it somewhere.
+-- A secret therefore carries the hosts it may be sent to (allowed_hosts,
+-- src/hosts.c).  An LLM may reference $SECRET/Name only when its
+-- api_endpoint's host (and port, when the entry has one) is listed; a
+-- secret without hosts is bound to the endpoint of the first LLM that
+-- references it, which only the user who set its value, a super admin or a
+-- DBA may do (aistudio.bind_secret).  Only super admins change a list
+-- (set_secret_hosts, or set_secret with other hosts).  The snapshot carries
+-- the lists and the gateway checks the request URL again before it sends a
+-- secret.
 
 -- Internal: seal value under the current master key, bound to aad.
 CREATE FUNCTION aistudio.seal_value(aad text, value text,
@@ -321,12 +338,42 @@ CREATE FUNCTION aistudio.secret_exists(name text) RETURNS boolean
 	LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $fn$ SELECT EXISTS (SELECT 1 FROM aistudio.secrets s WHERE s.name = $1) $fn$;
 
-CREATE FUNCTION aistudio.set_secret(name text, value text) RETURNS bigint
+-- Internal: the hosts of a secret validated and normalised (src/hosts.c).
+CREATE FUNCTION aistudio.normalize_hosts(hosts text[]) RETURNS text[]
+	LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'normalize_hosts';
+COMMENT ON FUNCTION aistudio.normalize_hosts(text[]) IS 'Validates and normalises a secret''s allowed hosts (22023 on a bad entry); NULL stays NULL';
+
+-- Internal: the normalised host:port an api_endpoint sends to.
+CREATE FUNCTION aistudio.endpoint_host(url text) RETURNS text
+	LANGUAGE C IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'endpoint_host';
+COMMENT ON FUNCTION aistudio.endpoint_host(text) IS 'The normalised host:port an api_endpoint URL sends to (22023 for an invalid URL)';
+
+-- Internal: may a secret with these hosts be sent to url?
+CREATE FUNCTION aistudio.hosts_allow(hosts text[], url text) RETURNS boolean
+	LANGUAGE C IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'hosts_allow';
+COMMENT ON FUNCTION aistudio.hosts_allow(text[], text) IS 'Whether a secret with these normalised hosts may be sent to the api_endpoint url';
+
+-- Internal: the LLMs that reference a secret whose endpoints these hosts do
+-- not allow (NULL hosts: every LLM that references it), as '"name" (host:port)'.
+CREATE FUNCTION aistudio.secret_host_conflicts(name text, hosts text[]) RETURNS text
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+	AS $fn$
+	SELECT string_agg(format('"%s" (%s)', l.name, aistudio.endpoint_host(l.api_endpoint)), ', ' ORDER BY l.name)
+	  FROM aistudio.llms l
+	 WHERE l.api_key_ref = '$SECRET/' || $1
+	   AND ($2 IS NULL OR NOT aistudio.hosts_allow($2, l.api_endpoint))
+	$fn$;
+
+CREATE FUNCTION aistudio.set_secret(name text, value text, allowed_hosts text[] DEFAULT NULL) RETURNS bigint
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 #variable_conflict use_column
 DECLARE
 	sealed record;
 	secret_id bigint;
+	v_hosts text[];
+	v_old text[];
+	v_exists boolean;
+	v_conflicts text;
 BEGIN
 	PERFORM aistudio.require_role('admin', 'manage secrets');
 	-- never echo the name: a caller who swapped the arguments would see the value
@@ -345,17 +392,117 @@ BEGIN
 		RAISE EXCEPTION 'secret value is too long'
 			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'A secret value has at most 65536 bytes.';
 	END IF;
+	v_hosts := aistudio.normalize_hosts(set_secret.allowed_hosts);
+	SELECT s.allowed_hosts, true INTO v_old, v_exists
+	  FROM aistudio.secrets s WHERE s.name = set_secret.name FOR UPDATE;
+	-- a new value keeps the hosts; other hosts for an existing secret are a
+	-- super admin's decision (they decide where its value may go)
+	IF v_exists AND v_hosts IS NOT NULL AND v_hosts IS DISTINCT FROM v_old THEN
+		PERFORM aistudio.require_role('super_admin', 'change the hosts of a secret');
+		v_conflicts := aistudio.secret_host_conflicts(set_secret.name, v_hosts);
+		IF v_conflicts IS NOT NULL THEN
+			RAISE EXCEPTION 'the new hosts of secret "%" leave out LLMs that use it', set_secret.name
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = format('These LLMs send it to hosts the list does not name: %s.', v_conflicts),
+					  HINT = 'Include their hosts, or point them at an allowed host first.';
+		END IF;
+	END IF;
 	SELECT * INTO sealed FROM aistudio.seal_value('secret:' || set_secret.name, set_secret.value);
-	INSERT INTO aistudio.secrets AS s (name, key_id, nonce, ciphertext)
-	VALUES (set_secret.name, sealed.key_id, sealed.nonce, sealed.ciphertext)
+	INSERT INTO aistudio.secrets AS s (name, key_id, nonce, ciphertext, allowed_hosts, value_set_by)
+	VALUES (set_secret.name, sealed.key_id, sealed.nonce, sealed.ciphertext, v_hosts, aistudio.acting_user_id())
 	ON CONFLICT ON CONSTRAINT secrets_name_key DO UPDATE
 		SET key_id = EXCLUDED.key_id, nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext,
+			allowed_hosts = coalesce(EXCLUDED.allowed_hosts, s.allowed_hosts),
+			value_set_by = EXCLUDED.value_set_by,
 			version = s.version + 1, updated_at = now()
 	RETURNING s.id INTO secret_id;
 	RETURN secret_id;
 END
 $fn$;
-COMMENT ON FUNCTION aistudio.set_secret(text, text) IS 'Create or replace a secret (stored encrypted, never shown again); returns its id';
+COMMENT ON FUNCTION aistudio.set_secret(text, text, text[]) IS 'Create or replace a secret (stored encrypted, never shown again), optionally with the hosts it may be sent to; returns its id';
+
+-- aistudio.set_secret_hosts: the hosts a secret may be sent to (NULL:
+-- unbound again); super admins only.  Every LLM that uses the secret must
+-- keep an allowed endpoint.  Returns the stored (normalised) list.
+CREATE FUNCTION aistudio.set_secret_hosts(name text, allowed_hosts text[]) RETURNS text[]
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+DECLARE
+	v_hosts text[];
+	v_conflicts text;
+BEGIN
+	PERFORM aistudio.require_role('super_admin', 'change the hosts of a secret');
+	v_hosts := aistudio.normalize_hosts(set_secret_hosts.allowed_hosts);
+	PERFORM 1 FROM aistudio.secrets s WHERE s.name = set_secret_hosts.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'secret "%" does not exist', coalesce(set_secret_hosts.name, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	v_conflicts := aistudio.secret_host_conflicts(set_secret_hosts.name, v_hosts);
+	IF v_conflicts IS NOT NULL THEN
+		RAISE EXCEPTION '%', format(CASE WHEN v_hosts IS NULL THEN 'secret "%s" cannot be unbound while LLMs use it'
+										 ELSE 'the new hosts of secret "%s" leave out LLMs that use it' END,
+									set_secret_hosts.name)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format(CASE WHEN v_hosts IS NULL THEN 'These LLMs use it: %s.'
+										   ELSE 'These LLMs send it to hosts the list does not name: %s.' END, v_conflicts),
+				  HINT = 'Include their hosts, or point them at an allowed host first.';
+	END IF;
+	UPDATE aistudio.secrets s SET allowed_hosts = v_hosts, updated_at = now()
+	 WHERE s.name = set_secret_hosts.name AND s.allowed_hosts IS DISTINCT FROM v_hosts;
+	RETURN v_hosts;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.set_secret_hosts(text, text[]) IS 'Set the hosts a secret may be sent to (NULL: unbound); super admins only';
+
+-- Internal (create_llm, update_llm): may an LLM with api_endpoint use the
+-- secret of the reference ref ($SECRET/Name; anything else passes)?  A
+-- secret with hosts must list the endpoint's host (42501 otherwise); an
+-- unbound one is bound now to the endpoint's host:port, when the acting user
+-- set its value or is a super admin or DBA (42501 otherwise).
+CREATE FUNCTION aistudio.bind_secret(ref text, api_endpoint text) RETURNS void
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+	v_name text;
+	s record;
+	v_role text;
+	v_who text;
+BEGIN
+	IF ref IS NULL OR NOT starts_with(ref, '$SECRET/') THEN
+		RETURN;
+	END IF;
+	v_name := substr(ref, 9);
+	SELECT x.id, x.allowed_hosts, x.value_set_by INTO s
+	  FROM aistudio.secrets x WHERE x.name = v_name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'unknown secret reference "$SECRET/%"', v_name
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Create the secret first with aistudio.set_secret().';
+	END IF;
+	IF s.allowed_hosts IS NOT NULL THEN
+		IF NOT aistudio.hosts_allow(s.allowed_hosts, api_endpoint) THEN
+			RAISE EXCEPTION 'secret "%" may only be sent to host(s) %', v_name, array_to_string(s.allowed_hosts, ', ')
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = format('The api_endpoint sends to %s.', aistudio.endpoint_host(api_endpoint)),
+					  HINT = 'Point the LLM at an allowed host, or ask a super admin to change the secret''s hosts with aistudio.set_secret_hosts().';
+		END IF;
+		RETURN;
+	END IF;
+	v_role := aistudio.acting_role();
+	IF v_role NOT IN ('super_admin', 'dba') AND aistudio.acting_user_id() IS DISTINCT FROM s.value_set_by THEN
+		SELECT format('%s (user %s)', u.email, u.id) INTO v_who FROM aistudio.users u WHERE u.id = s.value_set_by;
+		RAISE EXCEPTION 'permission denied to bind secret "%" to a host', v_name
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('The secret has no allowed hosts yet, and the first LLM that uses it binds it to its endpoint''s host. Only %s may do that.',
+								  CASE WHEN v_who IS NULL THEN 'a super admin'
+									   ELSE format('the user who set its value, %s, or a super admin', v_who) END),
+				  HINT = 'Ask a super admin to set its hosts with aistudio.set_secret_hosts().';
+	END IF;
+	UPDATE aistudio.secrets x SET allowed_hosts = ARRAY[aistudio.endpoint_host(api_endpoint)], updated_at = now()
+	 WHERE x.id = s.id;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.bind_secret(text, text) IS 'Checks (and on first use binds) the host a $SECRET/ reference is sent to';
 
 CREATE FUNCTION aistudio.delete_secret(name text) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
@@ -380,16 +527,17 @@ END
 $fn$;
 
 CREATE FUNCTION aistudio.list_secrets()
-	RETURNS TABLE (id bigint, name text, version bigint, created_at timestamptz, updated_at timestamptz)
+	RETURNS TABLE (id bigint, name text, version bigint, created_at timestamptz, updated_at timestamptz,
+				   allowed_hosts text[], value_set_by bigint)
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
 	PERFORM aistudio.require_role('admin', 'list secrets');
 	RETURN QUERY
-		SELECT s.id, s.name, s.version, s.created_at, s.updated_at
+		SELECT s.id, s.name, s.version, s.created_at, s.updated_at, s.allowed_hosts, s.value_set_by
 		  FROM aistudio.secrets s ORDER BY s.name;
 END
 $fn$;
-COMMENT ON FUNCTION aistudio.list_secrets() IS 'Names and versions of the secrets (never their values)';
+COMMENT ON FUNCTION aistudio.list_secrets() IS 'Names, versions and allowed hosts of the secrets (never their values)';
 
 -- Decrypt a secret; EXECUTE only for aistudio_gateway.
 CREATE FUNCTION aistudio.secret_value(name text) RETURNS text
@@ -472,7 +620,8 @@ $fn$;
 COMMENT ON FUNCTION aistudio.rotate_secret_key() IS 'Re-encrypt every secret and literal LLM key under the current master key; returns how many';
 
 GRANT EXECUTE ON FUNCTION
-	aistudio.set_secret(text, text), aistudio.delete_secret(text), aistudio.list_secrets(),
+	aistudio.set_secret(text, text, text[]), aistudio.set_secret_hosts(text, text[]),
+	aistudio.delete_secret(text), aistudio.list_secrets(),
 	aistudio.secret_value(text), aistudio.llm_api_key(bigint), aistudio.rotate_secret_key()
 	TO aistudio_gateway;
 
@@ -981,6 +1130,7 @@ BEGIN
 	PERFORM aistudio.check_llm_fields(name, vendor, api_endpoint, coalesce(allowed_models, '{}'), namespace);
 	PERFORM aistudio.check_llm_unique(NULL, name);
 	PERFORM aistudio.check_api_key(api_key);
+	PERFORM aistudio.bind_secret(api_key, api_endpoint);
 	v_id := nextval(pg_get_serial_sequence('aistudio.llms', 'id'));
 	SELECT * INTO k FROM aistudio.llm_key_columns(v_id, api_key);
 	INSERT INTO aistudio.llms (id, name, slug, vendor, api_endpoint, api_key_ref, api_key_key_id,
@@ -1042,6 +1192,12 @@ BEGIN
 	IF update_llm.api_key IS NOT NULL THEN
 		SELECT * INTO v_ref, v_key_id, v_nonce, v_cipher
 		  FROM aistudio.llm_key_columns(cur.id, update_llm.api_key);
+	END IF;
+	-- a secret it references (a new one, or the one it keeps when the
+	-- endpoint moves) must be allowed to go to the endpoint
+	IF update_llm.api_key IS NOT NULL OR update_llm.api_endpoint IS NOT NULL THEN
+		PERFORM aistudio.bind_secret(CASE WHEN update_llm.api_key IS NULL THEN cur.api_key_ref ELSE v_ref END,
+									 coalesce(update_llm.api_endpoint, cur.api_endpoint));
 	END IF;
 	UPDATE aistudio.llms l SET
 		name = coalesce(update_llm.name, l.name),
@@ -2067,6 +2223,20 @@ CREATE FUNCTION aistudio.price_event(vendor text, model_name text, prompt_tokens
 	AS 'MODULE_PATHNAME', 'price_event';
 COMMENT ON FUNCTION aistudio.price_event(text, text, bigint, bigint, bigint, bigint) IS 'Cost, currency and priced flag of one LLM call (for analytics ingestion)';
 
+-- aistudio.clamp_usage: an upstream's token counts made consistent with the
+-- vendor's token semantics (negative -> 0; cached reads inside the prompt at
+-- most the prompt), and a note of what changed (NULL: nothing); analytics
+-- ingestion stores such an event with the clamped counts instead of
+-- rejecting it.
+CREATE TYPE aistudio.event_usage AS (prompt_tokens bigint, response_tokens bigint, cache_write_tokens bigint,
+									 cache_read_tokens bigint, note text);
+CREATE FUNCTION aistudio.clamp_usage(vendor text, prompt_tokens bigint, response_tokens bigint,
+									 cache_write_tokens bigint, cache_read_tokens bigint)
+	RETURNS aistudio.event_usage
+	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'clamp_usage';
+COMMENT ON FUNCTION aistudio.clamp_usage(text, bigint, bigint, bigint, bigint) IS 'Token counts made consistent with the vendor''s semantics, and what was clamped (for analytics ingestion)';
+
 CREATE FUNCTION aistudio.model_prices_changed() RETURNS trigger
 	LANGUAGE C AS 'MODULE_PATHNAME', 'model_prices_changed';
 COMMENT ON FUNCTION aistudio.model_prices_changed() IS 'Invalidates every backend''s price cache after a change of aistudio.model_prices';
@@ -2365,22 +2535,24 @@ BEGIN
 		                               'unknown')
 		           THEN 'unknown vendor'
 		         WHEN s.interaction_type NOT IN ('chat', 'proxy') THEN 'invalid interaction_type'
-		         WHEN s.prompt_tokens < 0 OR s.response_tokens < 0
-		           OR s.cache_write_tokens < 0 OR s.cache_read_tokens < 0 THEN 'negative token count'
-		         -- every vendor but Anthropic counts cached reads inside the prompt
-		         WHEN s.vendor <> 'anthropic' AND s.cache_read_tokens > coalesce(s.prompt_tokens, 0)
-		           THEN 'cache_read_tokens exceed prompt_tokens'
 		         WHEN s.latency_ms < 0 THEN 'negative latency_ms'
 		       END AS reason
 		  FROM staged s
-	), priced AS (
-		-- price only valid events of a real vendor (CASE never calls it otherwise)
-		SELECT c.*,
-		       CASE WHEN c.reason IS NULL AND c.vendor <> 'unknown'
-		            THEN aistudio.price_event(c.vendor, c.model_name, c.prompt_tokens, c.response_tokens,
-		                                      c.cache_write_tokens, c.cache_read_tokens)
-		       END AS pe
+	), clamped AS (
+		-- token counts an upstream got wrong never cost the request: they are
+		-- clamped to the vendor's semantics (src/pricing.c) and flagged in error
+		SELECT c.*, aistudio.clamp_usage(c.vendor, c.prompt_tokens, c.response_tokens,
+		                                 c.cache_write_tokens, c.cache_read_tokens) AS u
 		  FROM checked c
+		 WHERE c.reason IS NULL
+	), priced AS (
+		-- price only events of a real vendor (CASE never calls it otherwise)
+		SELECT c.*,
+		       CASE WHEN c.vendor <> 'unknown'
+		            THEN aistudio.price_event(c.vendor, c.model_name, (c.u).prompt_tokens, (c.u).response_tokens,
+		                                      (c.u).cache_write_tokens, (c.u).cache_read_tokens)
+		       END AS pe
+		  FROM clamped c
 	), ins AS (
 		INSERT INTO aistudio.llm_interactions AS i
 		       ("timestamp", request_id, user_id, app_id, llm_id, vendor, model_name,
@@ -2389,15 +2561,16 @@ BEGIN
 		        edge_id, error)
 		SELECT c."timestamp", c.request_id, c.user_id, c.app_id, c.llm_id, c.vendor,
 		       coalesce(c.model_name, ''),
-		       coalesce(c.prompt_tokens, 0), coalesce(c.response_tokens, 0),
-		       coalesce(c.prompt_tokens, 0) + coalesce(c.response_tokens, 0),
-		       coalesce(c.cache_write_tokens, 0), coalesce(c.cache_read_tokens, 0),
+		       (c.u).prompt_tokens, (c.u).response_tokens,
+		       (c.u).prompt_tokens + (c.u).response_tokens,
+		       (c.u).cache_write_tokens, (c.u).cache_read_tokens,
 		       coalesce((c.pe).cost, 0), coalesce((c.pe).currency, 'USD'), coalesce((c.pe).priced, false),
 		       coalesce(c.latency_ms, 0),
 		       coalesce(c.interaction_type, 'proxy'), coalesce(c.status_code, 0),
-		       coalesce(c.namespace, ''), coalesce(c.edge_id, ''), c.error
+		       coalesce(c.namespace, ''), coalesce(c.edge_id, ''),
+		       CASE WHEN (c.u).note IS NULL THEN c.error
+		            ELSE coalesce(nullif(c.error, '') || '; ', '') || (c.u).note END
 		  FROM priced c
-		 WHERE c.reason IS NULL
 		ON CONFLICT DO NOTHING
 		RETURNING i."timestamp", i.app_id, i.user_id, i.llm_id, i.vendor, i.model_name,
 		          i.interaction_type, i.currency, i.status_code, i.prompt_tokens, i.response_tokens,
@@ -3497,7 +3670,7 @@ $fn$;
 
 -- aistudio.create_secret: like set_secret, but a secret of that name must
 -- not exist yet (23505).
-CREATE FUNCTION aistudio.create_secret(name text, value text) RETURNS bigint
+CREATE FUNCTION aistudio.create_secret(name text, value text, allowed_hosts text[] DEFAULT NULL) RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
 	PERFORM aistudio.require_role('admin', 'manage secrets');
@@ -3505,7 +3678,7 @@ BEGIN
 		RAISE EXCEPTION 'secret "%" already exists', $1
 			USING ERRCODE = 'unique_violation', HINT = 'Replace its value with aistudio.set_secret().';
 	END IF;
-	RETURN aistudio.set_secret($1, $2);
+	RETURN aistudio.set_secret($1, $2, $3);
 END
 $fn$;
 
@@ -3789,7 +3962,7 @@ GRANT EXECUTE ON FUNCTION
 	aistudio.get_edge(text),
 	aistudio.list_audit_entries(timestamptz, timestamptz, text, bigint, text, int, int),
 	aistudio.list_budget_notifications(boolean, int, int),
-	aistudio.create_secret(text, text),
+	aistudio.create_secret(text, text, text[]),
 	aistudio.update_model_price(bigint, numeric, numeric, numeric, numeric, text, boolean, boolean),
 	aistudio.delete_model_price_by_id(bigint),
 	aistudio.issue_app_credential(bigint),

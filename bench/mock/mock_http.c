@@ -136,6 +136,8 @@ parse_head(mock_parser *p, mock_req *r, const char *in, size_t head_len, int *st
 	r->goog_api_key[0] = r->anthropic_version[0] = '\0';
 	r->expect_continue = 0;
 	r->cached_tokens = r->cache_write_tokens = 0;
+	r->prompt_tokens = 0;
+	r->has_prompt_tokens = 0;
 	r->body = NULL;
 	r->body_len = 0;
 
@@ -261,6 +263,11 @@ parse_head(mock_parser *p, mock_req *r, const char *in, size_t head_len, int *st
 				r->cached_tokens = parse_count(v, vlen);
 			} else if (name_is(line, nlen, "x-mock-cache-write-tokens")) {
 				r->cache_write_tokens = parse_count(v, vlen);
+			} else if (name_is(line, nlen, "x-mock-prompt-tokens")) {
+				int neg = vlen > 0 && v[0] == '-';
+
+				r->prompt_tokens = parse_count(v + neg, vlen - neg) * (neg ? -1 : 1);
+				r->has_prompt_tokens = 1;
 			}
 			break;
 		default:

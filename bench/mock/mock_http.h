@@ -36,6 +36,8 @@ typedef struct mock_req {
 		has_anthropic_version;
 	long cached_tokens;		/* x-mock-cached-tokens, 0 if absent */
 	long cache_write_tokens;	/* x-mock-cache-write-tokens */
+	long prompt_tokens;		/* x-mock-prompt-tokens (may be negative) */
+	int has_prompt_tokens;
 	const char *body;		/* valid until the request is consumed */
 	size_t body_len;
 } mock_req;

@@ -36,18 +36,52 @@ mock_render_head(mock_buf *out, int status, const char *ctype,
 	mock_buf_puts(out, "\r\n");
 }
 
+/* echo-headers: the head line that hands the credentials back */
+static void
+echo_header(const mock_resp *r, mock_buf *h)
+{
+	if (r->echo[0] == '\0')
+		return;
+	mock_buf_puts(h, "x-ratelimit-echo: ");
+	mock_buf_puts(h, r->echo);
+	mock_buf_puts(h, "\r\n");
+}
+
 static void
 finish(mock_resp *r, mock_buf *out, mock_buf *body, const char *ctype,
        const char *extra)
 {
-	mock_render_head(out, r->status, ctype, (long long) body->len, r->keep_alive, extra);
+	mock_buf h = {0};
+
+	if (extra)
+		mock_buf_puts(&h, extra);
+	echo_header(r, &h);
+	mock_buf_putc(&h, '\0');
+	mock_render_head(out, r->status, ctype, (long long) body->len, r->keep_alive, h.data);
 	mock_buf_put(out, body->data, body->len);
+	mock_buf_free(&h);
+}
+
+/* s as the inside of a JSON string (no quotes) */
+static void
+put_escaped(mock_buf *b, const char *s)
+{
+	mock_buf t = {0};
+
+	mock_buf_jstr(&t, s);
+	if (t.len >= 2)
+		mock_buf_put(b, t.data + 1, t.len - 2);
+	mock_buf_free(&t);
 }
 
 /* words [from, to) of the completion text, JSON-safe, no quotes */
 static void
 put_words(const mock_resp *r, mock_buf *b, long from, long to)
 {
+	if (r->echo[0] != '\0') {
+		put_escaped(b, r->echo);
+		mock_buf_putc(b, ' ');
+	}
 	for (long k = from; k < to; k++) {
 		if (k > 0)
 			mock_buf_putc(b, ' ');
@@ -65,6 +99,13 @@ mock_render_error(mock_resp *r, mock_buf *out, int status, const char *message)
 	const char *extra = status == 429 ? "Retry-After: 1\r\n" : NULL;
 	const char *t;
 
+	mock_buf said = {0};
+
+	if (r->echo[0] != '\0') {
+		mock_buf_printf(&said, "%s (%s)", message, r->echo);
+		mock_buf_putc(&said, '\0');
+		message = said.data;
+	}
 	r->status = status;
 	r->stream = 0;
 	r->kind = MK_STATIC;
@@ -119,6 +160,7 @@ mock_render_error(mock_resp *r, mock_buf *out, int status, const char *message)
 	mock_buf_putc(&body, '\n');
 	finish(r, out, &body, "application/json", extra);
 	mock_buf_free(&body);
+	mock_buf_free(&said);
 }
 
 static void
@@ -272,6 +314,7 @@ mock_vendor_stream_head(const mock_resp *r, mock_buf *out)
 		mock_buf_puts(out, "Transfer-Encoding: chunked\r\n");
 	if (!r->keep_alive)
 		mock_buf_puts(out, "Connection: close\r\n");
+	echo_header(r, out);
 	mock_buf_puts(out, "\r\n");
 }
 

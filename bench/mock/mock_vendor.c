@@ -135,6 +135,32 @@ pick_faults(const mock_config *cfg, mock_resp *r)
 		r->big_bytes = kb * 1024;
 }
 
+/* echo-headers: the credentials of the request, as the answer will show them */
+static void
+build_echo(const mock_req *q, mock_resp *r)
+{
+	size_t n = 0, cap = sizeof(r->echo);
+	const char *names[4] = {"authorization", "x-api-key", "x-goog-api-key", "key"};
+	const char *vals[4] = {q->has_authorization ? q->authorization : NULL,
+			       q->has_x_api_key ? q->x_api_key : NULL,
+			       q->has_goog_api_key ? q->goog_api_key : NULL,
+			       r->has_query_key ? r->query_key : NULL};
+
+	r->echo[0] = '\0';
+	for (int i = 0; i < 4; i++) {
+		int w;
+
+		if (vals[i] == NULL)
+			continue;
+		w = snprintf(r->echo + n, cap - n, "%s%s=%s", n > 0 ? "; " : "", names[i], vals[i]);
+		if (w < 0 || (size_t) w >= cap - n)
+			break;
+		n += (size_t) w;
+	}
+	if (n == 0)
+		snprintf(r->echo, cap, "no credentials");
+}
+
 static void
 copy_model(mock_resp *r, const mock_jval *m, const char *dflt)
 {
@@ -363,7 +389,7 @@ mock_vendor_handle(const mock_config *cfg, const mock_req *q, mock_jarena *ja,
 	int embed = 0, models = 0, tags = 0, version = 0, count_tokens = 0;
 
 	memset(r, 0, offsetof(mock_resp, created_at));
-	r->created_at[0] = r->model[0] = r->fault_name[0] = '\0';
+	r->created_at[0] = r->model[0] = r->fault_name[0] = r->echo[0] = '\0';
 	r->keep_alive = q->keep_alive;
 	r->chunked = q->http_minor >= 1;
 	r->record = 1;
@@ -479,6 +505,8 @@ mock_vendor_handle(const mock_config *cfg, const mock_req *q, mock_jarena *ja,
 	if (r->kind != MK_GOOGLE_GEN)
 		copy_model(r, mock_json_get(root, "model"), "mock-model");
 	pick_faults(cfg, r);
+	if (strstr(r->model, "echo-headers"))
+		build_echo(q, r);
 
 	if (embed) {
 		render_embeddings(r, root, out, b, r->vendor == MV_OLLAMA);
@@ -532,6 +560,12 @@ mock_vendor_handle(const mock_config *cfg, const mock_req *q, mock_jarena *ja,
 	}
 	if (r->vendor != MV_ANTHROPIC)
 		r->cache_write = 0;
+	if (q->has_prompt_tokens) {
+		/* the reported prompt count: OpenAI and Gemini report P + C */
+		int with_cache = r->vendor == MV_OPENAI || r->vendor == MV_GOOGLE || r->vendor == MV_VERTEX;
+
+		r->prompt_tokens = q->prompt_tokens - (with_cache ? r->cache_read : 0);
+	}
 	if (count_tokens) {
 		r->kind = MK_STATIC;
 		mock_buf_printf(b, "{\"input_tokens\":%ld}\n", r->prompt_tokens);

@@ -20,6 +20,18 @@
  *   Anthropic: input_tokens = P, cache_read_input_tokens = C,
  *     cache_creation_input_tokens = Wr.
  *   Ollama: prompt_eval_count = P, eval_count = completion (no cache).
+ *   x-mock-prompt-tokens: N (request header, may be negative) makes the
+ *     reported prompt count N whatever P and C are (prompt_tokens /
+ *     promptTokenCount / input_tokens / prompt_eval_count), so a test can
+ *     send usage that breaks the vendor's own rules (N < C, N < 0).
+ *
+ * Echo (a model name containing "echo-headers"): the answer's text (the
+ * JSON content, every stream frame, and the message of an error chosen by
+ * a fault-* in the same model name) starts with the credentials the mock
+ * received ("authorization=…; x-api-key=…; x-goog-api-key=…; key=…", the
+ * ones present), and every response head carries them in
+ * "x-ratelimit-echo:" — an upstream that leaks the vendor key back, for
+ * the gateway's redaction tests.
  */
 #ifndef MOCK_VENDOR_H
 #define MOCK_VENDOR_H
@@ -82,6 +94,7 @@ typedef struct mock_resp {
 	char fault_name[32];
 	char query_key[MOCK_HDR_VAL];
 	int has_query_key;
+	char echo[4 * MOCK_HDR_VAL + 64];	/* echo-headers: the credentials seen; "" = off */
 } mock_resp;
 
 /*

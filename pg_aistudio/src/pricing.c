@@ -23,6 +23,13 @@
  * cache marked stale.  In parallel mode no new snapshot may be taken; a
  * cache loaded there with the query's snapshot is trusted only until the
  * end of the transaction.
+ *
+ * Token semantics live here and only here: which vendors count cached
+ * reads inside the prompt (vendors[] below).  aistudio.cost() refuses
+ * counts that break them (22023); analytics ingestion must never lose a
+ * request, so it first makes an upstream's counts consistent with
+ * aistudio.clamp_usage() (negative counts become 0; cached reads inside
+ * the prompt are at most the prompt) and records what it changed.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -37,6 +44,7 @@
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -53,6 +61,7 @@
 
 PG_FUNCTION_INFO_V1(cost);
 PG_FUNCTION_INFO_V1(price_event);
+PG_FUNCTION_INFO_V1(clamp_usage);
 PG_FUNCTION_INFO_V1(model_prices_changed);
 
 /* Vendors and whether their prompt token count includes cached reads. */
@@ -538,6 +547,97 @@ price_event(PG_FUNCTION_ARGS)
 	values[0] = NumericGetDatum(result);
 	values[1] = CStringGetTextDatum(currency);
 	values[2] = BoolGetDatum(priced);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/* Appends "what" to the note of clamp_usage, separated by "; ". */
+static void
+NoteAppend(StringInfo note, const char *fmt, long long a, long long b)
+{
+	appendStringInfoString(note, note->len == 0 ? "usage clamped: " : "; ");
+	appendStringInfo(note, fmt, a, b);
+}
+
+void
+PricingClampUsage(const char *vendor_name, PricingUsage *usage, StringInfo note)
+{
+	int			vendor = vendor_name != NULL ? VendorIndex(vendor_name) : -1;
+
+	if (usage->prompt_tokens < 0)
+	{
+		NoteAppend(note, "prompt_tokens %lld < %lld", (long long) usage->prompt_tokens, 0);
+		usage->prompt_tokens = 0;
+	}
+	if (usage->response_tokens < 0)
+	{
+		NoteAppend(note, "response_tokens %lld < %lld", (long long) usage->response_tokens, 0);
+		usage->response_tokens = 0;
+	}
+	if (usage->cache_write_tokens < 0)
+	{
+		NoteAppend(note, "cache_write_tokens %lld < %lld", (long long) usage->cache_write_tokens, 0);
+		usage->cache_write_tokens = 0;
+	}
+	if (usage->cache_read_tokens < 0)
+	{
+		NoteAppend(note, "cache_read_tokens %lld < %lld", (long long) usage->cache_read_tokens, 0);
+		usage->cache_read_tokens = 0;
+	}
+	/* no vendor counts cache writes inside the prompt: they only need >= 0 */
+	if (vendor >= 0 && vendors[vendor].prompt_includes_cache_reads &&
+		usage->cache_read_tokens > usage->prompt_tokens)
+	{
+		NoteAppend(note, "cache_read_tokens %lld > prompt_tokens %lld",
+				   (long long) usage->cache_read_tokens, (long long) usage->prompt_tokens);
+		usage->cache_read_tokens = usage->prompt_tokens;
+	}
+}
+
+/*
+ * aistudio.clamp_usage(vendor, prompt_tokens, response_tokens,
+ *						cache_write_tokens, cache_read_tokens)
+ *		-> aistudio.event_usage (prompt_tokens, response_tokens,
+ *								 cache_write_tokens, cache_read_tokens, note)
+ *
+ * The counts made consistent with the vendor's token semantics (see the
+ * file header); note says what changed, NULL when nothing did.  Not strict:
+ * null counts are 0; a null, 'unknown' or unlisted vendor gets only the
+ * non-negative rule.
+ */
+Datum
+clamp_usage(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	PricingUsage usage;
+	StringInfoData note;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	if (desc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = desc;
+	}
+	usage.prompt_tokens = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1);
+	usage.response_tokens = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
+	usage.cache_write_tokens = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
+	usage.cache_read_tokens = PG_ARGISNULL(4) ? 0 : PG_GETARG_INT64(4);
+	initStringInfo(&note);
+	PricingClampUsage(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)), &usage, &note);
+
+	values[0] = Int64GetDatum(usage.prompt_tokens);
+	values[1] = Int64GetDatum(usage.response_tokens);
+	values[2] = Int64GetDatum(usage.cache_write_tokens);
+	values[3] = Int64GetDatum(usage.cache_read_tokens);
+	if (note.len > 0)
+		values[4] = CStringGetTextDatum(note.data);
+	else
+		nulls[4] = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 

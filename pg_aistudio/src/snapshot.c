@@ -18,12 +18,13 @@
  *
  * The checksum is the lowercase hex SHA-256 of the snapshot serialized with
  * apps emptied and every SealedValue removed (secrets are represented by id,
- * name and version; literal LLM keys by api_key_version).  App edits and
- * the random nonces of re-sealing therefore never change it.  SnapshotDigest
- * is the only code of the product that applies this rule: to a namespace's
- * snapshot built here (snapshot_checksum) and to snapshot bytes received by
- * a gateway or an edge (snapshot_checksum_of), which is how they verify
- * what they load.
+ * name, version and allowed hosts; literal LLM keys by api_key_version).
+ * App edits and the random nonces of re-sealing therefore never change it;
+ * a secret's hosts are configuration and do.  SnapshotDigest is the only
+ * code of the product that applies this rule: to a namespace's snapshot
+ * built here (snapshot_checksum) and to snapshot bytes received by a
+ * gateway or an edge (snapshot_checksum_of), which is how they verify what
+ * they load.
  *
  * One query per table, with plans kept for the life of the backend; the
  * link tables (llm_filters, llm_plugins, app_llms) are read sorted by owner
@@ -121,7 +122,7 @@ static const char *const query_text[SQ_COUNT] = {
 	"SELECT s.id, s.name, s.version,"
 	" CASE WHEN $2 THEN s.key_id END,"
 	" CASE WHEN $2 THEN s.nonce END,"
-	" CASE WHEN $2 THEN s.ciphertext END"
+	" CASE WHEN $2 THEN s.ciphertext END, s.allowed_hosts"
 	" FROM aistudio.secrets s WHERE s.name IN"
 	" (SELECT substr(l.api_key_ref, 9) FROM aistudio.llms l"
 	"  WHERE l.namespace IN ('', $1) AND l.api_key_ref LIKE '$SECRET/%')"
@@ -445,6 +446,7 @@ LoadSecrets(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n, bool full
 		m->version = ColInt64(&row, 2);
 		if (full)
 			m->value = ColSealed(&row, 3, psprintf("secret:%s", m->name));
+		m->n_allowed_hosts = ColTextArray(&row, 6, &m->allowed_hosts);
 		snap->secrets[i] = m;
 	}
 }

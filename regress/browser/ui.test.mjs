@@ -149,6 +149,7 @@ describe('web UI', () => {
     await dialog().getByLabel('Value').press('Enter');
     await toastSays('Stored MOCK_KEY');
     await p.locator('table').getByText('$SECRET/MOCK_KEY').waitFor();
+    await p.locator('table').getByText('Unbound').waitFor(); // no hosts yet: the first LLM binds it
     assert.equal(await pg.sql(`SELECT count(*) FROM aistudio.secrets WHERE name = 'MOCK_KEY'`), '1');
     assert.ok(!(await p.content()).includes(VKEY), 'the value never shows');
     await b.shot('secrets');
@@ -181,6 +182,24 @@ describe('web UI', () => {
     assert.equal(row.default_model, 'gpt-4o-mini');
     state.llmId = row.id;
     await b.shot('llms');
+  });
+
+  it('the LLM bound the secret to its host; a super admin edits the allowed hosts', async () => {
+    const p = page();
+    const bound = `127.0.0.1:${new URL(mock.url).port}`;
+    await p.getByRole('link', { name: 'Secrets' }).click();
+    await p.locator('table').getByText(bound).waitFor();
+    await p.getByRole('button', { name: 'Edit the allowed hosts of MOCK_KEY' }).click();
+    const d = dialog();
+    await d.getByLabel('Allowed hosts').fill('API.Example.com');
+    await d.getByLabel('Allowed hosts').press('Enter');
+    await d.locator('.tag').getByText('API.Example.com').waitFor();
+    await b.shot('secret-hosts-dialog');
+    await d.getByRole('button', { name: 'Save hosts' }).click();
+    await toastSays('Saved the hosts of MOCK_KEY');
+    await p.locator('table').getByText('api.example.com').waitFor(); // stored normalised
+    assert.equal(await pg.sql(`SELECT allowed_hosts::text FROM aistudio.secrets WHERE name = 'MOCK_KEY'`),
+      `{${bound},api.example.com}`);
   });
 
   it('admin sets a model price per million tokens', async () => {

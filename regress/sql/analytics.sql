@@ -73,9 +73,8 @@ SELECT * FROM aistudio.ingest_events((SELECT events FROM batch1));
 SELECT count(*) AS stored FROM aistudio.llm_interactions;
 
 -- rejects: nothing is lost, each bad event is kept with its reason
+-- (inconsistent token counts are not a reason: see the end of this file)
 SELECT * FROM aistudio.ingest_events(jsonb_build_array(
-  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-0000000000a1',
-     'vendor', 'openai', 'prompt_tokens', -1),
   jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-0000000000a2',
      'vendor', 'acme'),
   jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-0000000000a3',
@@ -86,8 +85,6 @@ SELECT * FROM aistudio.ingest_events(jsonb_build_array(
      'vendor', 'openai'),
   jsonb_build_object('timestamp', now(), 'vendor', 'openai'),
   jsonb_build_object('request_id', '00000000-0000-0000-0000-0000000000a7', 'vendor', 'openai'),
-  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-0000000000a8',
-     'vendor', 'openai', 'prompt_tokens', 10, 'cache_read_tokens', 20),
   jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-0000000000a9',
      'vendor', 'openai', 'latency_ms', -5),
   -- Anthropic reports cached reads outside the prompt: valid
@@ -303,3 +300,51 @@ SELECT extract(epoch FROM last_used_at - :'t0'::timestamptz) > 590 AS moved, las
   FROM aistudio.credentials WHERE id = :cred_b;
 UNLISTEN aistudio_config;
 SELECT count(*) - :audit_rows AS new_audit_rows FROM aistudio.audit_log;
+
+-- Inconsistent usage from an upstream never loses the request: the event is
+-- stored with its counts clamped to the vendor's token semantics (negative
+-- -> 0; OpenAI counts cached reads inside the prompt, so they are at most
+-- the prompt; Anthropic reports them apart), priced from the clamped counts,
+-- flagged in error (appended to the gateway's own text), and counted in the
+-- rollups and in the spend that budgets read.
+SELECT aistudio.create_app('app-c', :owner, ARRAY[:gpt, :claude]::bigint[], monthly_budget => 100) AS app_c \gset
+SELECT spent AS spent_before FROM aistudio.budget_status(:app_c) \gset
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(
+  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-000000000701',
+     'app_id', :app_c, 'llm_id', :gpt, 'vendor', 'openai', 'model_name', 'gpt-4o',
+     'prompt_tokens', 500, 'response_tokens', 100, 'cache_read_tokens', 900, 'status_code', 200),
+  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-000000000702',
+     'app_id', :app_c, 'llm_id', :gpt, 'vendor', 'openai', 'model_name', 'gpt-4o',
+     'prompt_tokens', -7, 'response_tokens', 1000000, 'cache_write_tokens', -1, 'cache_read_tokens', -2,
+     'status_code', 502, 'error', 'upstream_incomplete: the upstream stream ended early'),
+  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-000000000703',
+     'app_id', :app_c, 'llm_id', :claude, 'vendor', 'anthropic', 'model_name', 'claude-sonnet-4',
+     'prompt_tokens', 10, 'response_tokens', -4, 'cache_read_tokens', 20, 'status_code', 200),
+  jsonb_build_object('timestamp', now(), 'request_id', '00000000-0000-0000-0000-000000000704',
+     'vendor', 'unknown', 'prompt_tokens', -1, 'status_code', 404, 'error', '')
+));
+SELECT request_id, prompt_tokens, response_tokens, total_tokens, cache_write_tokens, cache_read_tokens,
+       cost, priced, error
+  FROM aistudio.llm_interactions WHERE request_id::text LIKE '%00070_' ORDER BY request_id;
+SELECT count(*) AS rejected FROM aistudio.ingest_rejects WHERE request_id::text LIKE '%00070_';
+-- the cost is that of the clamped counts
+SELECT aistudio.cost('openai', 'gpt-4o', 500, 100, 0, 500) AS clamped_cost_701,
+       aistudio.cost('openai', 'gpt-4o', 0, 1000000) AS clamped_cost_702;
+-- spend seen by the budget before and after the rollup
+SELECT spent - :spent_before AS new_spend FROM aistudio.budget_status(:app_c);
+SELECT aistudio.rollup_now() > 0 AS folded;
+SELECT spent - :spent_before AS new_spend FROM aistudio.budget_status(:app_c);
+SELECT sum(requests) AS requests, sum(prompt_tokens) AS prompt, sum(cache_read_tokens) AS cache_read,
+       sum(cost) AS cost
+  FROM aistudio.usage_daily WHERE app_id = :app_c;
+-- a replay stores nothing twice
+SELECT * FROM aistudio.ingest_events(jsonb_build_array(
+  jsonb_build_object('timestamp', (SELECT "timestamp" FROM aistudio.llm_interactions
+                                    WHERE request_id = '00000000-0000-0000-0000-000000000701'),
+     'request_id', '00000000-0000-0000-0000-000000000701',
+     'app_id', :app_c, 'llm_id', :gpt, 'vendor', 'openai', 'model_name', 'gpt-4o',
+     'prompt_tokens', 500, 'response_tokens', 100, 'cache_read_tokens', 900, 'status_code', 200)));
+-- the rule itself, per vendor (NULL note: nothing clamped)
+SELECT v, (aistudio.clamp_usage(v, 5, 1, 2, 9)).*
+  FROM unnest(ARRAY['openai', 'anthropic', 'vertex', 'google_ai', 'huggingface', 'ollama', 'unknown', NULL]) v;
+SELECT (aistudio.clamp_usage('openai', NULL, NULL, NULL, NULL)).*;

@@ -314,7 +314,7 @@ SELECT what, pg_temp.try('', sql) AS result FROM (VALUES
 -- with the reason (nothing is lost), and nothing else is written
 SELECT * FROM aistudio.ingest_events(jsonb_build_array(jsonb_build_object(
 	'timestamp', now(), 'request_id', '00000000-0000-0000-0000-000000000001', 'vendor', 'openai',
-	'model_name', 'gpt-4o', 'prompt_tokens', -5, 'response_tokens', 1)));
+	'model_name', 'gpt-4o', 'prompt_tokens', 5, 'response_tokens', 1, 'interaction_type', 'batch')));
 SELECT reason FROM aistudio.ingest_rejects;
 SELECT * FROM pg_temp.changed();
 SELECT pg_temp.snapshot();

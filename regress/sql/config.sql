@@ -31,7 +31,9 @@ SELECT pg_temp.err($$SELECT aistudio.create_namespace(NULL)$$);
 SELECT name, description FROM aistudio.namespaces ORDER BY name;
 
 ---------------------------------------------------------------- LLMs
-SELECT aistudio.set_secret('OpenAIKey', 'sk-secret-value') > 0 AS secret_set;
+-- (the LLMs below send it to three hosts: see secrets.sql for the host rules)
+SELECT aistudio.set_secret('OpenAIKey', 'sk-secret-value',
+						   allowed_hosts => '{api.anthropic.com, eu.anthropic.example, api.openai.com}') > 0 AS secret_set;
 
 SELECT aistudio.create_llm('My GPT-4o (EU)', 'openai', 'https://api.openai.com/v1', 'sk-literal-key',
 						   'gpt-4o', '{"^gpt-4o", "^gpt-4o-mini$"}') AS llm1;

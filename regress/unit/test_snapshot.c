@@ -60,6 +60,7 @@ typedef struct fixture {
     Aistudio__V1__App *appp[2];
     Aistudio__V1__Secret secret[1];
     Aistudio__V1__Secret *secretp[1];
+    char *secret_hosts[2];
     char *openai_allowed[3];
     char *bad_allowed[1];
     int64_t app_llms[3];
@@ -143,6 +144,10 @@ static void fixture_init(fixture *f)
     f->secret[0].name = (char *)"ANTHROPIC_KEY";
     f->secret[0].value = seal_value(&key, "secret:ANTHROPIC_KEY", "sk-ant-from-secret");
     f->secret[0].version = 3;
+    f->secret[0].allowed_hosts = f->secret_hosts;
+    f->secret[0].n_allowed_hosts = 2;
+    f->secret_hosts[0] = (char *)"api.anthropic.com:443";
+    f->secret_hosts[1] = (char *)"[::1]";
     f->secretp[0] = &f->secret[0];
     f->snap.secrets = f->secretp;
     f->snap.n_secrets = 1;
@@ -243,6 +248,13 @@ int main(void)
        "literal sealed key opened");
     l = gw_snapshot_llm_by_slug(s, "anthropic");
     ok(l->key_state == GW_KEY_OK && strcmp(l->api_key, "sk-ant-from-secret") == 0, "$SECRET/Name key opened");
+    ok(l->key_secret != NULL && strcmp(l->key_secret, "ANTHROPIC_KEY") == 0, "the key is marked as a secret");
+    ok(l->n_key_hosts == 2 && strcmp(l->key_hosts[0], "api.anthropic.com:443") == 0 &&
+           strcmp(l->key_hosts[1], "[::1]") == 0,
+       "the secret's allowed hosts come with it");
+    ok(gw_snapshot_llm_by_slug(s, "openai-main")->key_secret == NULL &&
+           gw_snapshot_llm_by_slug(s, "openai-main")->n_key_hosts == 0,
+       "a literal key has no host list");
     l = gw_snapshot_llm_by_slug(s, "local-ollama");
     ok(l->key_state == GW_KEY_NONE && l->api_key == NULL && !l->active, "no key, inactive flag kept");
     l = gw_snapshot_llm_by_slug(s, "broken-ref");

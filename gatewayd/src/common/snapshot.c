@@ -153,6 +153,10 @@ static void gw_llm_open_key(gw_llm *l, const Aistudio__V1__Llm *m, const Aistudi
         for (size_t i = 0; i < msg->n_secrets; i++) {
             if (msg->secrets[i]->name != NULL && strcmp(msg->secrets[i]->name, name) == 0) {
                 sealed = msg->secrets[i]->value;
+                /* where its value may go (checked before each upstream call) */
+                l->key_secret = msg->secrets[i]->name;
+                l->key_hosts = (const char *const *)msg->secrets[i]->allowed_hosts;
+                l->n_key_hosts = msg->secrets[i]->n_allowed_hosts;
                 break;
             }
         }

@@ -9,7 +9,9 @@
  *
  * Vendor keys are opened with the AAD the extension seals them with,
  * computed here: "llm:<id>" for a literal key, "secret:<name>" for a
- * $SECRET/<name> reference.
+ * $SECRET/<name> reference. A secret's allowed hosts come with it
+ * (gw_llm.key_hosts), for the check before each upstream call
+ * (http/keyhosts.h).
  *
  * Lifetime: reference counted. gw_snapshot_holder keeps "the current one";
  * gw_snapshot_current() hands out a counted reference that stays valid after
@@ -56,6 +58,12 @@ typedef struct gw_llm {
     char *api_key; /* opened vendor key (GW_KEY_OK), wiped on free */
     size_t api_key_len;
     char key_error[GW_ERR_LEN]; /* why the key is unavailable (no secrets) */
+    /* a $SECRET/Name key: the secret's name and the hosts its value may be
+     * sent to ("host" or "host:port", normalised by the extension; none =
+     * nowhere); key_secret is NULL for a literal key, which goes anywhere */
+    const char *key_secret;
+    const char *const *key_hosts;
+    size_t n_key_hosts;
     aistudio_pattern **allowed; /* compiled allowed_models (pattern.h: PCRE2, searched like `~`) */
     size_t n_allowed;           /* 0 = any model allowed */
     int allowed_invalid;        /* a pattern did not compile: no model allowed */

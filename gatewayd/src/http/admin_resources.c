@@ -134,8 +134,11 @@ static const gw_admin_field grant_body[] = {F("llm_id", GW_AT_INT, 5, REQ, 0), E
 /* ---- secrets, filters, plugins, namespaces, edges ---- */
 
 static const gw_admin_field secret_create[] = {F("name", GW_AT_STRING, 5, REQ, 128),
-                                               F("value", GW_AT_STRING, 6, REQ, 65536), END};
-static const gw_admin_field secret_put[] = {F("value", GW_AT_STRING, 6, REQ, 65536), END};
+                                               F("value", GW_AT_STRING, 6, REQ, 65536),
+                                               F("allowed_hosts", GW_AT_STRINGS, 7, 0, 0), END};
+static const gw_admin_field secret_put[] = {F("value", GW_AT_STRING, 6, REQ, 65536),
+                                            F("allowed_hosts", GW_AT_STRINGS, 7, 0, 0), END};
+static const gw_admin_field secret_hosts[] = {F("allowed_hosts", GW_AT_STRINGS, 5, REQ, 0), END};
 static const gw_admin_field ns_query[] = {F("namespace", GW_AT_STRING, 5, 0, 0), END};
 static const gw_admin_field filter_create[] = {
     F("name", GW_AT_STRING, 5, REQ, 255),   F("filter_type", GW_AT_STRING, 6, REQ, 32),
@@ -446,7 +449,7 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .result = GW_AR_NONE,
      .stmts = {{"SELECT aistudio.revoke_llm_from_group($1::bigint, $2::bigint)"}}},
 
-    /* secrets: names and dates only, never values */
+    /* secrets: names, dates and allowed hosts only, never values */
     {.method = "GET",
      .path = "secrets",
      .result = GW_AR_LIST,
@@ -456,7 +459,7 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .path = "secrets",
      .result = GW_AR_CREATED,
      .body = secret_create,
-     .stmts = {{"SELECT aistudio.create_secret($5, $6)", .flags = GW_AS_SETS_ID}},
+     .stmts = {{"SELECT aistudio.create_secret($5, $6, " TEXTS("$7") ")", .flags = GW_AS_SETS_ID}},
      .fetch = GET_SECRET},
     {.method = "GET",
      .path = "secrets/{name}",
@@ -466,8 +469,15 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .path = "secrets/{name}",
      .result = GW_AR_OBJECT,
      .body = secret_put,
-     .stmts = {{"SELECT aistudio.set_secret($1, $6)", .flags = GW_AS_SETS_ID}},
+     .stmts = {{"SELECT aistudio.set_secret($1, $6, " TEXTS("$7") ")", .flags = GW_AS_SETS_ID}},
      .fetch = GET_SECRET},
+    /* where a secret may be sent (super admin) */
+    {.method = "PUT",
+     .path = "secrets/{name}/hosts",
+     .result = GW_AR_OBJECT,
+     .body = secret_hosts,
+     .stmts = {{"SELECT aistudio.set_secret_hosts($1, " TEXTS("$5") ")"}},
+     .fetch = "SELECT to_json(t) FROM aistudio.list_secrets() t WHERE t.name = $1"},
     {.method = "DELETE",
      .path = "secrets/{name}",
      .result = GW_AR_NONE,

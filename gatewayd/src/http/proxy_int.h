@@ -22,6 +22,7 @@
 
 #include "common/buf.h"
 #include "common/credcache.h"
+#include "common/redact.h"
 #include "http/proxy.h"
 #include "http/proxy_io.h"
 #include "http/proxy_route.h"
@@ -89,6 +90,7 @@ typedef struct gw_preq {
 
     gw_stream_proc *proc;
     int streaming_out; /* relay frames as they come (not a buffered JSON body) */
+    gw_redact redact;  /* the vendor key, removed from everything the upstream sends */
     gw_upstream_call call;
     int upstream_called;
     long up_status;
@@ -155,9 +157,12 @@ void gw_preq_set_error(gw_preq *r, const char *code, const char *msg);
 void gw_preq_fail(gw_preq *r, int status, const char *code, const char *fmt, ...) GW_PRINTF(4, 5);
 
 /*
- * The upstream part (proxy_relay.c): creates the stream processor, calls
- * the upstream with r->ureq (body: the rewritten one, else body), relays
- * the answer and sets r->status / r->error for every outcome.
+ * The upstream part (proxy_relay.c): checks that a $SECRET key may go to
+ * the request's host (http/keyhosts.h; 502 secret_host_not_allowed and no
+ * request otherwise), creates the stream processor, calls the upstream with
+ * r->ureq (body: the rewritten one, else body) with the vendor key redacted
+ * from the response (common/redact.h), relays the answer and sets
+ * r->status / r->error for every outcome.
  */
 void gw_relay_call(gw_preq *r, const char *body, size_t body_len);
 

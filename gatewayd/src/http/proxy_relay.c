@@ -5,7 +5,10 @@
  * the client watched while the upstream is quiet, the shutdown deadline,
  * upstream errors relayed (in the OpenAI shape on /ai/… for other vendors),
  * and a stream cut with the vendor's error event when it cannot end
- * cleanly.
+ * cleanly. Before the call: a $SECRET key only goes to its secret's hosts
+ * (keyhosts.h), and everything the upstream answers passes through the
+ * redaction of the vendor key (redact.h, applied in upstream.c), so an
+ * upstream echoing the key reaches neither the client nor the event.
  */
 #include "http/proxy_int.h"
 
@@ -13,6 +16,8 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/log.h"
+#include "http/keyhosts.h"
 
 /* A stream already under way is cut: the vendor's error event, then the end. */
 static void gw_relay_cut(gw_preq *r, int status, const char *code, const char *msg)
@@ -288,6 +293,12 @@ void gw_relay_call(gw_preq *r, const char *body, size_t body_len)
     gw_upstream_cb cb;
     gw_upstream_result res;
 
+    /* a secret goes only where its hosts allow (checked on the URL itself) */
+    if (gw_keyhosts_check(r->llm, gw_buf_cstr(&r->ureq.url), err) != 0) {
+        gw_log_warn("%s", err);
+        gw_preq_fail(r, 502, "secret_host_not_allowed", "%s", err);
+        return;
+    }
     memset(&po, 0, sizeof(po));
     po.vendor = r->vendor;
     po.mode = r->ureq.proc_mode;
@@ -303,6 +314,13 @@ void gw_relay_call(gw_preq *r, const char *body, size_t body_len)
         return;
     }
     memset(&r->call, 0, sizeof(r->call));
+    gw_redact_init(&r->redact);
+    if (r->llm->key_state == GW_KEY_OK && gw_redact_add(&r->redact, r->llm->api_key, r->llm->api_key_len) != 0) {
+        gw_redact_free(&r->redact);
+        gw_preq_fail(r, 503, "out_of_memory", "the gateway is out of memory");
+        return;
+    }
+    r->call.redact = &r->redact;
     r->call.method = r->ureq.method;
     r->call.url = gw_buf_cstr(&r->ureq.url);
     r->call.headers = r->ureq.headers.data;
@@ -322,6 +340,7 @@ void gw_relay_call(gw_preq *r, const char *body, size_t body_len)
     r->call.stall_ms = r->ureq.stream ? cfg->stream_stall_ms : 0;
     r->call.retry_connect = 1;
     if (r->call.url == NULL) {
+        gw_redact_free(&r->redact);
         gw_preq_fail(r, 503, "out_of_memory", "the gateway is out of memory");
         return;
     }
@@ -333,4 +352,6 @@ void gw_relay_call(gw_preq *r, const char *body, size_t body_len)
     r->last_write_ms = gw_now_ms();
     res = gw_upstream_perform(&r->call, &cb);
     gw_relay_after(r, res);
+    r->call.redact = NULL;
+    gw_redact_free(&r->redact);
 }

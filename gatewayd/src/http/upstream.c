@@ -15,10 +15,13 @@
 #include <strings.h>
 #include <time.h>
 
+#define GW_UP_LINE_MAX (GW_UPSTREAM_RELAY_HEADERS_MAX + 256)
+
 typedef struct gw_up_tls {
     CURLM *multi;
     CURL *easy;
     struct curl_slist nodes[GW_UPSTREAM_MAX_HEADERS + 4];
+    char line[GW_UP_LINE_MAX]; /* a redacted response header line */
 } gw_up_tls;
 
 /* Per-call state the curl callbacks see. */
@@ -30,6 +33,7 @@ typedef struct gw_up_state {
     int head_done;
     int aborted;   /* a callback returned -1 */
     int retryable; /* the connection was refused / the host unknown: nothing was sent */
+    char *line;    /* the thread's buffer for a redacted header line */
 } gw_up_state;
 
 static pthread_key_t gw_up_key;
@@ -176,6 +180,12 @@ static size_t gw_up_header_cb(char *buf, size_t size, size_t nitems, void *ud)
         }
         return len;
     }
+    if (c->redact != NULL && gw_redact_active(c->redact)) {
+        /* the whole line, name included, before anything is read from it;
+         * longer lines are cut after the replacement, never inside a key */
+        n = gw_redact_copy(c->redact, buf, n, st->line, GW_UP_LINE_MAX);
+        buf = st->line;
+    }
     colon = memchr(buf, ':', n);
     if (colon != NULL) {
         size_t nlen = (size_t)(colon - buf);
@@ -213,6 +223,13 @@ static size_t gw_up_header_cb(char *buf, size_t size, size_t nitems, void *ud)
     return len;
 }
 
+/* Body bytes to the caller (after redaction when it is on). */
+static int gw_up_body(void *ud, const char *data, size_t len)
+{
+    gw_up_state *st = ud;
+    return st->cb->on_body != NULL ? st->cb->on_body(st->cb->ctx, data, len) : 0;
+}
+
 static size_t gw_up_write_cb(char *data, size_t size, size_t nmemb, void *ud)
 {
     gw_up_state *st = ud;
@@ -237,7 +254,10 @@ static size_t gw_up_write_cb(char *data, size_t size, size_t nmemb, void *ud)
     }
     c->bytes_in += len;
     t0 = gw_upstream_now_us();
-    rc = st->cb->on_body != NULL ? st->cb->on_body(st->cb->ctx, data, len) : 0;
+    if (c->redact != NULL && gw_redact_active(c->redact))
+        rc = gw_redact_feed(c->redact, data, len, gw_up_body, st);
+    else
+        rc = gw_up_body(st, data, len);
     c->callback_us += gw_upstream_now_us() - t0;
     if (rc != 0) {
         st->aborted = 1;
@@ -344,6 +364,7 @@ static gw_upstream_result gw_up_once_call(gw_up_tls *t, gw_upstream_call *c, con
     st.c = c;
     st.cb = cb;
     st.easy = e;
+    st.line = t->line;
     st.last_byte_ms = start_ms = gw_now_ms();
     c->status = 0;
     c->content_type[0] = '\0';
@@ -352,6 +373,8 @@ static gw_upstream_result gw_up_once_call(gw_up_tls *t, gw_upstream_call *c, con
     c->first_byte_us = 0;
     c->bytes_in = 0;
     c->err[0] = '\0';
+    if (c->redact != NULL)
+        gw_redact_restart(c->redact);
 
     curl_easy_reset(e);
     curl_easy_setopt(e, CURLOPT_URL, c->url);
@@ -441,6 +464,11 @@ static gw_upstream_result gw_up_once_call(gw_up_tls *t, gw_upstream_call *c, con
                 if (res == GW_UP_OK)
                     c->err[0] = '\0';
             }
+        }
+        /* the body is complete: pass on what redaction held back */
+        if (res == GW_UP_OK && c->redact != NULL && gw_redact_flush(c->redact, gw_up_body, &st) != 0) {
+            gw_errf(c->err, "aborted by the gateway");
+            res = GW_UP_ABORTED;
         }
     }
     /* removing an unfinished transfer closes its connection */

@@ -18,6 +18,13 @@
  * The request headers are the "Name: value\0" lines of gw_upstream_req;
  * the curl_slist nodes pointing at them live in the thread-local context
  * (no allocation per header).
+ *
+ * Redaction: with gw_upstream_call.redact set, every byte of the response
+ * is passed through it before anyone sees it: each header line before it
+ * is read (content type, relayed headers) and the body before on_body (a
+ * held tail is passed on when the transfer completes). Whatever the
+ * upstream echoes of the vendor key therefore never reaches the client,
+ * the error text of the analytics event or a log.
  */
 #ifndef GW_HTTP_UPSTREAM_H
 #define GW_HTTP_UPSTREAM_H
@@ -26,6 +33,7 @@
 #include <stdint.h>
 
 #include "common/common.h"
+#include "common/redact.h"
 
 #define GW_UPSTREAM_TICK_MS 100
 #define GW_UPSTREAM_MAX_HEADERS 128
@@ -67,6 +75,7 @@ typedef struct gw_upstream_call {
     int first_byte_timeout_ms; /* 0 = none: until the first response byte (GW_UP_TIMEOUT) */
     int stall_ms;              /* 0 = none: max time without a byte once the first arrived */
     int retry_connect;         /* retry once when the connection could not be made */
+    gw_redact *redact;         /* NULL, or what to remove from the response (headers and body) */
 
     /* out */
     long status;                                       /* HTTP status of the final response (0 = none) */

@@ -7,6 +7,7 @@
  *	pg_aistudio.c	module magic, _PG_init: GUCs and the background worker
  *	rbac.c			acting user, roles, permission checks, can_use_llm
  *	secrets.c		AES-256-GCM sealing of secrets and literal API keys
+ *	hosts.c			the hosts a secret may be sent to (allowed_hosts)
  *	password.c		scrypt password hashing for users
  *	credentials.c	app credential issue/resolve/revoke/rotate
  *	pricing.c		model prices and per-vendor cost computation

@@ -8,6 +8,7 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "utils/numeric.h"
 
 /* Token counts of one call, as the vendor reported them. */
@@ -31,5 +32,16 @@ typedef struct PricingUsage
 extern bool PricingPriceEvent(const char *vendor, const char *model_name,
 							  const PricingUsage *usage,
 							  Numeric *cost, char *currency);
+
+/*
+ * Make an upstream's counts consistent with the vendor's token semantics
+ * (ingestion never loses a request over them): negative counts become 0,
+ * and for vendors whose prompt includes cached reads, cache_read_tokens is
+ * at most prompt_tokens.  Each change is appended to note ("usage clamped:
+ * cache_read_tokens 900 > prompt_tokens 500; ..."), which stays empty when
+ * the counts were consistent.  vendor may be NULL or unknown (then only the
+ * non-negative rule applies).
+ */
+extern void PricingClampUsage(const char *vendor, PricingUsage *usage, StringInfo note);
 
 #endif							/* AISTUDIO_PRICING_H */

@@ -213,7 +213,9 @@ export { q as sqlLit };
 
 /*
  * spec = {
- *   vendorKey: 'sk-…',            the key the mock expects (--expect-key)
+ *   vendorKey: 'sk-…',            the key the mock expects (--expect-key), stored as the secret
+ *                                  MockVendorKey, which may go to vendorKeyHosts (default every
+ *                                  port of 127.0.0.1)
  *   owner: { email, name },        default dev@example.com (role developer)
  *   llms: [{ name, vendor, endpoint, key: 'secret' | 'literal' | 'none',
  *            defaultModel, allowedModels: [], active, budget }],
@@ -230,7 +232,9 @@ export async function seed(pg, spec) {
   out.groupId = Number(await pg.sql(`SELECT aistudio.create_group(${q(`g-${owner.email}`)})`));
   await pg.sql(`SELECT aistudio.add_user_to_group(${out.ownerId}, ${out.groupId})`);
   if (spec.vendorKey) {
-    await pg.sql(`SELECT aistudio.set_secret('MockVendorKey', ${q(spec.vendorKey)})`);
+    // the test's mocks all listen on loopback, each on its own port
+    await pg.sql(`SELECT aistudio.set_secret('MockVendorKey', ${q(spec.vendorKey)},
+      allowed_hosts => ${q(spec.vendorKeyHosts || ['127.0.0.1'])})`);
   }
   for (const l of spec.llms || []) {
     let key = 'NULL';
