@@ -94,6 +94,7 @@ CREATE TABLE aistudio.llms (
 	api_key_nonce     bytea,
 	api_key_cipher    bytea,
 	api_key_version   bigint NOT NULL DEFAULT 0,
+	api_key_set_by    bigint,           -- who entered the literal key (NULL: a DBA, or no literal key)
 	default_model     text,
 	allowed_models    text[] NOT NULL DEFAULT '{}',
 	namespace         text NOT NULL DEFAULT '' REFERENCES aistudio.namespaces (name),
@@ -1134,11 +1135,12 @@ BEGIN
 	v_id := nextval(pg_get_serial_sequence('aistudio.llms', 'id'));
 	SELECT * INTO k FROM aistudio.llm_key_columns(v_id, api_key);
 	INSERT INTO aistudio.llms (id, name, slug, vendor, api_endpoint, api_key_ref, api_key_key_id,
-							   api_key_nonce, api_key_cipher, api_key_version, default_model,
+							   api_key_nonce, api_key_cipher, api_key_version, api_key_set_by, default_model,
 							   allowed_models, namespace, active)
 	VALUES (v_id, create_llm.name, aistudio.llm_slug(create_llm.name), create_llm.vendor,
 			create_llm.api_endpoint, k.api_key_ref, k.api_key_key_id, k.api_key_nonce, k.api_key_cipher,
 			CASE WHEN coalesce(create_llm.api_key, '') = '' THEN 0 ELSE 1 END,
+			CASE WHEN k.api_key_cipher IS NOT NULL THEN aistudio.acting_user_id() END,
 			nullif(create_llm.default_model, ''), coalesce(create_llm.allowed_models, '{}'),
 			create_llm.namespace, coalesce(create_llm.active, true));
 	RETURN v_id;
@@ -1193,6 +1195,18 @@ BEGIN
 		SELECT * INTO v_ref, v_key_id, v_nonce, v_cipher
 		  FROM aistudio.llm_key_columns(cur.id, update_llm.api_key);
 	END IF;
+	-- a literal key someone else entered never follows the LLM to another
+	-- host: whoever moves it enters the key again (or is a super admin)
+	IF update_llm.api_key IS NULL AND update_llm.api_endpoint IS NOT NULL AND cur.api_key_cipher IS NOT NULL
+	   AND aistudio.endpoint_host(update_llm.api_endpoint) <> aistudio.endpoint_host(cur.api_endpoint)
+	   AND aistudio.acting_role() NOT IN ('super_admin', 'dba')
+	   AND aistudio.acting_user_id() IS DISTINCT FROM cur.api_key_set_by THEN
+		RAISE EXCEPTION 'permission denied to send the API key of LLM % to another host', cur.id
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('Its literal key was entered by another user and is only sent to %s.',
+								  aistudio.endpoint_host(cur.api_endpoint)),
+				  HINT = 'Enter the key again (api_key) together with the new api_endpoint, or ask a super admin.';
+	END IF;
 	-- a secret it references (a new one, or the one it keeps when the
 	-- endpoint moves) must be allowed to go to the endpoint
 	IF update_llm.api_key IS NOT NULL OR update_llm.api_endpoint IS NOT NULL THEN
@@ -1209,6 +1223,8 @@ BEGIN
 		api_key_nonce = CASE WHEN update_llm.api_key IS NULL THEN l.api_key_nonce ELSE v_nonce END,
 		api_key_cipher = CASE WHEN update_llm.api_key IS NULL THEN l.api_key_cipher ELSE v_cipher END,
 		api_key_version = l.api_key_version + CASE WHEN update_llm.api_key IS NULL THEN 0 ELSE 1 END,
+		api_key_set_by = CASE WHEN update_llm.api_key IS NULL THEN l.api_key_set_by
+							  WHEN v_cipher IS NOT NULL THEN aistudio.acting_user_id() END,
 		default_model = CASE WHEN update_llm.default_model IS NULL THEN l.default_model
 							 ELSE nullif(update_llm.default_model, '') END,
 		allowed_models = coalesce(update_llm.allowed_models, l.allowed_models),

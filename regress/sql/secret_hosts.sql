@@ -182,6 +182,27 @@ SELECT aistudio.set_secret_hosts('BOUND', '{127.0.0.1:9000, api.openai.com, evil
 RESET pg_aistudio.acting_user;
 SELECT aistudio.snapshot_checksum() <> :'before' AS checksum_changed;
 
+---------------------------------------------------------------- literal keys
+-- a literal key is known to whoever typed it; it never follows its LLM to
+-- another host moved there by someone else (who must enter the key again)
+SET pg_aistudio.acting_user = :'alice';
+SELECT aistudio.create_llm('alice literal', 'openai', 'https://api.openai.com/v1', api_key => 'sk-alice-typed-this') AS lit \gset
+SELECT pg_temp.err(format('SELECT aistudio.update_llm(%s, api_endpoint => %L)', :lit, 'https://api.openai.com/v2')) AS same_host_other_path;
+SET pg_aistudio.acting_user = :'mallory';
+SELECT pg_temp.errd(format('SELECT aistudio.update_llm(%s, api_endpoint => %L)', :lit, 'http://127.0.0.1:9001/v1')) AS mallory_moves_it;
+SELECT pg_temp.err(format('SELECT aistudio.update_llm(%s, api_endpoint => %L)', :lit, 'https://API.openai.com:443/v1')) AS mallory_same_host;
+SELECT pg_temp.err(format('SELECT aistudio.update_llm(%s, default_model => %L)', :lit, 'gpt-4o')) AS mallory_other_field;
+-- with a key of her own she may move it (and the key is hers from then on)
+SELECT pg_temp.err(format('SELECT aistudio.update_llm(%s, api_endpoint => %L, api_key => %L)', :lit,
+                          'http://127.0.0.1:9001/v1', 'sk-mallory-own-key')) AS mallory_with_own_key;
+SELECT api_key_set_by = :mallory AS now_mallorys FROM aistudio.llms WHERE id = :lit;
+SET pg_aistudio.acting_user = :'alice';
+SELECT pg_temp.err(format('SELECT aistudio.update_llm(%s, api_endpoint => %L)', :lit, 'https://api.openai.com/v1')) AS alice_moves_mallorys;
+SET pg_aistudio.acting_user = :'super_id';
+SELECT pg_temp.err(format('SELECT aistudio.update_llm(%s, api_endpoint => %L)', :lit, 'https://api.openai.com/v1')) AS super_admin_moves;
+RESET pg_aistudio.acting_user;
+SELECT pg_temp.err(format('SELECT aistudio.update_llm(%s, api_endpoint => %L)', :lit, 'http://127.0.0.1:9002/v1')) AS dba_moves;
+
 -- who may execute what
 SELECT p.proname,
        has_function_privilege('aistudio_gateway', p.oid, 'EXECUTE') AS gateway,
