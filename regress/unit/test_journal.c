@@ -141,8 +141,7 @@ static void test_record_size(void)
     ev.error[sizeof(ev.error) - 1] = '\0';
     ev.interaction_type = GW_INTERACTION_CHAT;
     len = gw_spool_encode_event(&ev, buf);
-    ok(len <= GW_JR_REC_DATA, "the longest event (%zu bytes encoded) fits a journal record (%d)", len,
-       GW_JR_REC_DATA);
+    ok(len <= GW_JR_REC_DATA, "the longest event (%zu bytes encoded) fits a journal record (%d)", len, GW_JR_REC_DATA);
 }
 
 static void test_lifecycle(void)
@@ -517,8 +516,8 @@ static int events_sane(void)
 {
     for (int i = 0; i < ngot && i < MAX_GOT; i++) {
         const gw_event *e = &got[i];
-        if (strlen(e->request_id) == 0 || (e->status_code != 200 && e->status_code != 502) ||
-            e->prompt_tokens < 0 || e->response_tokens < 0 || e->latency_ms < 0)
+        if (strlen(e->request_id) == 0 || (e->status_code != 200 && e->status_code != 502) || e->prompt_tokens < 0 ||
+            e->response_tokens < 0 || e->latency_ms < 0)
             return 0;
     }
     return 1;

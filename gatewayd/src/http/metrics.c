@@ -262,8 +262,7 @@ int gw_metrics_render(gw_metrics *m, const gw_metrics_ext *x, gw_buf *out)
             gw_metrics_one(out, "gatewayd_journal_slots", "gauge", "Slots of the crash journal (JOURNAL_SLOTS).",
                            (long long)j->slots);
             gw_metrics_one(out, "gatewayd_journal_slots_in_use", "gauge",
-                           "Journal slots held by requests in flight and events not yet stored.",
-                           (long long)j->in_use);
+                           "Journal slots held by requests in flight and events not yet stored.", (long long)j->in_use);
             gw_metrics_one(out, "gatewayd_journal_not_journaled_total", "counter",
                            "Requests served without a journal slot (all slots were in use).",
                            (long long)j->not_journaled);
