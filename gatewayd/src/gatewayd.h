@@ -1,7 +1,7 @@
 /*
  * src/gatewayd.h: gw_server, the one struct holding all mutable state of a
  * running gatewayd (configuration, database pool, current snapshot,
- * credential cache, analytics writer, budgets, proxy metrics, HTTP
+ * credential cache, analytics writer, request journal, budgets, proxy metrics, HTTP
  * listeners, the reload thread, the readiness flags and the shutdown
  * deadline). Handlers receive it as their cbdata.
  */
@@ -15,6 +15,7 @@
 #include "common/budget.h"
 #include "common/config.h"
 #include "common/credcache.h"
+#include "common/journal.h"
 #include "common/pgpool.h"
 #include "common/snapshot.h"
 
@@ -46,6 +47,7 @@ typedef struct gw_server {
 
     /* the proxy (standalone and edge modes; NULL otherwise) */
     gw_analytics *analytics;   /* lossless event delivery */
+    gw_journal *journal;       /* in-flight requests and undelivered events, kept across a crash */
     gw_budget *budget;         /* monthly budget reservations */
     struct gw_metrics *metrics; /* /metrics counters and histograms */
     atomic_llong stop_deadline_ms; /* monotonic ms when in-flight streams are cut; 0 = not stopping */

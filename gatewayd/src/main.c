@@ -3,8 +3,10 @@
  * configuration (a bad value exits 2 naming the setting), starts the
  * database pool (never fatal: PostgreSQL may come up later), the credential
  * cache, the snapshot reload thread, and in standalone/edge mode the proxy
- * (metrics, budgets, the analytics writer), then the HTTP listener of the
- * mode, and waits for signals: SIGHUP reloads the snapshot.
+ * (metrics, budgets, the request journal, the analytics writer; the events
+ * an earlier run left in the journal are queued before any listener
+ * starts), then the HTTP listener of the mode, and waits for signals:
+ * SIGHUP reloads the snapshot.
  *
  * SIGTERM/SIGINT: readiness turns false and new proxy requests get 503;
  * requests in flight may finish for SHUTDOWN_GRACE_MS, after which streams
@@ -12,8 +14,10 @@
  * while it waits on the upstream); then the listener stops (civetweb's
  * writes fail once it stops, so it is stopped only after the drain), the
  * analytics writer flushes its queue to PostgreSQL or the spool
- * (GW_ANALYTICS_DRAIN_MS), and the process exits 0. A second signal skips
- * the wait for in-flight requests (the analytics queue is still flushed).
+ * (GW_ANALYTICS_DRAIN_MS), which frees every journal slot, and the process
+ * exits 0. A second signal skips the wait for in-flight requests (the
+ * analytics queue is still flushed; what is left in the journal is
+ * recovered at the next start).
  *
  * Signals are blocked in every thread (the mask is set before any thread
  * starts) and taken synchronously here with sigtimedwait, so no handler
@@ -51,6 +55,7 @@
 #define GW_ANALYTICS_DRAIN_MS 10000 /* flush of the analytics queue at shutdown */
 #define GW_CUT_MARGIN_MS 2000       /* after the grace deadline: time for cut streams to end */
 #define GW_STOP_WAIT_MS 5000        /* for civetweb to close idle connections and join its threads */
+#define GW_JOURNAL_EXTRA_SLOTS 64   /* JOURNAL_SLOTS=0: the chat's requests (GW_CHAT_MAX_INFLIGHT) and headroom */
 
 static gw_server gw_srv;
 
@@ -233,7 +238,23 @@ static int gw_drain(gw_server *srv, const sigset_t *sigs)
     return gw_stop_listener(srv, sigs);
 }
 
-/* Budgets, the analytics writer and the metrics of the proxy. */
+static void gw_record_recovered(void *ctx, const gw_event *ev)
+{
+    gw_analytics_record(ctx, ev);
+}
+
+/* JOURNAL_SLOTS, or what the settings can hold at once: a request per
+ * worker thread, a full queue and a batch in flight. */
+static uint32_t gw_journal_slots(const gw_config *cfg)
+{
+    int64_t n = cfg->journal_slots;
+    if (n <= 0)
+        n = (int64_t)cfg->worker_threads + cfg->analytics_queue_size + cfg->analytics_batch_size +
+            GW_JOURNAL_EXTRA_SLOTS;
+    return n > GW_JOURNAL_MAX_SLOTS ? GW_JOURNAL_MAX_SLOTS : (uint32_t)n;
+}
+
+/* Budgets, the journal, the analytics writer and the metrics of the proxy. */
 static int gw_start_proxy_parts(gw_server *srv, char *err)
 {
     gw_analytics_opts ao;
@@ -243,6 +264,8 @@ static int gw_start_proxy_parts(gw_server *srv, char *err)
         return -1;
     if (gw_budget_create(srv->pool, srv->cfg.budget_refresh_s, &srv->budget, tmp) != 0)
         return gw_errf(err, "budgets: %s", tmp);
+    if (gw_journal_open(srv->cfg.spool_dir, gw_journal_slots(&srv->cfg), &srv->journal, tmp) != 0)
+        return gw_errf(err, "journal: %s", tmp);
     memset(&ao, 0, sizeof(ao));
     ao.database_url = srv->cfg.database_url;
     ao.queue_size = srv->cfg.analytics_queue_size;
@@ -250,8 +273,11 @@ static int gw_start_proxy_parts(gw_server *srv, char *err)
     ao.flush_interval_ms = srv->cfg.analytics_flush_ms;
     ao.spool_dir = srv->cfg.spool_dir;
     ao.spool_max_bytes = srv->cfg.spool_max_bytes;
+    ao.journal = srv->journal;
     if (gw_analytics_start(&ao, gw_budget_on_commit, srv->budget, &srv->analytics, tmp) != 0)
         return gw_errf(err, "analytics: %s", tmp);
+    /* what an earlier run left: queued before any request is accepted */
+    gw_journal_replay(srv->journal, gw_record_recovered, srv->analytics);
     return 0;
 }
 
@@ -263,6 +289,8 @@ static void gw_stop_proxy_parts(gw_server *srv)
         gw_analytics_stop(srv->analytics, GW_ANALYTICS_DRAIN_MS);
         srv->analytics = NULL;
     }
+    gw_journal_close(srv->journal); /* after the writer released what it stored */
+    srv->journal = NULL;
     if (srv->budget != NULL) {
         gw_budget_destroy(srv->budget);
         srv->budget = NULL;

@@ -86,6 +86,7 @@ int main(void) {
   has_str(text, "gatewayd_active_streams 2\n", "active streams rendered");
   lacks_str(text, "gatewayd_analytics_queue_depth",
             "no analytics lines without the module");
+  lacks_str(text, "gatewayd_journal_", "no journal lines without a journal");
   free(text);
 
   memset(&x, 0, sizeof(x));
@@ -101,7 +102,21 @@ int main(void) {
   x.snapshot_loaded = 1;
   x.ready = 1;
   x.requests_in_flight = 5;
+  x.have_journal = 1;
+  x.journal.slots = 64;
+  x.journal.in_use = 9;
+  x.journal.not_journaled = 4;
+  x.journal.recovered_finished = 8;
+  x.journal.recovered_interrupted = 32;
+  x.journal.recovered_invalid = 1;
   text = render(m, &x);
+  has_str(text, "# TYPE gatewayd_journal_slots gauge\ngatewayd_journal_slots 64\n", "journal slots");
+  has_str(text, "gatewayd_journal_slots_in_use 9\n", "journal slots in use");
+  has_str(text, "# TYPE gatewayd_journal_not_journaled_total counter\ngatewayd_journal_not_journaled_total 4\n",
+          "requests not journaled");
+  has_str(text, "gatewayd_journal_recovered_finished_total 8\n", "recovered finished events");
+  has_str(text, "gatewayd_journal_recovered_interrupted_total 32\n", "recovered interrupted events");
+  has_str(text, "gatewayd_journal_recovered_invalid_total 1\n", "unreadable slots");
   has_str(text, "gatewayd_analytics_queue_depth 7\n", "queue depth");
   has_str(text, "gatewayd_analytics_spool_bytes 4096\n", "spool size");
   has_str(text, "gatewayd_analytics_dropped_total 1\n", "dropped events");

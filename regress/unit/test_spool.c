@@ -15,6 +15,7 @@
  */
 #include "common/analytics.c"
 #include "common/buf.c"
+#include "common/journal.c"
 #include "common/log.c"
 #include "common/pgpool.c"
 #include "common/spool.c"

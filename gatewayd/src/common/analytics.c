@@ -22,6 +22,11 @@
  * memory while new events pile up in the queue) and the writer reconnects
  * with exponential backoff (100 ms to 2 s). A COMMIT whose answer was lost
  * leaves the batch spooled and re-sent: the database counts it as duplicates.
+ *
+ * Journal slots (journal.h): an event that holds one gives it back (with
+ * gw_journal_release) only once it is durable: after the COMMIT of its
+ * batch, after its spool write, or when it is counted dropped; never
+ * earlier, so a crash in between finds it in the journal.
  */
 #include "common/analytics.h"
 
@@ -35,6 +40,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/journal.h"
 #include "common/log.h"
 #include "common/pgpool.h"
 #include "common/spool.h"
@@ -52,6 +58,7 @@ struct gw_analytics {
     int cap, batch_size, flush_ms;
     gw_analytics_commit_fn on_commit;
     void *ctx;
+    gw_journal *journal; /* NULL: no journal */
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -392,6 +399,7 @@ static int gw_an_deliver(gw_analytics *a, gw_event *ev, int n, int replay, int *
             atomic_fetch_add(&a->replayed, n);
         if (a->on_commit != NULL)
             a->on_commit(a->ctx, ev, n);
+        gw_journal_release(a->journal, ev, n);
         *done = n;
         return 0;
     }
@@ -400,6 +408,7 @@ static int gw_an_deliver(gw_analytics *a, gw_event *ev, int n, int replay, int *
     if (n == 1) {
         gw_log_error("analytics: event %s dropped: the database refuses it", ev->request_id);
         gw_an_count_drop(a, 1);
+        gw_journal_release(a->journal, ev, 1);
         *done = 1;
         return 0;
     }
@@ -461,12 +470,14 @@ static void gw_an_flush(gw_analytics *a, gw_event *ev, int n)
         if (a->spool != NULL) {
             if (gw_spool_append(a->spool, ev, n, 0, err) == n) {
                 atomic_fetch_add(&a->spooled, n);
+                gw_journal_release(a->journal, ev, n);
                 return;
             }
             gw_log_warn("analytics: %s", err);
         }
         if (gw_an_past_deadline(a)) {
             gw_an_count_drop(a, n);
+            gw_journal_release(a->journal, ev, n);
             return;
         }
         gw_an_wait_retry(a);
@@ -594,6 +605,7 @@ int gw_analytics_start(const gw_analytics_opts *opts, gw_analytics_commit_fn on_
     a->flush_ms = opts->flush_interval_ms > 0 ? opts->flush_interval_ms : 200;
     a->on_commit = on_commit;
     a->ctx = ctx;
+    a->journal = opts->journal;
     pthread_mutex_init(&a->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -642,9 +654,11 @@ void gw_analytics_record(gw_analytics *a, const gw_event *ev)
     pthread_mutex_unlock(&a->mu);
     if (a->spool != NULL && gw_spool_append(a->spool, ev, 1, 0, err) == 1) {
         atomic_fetch_add(&a->spooled, 1);
+        gw_journal_release(a->journal, ev, 1);
         return;
     }
     gw_an_count_drop(a, 1);
+    gw_journal_release(a->journal, ev, 1);
 }
 
 void gw_analytics_stats_get(gw_analytics *a, gw_analytics_stats *out)

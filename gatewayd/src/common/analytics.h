@@ -8,7 +8,9 @@
  * (length-prefixed records with a CRC32C each, see spool.h) and are replayed
  * when it returns; the spool is truncated only after the commit. When both
  * the queue and the spool are full the event is counted as dropped, so
- * stored + dropped always equals recorded.
+ * stored + dropped always equals recorded. An event that holds a journal
+ * slot (journal.h) gives it back once it is durable: after the COMMIT of
+ * its batch, after its spool write, or when it is counted dropped.
  */
 #ifndef GW_ANALYTICS_H
 #define GW_ANALYTICS_H
@@ -41,7 +43,11 @@ typedef struct gw_event {
     char namespace_[64];
     char error[GW_EVENT_ERROR_MAX]; /* "" = none; never contains keys */
     double est_cost;         /* the gateway's own estimate (budgets only; not stored) */
+    uint32_t journal_slot;   /* 1 + the journal slot that holds the event until it is durable; 0 = none */
+    uint32_t journal_gen;    /* the claim of that slot (journal.h); neither is stored nor spooled */
 } gw_event;
+
+struct gw_journal;
 
 typedef struct gw_analytics_opts {
     const char *database_url;   /* the writer's own connection (COPY needs one) */
@@ -50,6 +56,7 @@ typedef struct gw_analytics_opts {
     int flush_interval_ms;      /* max wait before a partial batch is sent (default 200) */
     const char *spool_dir;      /* SPOOL_DIR; "" = no spool (events dropped when the DB is down) */
     int64_t spool_max_bytes;    /* SPOOL_MAX_BYTES (default 1 GiB) */
+    struct gw_journal *journal; /* slots released once their events are durable (journal.h); may be NULL */
 } gw_analytics_opts;
 
 typedef struct gw_analytics_stats {

@@ -102,6 +102,9 @@ static const gw_setting gw_settings[] = {
      "directory for analytics events while PostgreSQL is unreachable"},
     {"SPOOL_MAX_BYTES", GW_SET_BYTES, "1073741824", 65536, 1099511627776LL, OFF(spool_max_bytes),
      "largest analytics spool file; beyond it events are counted as dropped"},
+    {"JOURNAL_SLOTS", GW_SET_INT, "0", 0, 4194304, OFF(journal_slots),
+     "slots of the crash journal (SPOOL_DIR/journal.map, 1088 bytes each): requests in flight plus events not "
+     "yet stored; 0 = WORKER_THREADS + ANALYTICS_QUEUE_SIZE + ANALYTICS_BATCH_SIZE + 64"},
     {"BUDGET_REFRESH_S", GW_SET_INT, "30", 1, 86400, OFF(budget_refresh_s),
      "how often budget spend is re-read from PostgreSQL"},
     {"BUDGET_DEFAULT_MAX_TOKENS", GW_SET_INT, "4096", 1, 10000000, OFF(budget_default_max_tokens),

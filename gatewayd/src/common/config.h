@@ -54,6 +54,7 @@ typedef struct gw_config {
     int analytics_flush_ms;          /* ANALYTICS_FLUSH_MS */
     char *spool_dir;                 /* SPOOL_DIR */
     int64_t spool_max_bytes;         /* SPOOL_MAX_BYTES */
+    int journal_slots;               /* JOURNAL_SLOTS, 0 = sized from the settings above */
     int budget_refresh_s;            /* BUDGET_REFRESH_S */
     int budget_default_max_tokens;   /* BUDGET_DEFAULT_MAX_TOKENS */
     int64_t max_sse_line_bytes;      /* MAX_SSE_LINE_BYTES */

@@ -297,7 +297,7 @@ static int64_t gw_sp_count(gw_spool *s, int64_t from, int64_t limit, int64_t *cu
 
 /* ---- files ---- */
 
-static int gw_sp_mkdirs(const char *dir, char err[GW_ERR_LEN])
+int gw_spool_mkdirs(const char *dir, char err[GW_ERR_LEN])
 {
     char path[PATH_MAX];
     struct stat st;
@@ -430,7 +430,7 @@ int gw_spool_open(const char *dir, int64_t max_bytes, gw_spool **out, int64_t *f
     *out = NULL;
     if (found != NULL)
         *found = 0;
-    if (gw_sp_mkdirs(dir, err) != 0)
+    if (gw_spool_mkdirs(dir, err) != 0)
         return -1;
     s = calloc(1, sizeof(*s));
     if (s == NULL)

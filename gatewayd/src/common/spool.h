@@ -60,6 +60,8 @@ typedef struct gw_spool gw_spool;
 int gw_spool_open(const char *dir, int64_t max_bytes, gw_spool **out, int64_t *found, char err[GW_ERR_LEN]);
 /* Syncs and closes. */
 void gw_spool_close(gw_spool *s);
+/* Creates dir and its parents (0700) when missing; -1 + err naming SPOOL_DIR. */
+int gw_spool_mkdirs(const char *dir, char err[GW_ERR_LEN]);
 
 /*
  * Appends n events as n records with one write. Returns how many were

@@ -257,6 +257,24 @@ int gw_metrics_render(gw_metrics *m, const gw_metrics_ext *x, gw_buf *out)
             gw_metrics_one(out, "gatewayd_analytics_db_errors_total", "counter", "Failed analytics batch attempts.",
                            (long long)a->db_errors);
         }
+        if (x->have_journal) {
+            const gw_journal_stats *j = &x->journal;
+            gw_metrics_one(out, "gatewayd_journal_slots", "gauge", "Slots of the crash journal (JOURNAL_SLOTS).",
+                           (long long)j->slots);
+            gw_metrics_one(out, "gatewayd_journal_slots_in_use", "gauge",
+                           "Journal slots held by requests in flight and events not yet stored.", (long long)j->in_use);
+            gw_metrics_one(out, "gatewayd_journal_not_journaled_total", "counter",
+                           "Requests served without a journal slot (all slots were in use).",
+                           (long long)j->not_journaled);
+            gw_metrics_one(out, "gatewayd_journal_recovered_finished_total", "counter",
+                           "Complete events an earlier run left in the journal, recorded at start.",
+                           (long long)j->recovered_finished);
+            gw_metrics_one(out, "gatewayd_journal_recovered_interrupted_total", "counter",
+                           "Requests an earlier run was serving when it stopped, recorded at start as interrupted.",
+                           (long long)j->recovered_interrupted);
+            gw_metrics_one(out, "gatewayd_journal_recovered_invalid_total", "counter",
+                           "Unreadable journal slots skipped at start.", (long long)j->recovered_invalid);
+        }
         if (x->have_credcache) {
             const gw_credcache_stats *c = &x->credcache;
             gw_metrics_one(out, "gatewayd_credential_cache_hits_total", "counter", "Credential cache hits.",

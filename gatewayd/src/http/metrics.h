@@ -11,8 +11,9 @@
  * create series at will; past GW_METRICS_MAX_SERIES distinct series the
  * rest is counted under llm="other".
  *
- * Rendering also prints values owned elsewhere (analytics, credential
- * cache, snapshot), passed in by the caller as a gw_metrics_ext.
+ * Rendering also prints values owned elsewhere (analytics, the request
+ * journal, credential cache, snapshot), passed in by the caller as a
+ * gw_metrics_ext.
  */
 #ifndef GW_HTTP_METRICS_H
 #define GW_HTTP_METRICS_H
@@ -23,6 +24,7 @@
 #include "common/buf.h"
 #include "common/common.h"
 #include "common/credcache.h"
+#include "common/journal.h"
 
 #define GW_METRICS_MAX_SERIES 1024
 #define GW_METRICS_LABEL_MAX 64
@@ -49,6 +51,8 @@ uint64_t gw_metrics_requests_total(gw_metrics *m);
 typedef struct gw_metrics_ext {
     int have_analytics;
     gw_analytics_stats analytics;
+    int have_journal;
+    gw_journal_stats journal;
     int have_credcache;
     gw_credcache_stats credcache;
     int64_t snapshot_loads;

@@ -10,7 +10,10 @@
  * hands over to gw_relay_call (proxy_relay.c) for the upstream call;
  * gw_preq_end (gw_proxy_finish) then runs on every path: it settles the
  * budget, records the one analytics event, updates the metrics and releases
- * the snapshot and credential references.
+ * the snapshot and credential references. From gw_preq_begin to that event
+ * the request holds a journal slot (common/journal.h): its identity is
+ * noted when it becomes an LLM call, the relay stores the usage seen so
+ * far, and the final event goes into the slot before it is queued.
  *
  * Memory: the request body and the outgoing bytes live in per-thread
  * buffers reused across requests (trimmed after a large one); the curl
@@ -174,6 +177,53 @@ void gw_preq_fail(gw_preq *r, int status, const char *code, const char *fmt, ...
             r->resp.failed)
             r->status = 499;
     }
+}
+
+/* ---- the journal ---- */
+
+/* The request's identity as its event records it (no usage, status or error yet). */
+static void gw_preq_identity(const gw_preq *r, gw_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->ts_us = r->wall_us;
+    memcpy(ev->request_id, r->rid, sizeof(ev->request_id));
+    ev->user_id = r->user_id;
+    ev->app_id = r->app_id;
+    ev->credential_id = r->cred != NULL ? r->cred->credential_id : 0; /* the chat has no key */
+    if (r->llm != NULL) {
+        ev->llm_id = r->llm->id;
+        gw_copy(ev->vendor, sizeof(ev->vendor), r->llm->vendor);
+        gw_copy(ev->namespace_, sizeof(ev->namespace_), r->llm->namespace_);
+    } else {
+        gw_copy(ev->namespace_, sizeof(ev->namespace_), r->srv->cfg.edge_namespace);
+    }
+    gw_copy(ev->model, sizeof(ev->model), r->model);
+    ev->interaction_type = r->interaction;
+}
+
+void gw_preq_journal_note(gw_preq *r)
+{
+    gw_event ev;
+    if (r->jref.slot == 0)
+        return;
+    gw_preq_identity(r, &ev);
+    gw_journal_note(r->srv->journal, r->jref, &ev);
+}
+
+void gw_preq_journal_progress(gw_preq *r)
+{
+    gw_usage u;
+    gw_journal_usage ju;
+    if (r->jref.slot == 0 || r->proc == NULL)
+        return;
+    gw_stream_proc_usage(r->proc, &u);
+    ju.prompt_tokens = u.prompt_tokens;
+    ju.response_tokens = u.response_tokens;
+    ju.cache_write_tokens = u.cache_write_tokens;
+    ju.cache_read_tokens = u.cache_read_tokens;
+    ju.estimated = u.estimated;
+    ju.elapsed_ms = (gw_upstream_now_us() - r->t0_us) / 1000;
+    gw_journal_progress(r->srv->journal, r->jref, &ju);
 }
 
 /* ---- the checks ---- */
@@ -462,6 +512,7 @@ void gw_proxy_serve(gw_preq *r, const gw_header *hdrs, size_t nh, const char *bo
     }
     r->reserved = 1;
 
+    gw_preq_journal_note(r);
     gw_relay_call(r, body, body_len);
 }
 
@@ -484,35 +535,24 @@ static void gw_proxy_finish(gw_preq *r)
     if (r->reserved)
         gw_budget_settle(srv->budget, &r->ticket, cost);
 
-    memset(&ev, 0, sizeof(ev));
-    ev.ts_us = r->wall_us;
-    memcpy(ev.request_id, r->rid, sizeof(ev.request_id));
-    ev.user_id = r->user_id;
-    ev.app_id = r->app_id;
-    ev.credential_id = r->cred != NULL ? r->cred->credential_id : 0; /* the chat has no key */
-    if (r->llm != NULL) {
-        ev.llm_id = r->llm->id;
-        gw_copy(ev.vendor, sizeof(ev.vendor), r->llm->vendor);
-        gw_copy(ev.namespace_, sizeof(ev.namespace_), r->llm->namespace_);
-    } else {
-        gw_copy(ev.namespace_, sizeof(ev.namespace_), srv->cfg.edge_namespace);
-    }
     if (r->model[0] == '\0' && r->proc != NULL)
         gw_copy(r->model, sizeof(r->model), gw_stream_proc_model(r->proc));
-    gw_copy(ev.model, sizeof(ev.model), r->model);
+    gw_preq_identity(r, &ev);
     ev.prompt_tokens = u.prompt_tokens;
     ev.response_tokens = u.response_tokens;
     ev.cache_write_tokens = u.cache_write_tokens;
     ev.cache_read_tokens = u.cache_read_tokens;
     ev.latency_ms = (int32_t)(total / 1000);
     ev.status_code = r->status;
-    ev.interaction_type = r->interaction;
     if (u.estimated)
         snprintf(ev.error, sizeof(ev.error), "%s%sresponse tokens estimated from the relayed answer frames",
                  r->error, r->error[0] != '\0' ? "; " : "");
     else
         gw_copy(ev.error, sizeof(ev.error), r->error);
     ev.est_cost = cost;
+    /* in the journal until durable; kept there (for the next start) when
+     * analytics is already closed and gw_proxy_record refuses it */
+    gw_journal_finish(srv->journal, r->jref, &ev);
     gw_proxy_record(srv, &ev);
 
     gw_metrics_request(srv->metrics, r->llm != NULL ? r->llm->slug : NULL, r->status, total - (up > 0 ? up : 0), up);
@@ -577,6 +617,11 @@ int gw_preq_begin(gw_preq *r, gw_server *srv, struct mg_connection *conn)
     r->ri = mg_get_request_info(conn);
     r->client_fd = -1;
     gw_uuid7(r->rid);
+    if (srv->journal != NULL) {
+        gw_event ident;
+        gw_preq_identity(r, &ident);
+        gw_journal_claim(srv->journal, &ident, &r->jref);
+    }
     gw_resp_init(&r->resp, conn, r->ri, r->rid);
     if (atomic_load(&srv->stopping))
         r->resp.keep_alive = 0; /* the listener closes connections soon: say so */
@@ -631,6 +676,10 @@ static int gw_proxy_metrics(struct mg_connection *conn, void *cbdata)
     if (srv->analytics != NULL) {
         gw_analytics_stats_get(srv->analytics, &x.analytics);
         x.have_analytics = 1;
+    }
+    if (srv->journal != NULL) {
+        gw_journal_stats_get(srv->journal, &x.journal);
+        x.have_journal = 1;
     }
     if (srv->creds != NULL) {
         gw_credcache_stats_get(srv->creds, &x.credcache);

@@ -11,6 +11,10 @@
  *   signed-in user for the chat), filling r->llm and the caller fields →
  *   gw_proxy_serve (vendor request, model, stream limit, budget, upstream,
  *   relay) → gw_preq_end (settle, the one event, release), whatever the exit.
+ * The request holds a journal slot (common/journal.h) from gw_preq_begin
+ * on: its identity when it becomes an LLM call (gw_preq_journal_note), the
+ * usage seen while the answer is relayed (gw_preq_journal_progress), its
+ * final event at the end, so a crash of the daemon loses none of them.
  */
 #ifndef GW_HTTP_PROXY_INT_H
 #define GW_HTTP_PROXY_INT_H
@@ -22,6 +26,7 @@
 
 #include "common/buf.h"
 #include "common/credcache.h"
+#include "common/journal.h"
 #include "common/redact.h"
 #include "http/proxy.h"
 #include "http/proxy_io.h"
@@ -61,6 +66,7 @@ typedef struct gw_preq {
     int64_t t0_us;
     int64_t wall_us;
     char rid[37];
+    gw_jref jref; /* the request's journal slot (slot 0: not journaled) */
     gw_resp resp;
     gw_route route;
     int route_ok;
@@ -149,6 +155,11 @@ int gw_preq_end(gw_preq *r);
 
 /* Time waiting for the upstream so far (µs). */
 int64_t gw_preq_upstream_us(const gw_preq *r, int64_t now_us);
+/* The journal slot gets the request's identity as the event will record it
+ * (ids, vendor, model, namespace), now that it becomes an LLM call. */
+void gw_preq_journal_note(gw_preq *r);
+/* The journal slot gets the usage the stream processor has seen so far. */
+void gw_preq_journal_progress(gw_preq *r);
 /* The Server-Timing value ("gw;dur=…[, upstream;dur=…]"). */
 const char *gw_preq_timing(const gw_preq *r, char *out, size_t cap);
 /* Remembers "code: msg" as the event's error. */

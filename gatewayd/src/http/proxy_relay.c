@@ -96,6 +96,7 @@ static int gw_relay_on_body(void *ctx, const char *data, size_t len)
         }
         return -1;
     }
+    gw_preq_journal_progress(r); /* the usage so far survives a crash */
     if (gw_outbuf_pending(&r->tls->out) > 0 &&
         (r->streaming_out || gw_outbuf_pending(&r->tls->out) > GW_JSON_FLUSH_BYTES)) {
         char timing[96];
