@@ -103,7 +103,7 @@ static const gw_setting gw_settings[] = {
     {"SPOOL_MAX_BYTES", GW_SET_BYTES, "1073741824", 65536, 1099511627776LL, OFF(spool_max_bytes),
      "largest analytics spool file; beyond it events are counted as dropped"},
     {"JOURNAL_SLOTS", GW_SET_INT, "0", 0, 4194304, OFF(journal_slots),
-     "slots of the crash journal (SPOOL_DIR/journal.map, 1088 bytes each): requests in flight plus events not "
+     "slots of the crash journal (SPOOL_DIR/journal.map, 1344 bytes each): requests in flight plus events not "
      "yet stored; 0 = WORKER_THREADS + ANALYTICS_QUEUE_SIZE + ANALYTICS_BATCH_SIZE + 64"},
     {"BUDGET_REFRESH_S", GW_SET_INT, "30", 1, 86400, OFF(budget_refresh_s),
      "how often budget spend is re-read from PostgreSQL"},

@@ -7,7 +7,7 @@
  *   a header page (GW_JR_HEADER_SIZE bytes): magic "GWJOURNL", format
  *   version, header size, slot size, record size, slot count, file size and
  *   a CRC32C of those fields;
- *   then nslots slots of sizeof(gw_jslot) bytes (1088), each:
+ *   then nslots slots of sizeof(gw_jslot) bytes (1344), each:
  *     state      FREE (0), STARTED (1) or FINISHED (2)
  *     gen        which claim of the slot the records belong to
  *     cur        the record written last (a hint for writers only)
@@ -73,9 +73,9 @@
 #include "common/spool.h"
 
 #define GW_JR_MAGIC "GWJOURNL"
-#define GW_JR_VERSION 1
+#define GW_JR_VERSION 2
 #define GW_JR_HEADER_SIZE 4096
-#define GW_JR_REC_DATA 496 /* the longest encoded event is 495 bytes (test_journal checks) */
+#define GW_JR_REC_DATA 624 /* the longest encoded event is 623 bytes (test_journal checks) */
 #define GW_JR_TOKENS_MAX 1000000000000LL
 #define GW_JR_LOCK_TRIES 8
 
@@ -117,8 +117,8 @@ typedef struct gw_jslot {
     gw_jrec rec[2];
 } gw_jslot;
 
-_Static_assert(sizeof(gw_jrec) == 512, "journal record layout");
-_Static_assert(sizeof(gw_jslot) == 1088, "journal slot layout");
+_Static_assert(sizeof(gw_jrec) == 640, "journal record layout");
+_Static_assert(sizeof(gw_jslot) == 1344, "journal slot layout");
 _Static_assert(offsetof(gw_jrec, data) == 16 && offsetof(gw_jslot, rec) == 64, "journal field offsets");
 _Static_assert(sizeof(gw_jheader) <= GW_JR_HEADER_SIZE, "journal header");
 

@@ -58,7 +58,7 @@
 #include "common/common.h"
 
 #define GW_JOURNAL_FILE "journal.map"
-#define GW_JOURNAL_MAX_SLOTS (1u << 22) /* 4,194,304 slots, about 4.5 GB */
+#define GW_JOURNAL_MAX_SLOTS (1u << 22) /* 4,194,304 slots, about 5.6 GB */
 #define GW_JOURNAL_INTERRUPTED_STATUS 502
 #define GW_JOURNAL_INTERRUPTED_ERROR "gateway_interrupted: gatewayd stopped before the request finished; usage so far"
 
