@@ -1,0 +1,334 @@
+-------------------------------------------------------------------------------
+-- SECTION apps and credentials (src/credentials.c)
+-------------------------------------------------------------------------------
+-- Apps belong to an owner (aistudio.check_app_access) and may use a set of
+-- LLMs (app_llms); developers attach only LLMs their groups grant them
+-- (aistudio.check_llm_grants).  A chat user learns nothing about apps:
+-- every function first requires the developer role.  Credentials are
+-- issued and resolved in C (src/credentials.c); only SHA-256 hashes of the
+-- keys are stored.
+
+-- aistudio.create_app: a new app of owner_id using llm_ids; returns its id.
+CREATE FUNCTION aistudio.create_app(name text, owner_id bigint, llm_ids bigint[],
+									monthly_budget numeric DEFAULT NULL, namespace text DEFAULT '')
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id           bigint;
+	v_owner_active boolean;
+	v_missing      bigint;
+	v_namespace    text := coalesce(create_app.namespace, '');
+BEGIN
+	IF create_app.owner_id IS NULL THEN
+		RAISE EXCEPTION 'owner_id must not be null' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM aistudio.check_app_access(create_app.owner_id);
+	IF create_app.llm_ids IS NULL OR array_position(create_app.llm_ids, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'llm_ids must be an array of LLM ids without nulls'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass an empty array for an app that uses no LLM yet.';
+	END IF;
+	PERFORM aistudio.check_llm_grants(create_app.llm_ids);
+
+	IF create_app.name IS NULL OR btrim(create_app.name) = '' THEN
+		RAISE EXCEPTION 'app name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF length(create_app.name) > 200 THEN
+		RAISE EXCEPTION 'app name is too long'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The name has %s characters; the limit is 200.', length(create_app.name));
+	END IF;
+	IF create_app.monthly_budget IS NOT NULL
+	   AND (create_app.monthly_budget < 0 OR create_app.monthly_budget IN ('NaN', 'Infinity')) THEN
+		RAISE EXCEPTION 'monthly_budget must be a finite amount of at least 0'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass NULL for an app without a budget.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM aistudio.namespaces n WHERE n.name = v_namespace) THEN
+		RAISE EXCEPTION 'namespace "%" does not exist', v_namespace USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT u.active INTO v_owner_active FROM aistudio.users u WHERE u.id = create_app.owner_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user % does not exist', create_app.owner_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF NOT v_owner_active THEN
+		RAISE EXCEPTION 'user % is inactive', create_app.owner_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Apps can only be created for active users.';
+	END IF;
+	SELECT t.x INTO v_missing FROM unnest(create_app.llm_ids) WITH ORDINALITY AS t(x, i)
+	 WHERE NOT EXISTS (SELECT 1 FROM aistudio.llms l WHERE l.id = t.x)
+	 ORDER BY t.i LIMIT 1;
+	IF v_missing IS NOT NULL THEN
+		RAISE EXCEPTION 'LLM % does not exist', v_missing USING ERRCODE = 'no_data_found';
+	END IF;
+	IF EXISTS (SELECT 1 FROM aistudio.apps a WHERE a.name = create_app.name) THEN
+		RAISE EXCEPTION 'app "%" already exists', create_app.name USING ERRCODE = 'unique_violation';
+	END IF;
+
+	INSERT INTO aistudio.apps (name, owner_id, monthly_budget, namespace)
+	VALUES (create_app.name, create_app.owner_id, create_app.monthly_budget, v_namespace)
+	RETURNING id INTO v_id;
+	INSERT INTO aistudio.app_llms (app_id, llm_id)
+	SELECT DISTINCT v_id, x FROM unnest(create_app.llm_ids) AS x;
+	RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION aistudio.create_app(text, bigint, bigint[], numeric, text) IS 'Creates an app of owner_id that may use llm_ids; returns its id';
+
+-- aistudio.update_app: changes the given attributes (NULL = unchanged);
+-- llm_ids replaces the whole set; only an admin changes the owner.
+CREATE FUNCTION aistudio.update_app(app_id bigint, name text DEFAULT NULL, description text DEFAULT NULL,
+									llm_ids bigint[] DEFAULT NULL, monthly_budget numeric DEFAULT NULL,
+									budget_start_date date DEFAULT NULL, namespace text DEFAULT NULL,
+									active boolean DEFAULT NULL, owner_id bigint DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner        bigint;
+	v_owner_active boolean;
+	v_added        bigint[];
+	v_missing      bigint;
+BEGIN
+	PERFORM aistudio.require_role('developer', 'manage apps');
+	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = update_app.app_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'app % does not exist', coalesce(update_app.app_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	PERFORM aistudio.check_app_access(v_owner);
+
+	IF update_app.owner_id IS NOT NULL AND update_app.owner_id <> v_owner THEN
+		PERFORM aistudio.require_role('admin', 'change the owner of an app');
+		SELECT u.active INTO v_owner_active FROM aistudio.users u WHERE u.id = update_app.owner_id;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'user % does not exist', update_app.owner_id USING ERRCODE = 'no_data_found';
+		END IF;
+		IF NOT v_owner_active THEN
+			RAISE EXCEPTION 'user % is inactive', update_app.owner_id
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'Apps can only be owned by active users.';
+		END IF;
+	END IF;
+	IF update_app.llm_ids IS NOT NULL THEN
+		IF array_position(update_app.llm_ids, NULL) IS NOT NULL THEN
+			RAISE EXCEPTION 'llm_ids must not contain nulls' USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		-- only newly attached LLMs need a grant: an admin may have attached others
+		v_added := ARRAY(SELECT t.x FROM unnest(update_app.llm_ids) WITH ORDINALITY AS t(x, i)
+						  WHERE NOT EXISTS (SELECT 1 FROM aistudio.app_llms al
+											 WHERE al.app_id = update_app.app_id AND al.llm_id = t.x)
+						  GROUP BY t.x ORDER BY min(t.i));
+		PERFORM aistudio.check_llm_grants(v_added);
+		SELECT t.x INTO v_missing FROM unnest(v_added) AS t(x)
+		 WHERE NOT EXISTS (SELECT 1 FROM aistudio.llms l WHERE l.id = t.x)
+		 LIMIT 1;
+		IF v_missing IS NOT NULL THEN
+			RAISE EXCEPTION 'LLM % does not exist', v_missing USING ERRCODE = 'no_data_found';
+		END IF;
+	END IF;
+	IF update_app.name IS NOT NULL THEN
+		IF btrim(update_app.name) = '' THEN
+			RAISE EXCEPTION 'app name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF length(update_app.name) > 200 THEN
+			RAISE EXCEPTION 'app name is too long'
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = format('The name has %s characters; the limit is 200.', length(update_app.name));
+		END IF;
+		IF EXISTS (SELECT 1 FROM aistudio.apps a
+					WHERE a.name = update_app.name AND a.id <> update_app.app_id) THEN
+			RAISE EXCEPTION 'app "%" already exists', update_app.name USING ERRCODE = 'unique_violation';
+		END IF;
+	END IF;
+	IF length(update_app.description) > 10000 THEN
+		RAISE EXCEPTION 'app description is too long'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The limit is 10000 characters.';
+	END IF;
+	IF update_app.monthly_budget IS NOT NULL
+	   AND (update_app.monthly_budget < 0 OR update_app.monthly_budget IN ('NaN', 'Infinity')) THEN
+		RAISE EXCEPTION 'monthly_budget must be a finite amount of at least 0'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use aistudio.clear_app_budget(app_id) to remove the budget.';
+	END IF;
+	IF update_app.namespace IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM aistudio.namespaces n WHERE n.name = update_app.namespace) THEN
+		RAISE EXCEPTION 'namespace "%" does not exist', update_app.namespace
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	UPDATE aistudio.apps a
+	   SET name = coalesce(update_app.name, a.name),
+		   description = coalesce(update_app.description, a.description),
+		   monthly_budget = coalesce(update_app.monthly_budget, a.monthly_budget),
+		   budget_start_date = coalesce(update_app.budget_start_date, a.budget_start_date),
+		   namespace = coalesce(update_app.namespace, a.namespace),
+		   active = coalesce(update_app.active, a.active),
+		   owner_id = coalesce(update_app.owner_id, a.owner_id),
+		   updated_at = now()
+	 WHERE a.id = update_app.app_id;
+	IF update_app.llm_ids IS NOT NULL THEN
+		DELETE FROM aistudio.app_llms al
+		 WHERE al.app_id = update_app.app_id AND al.llm_id <> ALL (update_app.llm_ids);
+		INSERT INTO aistudio.app_llms (app_id, llm_id)
+		SELECT update_app.app_id, x FROM unnest(v_added) AS x;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION aistudio.update_app(bigint, text, text, bigint[], numeric, date, text, boolean, bigint) IS 'Changes the given attributes of an app (NULL = unchanged)';
+
+-- aistudio.clear_app_budget: the app no longer has a monthly budget.
+CREATE FUNCTION aistudio.clear_app_budget(app_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner bigint;
+BEGIN
+	PERFORM aistudio.require_role('developer', 'manage apps');
+	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = clear_app_budget.app_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'app % does not exist', coalesce(clear_app_budget.app_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	PERFORM aistudio.check_app_access(v_owner);
+	UPDATE aistudio.apps a
+	   SET monthly_budget = NULL, budget_start_date = NULL, updated_at = now()
+	 WHERE a.id = clear_app_budget.app_id;
+END
+$$;
+COMMENT ON FUNCTION aistudio.clear_app_budget(bigint) IS 'Removes the monthly budget (and its start date) of an app';
+
+-- aistudio.delete_app: deletes the app, its LLM links and its credentials.
+CREATE FUNCTION aistudio.delete_app(app_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner bigint;
+BEGIN
+	PERFORM aistudio.require_role('developer', 'manage apps');
+	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = delete_app.app_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'app % does not exist', coalesce(delete_app.app_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	PERFORM aistudio.check_app_access(v_owner);
+	DELETE FROM aistudio.apps a WHERE a.id = delete_app.app_id;
+END
+$$;
+COMMENT ON FUNCTION aistudio.delete_app(bigint) IS 'Deletes an app; its credentials go with it';
+
+-- aistudio.issue_credential: a new key for the app, shown once.
+CREATE FUNCTION aistudio.issue_credential(app_id bigint) RETURNS text
+	LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'issue_credential';
+COMMENT ON FUNCTION aistudio.issue_credential(bigint) IS 'Issues a new API key for an app; the key is returned once and only its SHA-256 is stored';
+
+-- aistudio.resolve_credential: the gateway's lookup of a presented key.
+CREATE FUNCTION aistudio.resolve_credential(key text)
+	RETURNS TABLE (credential_id bigint, app_id bigint, app_name text, owner_id bigint,
+				   app_active boolean, owner_active boolean, namespace text,
+				   llm_ids bigint[], monthly_budget numeric)
+	LANGUAGE C STRICT STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1
+	AS 'MODULE_PATHNAME', 'resolve_credential';
+COMMENT ON FUNCTION aistudio.resolve_credential(text) IS 'The app of an active API key; no row for a malformed, unknown or revoked key';
+
+-- Internal, shared by revoke_credential and rotate_credential: the
+-- credential's app and state, row locked, after the access check.
+CREATE FUNCTION aistudio.lock_credential(credential_id bigint, OUT app_id bigint, OUT active boolean)
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner bigint;
+BEGIN
+	PERFORM aistudio.require_role('developer', 'manage apps');
+	SELECT c.app_id, c.active, a.owner_id INTO lock_credential.app_id, lock_credential.active, v_owner
+	  FROM aistudio.credentials c JOIN aistudio.apps a ON a.id = c.app_id
+	 WHERE c.id = lock_credential.credential_id
+	   FOR UPDATE OF c;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'credential % does not exist', coalesce(lock_credential.credential_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	PERFORM aistudio.check_app_access(v_owner);
+END
+$$;
+
+-- aistudio.revoke_credential: the key stops working (idempotent).
+CREATE FUNCTION aistudio.revoke_credential(credential_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cred record;
+BEGIN
+	SELECT * INTO v_cred FROM aistudio.lock_credential(revoke_credential.credential_id);
+	IF v_cred.active THEN
+		UPDATE aistudio.credentials c SET active = false, revoked_at = now()
+		 WHERE c.id = revoke_credential.credential_id;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION aistudio.revoke_credential(bigint) IS 'Revokes an API key';
+
+-- aistudio.rotate_credential: revokes an active key and returns a new key
+-- of the same app, in one transaction.
+CREATE FUNCTION aistudio.rotate_credential(credential_id bigint) RETURNS text
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cred record;
+BEGIN
+	SELECT * INTO v_cred FROM aistudio.lock_credential(rotate_credential.credential_id);
+	IF NOT v_cred.active THEN
+		RAISE EXCEPTION 'credential % is revoked', rotate_credential.credential_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Issue a new key with aistudio.issue_credential(app_id).';
+	END IF;
+	UPDATE aistudio.credentials c SET active = false, revoked_at = now()
+	 WHERE c.id = rotate_credential.credential_id;
+	RETURN aistudio.issue_credential(v_cred.app_id);
+END
+$$;
+COMMENT ON FUNCTION aistudio.rotate_credential(bigint) IS 'Revokes an API key and returns a new one for the same app';
+
+-- aistudio.list_credentials: the app's keys, by prefix only.
+CREATE FUNCTION aistudio.list_credentials(app_id bigint)
+	RETURNS TABLE (id bigint, key_prefix text, active boolean, created_at timestamptz,
+				   revoked_at timestamptz, last_used_at timestamptz)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner bigint;
+BEGIN
+	PERFORM aistudio.require_role('developer', 'manage apps');
+	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = list_credentials.app_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'app % does not exist', coalesce(list_credentials.app_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	PERFORM aistudio.check_app_access(v_owner);
+	RETURN QUERY
+		SELECT c.id, c.key_prefix, c.active, c.created_at, c.revoked_at, c.last_used_at
+		  FROM aistudio.credentials c
+		 WHERE c.app_id = list_credentials.app_id
+		 ORDER BY c.id;
+END
+$$;
+COMMENT ON FUNCTION aistudio.list_credentials(bigint) IS 'The API keys of an app (prefix and state only)';
+
+-- gatewayd's admin API calls these with pg_aistudio.acting_user set; its
+-- proxy resolves keys.
+GRANT EXECUTE ON FUNCTION
+	aistudio.create_app(text, bigint, bigint[], numeric, text),
+	aistudio.update_app(bigint, text, text, bigint[], numeric, date, text, boolean, bigint),
+	aistudio.clear_app_budget(bigint),
+	aistudio.delete_app(bigint),
+	aistudio.issue_credential(bigint),
+	aistudio.resolve_credential(text),
+	aistudio.revoke_credential(bigint),
+	aistudio.rotate_credential(bigint),
+	aistudio.list_credentials(bigint)
+	TO aistudio_gateway;
+

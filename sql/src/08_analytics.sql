@@ -1,0 +1,617 @@
+-------------------------------------------------------------------------------
+-- SECTION analytics: ingestion, rollups, budgets, notifications
+-------------------------------------------------------------------------------
+-- Events arrive through the gateway's batch path: COPY into the unlogged
+-- staging table, then aistudio.ingest_staged() in the same transaction
+-- (src/ingest.c creates the monthly partitions).  Ingestion also appends
+-- per-batch aggregates to rollup_pending; rollup_now() (src/rollup.c, run
+-- by the background worker) folds them into the hourly/daily/spend tables
+-- and records budget notifications.  Buckets and budget periods are UTC.
+
+-- Rows inserted directly into llm_interactions for a month without a
+-- partition land here; creating the month's partition moves them out.
+CREATE TABLE aistudio.llm_interactions_default
+	PARTITION OF aistudio.llm_interactions DEFAULT;
+
+-- Every partition has the same key and indexes, its own (not inherited from
+-- the parent, see the parent's DDL): the primary key (request_id,
+-- "timestamp") that makes replays duplicates (ON CONFLICT DO NOTHING checks
+-- the unique indexes of the partition a row goes to; the key holds the
+-- partition key, so unique per partition is unique overall), a BRIN index on
+-- "timestamp" (rows arrive roughly in time order: it serves time ranges at a
+-- fraction of a B-tree's insert cost) and a B-tree on (app_id, "timestamp").
+-- src/ingest.c creates the same three on each monthly partition.
+ALTER TABLE aistudio.llm_interactions_default
+	ADD CONSTRAINT llm_interactions_default_pkey PRIMARY KEY (request_id, "timestamp");
+CREATE INDEX llm_interactions_default_ts_idx ON aistudio.llm_interactions_default
+	USING brin ("timestamp");
+CREATE INDEX llm_interactions_default_app_ts_idx ON aistudio.llm_interactions_default
+	(app_id, "timestamp");
+
+-- The gateway COPYs events here; no constraints, so a batch never fails on
+-- a value that parses.  ingest_staged() validates.  credential_id (the app
+-- key the request authenticated with) only moves credentials.last_used_at;
+-- llm_interactions does not keep it.
+CREATE UNLOGGED TABLE aistudio.interaction_staging (
+	"timestamp"        timestamptz,
+	request_id         uuid,
+	user_id            bigint,
+	app_id             bigint,
+	credential_id      bigint,
+	llm_id             bigint,
+	vendor             text,
+	model_name         text,
+	prompt_tokens      bigint,
+	response_tokens    bigint,
+	cache_write_tokens bigint,
+	cache_read_tokens  bigint,
+	latency_ms         integer,
+	interaction_type   text,
+	status_code        integer,
+	namespace          text,
+	edge_id            text,
+	error              text
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 20000);
+
+-- Staged events that failed validation, with the reason; nothing is lost.
+CREATE TABLE aistudio.ingest_rejects (
+	id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	rejected_at        timestamptz NOT NULL DEFAULT now(),
+	reason             text NOT NULL,
+	"timestamp"        timestamptz,
+	request_id         uuid,
+	user_id            bigint,
+	app_id             bigint,
+	llm_id             bigint,
+	vendor             text,
+	model_name         text,
+	prompt_tokens      bigint,
+	response_tokens    bigint,
+	cache_write_tokens bigint,
+	cache_read_tokens  bigint,
+	latency_ms         integer,
+	interaction_type   text,
+	status_code        integer,
+	namespace          text,
+	edge_id            text,
+	error              text
+);
+CREATE INDEX ingest_rejects_at_idx ON aistudio.ingest_rejects (rejected_at);
+-- replays of the same rejected event are stored once
+CREATE UNIQUE INDEX ingest_rejects_request_key ON aistudio.ingest_rejects (request_id, reason)
+	WHERE request_id IS NOT NULL;
+
+-- Insert-only: one row per (hour, app, user, llm, vendor, model, type,
+-- currency) of each ingested batch, for the rows actually inserted.
+CREATE TABLE aistudio.rollup_pending (
+	hour               timestamptz NOT NULL,
+	app_id             bigint,
+	user_id            bigint,
+	llm_id             bigint,
+	vendor             text NOT NULL,
+	model_name         text NOT NULL,
+	interaction_type   text NOT NULL,
+	currency           text NOT NULL,
+	requests           bigint NOT NULL,
+	errors             bigint NOT NULL,
+	prompt_tokens      bigint NOT NULL,
+	response_tokens    bigint NOT NULL,
+	cache_write_tokens bigint NOT NULL,
+	cache_read_tokens  bigint NOT NULL,
+	total_tokens       bigint NOT NULL,
+	cost               numeric NOT NULL,
+	latency_ms_sum     bigint NOT NULL
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000);
+
+-- Insert-only, written with rollup_pending: the cost of each batch per app
+-- and per LLM and UTC day.  budget_status() adds these not-yet-folded rows
+-- (a few per batch) to spend_daily.
+CREATE TABLE aistudio.spend_pending (
+	day        date NOT NULL,
+	subject    text NOT NULL,
+	subject_id bigint NOT NULL,
+	cost       numeric NOT NULL
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000);
+CREATE INDEX spend_pending_subject_idx ON aistudio.spend_pending (subject, subject_id, day);
+
+-- Rollups.  Missing ids (NULL) are a dimension value of their own.
+CREATE TABLE aistudio.usage_hourly (
+	bucket             timestamptz NOT NULL,
+	app_id             bigint,
+	user_id            bigint,
+	llm_id             bigint,
+	vendor             text NOT NULL,
+	model_name         text NOT NULL,
+	interaction_type   text NOT NULL,
+	currency           text NOT NULL,
+	requests           bigint NOT NULL DEFAULT 0,
+	errors             bigint NOT NULL DEFAULT 0,
+	prompt_tokens      bigint NOT NULL DEFAULT 0,
+	response_tokens    bigint NOT NULL DEFAULT 0,
+	cache_write_tokens bigint NOT NULL DEFAULT 0,
+	cache_read_tokens  bigint NOT NULL DEFAULT 0,
+	total_tokens       bigint NOT NULL DEFAULT 0,
+	cost               numeric NOT NULL DEFAULT 0,
+	latency_ms_sum     bigint NOT NULL DEFAULT 0,
+	CONSTRAINT usage_hourly_key UNIQUE NULLS NOT DISTINCT
+		(bucket, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency)
+);
+CREATE INDEX usage_hourly_app_idx ON aistudio.usage_hourly (app_id, bucket);
+
+CREATE TABLE aistudio.usage_daily (
+	bucket             date NOT NULL,
+	app_id             bigint,
+	user_id            bigint,
+	llm_id             bigint,
+	vendor             text NOT NULL,
+	model_name         text NOT NULL,
+	interaction_type   text NOT NULL,
+	currency           text NOT NULL,
+	requests           bigint NOT NULL DEFAULT 0,
+	errors             bigint NOT NULL DEFAULT 0,
+	prompt_tokens      bigint NOT NULL DEFAULT 0,
+	response_tokens    bigint NOT NULL DEFAULT 0,
+	cache_write_tokens bigint NOT NULL DEFAULT 0,
+	cache_read_tokens  bigint NOT NULL DEFAULT 0,
+	total_tokens       bigint NOT NULL DEFAULT 0,
+	cost               numeric NOT NULL DEFAULT 0,
+	latency_ms_sum     bigint NOT NULL DEFAULT 0,
+	CONSTRAINT usage_daily_key UNIQUE NULLS NOT DISTINCT
+		(bucket, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency)
+);
+CREATE INDEX usage_daily_app_idx ON aistudio.usage_daily (app_id, bucket);
+CREATE INDEX usage_daily_llm_idx ON aistudio.usage_daily (llm_id, bucket);
+
+-- Daily spend per app and per LLM, what budgets read.
+CREATE TABLE aistudio.spend_daily (
+	day        date NOT NULL,
+	subject    text NOT NULL CHECK (subject IN ('app', 'llm')),
+	subject_id bigint NOT NULL,
+	cost       numeric NOT NULL DEFAULT 0,
+	PRIMARY KEY (subject, subject_id, day)
+);
+
+-- One row per crossed threshold, app or LLM, and budget period.
+CREATE TABLE aistudio.budget_notifications (
+	id              bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+	subject         text NOT NULL CHECK (subject IN ('app', 'llm')),
+	subject_id      bigint NOT NULL,
+	period_start    date NOT NULL,
+	threshold       integer NOT NULL CHECK (threshold IN (50, 80, 90, 100)),
+	spent           numeric NOT NULL,
+	budget          numeric NOT NULL,
+	created_at      timestamptz NOT NULL DEFAULT now(),
+	acknowledged_at timestamptz,
+	UNIQUE (subject, subject_id, period_start, threshold)
+);
+CREATE INDEX budget_notifications_open_idx ON aistudio.budget_notifications (created_at)
+	WHERE acknowledged_at IS NULL;
+
+-- aistudio.ensure_interaction_partitions(months timestamptz[]) -> integer
+CREATE FUNCTION aistudio.ensure_interaction_partitions(months timestamptz[]) RETURNS integer
+	LANGUAGE C STRICT VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'ensure_interaction_partitions';
+COMMENT ON FUNCTION aistudio.ensure_interaction_partitions(timestamptz[]) IS
+	'Create the missing monthly (UTC) partitions of llm_interactions for these instants; returns how many were created';
+
+-- aistudio.ingest_staged(): validate, price and insert every staged row this
+-- transaction can see.  One statement moves the rows out of staging, so a
+-- failure leaves them all staged; replays (same request_id and timestamp)
+-- are counted as duplicates and change nothing.  The same statement moves
+-- the last_used_at of the batch's credentials (at most once a minute a key).
+CREATE FUNCTION aistudio.ingest_staged()
+	RETURNS TABLE (inserted bigint, duplicates bigint, rejected bigint)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+AS $$
+DECLARE
+	v_oldest constant timestamptz := now() - interval '400 days';
+	v_newest constant timestamptz := now() + interval '1 day';
+	v_months timestamptz[];
+BEGIN
+	-- the months this call will insert into, and the current and next month
+	SELECT array_agg(DISTINCT x.m) INTO v_months
+	  FROM (SELECT date_trunc('month', s."timestamp") AS m
+	          FROM aistudio.interaction_staging s
+	         WHERE s."timestamp" >= v_oldest AND s."timestamp" <= v_newest
+	        UNION ALL SELECT date_trunc('month', now())
+	        UNION ALL SELECT date_trunc('month', now()) + interval '1 month') x;
+	PERFORM aistudio.ensure_interaction_partitions(v_months);
+
+	-- Rows committed meanwhile for a month without a partition stay staged
+	-- for the next call.
+	RETURN QUERY
+	WITH staged AS (
+		DELETE FROM aistudio.interaction_staging s
+		 WHERE s."timestamp" IS NULL OR s."timestamp" < v_oldest OR s."timestamp" > v_newest
+		    OR date_trunc('month', s."timestamp") = ANY (v_months)
+		RETURNING s.*
+	), checked AS (
+		SELECT s.*,
+		       CASE
+		         WHEN s.request_id IS NULL THEN 'missing request_id'
+		         WHEN s."timestamp" IS NULL THEN 'missing timestamp'
+		         WHEN s."timestamp" < v_oldest THEN 'timestamp more than 400 days old'
+		         WHEN s."timestamp" > v_newest THEN 'timestamp more than 1 day in the future'
+		         -- 'unknown': the request never reached a vendor (e.g. an unknown slug)
+		         WHEN s.vendor IS NULL
+		           OR s.vendor NOT IN ('openai', 'anthropic', 'vertex', 'google_ai', 'huggingface', 'ollama',
+		                               'unknown')
+		           THEN 'unknown vendor'
+		         WHEN s.interaction_type NOT IN ('chat', 'proxy') THEN 'invalid interaction_type'
+		         WHEN s.latency_ms < 0 THEN 'negative latency_ms'
+		       END AS reason
+		  FROM staged s
+	), clamped AS (
+		-- token counts an upstream got wrong never cost the request: they are
+		-- clamped to the vendor's semantics (src/pricing.c) and flagged in error
+		SELECT c.*, aistudio.clamp_usage(c.vendor, c.prompt_tokens, c.response_tokens,
+		                                 c.cache_write_tokens, c.cache_read_tokens) AS u
+		  FROM checked c
+		 WHERE c.reason IS NULL
+	), priced AS (
+		-- price only events of a real vendor (CASE never calls it otherwise)
+		SELECT c.*,
+		       CASE WHEN c.vendor <> 'unknown'
+		            THEN aistudio.price_event(c.vendor, c.model_name, (c.u).prompt_tokens, (c.u).response_tokens,
+		                                      (c.u).cache_write_tokens, (c.u).cache_read_tokens)
+		       END AS pe
+		  FROM clamped c
+	), ins AS (
+		INSERT INTO aistudio.llm_interactions AS i
+		       ("timestamp", request_id, user_id, app_id, llm_id, vendor, model_name,
+		        prompt_tokens, response_tokens, total_tokens, cache_write_tokens, cache_read_tokens,
+		        cost, currency, priced, latency_ms, interaction_type, status_code, namespace,
+		        edge_id, error)
+		SELECT c."timestamp", c.request_id, c.user_id, c.app_id, c.llm_id, c.vendor,
+		       coalesce(c.model_name, ''),
+		       (c.u).prompt_tokens, (c.u).response_tokens,
+		       (c.u).prompt_tokens + (c.u).response_tokens,
+		       (c.u).cache_write_tokens, (c.u).cache_read_tokens,
+		       coalesce((c.pe).cost, 0), coalesce((c.pe).currency, 'USD'), coalesce((c.pe).priced, false),
+		       coalesce(c.latency_ms, 0),
+		       coalesce(c.interaction_type, 'proxy'), coalesce(c.status_code, 0),
+		       coalesce(c.namespace, ''), coalesce(c.edge_id, ''),
+		       CASE WHEN (c.u).note IS NULL THEN c.error
+		            ELSE coalesce(nullif(c.error, '') || '; ', '') || (c.u).note END
+		  FROM priced c
+		ON CONFLICT DO NOTHING
+		RETURNING i."timestamp", i.app_id, i.user_id, i.llm_id, i.vendor, i.model_name,
+		          i.interaction_type, i.currency, i.status_code, i.prompt_tokens, i.response_tokens,
+		          i.cache_write_tokens, i.cache_read_tokens, i.total_tokens, i.cost, i.latency_ms
+	), pend AS (
+		INSERT INTO aistudio.rollup_pending
+		       (hour, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency,
+		        requests, errors, prompt_tokens, response_tokens, cache_write_tokens,
+		        cache_read_tokens, total_tokens, cost, latency_ms_sum)
+		SELECT date_trunc('hour', n."timestamp"), n.app_id, n.user_id, n.llm_id, n.vendor,
+		       n.model_name, n.interaction_type, n.currency,
+		       count(*), count(*) FILTER (WHERE n.status_code >= 400 OR n.status_code = 0),
+		       sum(n.prompt_tokens), sum(n.response_tokens), sum(n.cache_write_tokens),
+		       sum(n.cache_read_tokens), sum(n.total_tokens), sum(n.cost), sum(n.latency_ms)
+		  FROM ins n
+		 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+		RETURNING hour, app_id, llm_id, requests, cost
+	), spend AS (
+		INSERT INTO aistudio.spend_pending (day, subject, subject_id, cost)
+		SELECT x.day, x.subject, x.subject_id, sum(x.cost)
+		  FROM (SELECT pd.hour::date AS day, 'app'::text AS subject, pd.app_id AS subject_id, pd.cost
+		          FROM pend pd WHERE pd.app_id IS NOT NULL
+		        UNION ALL
+		        SELECT pd.hour::date, 'llm'::text, pd.llm_id, pd.cost FROM pend pd WHERE pd.llm_id IS NOT NULL) x
+		 GROUP BY 1, 2, 3
+	), rej AS (
+		INSERT INTO aistudio.ingest_rejects
+		       (reason, "timestamp", request_id, user_id, app_id, llm_id, vendor, model_name,
+		        prompt_tokens, response_tokens, cache_write_tokens, cache_read_tokens, latency_ms,
+		        interaction_type, status_code, namespace, edge_id, error)
+		SELECT c.reason, c."timestamp", c.request_id, c.user_id, c.app_id, c.llm_id, c.vendor,
+		       c.model_name, c.prompt_tokens, c.response_tokens, c.cache_write_tokens,
+		       c.cache_read_tokens, c.latency_ms, c.interaction_type, c.status_code, c.namespace,
+		       c.edge_id, c.error
+		  FROM checked c
+		 WHERE c.reason IS NOT NULL
+		ON CONFLICT DO NOTHING	-- a replayed reject is stored once
+		RETURNING 1
+	), used AS (
+		-- credentials.last_used_at: the newest valid event per key (at most
+		-- now()), written only when that is more than a minute later, so a
+		-- busy key costs one row update a minute rather than one a batch.
+		-- Unknown or deleted ids match nothing; a key another transaction
+		-- holds locked (another batch writing about the same time, a
+		-- revocation) is skipped, never waited for.  The audit trigger
+		-- writes nothing for it (last_used_at is bookkeeping) and
+		-- config_notify (UPDATE OF active, revoked_at) does not fire.
+		UPDATE aistudio.credentials cr
+		   SET last_used_at = u.at
+		  FROM (SELECT x.id, k.at
+		          FROM (SELECT c.credential_id, least(max(c."timestamp"), now()) AS at
+		                  FROM checked c
+		                 WHERE c.reason IS NULL AND c.credential_id IS NOT NULL
+		                 GROUP BY 1) k
+		          JOIN aistudio.credentials x ON x.id = k.credential_id
+		         WHERE x.last_used_at IS NULL OR x.last_used_at < k.at - interval '60 seconds'
+		           FOR NO KEY UPDATE OF x SKIP LOCKED) u
+		 WHERE cr.id = u.id
+	), counts AS (
+		SELECT coalesce((SELECT sum(pd.requests) FROM pend pd), 0)::bigint AS n_inserted,
+		       (SELECT count(*) FROM checked c WHERE c.reason IS NULL) AS n_valid,
+		       -- replays of rejects count as rejected again (stored once)
+		       (SELECT count(*) FROM checked c WHERE c.reason IS NOT NULL) AS n_rejected
+	)
+	SELECT k.n_inserted, k.n_valid - k.n_inserted, k.n_rejected FROM counts k;
+END
+$$;
+COMMENT ON FUNCTION aistudio.ingest_staged() IS
+	'Validate, price and insert the staged analytics events; returns inserted, duplicate and rejected counts';
+
+-- aistudio.ingest_events(events jsonb): the same path for a JSON array of
+-- event objects (keys = the staging columns).
+CREATE FUNCTION aistudio.ingest_events(events jsonb)
+	RETURNS TABLE (inserted bigint, duplicates bigint, rejected bigint)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+AS $$
+BEGIN
+	IF events IS NULL OR jsonb_typeof(events) <> 'array' THEN
+		RAISE EXCEPTION 'events must be a JSON array of event objects'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF EXISTS (SELECT 1 FROM jsonb_array_elements(events) e WHERE jsonb_typeof(e) <> 'object') THEN
+		RAISE EXCEPTION 'events must be a JSON array of event objects'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'Every element of the array must be an object whose keys are columns of aistudio.interaction_staging.';
+	END IF;
+	INSERT INTO aistudio.interaction_staging
+	SELECT * FROM jsonb_populate_recordset(NULL::aistudio.interaction_staging, events);
+	RETURN QUERY SELECT * FROM aistudio.ingest_staged();
+END
+$$;
+COMMENT ON FUNCTION aistudio.ingest_events(jsonb) IS
+	'Ingest a JSON array of analytics events through ingest_staged()';
+
+-- aistudio.budget_period(start, at): the monthly period containing at
+CREATE FUNCTION aistudio.budget_period(start date, at date DEFAULT current_date) RETURNS daterange
+	LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'budget_period';
+COMMENT ON FUNCTION aistudio.budget_period(date, date) IS
+	'Budget period containing at: [first day, first day of the next period), starting on start''s day of month (clamped), the 1st when start is NULL';
+
+-- aistudio.rollup_now(): fold rollup_pending, check budget thresholds
+CREATE FUNCTION aistudio.rollup_now() RETURNS bigint
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+	AS 'MODULE_PATHNAME', 'rollup_now';
+COMMENT ON FUNCTION aistudio.rollup_now() IS
+	'Fold the pending analytics aggregates into the rollups and record crossed budget thresholds; returns the pending rows folded (0 when a rollup is already running)';
+
+-- aistudio.rollup_rebuild(from, to): recompute the rollups of whole UTC days
+-- from the raw events (repair path).  Waits for a running rollup_now().
+CREATE FUNCTION aistudio.rollup_rebuild("from" timestamptz, "to" timestamptz) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+AS $$
+DECLARE
+	v_lo timestamptz;
+	v_hi timestamptz;
+	v_events bigint;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'rebuild analytics rollups');
+	IF $1 IS NULL OR $2 IS NULL OR $1 >= $2 OR NOT isfinite($1) OR NOT isfinite($2) THEN
+		RAISE EXCEPTION 'invalid rollup range'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'The range must be finite and "from" must be earlier than "to".';
+	END IF;
+	v_lo := date_trunc('day', $1);
+	v_hi := date_trunc('day', $2);
+	IF v_hi < $2 THEN
+		v_hi := v_hi + interval '1 day';
+	END IF;
+
+	PERFORM pg_advisory_xact_lock(1095324500, 1);	-- AISTUDIO_LOCK_ROLLUP
+	DELETE FROM aistudio.usage_hourly u WHERE u.bucket >= v_lo AND u.bucket < v_hi;
+	DELETE FROM aistudio.usage_daily u WHERE u.bucket >= v_lo::date AND u.bucket < v_hi::date;
+	DELETE FROM aistudio.spend_daily d WHERE d.day >= v_lo::date AND d.day < v_hi::date;
+
+	-- One snapshot for the raw events and the pending rows of the same range:
+	-- pending rows committed later belong to events this scan cannot see.
+	WITH dropped AS (
+		DELETE FROM aistudio.rollup_pending p WHERE p.hour >= v_lo AND p.hour < v_hi
+	), dropped_spend AS (
+		DELETE FROM aistudio.spend_pending p WHERE p.day >= v_lo::date AND p.day < v_hi::date
+	), raw AS (
+		SELECT date_trunc('hour', i."timestamp") AS bucket, i.app_id, i.user_id, i.llm_id,
+		       i.vendor, i.model_name, i.interaction_type, i.currency,
+		       count(*) AS requests,
+		       count(*) FILTER (WHERE i.status_code >= 400 OR i.status_code = 0) AS errors,
+		       sum(i.prompt_tokens) AS prompt_tokens, sum(i.response_tokens) AS response_tokens,
+		       sum(i.cache_write_tokens) AS cache_write_tokens,
+		       sum(i.cache_read_tokens) AS cache_read_tokens, sum(i.total_tokens) AS total_tokens,
+		       sum(i.cost) AS cost, sum(i.latency_ms) AS latency_ms_sum
+		  FROM aistudio.llm_interactions i
+		 WHERE i."timestamp" >= v_lo AND i."timestamp" < v_hi
+		 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+	), h AS (
+		INSERT INTO aistudio.usage_hourly
+		       (bucket, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency,
+		        requests, errors, prompt_tokens, response_tokens, cache_write_tokens,
+		        cache_read_tokens, total_tokens, cost, latency_ms_sum)
+		SELECT * FROM raw r ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+	), d AS (
+		INSERT INTO aistudio.usage_daily
+		       (bucket, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency,
+		        requests, errors, prompt_tokens, response_tokens, cache_write_tokens,
+		        cache_read_tokens, total_tokens, cost, latency_ms_sum)
+		SELECT r.bucket::date, r.app_id, r.user_id, r.llm_id, r.vendor, r.model_name,
+		       r.interaction_type, r.currency, sum(r.requests), sum(r.errors),
+		       sum(r.prompt_tokens), sum(r.response_tokens), sum(r.cache_write_tokens),
+		       sum(r.cache_read_tokens), sum(r.total_tokens), sum(r.cost), sum(r.latency_ms_sum)
+		  FROM raw r
+		 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+	), s AS (
+		INSERT INTO aistudio.spend_daily (subject, subject_id, day, cost)
+		SELECT x.subject, x.subject_id, x.day, sum(x.cost)
+		  FROM (SELECT 'app'::text AS subject, r.app_id AS subject_id, r.bucket::date AS day, r.cost
+		          FROM raw r WHERE r.app_id IS NOT NULL
+		        UNION ALL
+		        SELECT 'llm'::text, r.llm_id, r.bucket::date, r.cost FROM raw r WHERE r.llm_id IS NOT NULL) x
+		 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+	)
+	SELECT coalesce(sum(r.requests), 0)::bigint INTO v_events FROM raw r;
+	RETURN v_events;
+END
+$$;
+COMMENT ON FUNCTION aistudio.rollup_rebuild(timestamptz, timestamptz) IS
+	'Recompute the rollups and spend of the whole UTC days covering [from, to) from the raw events; returns the events counted (admin or DBA)';
+
+-- Budget status of one app or LLM: spend of the current (UTC) period from
+-- spend_daily plus the not-yet-folded pending spend.
+CREATE FUNCTION aistudio.subject_budget_status(subject text, subject_id bigint)
+	RETURNS TABLE (monthly_budget numeric, period_start date, period_end date,
+	               spent numeric, remaining numeric, percent_used numeric)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+AS $$
+DECLARE
+	v_budget numeric;
+	v_start date;
+	v_found boolean;
+	v_period daterange;
+	v_spent numeric;
+	v_pending numeric;
+BEGIN
+	IF $1 = 'app' THEN
+		SELECT a.monthly_budget, a.budget_start_date, true INTO v_budget, v_start, v_found
+		  FROM aistudio.apps a WHERE a.id = $2;
+	ELSE
+		SELECT l.monthly_budget, l.budget_start_date, true INTO v_budget, v_start, v_found
+		  FROM aistudio.llms l WHERE l.id = $2;
+	END IF;
+	IF v_found IS NULL THEN
+		RAISE EXCEPTION '% % does not exist', CASE WHEN $1 = 'app' THEN 'app' ELSE 'LLM' END, $2
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	v_period := aistudio.budget_period(v_start, current_date);
+
+	SELECT coalesce(sum(d.cost), 0) INTO v_spent
+	  FROM aistudio.spend_daily d
+	 WHERE d.subject = $1 AND d.subject_id = $2
+	   AND d.day >= lower(v_period) AND d.day < upper(v_period);
+	SELECT coalesce(sum(p.cost), 0) INTO v_pending
+	  FROM aistudio.spend_pending p
+	 WHERE p.subject = $1 AND p.subject_id = $2
+	   AND p.day >= lower(v_period) AND p.day < upper(v_period);
+	v_spent := v_spent + v_pending;
+
+	monthly_budget := v_budget;
+	period_start := lower(v_period);
+	period_end := upper(v_period) - 1;
+	spent := v_spent;
+	remaining := v_budget - v_spent;
+	percent_used := CASE WHEN v_budget > 0 THEN round(v_spent * 100 / v_budget, 2) END;
+	RETURN NEXT;
+END
+$$;
+
+CREATE FUNCTION aistudio.budget_status(app_id bigint)
+	RETURNS TABLE (monthly_budget numeric, period_start date, period_end date,
+	               spent numeric, remaining numeric, percent_used numeric)
+	LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT * FROM aistudio.subject_budget_status('app', $1) $$;
+COMMENT ON FUNCTION aistudio.budget_status(bigint) IS
+	'Monthly budget, current period (period_end inclusive), spend, remaining and percent used of an app';
+
+CREATE FUNCTION aistudio.llm_budget_status(llm_id bigint)
+	RETURNS TABLE (monthly_budget numeric, period_start date, period_end date,
+	               spent numeric, remaining numeric, percent_used numeric)
+	LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT * FROM aistudio.subject_budget_status('llm', $1) $$;
+COMMENT ON FUNCTION aistudio.llm_budget_status(bigint) IS
+	'Monthly budget, current period (period_end inclusive), spend, remaining and percent used of an LLM';
+
+-- aistudio.acknowledge_budget_notification(id): mark a notification seen
+CREATE FUNCTION aistudio.acknowledge_budget_notification(id bigint) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'acknowledge budget notifications');
+	UPDATE aistudio.budget_notifications n SET acknowledged_at = coalesce(n.acknowledged_at, now())
+	 WHERE n.id = $1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'budget notification % does not exist', $1 USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+
+-- Views for analysts (rollups lag ingestion by at most one rollup interval).
+CREATE VIEW aistudio.v_usage_daily AS
+SELECT d.bucket AS day, d.app_id, a.name AS app_name, d.user_id, u.email AS user_email,
+       u.name AS user_name, d.llm_id, l.name AS llm_name, d.vendor, d.model_name,
+       d.interaction_type, d.currency, d.requests, d.errors, d.prompt_tokens, d.response_tokens,
+       d.cache_write_tokens, d.cache_read_tokens, d.total_tokens, d.cost, d.latency_ms_sum,
+       CASE WHEN d.requests > 0 THEN round(d.latency_ms_sum::numeric / d.requests, 1) END
+         AS avg_latency_ms
+  FROM aistudio.usage_daily d
+  LEFT JOIN aistudio.apps a ON a.id = d.app_id
+  LEFT JOIN aistudio.users u ON u.id = d.user_id
+  LEFT JOIN aistudio.llms l ON l.id = d.llm_id;
+
+CREATE VIEW aistudio.v_cost_by_model_month AS
+SELECT date_trunc('month', d.bucket::timestamp)::date AS month, d.vendor, d.model_name, d.currency,
+       sum(d.requests) AS requests, sum(d.errors) AS errors,
+       sum(d.prompt_tokens) AS prompt_tokens, sum(d.response_tokens) AS response_tokens,
+       sum(d.cache_write_tokens) AS cache_write_tokens, sum(d.cache_read_tokens) AS cache_read_tokens,
+       sum(d.total_tokens) AS total_tokens, sum(d.cost) AS cost
+  FROM aistudio.usage_daily d
+ GROUP BY 1, 2, 3, 4;
+
+CREATE VIEW aistudio.v_budget_usage AS
+SELECT 'app'::text AS subject, a.id AS subject_id, a.name, b.monthly_budget, b.period_start,
+       b.period_end, b.spent, b.remaining, b.percent_used
+  FROM aistudio.apps a CROSS JOIN LATERAL aistudio.budget_status(a.id) b
+UNION ALL
+SELECT 'llm'::text, l.id, l.name, b.monthly_budget, b.period_start, b.period_end, b.spent,
+       b.remaining, b.percent_used
+  FROM aistudio.llms l CROSS JOIN LATERAL aistudio.llm_budget_status(l.id) b;
+
+-- pg_dump: analytics rows belong to the user.  This is the one list of the
+-- analytics tables (and their identity sequences) that pg_dump dumps: raw
+-- events of the default partition (the monthly partitions are created at run
+-- time, outside the extension, and dump like any table, with their keys and
+-- indexes), rejects, not-yet-folded aggregates and spend, rollups, spend and
+-- notifications.  interaction_staging is empty outside an ingesting
+-- transaction.
+SELECT pg_catalog.pg_extension_config_dump('aistudio.llm_interactions_default', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.rollup_pending', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.spend_pending', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.usage_hourly', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.usage_daily', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.spend_daily', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.budget_notifications', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.budget_notifications_id_seq', '');
+
+-- Grants (analytics)
+GRANT INSERT ON aistudio.interaction_staging TO aistudio_gateway;
+GRANT SELECT ON aistudio.budget_notifications TO aistudio_gateway;
+GRANT EXECUTE ON FUNCTION
+	aistudio.ingest_staged(),
+	aistudio.ingest_events(jsonb),
+	aistudio.rollup_now(),
+	aistudio.rollup_rebuild(timestamptz, timestamptz),
+	aistudio.acknowledge_budget_notification(bigint),
+	aistudio.budget_status(bigint),
+	aistudio.llm_budget_status(bigint),
+	aistudio.budget_period(date, date)
+	TO aistudio_gateway;
+GRANT SELECT ON
+	aistudio.llm_interactions, aistudio.usage_hourly, aistudio.usage_daily, aistudio.spend_daily,
+	aistudio.budget_notifications, aistudio.ingest_rejects,
+	aistudio.v_usage_daily, aistudio.v_cost_by_model_month, aistudio.v_budget_usage
+	TO aistudio_analyst;
+GRANT EXECUTE ON FUNCTION
+	aistudio.budget_status(bigint),
+	aistudio.llm_budget_status(bigint),
+	aistudio.budget_period(date, date)
+	TO aistudio_analyst;
+

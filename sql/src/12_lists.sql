@@ -1,0 +1,193 @@
+-------------------------------------------------------------------------------
+-- SECTION lists: paged listings for every entity (admin UI, REST API)
+--
+-- Each takes optional filters plus limit_rows/offset_rows and returns
+-- total_count (the number of rows matching the filters) on every row.
+-- Who sees what: admins and above see everything; developers see their own
+-- apps and the LLMs their groups grant; chat users see the LLMs their groups
+-- grant. Secret values, key hashes and password hashes are never listed.
+-------------------------------------------------------------------------------
+CREATE FUNCTION aistudio.check_page(limit_rows int, offset_rows int) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF limit_rows IS NULL OR limit_rows < 1 OR limit_rows > 10000 THEN
+		RAISE EXCEPTION 'invalid limit_rows: %', limit_rows
+			USING ERRCODE = '22023', HINT = 'Use a page size between 1 and 10000.';
+	END IF;
+	IF offset_rows IS NULL OR offset_rows < 0 THEN
+		RAISE EXCEPTION 'invalid offset_rows: %', offset_rows USING ERRCODE = '22023';
+	END IF;
+END $$;
+
+CREATE FUNCTION aistudio.list_users(search text DEFAULT NULL, by_role text DEFAULT NULL,
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, email text, name text, role text, active boolean,
+				  created_at timestamptz, updated_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'list users');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT u.id, u.email, u.name, u.role, u.active, u.created_at, u.updated_at, count(*) OVER ()
+		  FROM aistudio.users u
+		 WHERE (search IS NULL OR strpos(lower(u.email), lower(search)) > 0 OR strpos(lower(u.name), lower(search)) > 0)
+		   AND (by_role IS NULL OR u.role = by_role)
+		 ORDER BY u.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_groups(limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, name text, member_ids bigint[], llm_ids bigint[],
+				  created_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'list groups');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT g.id, g.name,
+			   ARRAY(SELECT m.user_id FROM aistudio.group_members m WHERE m.group_id = g.id ORDER BY 1),
+			   ARRAY(SELECT l.llm_id FROM aistudio.group_llms l WHERE l.group_id = g.id ORDER BY 1),
+			   g.created_at, count(*) OVER ()
+		  FROM aistudio.groups g
+		 ORDER BY g.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_llms(by_namespace text DEFAULT NULL, by_vendor text DEFAULT NULL,
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, name text, slug text, vendor text, api_endpoint text,
+				  api_key_ref text, has_api_key boolean, default_model text, allowed_models text[],
+				  namespace text, active boolean, monthly_budget numeric, budget_start_date date,
+				  created_at timestamptz, updated_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	actor bigint := aistudio.acting_user_id();
+	see_all boolean := aistudio.acting_role() IN ('admin', 'super_admin', 'dba');
+BEGIN
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT l.id, l.name, l.slug, l.vendor, l.api_endpoint,
+			   CASE WHEN see_all THEN l.api_key_ref END,
+			   (l.api_key_ref IS NOT NULL OR l.api_key_cipher IS NOT NULL),
+			   l.default_model, l.allowed_models, l.namespace, l.active,
+			   l.monthly_budget, l.budget_start_date, l.created_at, l.updated_at, count(*) OVER ()
+		  FROM aistudio.llms l
+		 WHERE (by_namespace IS NULL OR l.namespace = by_namespace)
+		   AND (by_vendor IS NULL OR l.vendor = by_vendor)
+		   AND (see_all OR aistudio.can_use_llm(actor, l.id))
+		 ORDER BY l.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_model_prices(by_vendor text DEFAULT NULL,
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, vendor text, model_name text, input_per_mtok numeric,
+				  output_per_mtok numeric, cache_write_per_mtok numeric, cache_read_per_mtok numeric,
+				  currency text, updated_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('developer', 'list model prices');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT p.id, p.vendor, p.model_name, p.input_per_mtok, p.output_per_mtok,
+			   p.cache_write_per_mtok, p.cache_read_per_mtok, p.currency, p.updated_at, count(*) OVER ()
+		  FROM aistudio.model_prices p
+		 WHERE by_vendor IS NULL OR p.vendor = by_vendor
+		 ORDER BY p.vendor, p.model_name LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_apps(by_owner bigint DEFAULT NULL, by_namespace text DEFAULT NULL,
+		search text DEFAULT NULL, limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, name text, description text, owner_id bigint, llm_ids bigint[],
+				  monthly_budget numeric, budget_start_date date, namespace text, active boolean,
+				  created_at timestamptz, updated_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	actor bigint := aistudio.acting_user_id();
+	see_all boolean := aistudio.acting_role() IN ('admin', 'super_admin', 'dba');
+BEGIN
+	PERFORM aistudio.require_role('developer', 'list apps');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT a.id, a.name, a.description, a.owner_id,
+			   ARRAY(SELECT al.llm_id FROM aistudio.app_llms al WHERE al.app_id = a.id ORDER BY 1),
+			   a.monthly_budget, a.budget_start_date, a.namespace, a.active,
+			   a.created_at, a.updated_at, count(*) OVER ()
+		  FROM aistudio.apps a
+		 WHERE (see_all OR a.owner_id = actor)
+		   AND (by_owner IS NULL OR a.owner_id = by_owner)
+		   AND (by_namespace IS NULL OR a.namespace = by_namespace)
+		   AND (search IS NULL OR strpos(lower(a.name), lower(search)) > 0)
+		 ORDER BY a.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_filters(by_namespace text DEFAULT NULL,
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, name text, description text, filter_type text, stage text, config jsonb,
+				  namespace text, active boolean, llm_ids bigint[], updated_at timestamptz, total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'list filters');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT f.id, f.name, f.description, f.filter_type, f.stage, f.config, f.namespace, f.active,
+			   ARRAY(SELECT lf.llm_id FROM aistudio.llm_filters lf WHERE lf.filter_id = f.id ORDER BY 1),
+			   f.updated_at, count(*) OVER ()
+		  FROM aistudio.filters f
+		 WHERE by_namespace IS NULL OR f.namespace = by_namespace
+		 ORDER BY f.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_plugins(by_namespace text DEFAULT NULL,
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+	RETURNS TABLE(id bigint, name text, description text, plugin_type text, hook text, command text,
+				  config jsonb, namespace text, active boolean, llm_ids bigint[], updated_at timestamptz,
+				  total_count bigint)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'list plugins');
+	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	RETURN QUERY
+		SELECT p.id, p.name, p.description, p.plugin_type, p.hook, p.command, p.config, p.namespace,
+			   p.active,
+			   ARRAY(SELECT lp.llm_id FROM aistudio.llm_plugins lp WHERE lp.plugin_id = p.id ORDER BY 1),
+			   p.updated_at, count(*) OVER ()
+		  FROM aistudio.plugins p
+		 WHERE by_namespace IS NULL OR p.namespace = by_namespace
+		 ORDER BY p.id LIMIT limit_rows OFFSET offset_rows;
+END $$;
+
+CREATE FUNCTION aistudio.list_namespaces()
+	RETURNS TABLE(name text, description text, llms bigint, apps bigint, edges bigint, created_at timestamptz)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'list namespaces');
+	RETURN QUERY
+		SELECT n.name, n.description,
+			   (SELECT count(*) FROM aistudio.llms l WHERE l.namespace = n.name),
+			   (SELECT count(*) FROM aistudio.apps a WHERE a.namespace = n.name),
+			   (SELECT count(*) FROM aistudio.edges e WHERE e.namespace = n.name),
+			   n.created_at
+		  FROM aistudio.namespaces n
+		 ORDER BY n.name;
+END $$;
+
+-- aistudio.clear_llm_budget: the LLM no longer has a monthly budget
+-- (update_llm treats NULL as "unchanged", so clearing needs its own call).
+CREATE FUNCTION aistudio.clear_llm_budget(llm_id bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'manage LLMs');
+	UPDATE aistudio.llms l
+	   SET monthly_budget = NULL, budget_start_date = NULL, updated_at = now()
+	 WHERE l.id = clear_llm_budget.llm_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'LLM % does not exist', coalesce(clear_llm_budget.llm_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+END $$;
+GRANT EXECUTE ON FUNCTION aistudio.clear_llm_budget(bigint) TO aistudio_gateway;
+
+GRANT EXECUTE ON FUNCTION aistudio.list_users(text, text, int, int), aistudio.list_groups(int, int),
+	aistudio.list_llms(text, text, int, int), aistudio.list_model_prices(text, int, int),
+	aistudio.list_apps(bigint, text, text, int, int), aistudio.list_filters(text, int, int),
+	aistudio.list_plugins(text, int, int), aistudio.list_namespaces()
+	TO aistudio_gateway;
+
