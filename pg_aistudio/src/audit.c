@@ -3,8 +3,8 @@
  *		The audit log: who changed which configuration row, and how.
  *
  * aistudio.audit_trigger() is a row-level AFTER INSERT OR UPDATE OR DELETE
- * trigger attached to every configuration table (see the audit section of
- * sql/pg_aistudio.sql).  Each fired row writes one aistudio.audit_log row:
+ * trigger attached to every configuration table (see
+ * sql/src/09_audit.sql).  Each fired row writes one aistudio.audit_log row:
  *
  *	actor_id	the acting user (GUC pg_aistudio.acting_user), NULL when a DBA
  *				or a role without an acting user made the change

@@ -7,8 +7,8 @@
  *		"gateway or admin" permission check used by the edge functions.
  *
  * The configuration functions themselves (create_llm, set_model_price,
- * create_filter, register_edge, ...) are plpgsql in sql/pg_aistudio.sql,
- * SECTION config; they call the SQL-callable helpers below, which are not
+ * create_filter, register_edge, ...) are plpgsql in
+ * sql/src/04_config.sql; they call the SQL-callable helpers below, which are not
  * executable by PUBLIC.
  *-------------------------------------------------------------------------
  */

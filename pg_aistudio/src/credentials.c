@@ -4,7 +4,7 @@
  *		SHA-256) and resolving a presented key to its app for the gateway.
  *
  * Revoking, rotating and listing credentials are plain SQL over the
- * credentials table (sql/pg_aistudio.sql, section apps and credentials);
+ * credentials table (sql/src/05_apps_credentials.sql);
  * rotation calls issue_credential.
  *
  * The plain key exists only in this backend's memory between its

@@ -2,9 +2,9 @@
  * src/hosts.c
  *		Where a secret may be sent: the host list of aistudio.secrets
  *		(allowed_hosts), the host:port an LLM's api_endpoint sends to, and
- *		the rule that matches them.  The secrets API (sql/pg_aistudio.sql,
- *		SECTION secrets) decides who may set a list and when a reference is
- *		allowed; this file only parses and compares.
+ *		the rule that matches them.  The secrets API
+ *		(sql/src/02_secrets.sql) decides who may set a list and when a
+ *		reference is allowed; this file only parses and compares.
  *
  * Entries are stored normalised, so that comparing is comparing strings:
  * DNS names lower-cased and without a trailing dot, IPv4 literals as dotted

@@ -4,7 +4,7 @@
  *		aistudio.llm_interactions, created on demand.
  *
  * The ingestion itself is one set-based statement (aistudio.ingest_staged()
- * in sql/pg_aistudio.sql): it moves the staged rows out of
+ * in sql/src/08_analytics.sql): it moves the staged rows out of
  * aistudio.interaction_staging, rejects the bad ones, prices the rest with
  * aistudio.price_event() and inserts them idempotently.  Before it runs, the
  * partitions for the months present in the batch (and for the current and
@@ -26,7 +26,7 @@
  * attaches them in the restore; were the indexes partitioned indexes of the
  * parent, that ATTACH PARTITION would create them and the dumped CREATE
  * INDEX / ADD PRIMARY KEY would then fail.  The default partition belongs
- * to the extension and gets the same three in sql/pg_aistudio.sql.
+ * to the extension and gets the same three in sql/src/08_analytics.sql.
  *
  * Locking protocol: the common case (the partition exists) is one syscache
  * lookup per month and takes no lock.  To create a partition we take the

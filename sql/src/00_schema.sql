@@ -1,8 +1,9 @@
--- sql/pg_aistudio.sql: the full install script of the pg_aistudio extension
--- (hand-edited; the build installs it as pg_aistudio--<version>.sql).
+-- sql/src/00_schema.sql: the head of the install script of the pg_aistudio
+-- extension, which the build assembles from sql/src/NN_<section>.sql in
+-- number order and installs as pg_aistudio--<version>.sql (sql/README).
 --
 -- Layout: roles, tables (configuration, identity, credentials, analytics,
--- audit), then the SQL API section by section. Every SECURITY DEFINER
+-- audit) in this file, then the SQL API one section a file. Every SECURITY DEFINER
 -- function pins search_path to pg_catalog, pg_temp and schema-qualifies
 -- every name; EXECUTE is revoked from PUBLIC at the end of the script and
 -- granted to the roles that need it.

@@ -15,7 +15,7 @@
 /*
  * Transaction-level advisory locks of the analytics module, two int4 keys:
  * the class 'AIST' and one object per purpose.  SQL code in
- * sql/pg_aistudio.sql uses the same numbers.
+ * sql/src/08_analytics.sql uses the same numbers.
  */
 #define AISTUDIO_LOCK_CLASS			1095324500	/* 'AIST' */
 #define AISTUDIO_LOCK_ROLLUP		1	/* rollup_now / rollup_rebuild */
