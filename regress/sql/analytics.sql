@@ -3,20 +3,8 @@
 -- monthly partitions, rollups (incremental, twice, rebuild), analyst views
 -- and privileges.  Event times are relative to now(); only stable values
 -- are printed.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-
--- err(sql): run sql, return 'ok' or 'SQLSTATE: message'
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
 SELECT aistudio.create_user('owner@example.com', 'Owner', role => 'developer') AS owner \gset
 SELECT aistudio.create_user('chat@example.com', 'Chat', role => 'chat_user') AS chat \gset

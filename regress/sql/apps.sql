@@ -1,20 +1,9 @@
 -- apps: create_app / update_app / clear_app_budget / delete_app — input
 -- checks, RBAC (developers over their own apps and granted LLMs only,
 -- admins over all, chat users over none) and no half-written changes.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
--- err(sql): run sql, return 'ok' or 'SQLSTATE: message'
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
 -- the apps and their LLMs, for comparing before and after
 CREATE FUNCTION pg_temp.apps() RETURNS TABLE (id bigint, name text, description text, owner_id bigint,
 		monthly_budget numeric, budget_start_date date, namespace text, active boolean, llm_ids bigint[])

@@ -2,20 +2,8 @@
 -- aistudio.audit_log row with the acting user, the primary key and the
 -- changes; secrets and hashes are redacted; bookkeeping-only updates are not
 -- logged; the log is append-only; list_audit_log is for super admins.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-
--- Print a statement's SQLSTATE and message instead of failing.
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
 -- The log without timestamps (the session user's name depends on who runs
 -- the tests, so only whether it is the session user is shown).

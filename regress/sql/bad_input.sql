@@ -3,27 +3,8 @@
 -- 42501 permission) and writes nothing: the row counts of every table, the
 -- audit log included, are the same before and after (pg_temp.changed()
 -- lists the tables whose count changed since the last pg_temp.snapshot()).
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-
--- try(actor, sql): run sql with pg_aistudio.acting_user = actor ('' = DBA)
--- and print its SQLSTATE and message, or 'ok'.
-CREATE FUNCTION pg_temp.try(actor text, sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	result text := 'ok';
-BEGIN
-	PERFORM set_config('pg_aistudio.acting_user', actor, false);
-	BEGIN
-		EXECUTE sql;
-	EXCEPTION WHEN OTHERS THEN
-		result := SQLSTATE || ': ' || SQLERRM;
-	END;
-	PERFORM set_config('pg_aistudio.acting_user', '', false);
-	RETURN result;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
 -- counts(): the row count of every table of the extension; changed(): the
 -- tables whose count differs from the last snapshot() (none = nothing written).

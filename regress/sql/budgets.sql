@@ -2,20 +2,8 @@
 -- and llm_budget_status (exact right after ingestion), threshold
 -- notifications (50/80/90/100, once per period), acknowledgement, views.
 -- Budget events are stamped now(), so they fall in the current UTC period.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-
--- err(sql): run sql, return 'ok' or 'SQLSTATE: message'
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
 -- budget_period(start, at): [first day, first day of the next period)
 SELECT s AS start, a AS at, aistudio.budget_period(s, a) AS period

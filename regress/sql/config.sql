@@ -1,23 +1,8 @@
 -- config: LLMs, model prices, namespaces, filters, plugins, attachments,
 -- edges, change notification triggers, RBAC of every mutation.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-\set SHOW_CONTEXT never
-
--- err(sql): runs sql and prints 'ok' or '<SQLSTATE>: <message> [(<detail>)]'
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	d text;
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM || CASE WHEN d <> '' THEN ' (' || d || ')' ELSE '' END;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
+SET regress.err_detail = on;	-- pg_temp.err() shows the detail too
 
 ---------------------------------------------------------------- namespaces
 SELECT aistudio.create_namespace('eu', 'Europe');

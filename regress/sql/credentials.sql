@@ -1,20 +1,8 @@
 -- credentials: issue / resolve / revoke / rotate / list — key format, only
 -- a hash stored, resolution for the gateway, RBAC.  Keys are random: they
 -- are kept in psql variables and never printed.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-
--- err(sql): run sql, return 'ok' or 'SQLSTATE: message'
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
 SELECT aistudio.create_user('admin@example.com', 'Admin', role => 'admin') AS admin \gset
 SELECT aistudio.create_user('dev1@example.com', 'Dev One', role => 'developer') AS dev1 \gset

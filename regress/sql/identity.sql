@@ -1,20 +1,8 @@
 -- identity: users, passwords (scrypt), groups, memberships and LLM grants,
 -- managed by a DBA (superuser without acting user).  Permissions per role
 -- are in rbac.sql.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-
--- err(sql): run sql, return 'ok' or 'SQLSTATE: message'
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
 -- users
 SELECT aistudio.create_user('Alice@Example.com', 'Alice', 'correct horse battery', 'admin') AS alice \gset

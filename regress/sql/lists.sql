@@ -1,8 +1,6 @@
 -- lists: paged listings for every entity, and who sees what.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
 SELECT aistudio.create_user('admin@example.com', 'Admin', NULL, 'admin') AS admin_id \gset
 SELECT aistudio.create_user('dev@example.com', 'Dev', NULL, 'developer') AS dev_id \gset

@@ -4,23 +4,9 @@
 -- gateway-patterns checks the same table through the gateway), validation
 -- of allowed_models and regex filter patterns (22023, the reason named),
 -- and the match limit (counted as no match, with a warning).
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-\set SHOW_CONTEXT never
-
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	d text;
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM || CASE WHEN d <> '' THEN ' (' || d || ')' ELSE '' END;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
+SET regress.err_detail = on;	-- pg_temp.err() shows the detail too
 
 -- the shared table (one line a row; CSV with impossible delimiter and
 -- quote characters keeps backslashes as they are)

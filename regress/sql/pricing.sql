@@ -1,20 +1,8 @@
 -- pricing: aistudio.cost / aistudio.price_event — price lookup (exact, then
 -- longest configured prefix), each vendor's token semantics, exactness,
 -- the per-backend price cache and its invalidation, bad input, privileges.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-
--- err(sql): run sql, return 'ok' or 'SQLSTATE: message'
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
 DO $$
 BEGIN

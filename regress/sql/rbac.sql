@@ -1,20 +1,9 @@
 -- rbac: what each role may do with users, groups and secrets; escalation
 -- attempts; callers without (or with an unusable) acting user; LLM access
 -- through groups.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
--- err(sql): run sql, return 'ok' or 'SQLSTATE: message'
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
 GRANT EXECUTE ON FUNCTION pg_temp.err(text) TO PUBLIC;
 
 -- the cast (a DBA sets it up)

@@ -4,32 +4,8 @@
 -- which only the user who set its value, a super admin or a DBA may do; only
 -- super admins change a list.  Without this an admin could point an LLM at
 -- a server of their own with $SECRET/Name and read any secret.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-
--- err(sql): run sql, return 'ok' or 'SQLSTATE: message'
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
--- errd(sql): the same with the detail
-CREATE FUNCTION pg_temp.errd(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	d text;
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM || ' / ' || d;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
 SELECT aistudio.create_user('root@example.com', 'Root', role => 'super_admin') AS super_id \gset
 SELECT aistudio.create_user('alice@example.com', 'Alice', role => 'admin') AS alice \gset

@@ -1,28 +1,9 @@
 -- sessions: logins (throttling, rotation), sessions (expiry, logout),
 -- personal API tokens, the get_* functions of the REST API, its helpers and
 -- the dashboard analytics.  Only hashes of tokens are stored.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 SET timezone = 'UTC';	-- the analytics buckets are UTC days
-
--- try(actor, sql): run sql with pg_aistudio.acting_user = actor ('' = DBA)
--- and print its SQLSTATE and message, or 'ok'.
-CREATE FUNCTION pg_temp.try(actor text, sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	result text := 'ok';
-BEGIN
-	PERFORM set_config('pg_aistudio.acting_user', actor, false);
-	BEGIN
-		EXECUTE sql;
-	EXCEPTION WHEN OTHERS THEN
-		result := SQLSTATE || ': ' || SQLERRM;
-	END;
-	PERFORM set_config('pg_aistudio.acting_user', '', false);
-	RETURN result;
-END
-$$;
 
 SELECT aistudio.create_user('root@example.com', 'Root', 'root password 0123', 'super_admin') AS root \gset
 SELECT aistudio.create_user('ada@example.com', 'Ada', 'admin password 0123', 'admin') AS ada \gset

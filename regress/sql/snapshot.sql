@@ -1,20 +1,9 @@
 -- snapshot: aistudio.snapshot() and aistudio.snapshot_checksum(): contents by
 -- namespace, determinism, what changes the checksum and what does not, no
 -- plaintext keys, permissions.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
 -- has(ns, s): does the snapshot of ns contain the UTF-8 bytes of s?
 CREATE FUNCTION pg_temp.has(ns text, s text) RETURNS boolean LANGUAGE sql AS $$
 	SELECT position(convert_to(s, 'UTF8') IN aistudio.snapshot(ns)) > 0

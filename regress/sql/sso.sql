@@ -2,27 +2,8 @@
 -- logins (sso_begin / sso_finish: once, 10 minutes), and sso_login (linked
 -- identity, link by verified email, provisioning, refusals), whose sessions
 -- are the same as a password login's.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
-CREATE EXTENSION pg_aistudio;
-RESET client_min_messages;
-
--- try(actor, sql): run sql with pg_aistudio.acting_user = actor ('' = DBA)
--- and print its SQLSTATE and message, or 'ok'.
-CREATE FUNCTION pg_temp.try(actor text, sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	result text := 'ok';
-BEGIN
-	PERFORM set_config('pg_aistudio.acting_user', actor, false);
-	BEGIN
-		EXECUTE sql;
-	EXCEPTION WHEN OTHERS THEN
-		result := SQLSTATE || ': ' || SQLERRM;
-	END;
-	PERFORM set_config('pg_aistudio.acting_user', '', false);
-	RETURN result;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
 
 SELECT aistudio.create_user('root@example.com', 'Root', 'root password 0123', 'super_admin') AS root \gset
 SELECT aistudio.create_user('ada@example.com', 'Ada', 'admin password 0123', 'admin') AS ada \gset

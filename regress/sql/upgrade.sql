@@ -1,6 +1,9 @@
 -- upgrade: the versions on offer and their update paths, ALTER EXTENSION
 -- UPDATE, the tables pg_dump dumps (extension configuration tables), and a
 -- clean DROP EXTENSION ... CASCADE / CREATE EXTENSION cycle.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/fixtures/setup.sql
+-- but this test creates the extension itself
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS pg_aistudio CASCADE;
 RESET client_min_messages;
