@@ -11,7 +11,8 @@
 #   bash regress/run-tests.sh e2e-asan        the gateway's e2e tests against gatewayd-asan
 #   bash regress/run-tests.sh browser         the web UI in headless chromium (playwright-core)
 #
-# Suites: pg_regress (regress/sql, regress/expected), cluster tests
+# Suites: pg_regress (regress/sql, regress/expected; run by
+# `make -C pg_aistudio installcheck`, names passed as REGRESS=…), cluster tests
 # (regress/cluster/*.sh: each starts its own cluster), C unit tests
 # (regress/unit, built by `make -C regress/unit`), fuzz targets of the
 # parsers run by their gcc drivers on fixed inputs (regress/fuzz; libFuzzer
@@ -21,9 +22,8 @@
 # directory it owns.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PGBIN=$(pg_config --bindir)
-PGXS_DIR=$(dirname "$(pg_config --pgxs)")/..
-PG_REGRESS="$PGXS_DIR/test/regress/pg_regress"
+PG_CONFIG=$(command -v pg_config)
+PGBIN=$("$PG_CONFIG" --bindir)
 
 WORK=$(mktemp -d /tmp/aistudio-test.XXXXXX)
 RUNAS=()
@@ -64,9 +64,10 @@ run_regress() {
 	local out="$WORK/regress"
 	"${RUNAS[@]}" mkdir -p "$out"
 	echo "== pg_regress: ${tests[*]}"
-	"${RUNAS[@]}" "$PG_REGRESS" --temp-instance="$out/tmp_check" --temp-config="$WORK/test.conf" \
-		--inputdir="$ROOT/regress" --outputdir="$out" --bindir="$PGBIN" \
-		--dbname=regression "${tests[@]}" > "$out/log.txt" 2>&1
+	# PGXS installcheck: a temporary instance with regress/pg_aistudio.conf
+	# and a fresh master key (pg_aistudio/Makefile), outputs under $out
+	"${RUNAS[@]}" make -s -C "$ROOT/pg_aistudio" installcheck PG_CONFIG="$PG_CONFIG" \
+		REGRESS_OUT="$out" REGRESS="${tests[*]}" > "$out/log.txt" 2>&1
 	local rc=$?
 	cat "$out/log.txt"
 	local ok fail

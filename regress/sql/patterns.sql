@@ -10,7 +10,6 @@ SET regress.err_detail = on;	-- pg_temp.err() shows the detail too
 
 -- the shared table (one line a row; CSV with impossible delimiter and
 -- quote characters keeps backslashes as they are)
-\getenv abs_srcdir PG_ABS_SRCDIR
 \set fixture :abs_srcdir '/fixtures/patterns.tsv'
 CREATE TEMP TABLE lines (n serial, line text);
 COPY lines (line) FROM :'fixture' WITH (FORMAT csv, DELIMITER E'\x02', QUOTE E'\x01');
