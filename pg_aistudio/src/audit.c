@@ -61,8 +61,8 @@
 #include "aistudio.h"
 #include "audit.h"
 
-PG_FUNCTION_INFO_V1(audit_trigger);
-PG_FUNCTION_INFO_V1(audit_log_append_only);
+PG_FUNCTION_INFO_V1(aistudio_audit_trigger);
+PG_FUNCTION_INFO_V1(aistudio_audit_log_append_only);
 
 /* Columns whose values are secret, per table (bytea columns always are). */
 static const struct
@@ -411,7 +411,7 @@ AuditWrite(const char *action, const char *object_type, const char *object_id,
  * table: writes the audit log row described at the top of this file.
  */
 Datum
-audit_trigger(PG_FUNCTION_ARGS)
+aistudio_audit_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;
@@ -476,7 +476,7 @@ audit_trigger(PG_FUNCTION_ARGS)
  * TRUNCATE (which row triggers do not see).
  */
 Datum
-audit_log_append_only(PG_FUNCTION_ARGS)
+aistudio_audit_log_append_only(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 

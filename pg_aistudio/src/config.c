@@ -26,11 +26,11 @@
 #include "config.h"
 #include "pattern.h"
 
-PG_FUNCTION_INFO_V1(check_api_endpoint);
-PG_FUNCTION_INFO_V1(check_regexes);
-PG_FUNCTION_INFO_V1(pattern_matches);
-PG_FUNCTION_INFO_V1(model_allowed);
-PG_FUNCTION_INFO_V1(require_gateway_or_role);
+PG_FUNCTION_INFO_V1(aistudio_check_api_endpoint);
+PG_FUNCTION_INFO_V1(aistudio_check_regexes);
+PG_FUNCTION_INFO_V1(aistudio_pattern_matches);
+PG_FUNCTION_INFO_V1(aistudio_model_allowed);
+PG_FUNCTION_INFO_V1(aistudio_require_gateway_or_role);
 
 static bool
 IsHostChar(char c)
@@ -166,7 +166,7 @@ ConfigPatternMatch(const aistudio_pattern *p, const char *pattern, const char *s
  * pattern language find pattern in subject?  22023 for a bad pattern.
  */
 Datum
-pattern_matches(PG_FUNCTION_ARGS)
+aistudio_pattern_matches(PG_FUNCTION_ARGS)
 {
 	char	   *pattern = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	text	   *subject = PG_GETARG_TEXT_PP(1);
@@ -185,7 +185,7 @@ pattern_matches(PG_FUNCTION_ARGS)
  * LLM.
  */
 Datum
-model_allowed(PG_FUNCTION_ARGS)
+aistudio_model_allowed(PG_FUNCTION_ARGS)
 {
 	int64		llm_id = PG_GETARG_INT64(0);
 	text	   *model = PG_GETARG_TEXT_PP(1);
@@ -231,7 +231,7 @@ model_allowed(PG_FUNCTION_ARGS)
  * it may carry credentials or a key in its query string.
  */
 Datum
-check_api_endpoint(PG_FUNCTION_ARGS)
+aistudio_check_api_endpoint(PG_FUNCTION_ARGS)
 {
 	text	   *url;
 	const char *problem;
@@ -258,7 +258,7 @@ check_api_endpoint(PG_FUNCTION_ARGS)
  * pattern.
  */
 Datum
-check_regexes(PG_FUNCTION_ARGS)
+aistudio_check_regexes(PG_FUNCTION_ARGS)
 {
 	const char *what = PG_ARGISNULL(1) ? "pattern" : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	ArrayType  *arr;
@@ -299,7 +299,7 @@ check_regexes(PG_FUNCTION_ARGS)
  * min_role.
  */
 Datum
-require_gateway_or_role(PG_FUNCTION_ARGS)
+aistudio_require_gateway_or_role(PG_FUNCTION_ARGS)
 {
 	char	   *role_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *action = text_to_cstring(PG_GETARG_TEXT_PP(1));

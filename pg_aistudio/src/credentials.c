@@ -28,8 +28,8 @@
 #include "aistudio.h"
 #include "credentials.h"
 
-PG_FUNCTION_INFO_V1(issue_credential);
-PG_FUNCTION_INFO_V1(resolve_credential);
+PG_FUNCTION_INFO_V1(aistudio_issue_credential);
+PG_FUNCTION_INFO_V1(aistudio_resolve_credential);
 
 #define RESOLVE_COLUMNS 9
 
@@ -89,7 +89,7 @@ HashToBytea(const uint8 *hash)
  * allowed to manage the app (aistudio.check_app_access of its owner).
  */
 Datum
-issue_credential(PG_FUNCTION_ARGS)
+aistudio_issue_credential(PG_FUNCTION_ARGS)
 {
 	int64		app_id;
 	Oid			types[3] = {INT8OID, BYTEAOID, TEXTOID};
@@ -164,7 +164,7 @@ issue_credential(PG_FUNCTION_ARGS)
  * none for a malformed, unknown or revoked key.  One index lookup by hash.
  */
 Datum
-resolve_credential(PG_FUNCTION_ARGS)
+aistudio_resolve_credential(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	text	   *key = PG_GETARG_TEXT_PP(0);

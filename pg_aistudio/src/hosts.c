@@ -31,9 +31,9 @@
 #include "config.h"
 #include "hosts.h"
 
-PG_FUNCTION_INFO_V1(normalize_hosts);
-PG_FUNCTION_INFO_V1(endpoint_host);
-PG_FUNCTION_INFO_V1(hosts_allow);
+PG_FUNCTION_INFO_V1(aistudio_normalize_hosts);
+PG_FUNCTION_INFO_V1(aistudio_endpoint_host);
+PG_FUNCTION_INFO_V1(aistudio_hosts_allow);
 
 #define ENTRY_HINT "An entry is a host name or an IP address literal with an optional :port, " \
 	"such as api.openai.com, 10.0.0.5:8443 or [::1]:8080."
@@ -341,7 +341,7 @@ CompareCStrings(const void *a, const void *b)
  * malformed entry (the message quotes the entry: host lists are not secret).
  */
 Datum
-normalize_hosts(PG_FUNCTION_ARGS)
+aistudio_normalize_hosts(PG_FUNCTION_ARGS)
 {
 	ArrayType  *arr;
 	Datum	   *elems;
@@ -399,7 +399,7 @@ normalize_hosts(PG_FUNCTION_ARGS)
 
 /* aistudio.endpoint_host(url text) -> text: the normalised host:port */
 Datum
-endpoint_host(PG_FUNCTION_ARGS)
+aistudio_endpoint_host(PG_FUNCTION_ARGS)
 {
 	text	   *url = PG_GETARG_TEXT_PP(0);
 
@@ -412,7 +412,7 @@ endpoint_host(PG_FUNCTION_ARGS)
  * invalid url.
  */
 Datum
-hosts_allow(PG_FUNCTION_ARGS)
+aistudio_hosts_allow(PG_FUNCTION_ARGS)
 {
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
 	text	   *url = PG_GETARG_TEXT_PP(1);

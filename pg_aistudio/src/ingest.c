@@ -56,7 +56,7 @@
 #include "aistudio.h"
 #include "ingest.h"
 
-PG_FUNCTION_INFO_V1(ensure_interaction_partitions);
+PG_FUNCTION_INFO_V1(aistudio_ensure_interaction_partitions);
 
 #define PARTITION_PREFIX "llm_interactions_"
 
@@ -226,7 +226,7 @@ IngestEnsureCurrentPartitions(void)
  * call it to pre-create months.
  */
 Datum
-ensure_interaction_partitions(PG_FUNCTION_ARGS)
+aistudio_ensure_interaction_partitions(PG_FUNCTION_ARGS)
 {
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
 	Datum	   *elems;

@@ -30,8 +30,8 @@
 
 #include "password.h"
 
-PG_FUNCTION_INFO_V1(hash_password);
-PG_FUNCTION_INFO_V1(verify_password);
+PG_FUNCTION_INFO_V1(aistudio_hash_password);
+PG_FUNCTION_INFO_V1(aistudio_verify_password);
 
 #define SCRYPT_LN		14
 #define SCRYPT_R		8
@@ -171,7 +171,7 @@ PasswordVerify(const char *stored, const char *password, Size len)
 
 /* aistudio.hash_password(password text) -> text (internal) */
 Datum
-hash_password(PG_FUNCTION_ARGS)
+aistudio_hash_password(PG_FUNCTION_ARGS)
 {
 	text	   *pw = PG_GETARG_TEXT_PP(0);
 
@@ -185,7 +185,7 @@ hash_password(PG_FUNCTION_ARGS)
  * password matches; NULL otherwise.
  */
 Datum
-verify_password(PG_FUNCTION_ARGS)
+aistudio_verify_password(PG_FUNCTION_ARGS)
 {
 	text	   *email = PG_GETARG_TEXT_PP(0);
 	text	   *pw = PG_GETARG_TEXT_PP(1);

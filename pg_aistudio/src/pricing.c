@@ -59,10 +59,10 @@
 #include "aistudio.h"
 #include "pricing.h"
 
-PG_FUNCTION_INFO_V1(cost);
-PG_FUNCTION_INFO_V1(price_event);
-PG_FUNCTION_INFO_V1(clamp_usage);
-PG_FUNCTION_INFO_V1(model_prices_changed);
+PG_FUNCTION_INFO_V1(aistudio_cost);
+PG_FUNCTION_INFO_V1(aistudio_price_event);
+PG_FUNCTION_INFO_V1(aistudio_clamp_usage);
+PG_FUNCTION_INFO_V1(aistudio_model_prices_changed);
 
 /* Vendors and whether their prompt token count includes cached reads. */
 typedef struct PricingVendor
@@ -486,7 +486,7 @@ PricingPriceEvent(const char *vendor_name, const char *model_name,
  *		-> numeric (strict)
  */
 Datum
-cost(PG_FUNCTION_ARGS)
+aistudio_cost(PG_FUNCTION_ARGS)
 {
 	char	   *vendor = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -511,7 +511,7 @@ cost(PG_FUNCTION_ARGS)
  * counts are 0.  A null vendor is an error like an unknown one.
  */
 Datum
-price_event(PG_FUNCTION_ARGS)
+aistudio_price_event(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
 	PricingUsage usage;
@@ -605,7 +605,7 @@ PricingClampUsage(const char *vendor_name, PricingUsage *usage, StringInfo note)
  * non-negative rule.
  */
 Datum
-clamp_usage(PG_FUNCTION_ARGS)
+aistudio_clamp_usage(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
 	PricingUsage usage;
@@ -647,7 +647,7 @@ clamp_usage(PG_FUNCTION_ARGS)
  * price cache, this one's at the next command and the others' at commit.
  */
 Datum
-model_prices_changed(PG_FUNCTION_ARGS)
+aistudio_model_prices_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 

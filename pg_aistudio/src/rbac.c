@@ -24,13 +24,13 @@
 
 #include "aistudio.h"
 
-PG_FUNCTION_INFO_V1(acting_user_id);
-PG_FUNCTION_INFO_V1(acting_role);
-PG_FUNCTION_INFO_V1(require_role);
-PG_FUNCTION_INFO_V1(check_role_assignment);
-PG_FUNCTION_INFO_V1(check_app_access);
-PG_FUNCTION_INFO_V1(check_llm_grants);
-PG_FUNCTION_INFO_V1(can_use_llm);
+PG_FUNCTION_INFO_V1(aistudio_acting_user_id);
+PG_FUNCTION_INFO_V1(aistudio_acting_role);
+PG_FUNCTION_INFO_V1(aistudio_require_role);
+PG_FUNCTION_INFO_V1(aistudio_check_role_assignment);
+PG_FUNCTION_INFO_V1(aistudio_check_app_access);
+PG_FUNCTION_INFO_V1(aistudio_check_llm_grants);
+PG_FUNCTION_INFO_V1(aistudio_can_use_llm);
 
 static const char *const role_names[] = {
 	[AISTUDIO_ROLE_NONE] = "none",
@@ -185,7 +185,7 @@ RoleArg(text *t)
 
 /* aistudio.acting_user_id() -> bigint, NULL when a DBA acts */
 Datum
-acting_user_id(PG_FUNCTION_ARGS)
+aistudio_acting_user_id(PG_FUNCTION_ARGS)
 {
 	AistudioActor actor;
 
@@ -197,7 +197,7 @@ acting_user_id(PG_FUNCTION_ARGS)
 
 /* aistudio.acting_role() -> text ('dba' for a superuser without acting user) */
 Datum
-acting_role(PG_FUNCTION_ARGS)
+aistudio_acting_role(PG_FUNCTION_ARGS)
 {
 	AistudioActor actor;
 
@@ -207,7 +207,7 @@ acting_role(PG_FUNCTION_ARGS)
 
 /* aistudio.require_role(min_role text, action text) */
 Datum
-require_role(PG_FUNCTION_ARGS)
+aistudio_require_role(PG_FUNCTION_ARGS)
 {
 	AistudioRole min_role = RoleArg(PG_GETARG_TEXT_PP(0));
 	char	   *action = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -225,7 +225,7 @@ require_role(PG_FUNCTION_ARGS)
  * changes their own role.
  */
 Datum
-check_role_assignment(PG_FUNCTION_ARGS)
+aistudio_check_role_assignment(PG_FUNCTION_ARGS)
 {
 	AistudioActor actor;
 	AistudioRole new_role = RoleArg(PG_GETARG_TEXT_PP(1));
@@ -272,7 +272,7 @@ check_role_assignment(PG_FUNCTION_ARGS)
  * and above manage every app; chat users manage none.
  */
 Datum
-check_app_access(PG_FUNCTION_ARGS)
+aistudio_check_app_access(PG_FUNCTION_ARGS)
 {
 	AistudioActor actor;
 	int64		owner_id = PG_GETARG_INT64(0);
@@ -301,7 +301,7 @@ check_app_access(PG_FUNCTION_ARGS)
  * admins and above attach any LLM.
  */
 Datum
-check_llm_grants(PG_FUNCTION_ARGS)
+aistudio_check_llm_grants(PG_FUNCTION_ARGS)
 {
 	AistudioActor actor;
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
@@ -332,7 +332,7 @@ check_llm_grants(PG_FUNCTION_ARGS)
 
 /* aistudio.can_use_llm(user_id bigint, llm_id bigint) -> bool */
 Datum
-can_use_llm(PG_FUNCTION_ARGS)
+aistudio_can_use_llm(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(RbacUserCanUseLlm(PG_GETARG_INT64(0), PG_GETARG_INT64(1)));
 }

@@ -43,8 +43,8 @@
 #include "ingest.h"
 #include "rollup.h"
 
-PG_FUNCTION_INFO_V1(budget_period);
-PG_FUNCTION_INFO_V1(rollup_now);
+PG_FUNCTION_INFO_V1(aistudio_budget_period);
+PG_FUNCTION_INFO_V1(aistudio_rollup_now);
 
 const int	RollupThresholds[ROLLUP_NUM_THRESHOLDS] = {50, 80, 90, 100};
 
@@ -181,7 +181,7 @@ RollupBudgetPeriod(int start_day, DateADT at, DateADT *lo, DateADT *hi)
  * [first day, first day of the next period).  NULL at gives NULL.
  */
 Datum
-budget_period(PG_FUNCTION_ARGS)
+aistudio_budget_period(PG_FUNCTION_ARGS)
 {
 	DateADT		at;
 	DateADT		lo,
@@ -266,7 +266,7 @@ RollupRun(void)
  * check budgets (see RollupRun).  SECURITY DEFINER, timezone UTC.
  */
 Datum
-rollup_now(PG_FUNCTION_ARGS)
+aistudio_rollup_now(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(RollupRun());
 }

@@ -36,10 +36,10 @@
 #include "aistudio.h"
 #include "secrets.h"
 
-PG_FUNCTION_INFO_V1(seal_value);
-PG_FUNCTION_INFO_V1(open_value);
-PG_FUNCTION_INFO_V1(reseal_value);
-PG_FUNCTION_INFO_V1(secret_key_id);
+PG_FUNCTION_INFO_V1(aistudio_seal_value);
+PG_FUNCTION_INFO_V1(aistudio_open_value);
+PG_FUNCTION_INFO_V1(aistudio_reseal_value);
+PG_FUNCTION_INFO_V1(aistudio_secret_key_id);
 
 #define SECRET_KEY_ENV "AISTUDIO_SECRET_KEY"
 #define KEY_FILE_MAX 256		/* a key file is 64 hex digits + whitespace */
@@ -427,7 +427,7 @@ SealedRecord(FunctionCallInfo fcinfo, const char *key_id, bytea *nonce, bytea *c
  *                     OUT ciphertext bytea)
  */
 Datum
-seal_value(PG_FUNCTION_ARGS)
+aistudio_seal_value(PG_FUNCTION_ARGS)
 {
 	char	   *aad = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	text	   *value = PG_GETARG_TEXT_PP(1);
@@ -441,7 +441,7 @@ seal_value(PG_FUNCTION_ARGS)
 
 /* aistudio.open_value(aad text, key_id text, nonce bytea, ciphertext bytea) -> text */
 Datum
-open_value(PG_FUNCTION_ARGS)
+aistudio_open_value(PG_FUNCTION_ARGS)
 {
 	char	   *aad = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *key_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -464,7 +464,7 @@ open_value(PG_FUNCTION_ARGS)
  * the current key; the plaintext never leaves this function.
  */
 Datum
-reseal_value(PG_FUNCTION_ARGS)
+aistudio_reseal_value(PG_FUNCTION_ARGS)
 {
 	char	   *aad = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *old_key_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -483,7 +483,7 @@ reseal_value(PG_FUNCTION_ARGS)
 
 /* aistudio.secret_key_id() -> text: id of the current master key */
 Datum
-secret_key_id(PG_FUNCTION_ARGS)
+aistudio_secret_key_id(PG_FUNCTION_ARGS)
 {
 	char		key_id[SECRETS_KEY_ID_SIZE];
 

@@ -49,9 +49,9 @@
 #include "aistudio.h"
 #include "snapshot.h"
 
-PG_FUNCTION_INFO_V1(snapshot);
-PG_FUNCTION_INFO_V1(snapshot_checksum);
-PG_FUNCTION_INFO_V1(snapshot_checksum_of);
+PG_FUNCTION_INFO_V1(aistudio_snapshot);
+PG_FUNCTION_INFO_V1(aistudio_snapshot_checksum);
+PG_FUNCTION_INFO_V1(aistudio_snapshot_checksum_of);
 
 /* The queries, in the order they run: link tables before their owners. */
 typedef enum SnapshotQuery
@@ -649,14 +649,14 @@ NamespaceArg(FunctionCallInfo fcinfo)
 
 /* aistudio.snapshot(namespace text DEFAULT '') -> bytea */
 Datum
-snapshot(PG_FUNCTION_ARGS)
+aistudio_snapshot(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BYTEA_P(SnapshotSerialize(NamespaceArg(fcinfo)));
 }
 
 /* aistudio.snapshot_checksum_of(snapshot bytea) -> text (64 hex) */
 Datum
-snapshot_checksum_of(PG_FUNCTION_ARGS)
+aistudio_snapshot_checksum_of(PG_FUNCTION_ARGS)
 {
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	char		hexsum[SNAPSHOT_CHECKSUM_HEX_LEN + 1];
@@ -667,7 +667,7 @@ snapshot_checksum_of(PG_FUNCTION_ARGS)
 
 /* aistudio.snapshot_checksum(namespace text DEFAULT '') -> text (64 hex) */
 Datum
-snapshot_checksum(PG_FUNCTION_ARGS)
+aistudio_snapshot_checksum(PG_FUNCTION_ARGS)
 {
 	char		hexsum[SNAPSHOT_CHECKSUM_HEX_LEN + 1];
 

@@ -20,20 +20,20 @@
 -- Internal: seal value under the current master key, bound to aad.
 CREATE FUNCTION aistudio.seal_value(aad text, value text,
 	OUT key_id text, OUT nonce bytea, OUT ciphertext bytea)
-	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'seal_value';
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'aistudio_seal_value';
 
 -- Internal: open a sealed value (current key, or previous key during a rotation).
 CREATE FUNCTION aistudio.open_value(aad text, key_id text, nonce bytea, ciphertext bytea) RETURNS text
-	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'open_value';
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'aistudio_open_value';
 
 -- Internal: open with whichever loaded key sealed it and seal again under the current key.
 CREATE FUNCTION aistudio.reseal_value(aad text, old_key_id text, old_nonce bytea, old_ciphertext bytea,
 	OUT key_id text, OUT nonce bytea, OUT ciphertext bytea)
-	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'reseal_value';
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'aistudio_reseal_value';
 
 -- Internal: id of the current master key (first 16 hex digits of its SHA-256).
 CREATE FUNCTION aistudio.secret_key_id() RETURNS text
-	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'secret_key_id';
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'aistudio_secret_key_id';
 
 -- Internal: does a secret of this name exist?
 CREATE FUNCTION aistudio.secret_exists(name text) RETURNS boolean
@@ -42,17 +42,17 @@ CREATE FUNCTION aistudio.secret_exists(name text) RETURNS boolean
 
 -- Internal: the hosts of a secret validated and normalised (src/hosts.c).
 CREATE FUNCTION aistudio.normalize_hosts(hosts text[]) RETURNS text[]
-	LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'normalize_hosts';
+	LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'aistudio_normalize_hosts';
 COMMENT ON FUNCTION aistudio.normalize_hosts(text[]) IS 'Validates and normalises a secret''s allowed hosts (22023 on a bad entry); NULL stays NULL';
 
 -- Internal: the normalised host:port an api_endpoint sends to.
 CREATE FUNCTION aistudio.endpoint_host(url text) RETURNS text
-	LANGUAGE C IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'endpoint_host';
+	LANGUAGE C IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'aistudio_endpoint_host';
 COMMENT ON FUNCTION aistudio.endpoint_host(text) IS 'The normalised host:port an api_endpoint URL sends to (22023 for an invalid URL)';
 
 -- Internal: may a secret with these hosts be sent to url?
 CREATE FUNCTION aistudio.hosts_allow(hosts text[], url text) RETURNS boolean
-	LANGUAGE C IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'hosts_allow';
+	LANGUAGE C IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'aistudio_hosts_allow';
 COMMENT ON FUNCTION aistudio.hosts_allow(text[], text) IS 'Whether a secret with these normalised hosts may be sent to the api_endpoint url';
 
 -- Internal: the LLMs that reference a secret whose endpoints these hosts do

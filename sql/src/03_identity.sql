@@ -7,12 +7,12 @@
 
 -- Internal: scrypt hash of a password (at least 12 characters).
 CREATE FUNCTION aistudio.hash_password(password text) RETURNS text
-	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'hash_password';
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'aistudio_hash_password';
 
 -- The id of the active user with this email and password, else NULL.
 CREATE FUNCTION aistudio.verify_password(email text, password text) RETURNS bigint
 	LANGUAGE C STRICT VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	AS 'MODULE_PATHNAME', 'verify_password';
+	AS 'MODULE_PATHNAME', 'aistudio_verify_password';
 
 -- Internal: raise 22023 unless email and name are acceptable (NULL = not given).
 CREATE FUNCTION aistudio.check_user_fields(email text, name text) RETURNS void

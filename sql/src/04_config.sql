@@ -7,26 +7,26 @@
 -- before every argument has been validated.
 
 CREATE FUNCTION aistudio.check_api_endpoint(url text) RETURNS void
-	LANGUAGE C AS 'MODULE_PATHNAME', 'check_api_endpoint';
+	LANGUAGE C AS 'MODULE_PATHNAME', 'aistudio_check_api_endpoint';
 COMMENT ON FUNCTION aistudio.check_api_endpoint(text) IS 'Raises 22023 unless url is an absolute http(s) URL with a host and no credentials';
 
 CREATE FUNCTION aistudio.check_regexes(patterns text[], what text) RETURNS void
-	LANGUAGE C AS 'MODULE_PATHNAME', 'check_regexes';
+	LANGUAGE C AS 'MODULE_PATHNAME', 'aistudio_check_regexes';
 COMMENT ON FUNCTION aistudio.check_regexes(text[], text) IS 'Raises 22023 naming the first element that is not a valid pattern (PCRE2)';
 
 -- The stored pattern language (PCRE2, searched like ~), the same code
 -- gatewayd matches with (src/pattern.c).
 CREATE FUNCTION aistudio.pattern_matches(pattern text, subject text) RETURNS boolean
-	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pattern_matches';
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aistudio_pattern_matches';
 COMMENT ON FUNCTION aistudio.pattern_matches(text, text) IS 'Whether a stored pattern (PCRE2, searched like ~) is found in subject; false when the match limit is hit; 22023 for a bad pattern';
 
 CREATE FUNCTION aistudio.model_allowed(llm_id bigint, model text) RETURNS boolean
 	LANGUAGE C STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	AS 'MODULE_PATHNAME', 'model_allowed';
+	AS 'MODULE_PATHNAME', 'aistudio_model_allowed';
 COMMENT ON FUNCTION aistudio.model_allowed(bigint, text) IS 'Whether requests to the LLM may name this model: no allowed_models, or one of them found in it (the gateway''s rule)';
 
 CREATE FUNCTION aistudio.require_gateway_or_role(min_role text, action text) RETURNS void
-	LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'require_gateway_or_role';
+	LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'aistudio_require_gateway_or_role';
 COMMENT ON FUNCTION aistudio.require_gateway_or_role(text, text) IS 'Passes for aistudio_gateway members without an acting user, else requires min_role';
 
 -- The slug of an LLM name: lower-cased, every run of characters other than

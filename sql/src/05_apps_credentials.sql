@@ -223,7 +223,7 @@ COMMENT ON FUNCTION aistudio.delete_app(bigint) IS 'Deletes an app; its credenti
 -- aistudio.issue_credential: a new key for the app, shown once.
 CREATE FUNCTION aistudio.issue_credential(app_id bigint) RETURNS text
 	LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	AS 'MODULE_PATHNAME', 'issue_credential';
+	AS 'MODULE_PATHNAME', 'aistudio_issue_credential';
 COMMENT ON FUNCTION aistudio.issue_credential(bigint) IS 'Issues a new API key for an app; the key is returned once and only its SHA-256 is stored';
 
 -- aistudio.resolve_credential: the gateway's lookup of a presented key.
@@ -232,7 +232,7 @@ CREATE FUNCTION aistudio.resolve_credential(key text)
 				   app_active boolean, owner_active boolean, namespace text,
 				   llm_ids bigint[], monthly_budget numeric)
 	LANGUAGE C STRICT STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1
-	AS 'MODULE_PATHNAME', 'resolve_credential';
+	AS 'MODULE_PATHNAME', 'aistudio_resolve_credential';
 COMMENT ON FUNCTION aistudio.resolve_credential(text) IS 'The app of an active API key; no row for a malformed, unknown or revoked key';
 
 -- Internal, shared by revoke_credential and rotate_credential: the

@@ -11,7 +11,7 @@ CREATE FUNCTION aistudio.cost(vendor text, model_name text, prompt_tokens bigint
 							  cache_write_tokens bigint DEFAULT 0, cache_read_tokens bigint DEFAULT 0)
 	RETURNS numeric
 	LANGUAGE C STRICT STABLE PARALLEL SAFE
-	AS 'MODULE_PATHNAME', 'cost';
+	AS 'MODULE_PATHNAME', 'aistudio_cost';
 COMMENT ON FUNCTION aistudio.cost(text, text, bigint, bigint, bigint, bigint) IS 'Cost of one LLM call from the configured model prices; 0 when no price applies';
 
 -- aistudio.price_event: cost, currency and whether a price applied; used by
@@ -22,7 +22,7 @@ CREATE FUNCTION aistudio.price_event(vendor text, model_name text, prompt_tokens
 									 cache_write_tokens bigint, cache_read_tokens bigint)
 	RETURNS aistudio.event_price
 	LANGUAGE C STABLE PARALLEL SAFE
-	AS 'MODULE_PATHNAME', 'price_event';
+	AS 'MODULE_PATHNAME', 'aistudio_price_event';
 COMMENT ON FUNCTION aistudio.price_event(text, text, bigint, bigint, bigint, bigint) IS 'Cost, currency and priced flag of one LLM call (for analytics ingestion)';
 
 -- aistudio.clamp_usage: an upstream's token counts made consistent with the
@@ -36,11 +36,11 @@ CREATE FUNCTION aistudio.clamp_usage(vendor text, prompt_tokens bigint, response
 									 cache_write_tokens bigint, cache_read_tokens bigint)
 	RETURNS aistudio.event_usage
 	LANGUAGE C IMMUTABLE PARALLEL SAFE
-	AS 'MODULE_PATHNAME', 'clamp_usage';
+	AS 'MODULE_PATHNAME', 'aistudio_clamp_usage';
 COMMENT ON FUNCTION aistudio.clamp_usage(text, bigint, bigint, bigint, bigint) IS 'Token counts made consistent with the vendor''s semantics, and what was clamped (for analytics ingestion)';
 
 CREATE FUNCTION aistudio.model_prices_changed() RETURNS trigger
-	LANGUAGE C AS 'MODULE_PATHNAME', 'model_prices_changed';
+	LANGUAGE C AS 'MODULE_PATHNAME', 'aistudio_model_prices_changed';
 COMMENT ON FUNCTION aistudio.model_prices_changed() IS 'Invalidates every backend''s price cache after a change of aistudio.model_prices';
 
 CREATE TRIGGER model_prices_changed

@@ -7,18 +7,18 @@
 -- by gateways without an acting user; EXECUTE is the permission.
 CREATE FUNCTION aistudio.snapshot(namespace text DEFAULT '') RETURNS bytea
 	LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	AS 'MODULE_PATHNAME', 'snapshot';
+	AS 'MODULE_PATHNAME', 'aistudio_snapshot';
 COMMENT ON FUNCTION aistudio.snapshot(text) IS 'Configuration snapshot of a namespace (protobuf aistudio.v1.Snapshot)';
 
 CREATE FUNCTION aistudio.snapshot_checksum(namespace text DEFAULT '') RETURNS text
 	LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	AS 'MODULE_PATHNAME', 'snapshot_checksum';
+	AS 'MODULE_PATHNAME', 'aistudio_snapshot_checksum';
 COMMENT ON FUNCTION aistudio.snapshot_checksum(text) IS 'SHA-256 (hex) of the snapshot of a namespace without apps and sealed values';
 
 -- aistudio.snapshot_checksum_of(snapshot): the checksum of snapshot bytes by
 -- the same rule; how a gateway or an edge verifies what it received.
 CREATE FUNCTION aistudio.snapshot_checksum_of(snapshot bytea) RETURNS text
-	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'snapshot_checksum_of';
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'aistudio_snapshot_checksum_of';
 COMMENT ON FUNCTION aistudio.snapshot_checksum_of(bytea) IS 'SHA-256 (hex) of serialized snapshot bytes without apps and sealed values (the snapshot_checksum rule); 22023 for bytes that are not a snapshot';
 
 -- Edge sync status: in_sync (checksums equal, heartbeat younger than 90 s),

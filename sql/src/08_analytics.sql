@@ -190,7 +190,7 @@ CREATE INDEX budget_notifications_open_idx ON aistudio.budget_notifications (cre
 -- aistudio.ensure_interaction_partitions(months timestamptz[]) -> integer
 CREATE FUNCTION aistudio.ensure_interaction_partitions(months timestamptz[]) RETURNS integer
 	LANGUAGE C STRICT VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	AS 'MODULE_PATHNAME', 'ensure_interaction_partitions';
+	AS 'MODULE_PATHNAME', 'aistudio_ensure_interaction_partitions';
 COMMENT ON FUNCTION aistudio.ensure_interaction_partitions(timestamptz[]) IS
 	'Create the missing monthly (UTC) partitions of llm_interactions for these instants; returns how many were created';
 
@@ -372,7 +372,7 @@ COMMENT ON FUNCTION aistudio.ingest_events(jsonb) IS
 
 -- aistudio.budget_period(start, at): the monthly period containing at
 CREATE FUNCTION aistudio.budget_period(start date, at date DEFAULT current_date) RETURNS daterange
-	LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'budget_period';
+	LANGUAGE C IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'aistudio_budget_period';
 COMMENT ON FUNCTION aistudio.budget_period(date, date) IS
 	'Budget period containing at: [first day, first day of the next period), starting on start''s day of month (clamped), the 1st when start is NULL';
 
@@ -380,7 +380,7 @@ COMMENT ON FUNCTION aistudio.budget_period(date, date) IS
 CREATE FUNCTION aistudio.rollup_now() RETURNS bigint
 	LANGUAGE C VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
-	AS 'MODULE_PATHNAME', 'rollup_now';
+	AS 'MODULE_PATHNAME', 'aistudio_rollup_now';
 COMMENT ON FUNCTION aistudio.rollup_now() IS
 	'Fold the pending analytics aggregates into the rollups and record crossed budget thresholds; returns the pending rows folded (0 when a rollup is already running)';
 

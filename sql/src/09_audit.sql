@@ -6,11 +6,11 @@
 
 CREATE FUNCTION aistudio.audit_trigger() RETURNS trigger
 	LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	AS 'MODULE_PATHNAME', 'audit_trigger';
+	AS 'MODULE_PATHNAME', 'aistudio_audit_trigger';
 COMMENT ON FUNCTION aistudio.audit_trigger() IS 'Writes the audit log row of a changed configuration row';
 
 CREATE FUNCTION aistudio.audit_log_append_only() RETURNS trigger
-	LANGUAGE C AS 'MODULE_PATHNAME', 'audit_log_append_only';
+	LANGUAGE C AS 'MODULE_PATHNAME', 'aistudio_audit_log_append_only';
 COMMENT ON FUNCTION aistudio.audit_log_append_only() IS 'Refuses UPDATE and DELETE on aistudio.audit_log';
 
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.users
