@@ -25,3 +25,14 @@ SELECT p.proname, p.proconfig
 
 -- a DBA (superuser without acting user) acts as 'dba'
 SELECT aistudio.acting_role(), aistudio.acting_user_id();
+
+-- every C function's symbol is aistudio_<its SQL name> (none listed), and
+-- there are such functions
+SELECT p.proname, p.prosrc
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'aistudio'::regnamespace AND l.lanname = 'c'
+   AND p.prosrc <> 'aistudio_' || p.proname
+ ORDER BY 1;
+SELECT count(*) AS c_functions
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'aistudio'::regnamespace AND l.lanname = 'c';
