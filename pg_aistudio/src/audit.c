@@ -7,7 +7,9 @@
  * sql/src/09_audit.sql).  Each fired row writes one aistudio.audit_log row:
  *
  *	actor_id	the acting user (GUC pg_aistudio.acting_user), NULL when a DBA
- *				or a role without an acting user made the change
+ *				or a role without an acting user made the change, or a
+ *				role for which rbac.c does not honour the GUC (neither a
+ *				superuser nor a member of aistudio_gateway)
  *	actor_role	the database role of the session (session_user)
  *	object_type	the table name
  *	object_id	the primary key: its value, or "col=val,col=val" when the key
@@ -36,8 +38,6 @@
  */
 #include "postgres.h"
 
-#include <errno.h>
-#include <stdlib.h>
 
 #include "access/htup_details.h"
 #include "catalog/pg_index.h"
@@ -111,39 +111,15 @@ AuditColumnIsIgnored(const char *column)
 }
 
 /*
- * The acting user id for the log: the GUC when it holds a positive integer,
- * otherwise none (a DBA, a role acting as itself, or a value the SQL API
- * would have refused before any row changed).
- */
-static bool
-AuditActorId(int64 *user_id)
-{
-	const char *s = aistudio_acting_user;
-	char	   *end;
-	long long	v;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v <= 0)
-		return false;
-	*user_id = (int64) v;
-	return true;
-}
-
-/*
  * Is this an extension script or a restore (see the top of this file)?
  * Their rows are not logged.
  */
 static bool
 AuditIsBulkLoad(void)
 {
-	int64		user_id;
-
 	if (creating_extension)
 		return true;
-	return !check_function_bodies && !AuditActorId(&user_id) &&
+	return !check_function_bodies && !RbacActingUserIsSet() &&
 		superuser_arg(GetSessionUserId());
 }
 
@@ -369,7 +345,8 @@ AuditWrite(const char *action, const char *object_type, const char *object_id,
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int64		actor_id = 0;
 
-	if (AuditActorId(&actor_id))
+	/* the acting user when it is honoured (rbac.c), otherwise none */
+	if (RbacActingUserId(&actor_id, false))
 		args[0] = Int64GetDatum(actor_id);
 	else
 		nulls[0] = 'n';

@@ -18,7 +18,6 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
@@ -309,13 +308,8 @@ aistudio_require_gateway_or_role(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown role \"%s\"", role_name)));
-	if (aistudio_acting_user == NULL || aistudio_acting_user[0] == '\0')
-	{
-		Oid			gateway = get_role_oid("aistudio_gateway", true);
-
-		if (OidIsValid(gateway) && has_privs_of_role(GetOuterUserId(), gateway))
-			PG_RETURN_VOID();
-	}
+	if (!RbacActingUserIsSet() && RbacMayActForUsers())
+		PG_RETURN_VOID();
 	RbacRequireRole(min_role, action);
 	PG_RETURN_VOID();
 }

@@ -9,6 +9,22 @@
  * do anything; any other database role without an acting user is refused.
  * Roles are ranked chat_user < developer < admin < super_admin < DBA.
  *
+ * Who may act as whom.  The GUC is PGC_USERSET: any session can set it to
+ * any id, so the value alone proves nothing.  It is honoured only for a
+ * database superuser or a role with the privileges of aistudio_gateway (the
+ * role gatewayd logs in as; gatewayd authenticates the application user
+ * before naming it).  For any other role a non-empty value is refused with
+ * 42501 by every check here, and the audit log records no actor for it
+ * (RbacActingUserId).  The role tested is the session's role outside
+ * SECURITY DEFINER functions (GetOuterUserId: SET ROLE and SET SESSION
+ * AUTHORIZATION count, the owner of the function being run does not).
+ * What the other roles reach anyway: EXECUTE on every function is revoked
+ * from PUBLIC, and aistudio_analyst executes only functions that consult no
+ * acting user (cost, pattern_matches, model_allowed, budget_status,
+ * llm_budget_status, budget_period); the check is what stops a role a DBA
+ * granted more (EXECUTE on an API function, DML on a configuration table)
+ * from borrowing an application user's rights or name.
+ *
  * Every function here raises SQLSTATE 42501 (insufficient_privilege) when
  * the answer is no; callers need not check return values.
  *-------------------------------------------------------------------------
@@ -19,6 +35,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
@@ -56,26 +73,67 @@ RbacRoleName(AistudioRole role)
 	return role_names[role];
 }
 
+/* Is pg_aistudio.acting_user set (to anything)? */
+bool
+RbacActingUserIsSet(void)
+{
+	return aistudio_acting_user != NULL && aistudio_acting_user[0] != '\0';
+}
+
 /*
- * Parse pg_aistudio.acting_user: empty -> false, a positive integer -> true.
+ * May the session's role act on behalf of application users: is it a
+ * superuser or does it have the privileges of aistudio_gateway?
  */
-static bool
-ParseActingUser(int64 *user_id)
+bool
+RbacMayActForUsers(void)
+{
+	Oid			outer = GetOuterUserId();
+	Oid			gateway = get_role_oid("aistudio_gateway", true);
+
+	if (superuser_arg(outer))
+		return true;
+	return OidIsValid(gateway) && has_privs_of_role(outer, gateway);
+}
+
+/*
+ * The application user id pg_aistudio.acting_user names, if it is honoured
+ * (see "Who may act as whom" above): false when the GUC is empty, true with
+ * *user_id when it holds a positive integer in digits and the role may act
+ * for users.  Otherwise false, or when strict an error: 42501 for a role
+ * that may not act for users, 22023 for a malformed value.
+ */
+bool
+RbacActingUserId(int64 *user_id, bool strict)
 {
 	const char *s = aistudio_acting_user;
 	char	   *end;
 	long long	v;
 
-	if (s == NULL || *s == '\0')
+	if (!RbacActingUserIsSet())
 		return false;
+	if (!RbacMayActForUsers())
+	{
+		if (!strict)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to act as an application user"),
+				 errdetail("Role \"%s\" is neither a superuser nor a member of aistudio_gateway, so pg_aistudio.acting_user is not honoured for it.",
+						   GetUserNameFromId(GetOuterUserId(), false)),
+				 errhint("Reset pg_aistudio.acting_user.")));
+	}
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	/* digits only: strtoll would also accept leading blanks and signs */
 	if (errno != 0 || *end != '\0' || v <= 0 || s[0] < '1' || s[0] > '9')
+	{
+		if (!strict)
+			return false;
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for pg_aistudio.acting_user: \"%s\"", s),
 				 errdetail("The acting user must be the id of an application user.")));
+	}
 	*user_id = (int64) v;
 	return true;
 }
@@ -111,7 +169,7 @@ RbacGetActor(AistudioActor *actor)
 	int64		user_id;
 
 	memset(actor, 0, sizeof(*actor));
-	if (ParseActingUser(&user_id))
+	if (RbacActingUserId(&user_id, true))
 	{
 		actor->user_id = user_id;
 		actor->role = LookupUserRole(user_id);

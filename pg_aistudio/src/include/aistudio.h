@@ -50,6 +50,9 @@ typedef struct AistudioActor
 /* rbac.c */
 extern AistudioRole RbacParseRole(const char *name);	/* NONE if unknown */
 extern const char *RbacRoleName(AistudioRole role);
+extern bool RbacActingUserIsSet(void);
+extern bool RbacMayActForUsers(void);
+extern bool RbacActingUserId(int64 *user_id, bool strict);
 extern void RbacGetActor(AistudioActor *actor);
 extern void RbacRequireRole(AistudioRole min_role, const char *action);
 extern bool RbacUserCanUseLlm(int64 user_id, int64 llm_id);
