@@ -129,6 +129,21 @@ static int	memo_len = -1;
 static char memo_model[MEMO_MAX_MODEL];
 static PriceEntry *memo_entry = NULL;
 
+/* The four token counts of a PricingUsage, in argument order, by name. */
+#define USAGE_COUNTS 4
+static const char *const usage_count_names[USAGE_COUNTS] = {
+	"prompt_tokens", "response_tokens", "cache_write_tokens", "cache_read_tokens"
+};
+
+static void
+UsageCounts(PricingUsage *usage, int64 *counts[USAGE_COUNTS])
+{
+	counts[0] = &usage->prompt_tokens;
+	counts[1] = &usage->response_tokens;
+	counts[2] = &usage->cache_write_tokens;
+	counts[3] = &usage->cache_read_tokens;
+}
+
 static uint32
 PriceKeyHash(const void *key, Size keysize)
 {
@@ -481,6 +496,39 @@ PricingPriceEvent(const char *vendor_name, const char *model_name,
 }
 
 /*
+ * The token counts of a call from its arguments first .. first + 3
+ * (prompt, response, cache write, cache read); a null count is 0.
+ */
+static void
+UsageFromArgs(FunctionCallInfo fcinfo, int first, PricingUsage *usage)
+{
+	int64	   *counts[USAGE_COUNTS];
+
+	UsageCounts(usage, counts);
+	for (int i = 0; i < USAGE_COUNTS; i++)
+		*counts[i] = PG_ARGISNULL(first + i) ? 0 : PG_GETARG_INT64(first + i);
+}
+
+/* The blessed row type a function returns, made once per call site (fn_extra). */
+static TupleDesc
+ResultRowType(FunctionCallInfo fcinfo)
+{
+	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
+
+	if (desc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = desc;
+	}
+	return desc;
+}
+
+/*
  * aistudio.cost(vendor, model_name, prompt_tokens, response_tokens,
  *				 cache_write_tokens DEFAULT 0, cache_read_tokens DEFAULT 0)
  *		-> numeric (strict)
@@ -494,10 +542,7 @@ aistudio_cost(PG_FUNCTION_ARGS)
 	Numeric		result;
 	char		currency[PRICING_CURRENCY_LEN];
 
-	usage.prompt_tokens = PG_GETARG_INT64(2);
-	usage.response_tokens = PG_GETARG_INT64(3);
-	usage.cache_write_tokens = PG_GETARG_INT64(4);
-	usage.cache_read_tokens = PG_GETARG_INT64(5);
+	UsageFromArgs(fcinfo, 2, &usage);
 	PricingPriceEvent(vendor, model, &usage, &result, currency);
 	PG_RETURN_NUMERIC(result);
 }
@@ -513,7 +558,7 @@ aistudio_cost(PG_FUNCTION_ARGS)
 Datum
 aistudio_price_event(PG_FUNCTION_ARGS)
 {
-	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	TupleDesc	desc = ResultRowType(fcinfo);
 	PricingUsage usage;
 	Numeric		result;
 	char		currency[PRICING_CURRENCY_LEN];
@@ -521,25 +566,12 @@ aistudio_price_event(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 
-	if (desc == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-
-		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "return type must be a row type");
-		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
-		MemoryContextSwitchTo(old);
-		fcinfo->flinfo->fn_extra = desc;
-	}
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("vendor must not be null")));
 
-	usage.prompt_tokens = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
-	usage.response_tokens = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
-	usage.cache_write_tokens = PG_ARGISNULL(4) ? 0 : PG_GETARG_INT64(4);
-	usage.cache_read_tokens = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT64(5);
+	UsageFromArgs(fcinfo, 2, &usage);
 	priced = PricingPriceEvent(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 							   PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1)),
 							   &usage, &result, currency);
@@ -550,45 +582,34 @@ aistudio_price_event(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
-/* Appends "what" to the note of clamp_usage, separated by "; ". */
+/* The separator before the next part of the note of clamp_usage. */
 static void
-NoteAppend(StringInfo note, const char *fmt, long long a, long long b)
+NoteNext(StringInfo note)
 {
 	appendStringInfoString(note, note->len == 0 ? "usage clamped: " : "; ");
-	appendStringInfo(note, fmt, a, b);
 }
 
 void
 PricingClampUsage(const char *vendor_name, PricingUsage *usage, StringInfo note)
 {
 	int			vendor = vendor_name != NULL ? VendorIndex(vendor_name) : -1;
+	int64	   *counts[USAGE_COUNTS];
 
-	if (usage->prompt_tokens < 0)
-	{
-		NoteAppend(note, "prompt_tokens %lld < %lld", (long long) usage->prompt_tokens, 0);
-		usage->prompt_tokens = 0;
-	}
-	if (usage->response_tokens < 0)
-	{
-		NoteAppend(note, "response_tokens %lld < %lld", (long long) usage->response_tokens, 0);
-		usage->response_tokens = 0;
-	}
-	if (usage->cache_write_tokens < 0)
-	{
-		NoteAppend(note, "cache_write_tokens %lld < %lld", (long long) usage->cache_write_tokens, 0);
-		usage->cache_write_tokens = 0;
-	}
-	if (usage->cache_read_tokens < 0)
-	{
-		NoteAppend(note, "cache_read_tokens %lld < %lld", (long long) usage->cache_read_tokens, 0);
-		usage->cache_read_tokens = 0;
-	}
+	UsageCounts(usage, counts);
+	for (int i = 0; i < USAGE_COUNTS; i++)
+		if (*counts[i] < 0)
+		{
+			NoteNext(note);
+			appendStringInfo(note, "%s %lld < 0", usage_count_names[i], (long long) *counts[i]);
+			*counts[i] = 0;
+		}
 	/* no vendor counts cache writes inside the prompt: they only need >= 0 */
 	if (vendor >= 0 && vendors[vendor].prompt_includes_cache_reads &&
 		usage->cache_read_tokens > usage->prompt_tokens)
 	{
-		NoteAppend(note, "cache_read_tokens %lld > prompt_tokens %lld",
-				   (long long) usage->cache_read_tokens, (long long) usage->prompt_tokens);
+		NoteNext(note);
+		appendStringInfo(note, "cache_read_tokens %lld > prompt_tokens %lld",
+						 (long long) usage->cache_read_tokens, (long long) usage->prompt_tokens);
 		usage->cache_read_tokens = usage->prompt_tokens;
 	}
 }
@@ -607,26 +628,13 @@ PricingClampUsage(const char *vendor_name, PricingUsage *usage, StringInfo note)
 Datum
 aistudio_clamp_usage(PG_FUNCTION_ARGS)
 {
-	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	TupleDesc	desc = ResultRowType(fcinfo);
 	PricingUsage usage;
 	StringInfoData note;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 
-	if (desc == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-
-		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "return type must be a row type");
-		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
-		MemoryContextSwitchTo(old);
-		fcinfo->flinfo->fn_extra = desc;
-	}
-	usage.prompt_tokens = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1);
-	usage.response_tokens = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
-	usage.cache_write_tokens = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
-	usage.cache_read_tokens = PG_ARGISNULL(4) ? 0 : PG_GETARG_INT64(4);
+	UsageFromArgs(fcinfo, 1, &usage);
 	initStringInfo(&note);
 	PricingClampUsage(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)), &usage, &note);
 

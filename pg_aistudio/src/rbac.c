@@ -193,19 +193,26 @@ RbacGetActor(AistudioActor *actor)
 			 errhint("Set pg_aistudio.acting_user to the id of an application user for this transaction.")));
 }
 
+/* 42501 unless the actor has at least min_role */
+static void
+RequireActorRole(const AistudioActor *actor, AistudioRole min_role, const char *action)
+{
+	if (actor->role < min_role)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", action),
+				 errdetail("The acting user %lld has role %s; role %s or higher is required.",
+						   (long long) actor->user_id, RbacRoleName(actor->role),
+						   RbacRoleName(min_role))));
+}
+
 void
 RbacRequireRole(AistudioRole min_role, const char *action)
 {
 	AistudioActor actor;
 
 	RbacGetActor(&actor);
-	if (actor.role < min_role)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to %s", action),
-				 errdetail("The acting user %lld has role %s; role %s or higher is required.",
-						   (long long) actor.user_id, RbacRoleName(actor.role),
-						   RbacRoleName(min_role))));
+	RequireActorRole(&actor, min_role, action);
 }
 
 bool
@@ -291,12 +298,7 @@ aistudio_check_role_assignment(PG_FUNCTION_ARGS)
 	RbacGetActor(&actor);
 	if (actor.is_dba)
 		PG_RETURN_VOID();
-	if (actor.role < AISTUDIO_ROLE_ADMIN)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to manage users"),
-				 errdetail("The acting user %lld has role %s; role admin or higher is required.",
-						   (long long) actor.user_id, RbacRoleName(actor.role))));
+	RequireActorRole(&actor, AISTUDIO_ROLE_ADMIN, "manage users");
 	if (!PG_ARGISNULL(0))
 	{
 		int64		target = PG_GETARG_INT64(0);
@@ -338,12 +340,7 @@ aistudio_check_app_access(PG_FUNCTION_ARGS)
 	RbacGetActor(&actor);
 	if (actor.role >= AISTUDIO_ROLE_ADMIN)
 		PG_RETURN_VOID();
-	if (actor.role < AISTUDIO_ROLE_DEVELOPER)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to manage apps"),
-				 errdetail("The acting user %lld has role %s; role developer or higher is required.",
-						   (long long) actor.user_id, RbacRoleName(actor.role))));
+	RequireActorRole(&actor, AISTUDIO_ROLE_DEVELOPER, "manage apps");
 	if (owner_id != actor.user_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -49,6 +49,28 @@ PG_FUNCTION_INFO_V1(aistudio_rollup_now);
 const int	RollupThresholds[ROLLUP_NUM_THRESHOLDS] = {50, 80, 90, 100};
 
 /*
+ * Add the pending rows of CTE p, grouped by `bucket` (an expression over
+ * p.hour), to the rollup table `table`: one text for both rollups.
+ */
+#define ROLLUP_UPSERT(table, bucket) \
+"  INSERT INTO aistudio." table " AS u (bucket, app_id, user_id, llm_id, vendor, model_name," \
+"      interaction_type, currency, requests, errors, prompt_tokens, response_tokens," \
+"      cache_write_tokens, cache_read_tokens, total_tokens, cost, latency_ms_sum)" \
+"  SELECT " bucket ", p.app_id, p.user_id, p.llm_id, p.vendor, p.model_name, p.interaction_type," \
+"         p.currency, sum(p.requests), sum(p.errors), sum(p.prompt_tokens), sum(p.response_tokens)," \
+"         sum(p.cache_write_tokens), sum(p.cache_read_tokens), sum(p.total_tokens), sum(p.cost)," \
+"         sum(p.latency_ms_sum)" \
+"    FROM p GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8" \
+"  ON CONFLICT (bucket, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency)" \
+"  DO UPDATE SET requests = u.requests + excluded.requests, errors = u.errors + excluded.errors," \
+"      prompt_tokens = u.prompt_tokens + excluded.prompt_tokens," \
+"      response_tokens = u.response_tokens + excluded.response_tokens," \
+"      cache_write_tokens = u.cache_write_tokens + excluded.cache_write_tokens," \
+"      cache_read_tokens = u.cache_read_tokens + excluded.cache_read_tokens," \
+"      total_tokens = u.total_tokens + excluded.total_tokens, cost = u.cost + excluded.cost," \
+"      latency_ms_sum = u.latency_ms_sum + excluded.latency_ms_sum"
+
+/*
  * Fold every visible pending row; the CTEs' DELETEs and the three upserts
  * share one snapshot.  Errors count status_code >= 400 or 0 (no response).
  */
@@ -58,39 +80,9 @@ static const char *const fold_sql =
 "), sp AS ("
 "  DELETE FROM aistudio.spend_pending RETURNING *"
 "), h AS ("
-"  INSERT INTO aistudio.usage_hourly AS u (bucket, app_id, user_id, llm_id, vendor, model_name,"
-"      interaction_type, currency, requests, errors, prompt_tokens, response_tokens,"
-"      cache_write_tokens, cache_read_tokens, total_tokens, cost, latency_ms_sum)"
-"  SELECT p.hour, p.app_id, p.user_id, p.llm_id, p.vendor, p.model_name, p.interaction_type,"
-"         p.currency, sum(p.requests), sum(p.errors), sum(p.prompt_tokens), sum(p.response_tokens),"
-"         sum(p.cache_write_tokens), sum(p.cache_read_tokens), sum(p.total_tokens), sum(p.cost),"
-"         sum(p.latency_ms_sum)"
-"    FROM p GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
-"  ON CONFLICT (bucket, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency)"
-"  DO UPDATE SET requests = u.requests + excluded.requests, errors = u.errors + excluded.errors,"
-"      prompt_tokens = u.prompt_tokens + excluded.prompt_tokens,"
-"      response_tokens = u.response_tokens + excluded.response_tokens,"
-"      cache_write_tokens = u.cache_write_tokens + excluded.cache_write_tokens,"
-"      cache_read_tokens = u.cache_read_tokens + excluded.cache_read_tokens,"
-"      total_tokens = u.total_tokens + excluded.total_tokens, cost = u.cost + excluded.cost,"
-"      latency_ms_sum = u.latency_ms_sum + excluded.latency_ms_sum"
+ROLLUP_UPSERT("usage_hourly", "p.hour")
 "), d AS ("
-"  INSERT INTO aistudio.usage_daily AS u (bucket, app_id, user_id, llm_id, vendor, model_name,"
-"      interaction_type, currency, requests, errors, prompt_tokens, response_tokens,"
-"      cache_write_tokens, cache_read_tokens, total_tokens, cost, latency_ms_sum)"
-"  SELECT p.hour::date, p.app_id, p.user_id, p.llm_id, p.vendor, p.model_name, p.interaction_type,"
-"         p.currency, sum(p.requests), sum(p.errors), sum(p.prompt_tokens), sum(p.response_tokens),"
-"         sum(p.cache_write_tokens), sum(p.cache_read_tokens), sum(p.total_tokens), sum(p.cost),"
-"         sum(p.latency_ms_sum)"
-"    FROM p GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
-"  ON CONFLICT (bucket, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency)"
-"  DO UPDATE SET requests = u.requests + excluded.requests, errors = u.errors + excluded.errors,"
-"      prompt_tokens = u.prompt_tokens + excluded.prompt_tokens,"
-"      response_tokens = u.response_tokens + excluded.response_tokens,"
-"      cache_write_tokens = u.cache_write_tokens + excluded.cache_write_tokens,"
-"      cache_read_tokens = u.cache_read_tokens + excluded.cache_read_tokens,"
-"      total_tokens = u.total_tokens + excluded.total_tokens, cost = u.cost + excluded.cost,"
-"      latency_ms_sum = u.latency_ms_sum + excluded.latency_ms_sum"
+ROLLUP_UPSERT("usage_daily", "p.hour::date")
 "), s AS ("
 "  INSERT INTO aistudio.spend_daily AS sd (subject, subject_id, day, cost)"
 "  SELECT sp.subject, sp.subject_id, sp.day, sum(sp.cost) FROM sp"
