@@ -76,6 +76,7 @@ run_regress() {
 	if [ "$rc" != 0 ] && [ "$fail" = 0 ]; then fail=1; fi
 	# keep the actual outputs (git-ignored) so a changed expectation can be reviewed
 	if mkdir -p "$ROOT/regress/results" 2>/dev/null; then
+		rm -f "$ROOT/regress/results/regression.diffs"
 		cp "$out"/results/*.out "$ROOT/regress/results/" 2>/dev/null || true
 		cp "$out/regression.diffs" "$ROOT/regress/results/" 2>/dev/null || true
 	fi

@@ -444,6 +444,27 @@ BEGIN
 END
 $$;
 
+-- Internal, shared by update_filter and update_plugin (kind 'filter' or
+-- 'plugin'): a filter or plugin attached to LLMs of another namespace
+-- cannot move to namespace ns (every namespace may use global ones, '').
+CREATE FUNCTION aistudio.check_attached_within(kind text, object_id bigint, ns text) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF ns <> '' AND EXISTS (
+			SELECT 1 FROM aistudio.llm_filters lf JOIN aistudio.llms l ON l.id = lf.llm_id
+			 WHERE kind = 'filter' AND lf.filter_id = object_id AND l.namespace <> ns
+			UNION ALL
+			SELECT 1 FROM aistudio.llm_plugins lp JOIN aistudio.llms l ON l.id = lp.llm_id
+			 WHERE kind = 'plugin' AND lp.plugin_id = object_id AND l.namespace <> ns) THEN
+		RAISE EXCEPTION 'cannot move % % to namespace "%"', kind, object_id, ns
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'It is attached to LLMs of another namespace.',
+				  HINT = 'Detach it from those LLMs first.';
+	END IF;
+END
+$$;
+
 -- Filters: config is checked per type (see docs/sql-api/config.md).
 CREATE FUNCTION aistudio.check_filter_fields(filter_type text, config jsonb, stage text) RETURNS void
 	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
@@ -546,13 +567,7 @@ BEGIN
 	IF EXISTS (SELECT 1 FROM aistudio.filters f WHERE f.name = update_filter.name AND f.id <> cur.id) THEN
 		RAISE EXCEPTION 'filter named "%" already exists', name USING ERRCODE = 'unique_violation';
 	END IF;
-	IF v_ns <> '' AND EXISTS (SELECT 1 FROM aistudio.llm_filters lf JOIN aistudio.llms l ON l.id = lf.llm_id
-							   WHERE lf.filter_id = cur.id AND l.namespace <> v_ns) THEN
-		RAISE EXCEPTION 'cannot move filter % to namespace "%"', cur.id, v_ns
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'It is attached to LLMs of another namespace.',
-				  HINT = 'Detach it from those LLMs first.';
-	END IF;
+	PERFORM aistudio.check_attached_within('filter', cur.id, v_ns);
 	UPDATE aistudio.filters f SET
 		name = coalesce(update_filter.name, f.name),
 		filter_type = coalesce(update_filter.filter_type, f.filter_type),
@@ -655,13 +670,7 @@ BEGIN
 	IF EXISTS (SELECT 1 FROM aistudio.plugins p WHERE p.name = update_plugin.name AND p.id <> cur.id) THEN
 		RAISE EXCEPTION 'plugin named "%" already exists', name USING ERRCODE = 'unique_violation';
 	END IF;
-	IF v_ns <> '' AND EXISTS (SELECT 1 FROM aistudio.llm_plugins lp JOIN aistudio.llms l ON l.id = lp.llm_id
-							   WHERE lp.plugin_id = cur.id AND l.namespace <> v_ns) THEN
-		RAISE EXCEPTION 'cannot move plugin % to namespace "%"', cur.id, v_ns
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'It is attached to LLMs of another namespace.',
-				  HINT = 'Detach it from those LLMs first.';
-	END IF;
+	PERFORM aistudio.check_attached_within('plugin', cur.id, v_ns);
 	UPDATE aistudio.plugins p SET
 		name = coalesce(update_plugin.name, p.name),
 		hook = coalesce(update_plugin.hook, p.hook),
@@ -691,28 +700,44 @@ $$;
 -- Attachments: an LLM runs its filters and plugins by position, then id.
 -- A filter or plugin must be global or in the LLM's namespace.  ("position"
 -- is quoted: it is a keyword; $3 reads it in the body.)
-CREATE FUNCTION aistudio.attach_filter(llm_id bigint, filter_id bigint, "position" int DEFAULT 0) RETURNS void
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+
+-- Internal, shared by attach_filter and attach_plugin (kind 'filter' or
+-- 'plugin'): both exist (and stay, FOR KEY SHARE) and the object is global
+-- or of the LLM's namespace.
+CREATE FUNCTION aistudio.check_attachable(kind text, llm_id bigint, object_id bigint) RETURNS void
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_llm_ns text;
 	v_ns text;
 BEGIN
-	PERFORM aistudio.require_role('admin', 'attach filters');
-	SELECT l.namespace INTO v_llm_ns FROM aistudio.llms l WHERE l.id = attach_filter.llm_id FOR KEY SHARE;
+	SELECT l.namespace INTO v_llm_ns FROM aistudio.llms l WHERE l.id = check_attachable.llm_id FOR KEY SHARE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'LLM % does not exist', coalesce(llm_id::text, 'NULL') USING ERRCODE = 'no_data_found';
 	END IF;
-	SELECT f.namespace INTO v_ns FROM aistudio.filters f WHERE f.id = attach_filter.filter_id FOR KEY SHARE;
+	IF kind = 'filter' THEN
+		SELECT f.namespace INTO v_ns FROM aistudio.filters f WHERE f.id = object_id FOR KEY SHARE;
+	ELSE
+		SELECT p.namespace INTO v_ns FROM aistudio.plugins p WHERE p.id = object_id FOR KEY SHARE;
+	END IF;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'filter % does not exist', coalesce(filter_id::text, 'NULL') USING ERRCODE = 'no_data_found';
+		RAISE EXCEPTION '% % does not exist', kind, coalesce(object_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
 	END IF;
 	IF v_ns NOT IN ('', v_llm_ns) THEN
-		RAISE EXCEPTION 'filter % of namespace "%" cannot be attached to LLM % of namespace "%"',
-			filter_id, v_ns, llm_id, v_llm_ns
+		RAISE EXCEPTION '% % of namespace "%" cannot be attached to LLM % of namespace "%"',
+			kind, object_id, v_ns, llm_id, v_llm_ns
 			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Attach global filters or filters of the LLM''s own namespace.';
+				  HINT = format('Attach global %ss or %ss of the LLM''s own namespace.', kind, kind);
 	END IF;
+END
+$$;
+CREATE FUNCTION aistudio.attach_filter(llm_id bigint, filter_id bigint, "position" int DEFAULT 0) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'attach filters');
+	PERFORM aistudio.check_attachable('filter', attach_filter.llm_id, attach_filter.filter_id);
 	INSERT INTO aistudio.llm_filters AS x (llm_id, filter_id, position)
 	VALUES (attach_filter.llm_id, attach_filter.filter_id, coalesce($3, 0))
 	ON CONFLICT ON CONSTRAINT llm_filters_pkey DO UPDATE SET position = EXCLUDED.position
@@ -737,25 +762,9 @@ $$;
 CREATE FUNCTION aistudio.attach_plugin(llm_id bigint, plugin_id bigint, "position" int DEFAULT 0) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	v_llm_ns text;
-	v_ns text;
 BEGIN
 	PERFORM aistudio.require_role('admin', 'attach plugins');
-	SELECT l.namespace INTO v_llm_ns FROM aistudio.llms l WHERE l.id = attach_plugin.llm_id FOR KEY SHARE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'LLM % does not exist', coalesce(llm_id::text, 'NULL') USING ERRCODE = 'no_data_found';
-	END IF;
-	SELECT p.namespace INTO v_ns FROM aistudio.plugins p WHERE p.id = attach_plugin.plugin_id FOR KEY SHARE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'plugin % does not exist', coalesce(plugin_id::text, 'NULL') USING ERRCODE = 'no_data_found';
-	END IF;
-	IF v_ns NOT IN ('', v_llm_ns) THEN
-		RAISE EXCEPTION 'plugin % of namespace "%" cannot be attached to LLM % of namespace "%"',
-			plugin_id, v_ns, llm_id, v_llm_ns
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Attach global plugins or plugins of the LLM''s own namespace.';
-	END IF;
+	PERFORM aistudio.check_attachable('plugin', attach_plugin.llm_id, attach_plugin.plugin_id);
 	INSERT INTO aistudio.llm_plugins AS x (llm_id, plugin_id, position)
 	VALUES (attach_plugin.llm_id, attach_plugin.plugin_id, coalesce($3, 0))
 	ON CONFLICT ON CONSTRAINT llm_plugins_pkey DO UPDATE SET position = EXCLUDED.position

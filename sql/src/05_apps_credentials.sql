@@ -8,6 +8,97 @@
 -- issued and resolved in C (src/credentials.c); only SHA-256 hashes of the
 -- keys are stored.
 
+-- Internal, shared by create_app, update_app, clear_app_budget, delete_app,
+-- list_credentials and get_app: require the developer role for action, find
+-- the app (row locked when for_update), check the actor may manage it
+-- (aistudio.check_app_access); returns the owner's id.
+CREATE FUNCTION aistudio.lock_app(app_id bigint, action text, for_update boolean) RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_owner bigint;
+BEGIN
+	PERFORM aistudio.require_role('developer', action);
+	IF for_update THEN
+		SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = lock_app.app_id FOR UPDATE;
+	ELSE
+		SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = lock_app.app_id;
+	END IF;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'app % does not exist', coalesce(lock_app.app_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	PERFORM aistudio.check_app_access(v_owner);
+	RETURN v_owner;
+END
+$$;
+
+-- Internal: the attribute checks of create_app and update_app; a NULL
+-- argument is not checked (create_app passes '' for a missing name).
+CREATE FUNCTION aistudio.check_app_fields(name text, description text, monthly_budget numeric,
+										  namespace text, budget_hint text) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF btrim(name) = '' THEN
+		RAISE EXCEPTION 'app name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF length(name) > 200 THEN
+		RAISE EXCEPTION 'app name is too long'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The name has %s characters; the limit is 200.', length(name));
+	END IF;
+	IF length(description) > 10000 THEN
+		RAISE EXCEPTION 'app description is too long'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The limit is 10000 characters.';
+	END IF;
+	IF monthly_budget < 0 OR monthly_budget IN ('NaN', 'Infinity') THEN
+		RAISE EXCEPTION 'monthly_budget must be a finite amount of at least 0'
+			USING ERRCODE = 'invalid_parameter_value', HINT = budget_hint;
+	END IF;
+	IF namespace IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM aistudio.namespaces n WHERE n.name = check_app_fields.namespace) THEN
+		RAISE EXCEPTION 'namespace "%" does not exist', namespace USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+END
+$$;
+
+-- Internal: raise unless user owner_id exists (P0002) and is active (22023,
+-- with detail as the error's detail).
+CREATE FUNCTION aistudio.check_app_owner(owner_id bigint, detail text) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_active boolean;
+BEGIN
+	SELECT u.active INTO v_active FROM aistudio.users u WHERE u.id = check_app_owner.owner_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user % does not exist', owner_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF NOT v_active THEN
+		RAISE EXCEPTION 'user % is inactive', owner_id
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = detail;
+	END IF;
+END
+$$;
+
+-- Internal: raise P0002 for the first id of llm_ids that is no LLM.
+CREATE FUNCTION aistudio.check_llms_exist(llm_ids bigint[]) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_missing bigint;
+BEGIN
+	SELECT t.x INTO v_missing FROM unnest(llm_ids) WITH ORDINALITY AS t(x, i)
+	 WHERE NOT EXISTS (SELECT 1 FROM aistudio.llms l WHERE l.id = t.x)
+	 ORDER BY t.i LIMIT 1;
+	IF v_missing IS NOT NULL THEN
+		RAISE EXCEPTION 'LLM % does not exist', v_missing USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+
 -- aistudio.create_app: a new app of owner_id using llm_ids; returns its id.
 CREATE FUNCTION aistudio.create_app(name text, owner_id bigint, llm_ids bigint[],
 									monthly_budget numeric DEFAULT NULL, namespace text DEFAULT '')
@@ -16,8 +107,6 @@ CREATE FUNCTION aistudio.create_app(name text, owner_id bigint, llm_ids bigint[]
 AS $$
 DECLARE
 	v_id           bigint;
-	v_owner_active boolean;
-	v_missing      bigint;
 	v_namespace    text := coalesce(create_app.namespace, '');
 BEGIN
 	IF create_app.owner_id IS NULL THEN
@@ -31,38 +120,10 @@ BEGIN
 	END IF;
 	PERFORM aistudio.check_llm_grants(create_app.llm_ids);
 
-	IF create_app.name IS NULL OR btrim(create_app.name) = '' THEN
-		RAISE EXCEPTION 'app name must not be empty' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF length(create_app.name) > 200 THEN
-		RAISE EXCEPTION 'app name is too long'
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = format('The name has %s characters; the limit is 200.', length(create_app.name));
-	END IF;
-	IF create_app.monthly_budget IS NOT NULL
-	   AND (create_app.monthly_budget < 0 OR create_app.monthly_budget IN ('NaN', 'Infinity')) THEN
-		RAISE EXCEPTION 'monthly_budget must be a finite amount of at least 0'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Pass NULL for an app without a budget.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM aistudio.namespaces n WHERE n.name = v_namespace) THEN
-		RAISE EXCEPTION 'namespace "%" does not exist', v_namespace USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	SELECT u.active INTO v_owner_active FROM aistudio.users u WHERE u.id = create_app.owner_id;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'user % does not exist', create_app.owner_id USING ERRCODE = 'no_data_found';
-	END IF;
-	IF NOT v_owner_active THEN
-		RAISE EXCEPTION 'user % is inactive', create_app.owner_id
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'Apps can only be created for active users.';
-	END IF;
-	SELECT t.x INTO v_missing FROM unnest(create_app.llm_ids) WITH ORDINALITY AS t(x, i)
-	 WHERE NOT EXISTS (SELECT 1 FROM aistudio.llms l WHERE l.id = t.x)
-	 ORDER BY t.i LIMIT 1;
-	IF v_missing IS NOT NULL THEN
-		RAISE EXCEPTION 'LLM % does not exist', v_missing USING ERRCODE = 'no_data_found';
-	END IF;
+	PERFORM aistudio.check_app_fields(coalesce(create_app.name, ''), NULL, create_app.monthly_budget,
+									  v_namespace, 'Pass NULL for an app without a budget.');
+	PERFORM aistudio.check_app_owner(create_app.owner_id, 'Apps can only be created for active users.');
+	PERFORM aistudio.check_llms_exist(create_app.llm_ids);
 	IF EXISTS (SELECT 1 FROM aistudio.apps a WHERE a.name = create_app.name) THEN
 		RAISE EXCEPTION 'app "%" already exists', create_app.name USING ERRCODE = 'unique_violation';
 	END IF;
@@ -88,29 +149,13 @@ CREATE FUNCTION aistudio.update_app(app_id bigint, name text DEFAULT NULL, descr
 AS $$
 DECLARE
 	v_owner        bigint;
-	v_owner_active boolean;
 	v_added        bigint[];
-	v_missing      bigint;
 BEGIN
-	PERFORM aistudio.require_role('developer', 'manage apps');
-	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = update_app.app_id FOR UPDATE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'app % does not exist', coalesce(update_app.app_id::text, 'NULL')
-			USING ERRCODE = 'no_data_found';
-	END IF;
-	PERFORM aistudio.check_app_access(v_owner);
+	v_owner := aistudio.lock_app(update_app.app_id, 'manage apps', true);
 
 	IF update_app.owner_id IS NOT NULL AND update_app.owner_id <> v_owner THEN
 		PERFORM aistudio.require_role('admin', 'change the owner of an app');
-		SELECT u.active INTO v_owner_active FROM aistudio.users u WHERE u.id = update_app.owner_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'user % does not exist', update_app.owner_id USING ERRCODE = 'no_data_found';
-		END IF;
-		IF NOT v_owner_active THEN
-			RAISE EXCEPTION 'user % is inactive', update_app.owner_id
-				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = 'Apps can only be owned by active users.';
-		END IF;
+		PERFORM aistudio.check_app_owner(update_app.owner_id, 'Apps can only be owned by active users.');
 	END IF;
 	IF update_app.llm_ids IS NOT NULL THEN
 		IF array_position(update_app.llm_ids, NULL) IS NOT NULL THEN
@@ -122,42 +167,14 @@ BEGIN
 											 WHERE al.app_id = update_app.app_id AND al.llm_id = t.x)
 						  GROUP BY t.x ORDER BY min(t.i));
 		PERFORM aistudio.check_llm_grants(v_added);
-		SELECT t.x INTO v_missing FROM unnest(v_added) AS t(x)
-		 WHERE NOT EXISTS (SELECT 1 FROM aistudio.llms l WHERE l.id = t.x)
-		 LIMIT 1;
-		IF v_missing IS NOT NULL THEN
-			RAISE EXCEPTION 'LLM % does not exist', v_missing USING ERRCODE = 'no_data_found';
-		END IF;
+		PERFORM aistudio.check_llms_exist(v_added);
 	END IF;
-	IF update_app.name IS NOT NULL THEN
-		IF btrim(update_app.name) = '' THEN
-			RAISE EXCEPTION 'app name must not be empty' USING ERRCODE = 'invalid_parameter_value';
-		END IF;
-		IF length(update_app.name) > 200 THEN
-			RAISE EXCEPTION 'app name is too long'
-				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = format('The name has %s characters; the limit is 200.', length(update_app.name));
-		END IF;
-		IF EXISTS (SELECT 1 FROM aistudio.apps a
-					WHERE a.name = update_app.name AND a.id <> update_app.app_id) THEN
-			RAISE EXCEPTION 'app "%" already exists', update_app.name USING ERRCODE = 'unique_violation';
-		END IF;
-	END IF;
-	IF length(update_app.description) > 10000 THEN
-		RAISE EXCEPTION 'app description is too long'
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'The limit is 10000 characters.';
-	END IF;
-	IF update_app.monthly_budget IS NOT NULL
-	   AND (update_app.monthly_budget < 0 OR update_app.monthly_budget IN ('NaN', 'Infinity')) THEN
-		RAISE EXCEPTION 'monthly_budget must be a finite amount of at least 0'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Use aistudio.clear_app_budget(app_id) to remove the budget.';
-	END IF;
-	IF update_app.namespace IS NOT NULL
-	   AND NOT EXISTS (SELECT 1 FROM aistudio.namespaces n WHERE n.name = update_app.namespace) THEN
-		RAISE EXCEPTION 'namespace "%" does not exist', update_app.namespace
-			USING ERRCODE = 'invalid_parameter_value';
+	PERFORM aistudio.check_app_fields(update_app.name, update_app.description, update_app.monthly_budget,
+									  update_app.namespace,
+									  'Use aistudio.clear_app_budget(app_id) to remove the budget.');
+	IF EXISTS (SELECT 1 FROM aistudio.apps a
+				WHERE a.name = update_app.name AND a.id <> update_app.app_id) THEN
+		RAISE EXCEPTION 'app "%" already exists', update_app.name USING ERRCODE = 'unique_violation';
 	END IF;
 
 	UPDATE aistudio.apps a
@@ -184,16 +201,8 @@ COMMENT ON FUNCTION aistudio.update_app(bigint, text, text, bigint[], numeric, d
 CREATE FUNCTION aistudio.clear_app_budget(app_id bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	v_owner bigint;
 BEGIN
-	PERFORM aistudio.require_role('developer', 'manage apps');
-	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = clear_app_budget.app_id FOR UPDATE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'app % does not exist', coalesce(clear_app_budget.app_id::text, 'NULL')
-			USING ERRCODE = 'no_data_found';
-	END IF;
-	PERFORM aistudio.check_app_access(v_owner);
+	PERFORM aistudio.lock_app(clear_app_budget.app_id, 'manage apps', true);
 	UPDATE aistudio.apps a
 	   SET monthly_budget = NULL, budget_start_date = NULL, updated_at = now()
 	 WHERE a.id = clear_app_budget.app_id;
@@ -205,16 +214,8 @@ COMMENT ON FUNCTION aistudio.clear_app_budget(bigint) IS 'Removes the monthly bu
 CREATE FUNCTION aistudio.delete_app(app_id bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	v_owner bigint;
 BEGIN
-	PERFORM aistudio.require_role('developer', 'manage apps');
-	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = delete_app.app_id FOR UPDATE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'app % does not exist', coalesce(delete_app.app_id::text, 'NULL')
-			USING ERRCODE = 'no_data_found';
-	END IF;
-	PERFORM aistudio.check_app_access(v_owner);
+	PERFORM aistudio.lock_app(delete_app.app_id, 'manage apps', true);
 	DELETE FROM aistudio.apps a WHERE a.id = delete_app.app_id;
 END
 $$;
@@ -299,16 +300,8 @@ CREATE FUNCTION aistudio.list_credentials(app_id bigint)
 				   revoked_at timestamptz, last_used_at timestamptz)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	v_owner bigint;
 BEGIN
-	PERFORM aistudio.require_role('developer', 'manage apps');
-	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = list_credentials.app_id;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'app % does not exist', coalesce(list_credentials.app_id::text, 'NULL')
-			USING ERRCODE = 'no_data_found';
-	END IF;
-	PERFORM aistudio.check_app_access(v_owner);
+	PERFORM aistudio.lock_app(list_credentials.app_id, 'manage apps', false);
 	RETURN QUERY
 		SELECT c.id, c.key_prefix, c.active, c.created_at, c.revoked_at, c.last_used_at
 		  FROM aistudio.credentials c

@@ -469,15 +469,8 @@ CREATE FUNCTION aistudio.get_app(app_id bigint)
 				   monthly_budget numeric, budget_start_date date, namespace text, active boolean,
 				   created_at timestamptz, updated_at timestamptz)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
-DECLARE
-	v_owner bigint;
 BEGIN
-	PERFORM aistudio.require_role('developer', 'see apps');
-	SELECT a.owner_id INTO v_owner FROM aistudio.apps a WHERE a.id = $1;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'app % does not exist', coalesce($1::text, 'NULL') USING ERRCODE = 'no_data_found';
-	END IF;
-	PERFORM aistudio.check_app_access(v_owner);
+	PERFORM aistudio.lock_app($1, 'see apps', false);
 	RETURN QUERY
 		SELECT a.id, a.name, a.description, a.owner_id,
 			   ARRAY(SELECT al.llm_id FROM aistudio.app_llms al WHERE al.app_id = a.id ORDER BY 1),
