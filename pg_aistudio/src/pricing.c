@@ -24,8 +24,9 @@
  * cache loaded there with the query's snapshot is trusted only until the
  * end of the transaction.
  *
- * Token semantics live here and only here: which vendors count cached
- * reads inside the prompt (vendors[] below).  aistudio.cost() refuses
+ * Token semantics are applied here and only here, from the table
+ * aistudio.vendors (prompt_includes_cache_reads), which the cache loads with
+ * the prices (its trigger invalidates the cache like a price change does).  aistudio.cost() refuses
  * counts that break them (22023); analytics ingestion must never lose a
  * request, so it first makes an upstream's counts consistent with
  * aistudio.clamp_usage() (negative counts become 0; cached reads inside
@@ -64,23 +65,16 @@ PG_FUNCTION_INFO_V1(aistudio_price_event);
 PG_FUNCTION_INFO_V1(aistudio_clamp_usage);
 PG_FUNCTION_INFO_V1(aistudio_model_prices_changed);
 
-/* Vendors and whether their prompt token count includes cached reads. */
+/*
+ * A vendor as aistudio.vendors defines it (the one list of vendors): its
+ * name and whether its prompt token count includes cached reads.  Loaded
+ * with the prices, into the same cache.
+ */
 typedef struct PricingVendor
 {
-	const char *name;
+	char	   *name;
 	bool		prompt_includes_cache_reads;
 } PricingVendor;
-
-static const PricingVendor vendors[] = {
-	{"openai", true},
-	{"anthropic", false},
-	{"vertex", true},
-	{"google_ai", true},
-	{"huggingface", true},
-	{"ollama", true},
-};
-
-#define NUM_VENDORS lengthof(vendors)
 
 /* Hash key: the model name is not copied by dynahash, only this struct. */
 typedef struct PriceKey
@@ -113,11 +107,14 @@ typedef struct VendorLengths
 
 static MemoryContext PriceCacheContext = NULL;
 static HTAB *PriceHash = NULL;
-static VendorLengths PriceLengths[NUM_VENDORS];
+static VendorLengths *PriceLengths;	/* one per vendor */
+static PricingVendor *vendors;	/* aistudio.vendors, in the cache context */
+static int	num_vendors;
 static bool price_cache_valid = false;
 static bool price_cache_transient = false;
 static LocalTransactionId price_cache_lxid = InvalidLocalTransactionId;
 static Oid	price_relid = InvalidOid;
+static Oid	vendors_relid = InvalidOid;
 static uint64 price_inval_count = 0;
 static uint64 price_generation = 0;
 static bool price_callback_registered = false;
@@ -172,22 +169,42 @@ PriceKeyMatch(const void *key1, const void *key2, Size keysize)
 static void
 PriceCacheInvalidate(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == price_relid)
+	if (relid == InvalidOid || relid == price_relid || relid == vendors_relid)
 	{
 		price_cache_valid = false;
 		price_relid = InvalidOid;
+		vendors_relid = InvalidOid;
 		price_inval_count++;
 	}
 }
 
-/* Index of a vendor name, or -1. */
-static int
-VendorIndex(const char *name)
+static void PriceCacheLoad(void);
+
+/* Loads the cache when it is stale. */
+static void
+PriceCacheEnsure(void)
 {
-	for (int i = 0; i < (int) NUM_VENDORS; i++)
+	if (!price_cache_valid ||
+		(price_cache_transient && price_cache_lxid != MyProc->lxid))
+		PriceCacheLoad();
+}
+
+/* Index of a vendor name in the list as loaded, or -1. */
+static int
+VendorFind(const char *name)
+{
+	for (int i = 0; i < num_vendors; i++)
 		if (strcmp(name, vendors[i].name) == 0)
 			return i;
 	return -1;
+}
+
+/* Index of a vendor name (the cache loaded first), or -1. */
+static int
+VendorIndex(const char *name)
+{
+	PriceCacheEnsure();
+	return VendorFind(name);
 }
 
 static int
@@ -200,8 +217,72 @@ AttnumByName(TupleDesc desc, const char *name)
 		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
 			return i;
 	}
-	elog(ERROR, "column \"%s\" of aistudio.model_prices not found", name);
+	elog(ERROR, "column \"%s\" not found in an aistudio table", name);
 	return -1;					/* keep compiler quiet */
+}
+
+static Oid
+AistudioRelid(const char *name)
+{
+	Oid			nsp = get_namespace_oid("aistudio", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table aistudio.%s does not exist", name),
+				 errhint("Install the extension with CREATE EXTENSION pg_aistudio.")));
+	return relid;
+}
+
+/* The vendor list from aistudio.vendors, into the cache context. */
+static void
+VendorsLoad(Snapshot snapshot)
+{
+	Relation	rel = table_open(vendors_relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			a_name = AttnumByName(desc, "name");
+	int			a_cache = AttnumByName(desc, "prompt_includes_cache_reads");
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	int			cap = 8;
+
+	num_vendors = 0;
+	vendors = MemoryContextAlloc(PriceCacheContext, cap * sizeof(PricingVendor));
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		slot_getallattrs(slot);
+		if (slot->tts_isnull[a_name])
+			continue;
+		if (num_vendors == cap)
+		{
+			cap *= 2;
+			vendors = repalloc(vendors, cap * sizeof(PricingVendor));
+		}
+		vendors[num_vendors].name = MemoryContextStrdup(PriceCacheContext,
+														TextDatumGetCString(slot->tts_values[a_name]));
+		vendors[num_vendors].prompt_includes_cache_reads =
+			!slot->tts_isnull[a_cache] && DatumGetBool(slot->tts_values[a_cache]);
+		num_vendors++;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	PriceLengths = MemoryContextAllocZero(PriceCacheContext, Max(num_vendors, 1) * sizeof(VendorLengths));
+}
+
+/* The hint listing the vendors (an unknown vendor's error). */
+static char *
+VendorHint(void)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "Vendors are");
+	for (int i = 0; i < num_vendors; i++)
+		appendStringInfo(&buf, "%s %s", i == 0 ? "" : (i == num_vendors - 1 ? " and" : ","), vendors[i].name);
+	appendStringInfoString(&buf, " (aistudio.vendors).");
+	return buf.data;
 }
 
 static void
@@ -246,7 +327,6 @@ static void
 PriceCacheLoad(void)
 {
 	uint64		inval_at_start;
-	Oid			nsp;
 	Oid			relid;
 	Relation	rel;
 	TupleDesc	desc;
@@ -280,16 +360,13 @@ PriceCacheLoad(void)
 												  ALLOCSET_SMALL_SIZES);
 	else
 		MemoryContextReset(PriceCacheContext);
-	memset(PriceLengths, 0, sizeof(PriceLengths));
+	PriceLengths = NULL;
+	vendors = NULL;
+	num_vendors = 0;
 
 	inval_at_start = price_inval_count;
-	nsp = get_namespace_oid("aistudio", true);
-	relid = OidIsValid(nsp) ? get_relname_relid("model_prices", nsp) : InvalidOid;
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table aistudio.model_prices does not exist"),
-				 errhint("Install the extension with CREATE EXTENSION pg_aistudio.")));
+	relid = AistudioRelid("model_prices");
+	vendors_relid = AistudioRelid("vendors");
 	rel = table_open(relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
 	a_vendor = AttnumByName(desc, "vendor");
@@ -308,6 +385,7 @@ PriceCacheLoad(void)
 	else
 		snapshot = GetTransactionSnapshot();
 	snapshot = RegisterSnapshot(snapshot);
+	VendorsLoad(snapshot);
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(PriceKey);
@@ -339,7 +417,7 @@ PriceCacheLoad(void)
 			slot->tts_isnull[a_input] || slot->tts_isnull[a_output])
 			continue;
 		vendor_name = TextDatumGetCString(slot->tts_values[a_vendor]);
-		vendor = VendorIndex(vendor_name);
+		vendor = VendorFind(vendor_name);
 		if (vendor < 0)
 			continue;
 		model = MemoryContextStrdup(PriceCacheContext,
@@ -365,7 +443,7 @@ PriceCacheLoad(void)
 	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 
-	for (int v = 0; v < (int) NUM_VENDORS; v++)
+	for (int v = 0; v < num_vendors; v++)
 		if (PriceLengths[v].count > 1)
 			qsort(PriceLengths[v].lengths, PriceLengths[v].count, sizeof(int),
 				  CompareLengthDesc);
@@ -388,9 +466,7 @@ PriceLookup(int vendor, const char *model)
 	VendorLengths *vl;
 	PriceEntry *found = NULL;
 
-	if (!price_cache_valid ||
-		(price_cache_transient && price_cache_lxid != MyProc->lxid))
-		PriceCacheLoad();
+	PriceCacheEnsure();
 
 	if (memo_generation == price_generation && memo_vendor == vendor &&
 		memo_len == len && memcmp(memo_model, model, len) == 0)
@@ -456,7 +532,7 @@ PricingPriceEvent(const char *vendor_name, const char *model_name,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown vendor \"%s\"", vendor_name),
-				 errhint("Vendors are openai, anthropic, vertex, google_ai, huggingface and ollama.")));
+				 errhint("%s", VendorHint())));
 	CheckTokens("prompt_tokens", usage->prompt_tokens);
 	CheckTokens("response_tokens", usage->response_tokens);
 	CheckTokens("cache_write_tokens", usage->cache_write_tokens);

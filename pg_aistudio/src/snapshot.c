@@ -66,10 +66,11 @@ typedef enum SnapshotQuery
 	SQ_FILTERS,
 	SQ_PLUGINS,
 	SQ_SECRETS,
+	SQ_VENDORS,
 	SQ_COUNT
 } SnapshotQuery;
 
-#define SNAPSHOT_MAX_COLUMNS 16
+#define SNAPSHOT_MAX_COLUMNS 20
 
 /* $1 = namespace (text), $2 = full snapshot with sealed values (bool) */
 static const char *const query_text[SQ_COUNT] = {
@@ -92,12 +93,16 @@ static const char *const query_text[SQ_COUNT] = {
 	" CASE WHEN $2 THEN l.api_key_nonce END,"
 	" CASE WHEN $2 THEN l.api_key_cipher END,"
 	" l.api_key_version, l.default_model, l.allowed_models, l.namespace, l.active,"
-	" l.monthly_budget::text, to_char(l.budget_start_date, 'YYYY-MM-DD')"
+	" l.monthly_budget::text, to_char(l.budget_start_date, 'YYYY-MM-DD'),"
+	" coalesce((l.monthly_budget * 1000000000)::bigint, 0)"
 	" FROM aistudio.llms l WHERE l.namespace IN ('', $1) ORDER BY l.id",
 
 	[SQ_PRICES] =
 	"SELECT id, vendor, model_name, input_per_mtok::text, output_per_mtok::text,"
-	" cache_write_per_mtok::text, cache_read_per_mtok::text, currency"
+	" cache_write_per_mtok::text, cache_read_per_mtok::text, currency,"
+	" (input_per_mtok * 1000000000)::bigint, (output_per_mtok * 1000000000)::bigint,"
+	" (coalesce(cache_write_per_mtok, input_per_mtok) * 1000000000)::bigint,"
+	" (coalesce(cache_read_per_mtok, input_per_mtok) * 1000000000)::bigint"
 	" FROM aistudio.model_prices ORDER BY id",
 
 	[SQ_APP_LLMS] =
@@ -107,7 +112,8 @@ static const char *const query_text[SQ_COUNT] = {
 
 	[SQ_APPS] =
 	"SELECT a.id, a.name, a.owner_id, a.monthly_budget::text,"
-	" to_char(a.budget_start_date, 'YYYY-MM-DD'), a.namespace, a.active"
+	" to_char(a.budget_start_date, 'YYYY-MM-DD'), a.namespace, a.active,"
+	" coalesce((a.monthly_budget * 1000000000)::bigint, 0)"
 	" FROM aistudio.apps a WHERE a.namespace IN ('', $1) ORDER BY a.id",
 
 	[SQ_FILTERS] =
@@ -127,6 +133,10 @@ static const char *const query_text[SQ_COUNT] = {
 	" (SELECT substr(l.api_key_ref, 9) FROM aistudio.llms l"
 	"  WHERE l.namespace IN ('', $1) AND l.api_key_ref LIKE '$SECRET/%')"
 	" ORDER BY s.id",
+
+	[SQ_VENDORS] =
+	"SELECT name, wire_format, auth_header, key_required, default_endpoint,"
+	" prompt_includes_cache_reads FROM aistudio.vendors ORDER BY name",
 };
 
 /* Plans are prepared once per backend and kept (the plan cache revalidates them). */
@@ -323,6 +333,7 @@ LoadLlms(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n, bool full,
 		m->active = ColBool(&row, 13);
 		m->monthly_budget = ColText(&row, 14);
 		m->budget_start_date = ColText(&row, 15);
+		m->monthly_budget_nanos = ColInt64(&row, 16);
 		m->n_filter_ids = TakeLinks(filters, m->id, &m->filter_ids);
 		m->n_plugin_ids = TakeLinks(plugins, m->id, &m->plugin_ids);
 		snap->llms[i] = m;
@@ -350,6 +361,10 @@ LoadPrices(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n)
 		m->cache_write_per_mtok = ColText(&row, 5);
 		m->cache_read_per_mtok = ColText(&row, 6);
 		m->currency = ColText(&row, 7);
+		m->input_nanos_per_mtok = ColInt64(&row, 8);
+		m->output_nanos_per_mtok = ColInt64(&row, 9);
+		m->cache_write_nanos_per_mtok = ColInt64(&row, 10);
+		m->cache_read_nanos_per_mtok = ColInt64(&row, 11);
 		snap->prices[i] = m;
 	}
 }
@@ -374,6 +389,7 @@ LoadApps(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n, Links *llms)
 		m->budget_start_date = ColText(&row, 4);
 		m->namespace_ = ColText(&row, 5);
 		m->active = ColBool(&row, 6);
+		m->monthly_budget_nanos = ColInt64(&row, 7);
 		m->n_llm_ids = TakeLinks(llms, m->id, &m->llm_ids);
 		snap->apps[i] = m;
 	}
@@ -451,6 +467,29 @@ LoadSecrets(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n, bool full
 	}
 }
 
+static void
+LoadVendors(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n)
+{
+	Row			row;
+
+	snap->n_vendors = n;
+	snap->vendors = palloc(n * sizeof(Aistudio__V1__Vendor *));
+	for (uint64 i = 0; i < n; i++)
+	{
+		Aistudio__V1__Vendor *m = palloc(sizeof(*m));
+
+		GetRow(tt, i, &row);
+		aistudio__v1__vendor__init(m);
+		m->name = ColText(&row, 0);
+		m->wire_format = ColText(&row, 1);
+		m->auth_header = ColText(&row, 2);
+		m->key_required = ColBool(&row, 3);
+		m->default_endpoint = ColText(&row, 4);
+		m->prompt_includes_cache_reads = ColBool(&row, 5);
+		snap->vendors[i] = m;
+	}
+}
+
 /*
  * Fill snap with namespace ns.  full = false builds the checksum input: no
  * apps, no sealed values.  Everything is allocated in the caller's context;
@@ -520,6 +559,9 @@ SnapshotBuild(Aistudio__V1__Snapshot *snap, const char *ns, bool full)
 				break;
 			case SQ_SECRETS:
 				LoadSecrets(snap, tt, n, full);
+				break;
+			case SQ_VENDORS:
+				LoadVendors(snap, tt, n);
 				break;
 			default:
 				break;

@@ -13,9 +13,13 @@ CREATE FUNCTION pg_temp.sums(OUT g text, OUT eu text, OUT us text) LANGUAGE sql 
 	SELECT aistudio.snapshot_checksum(''), aistudio.snapshot_checksum('eu'), aistudio.snapshot_checksum('us')
 $$;
 
--- an empty global namespace: format_version 1, nothing else
-SELECT encode(aistudio.snapshot(), 'hex') AS empty_snapshot;
-SELECT aistudio.snapshot_checksum() = encode(sha256('\x0801'::bytea), 'hex') AS empty_checksum;
+-- a global namespace without configuration: format_version 1 and the
+-- vendors (aistudio.vendors, sorted by name); nothing is sealed and there are
+-- no apps, so the checksum is the SHA-256 of the bytes themselves
+SELECT substr(encode(aistudio.snapshot(), 'hex'), 1, 4) AS format_version_1,
+       (SELECT count(*) FROM aistudio.vendors) AS vendors,
+       position(convert_to('anthropic', 'UTF8') IN aistudio.snapshot()) < position(convert_to('vertex', 'UTF8') IN aistudio.snapshot()) AS sorted_by_name;
+SELECT aistudio.snapshot_checksum() = encode(sha256(aistudio.snapshot()), 'hex') AS empty_checksum;
 
 SELECT aistudio.create_namespace('eu'), aistudio.create_namespace('us');
 SELECT aistudio.set_secret('EuKey', 'sk-eu-secret-value') > 0 AS secret_set;

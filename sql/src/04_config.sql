@@ -36,13 +36,14 @@ CREATE FUNCTION aistudio.llm_slug(name text) RETURNS text
 	AS $$ SELECT regexp_replace(lower($1), '[^a-z0-9]+', '-', 'g') $$;
 
 CREATE FUNCTION aistudio.check_vendor(vendor text) RETURNS void
-	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF vendor IS NULL OR vendor NOT IN ('openai', 'anthropic', 'vertex', 'google_ai', 'huggingface', 'ollama') THEN
+	IF vendor IS NULL OR NOT EXISTS (SELECT 1 FROM aistudio.vendors v WHERE v.name = check_vendor.vendor) THEN
 		RAISE EXCEPTION 'unknown vendor "%"', coalesce(vendor, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Vendors are openai, anthropic, vertex, google_ai, huggingface and ollama.';
+				  HINT = 'Vendors are ' || (SELECT string_agg(v.name, ', ' ORDER BY v.sort_order, v.name)
+											  FROM aistudio.vendors v) || ' (aistudio.vendors).';
 	END IF;
 END
 $$;
@@ -250,6 +251,7 @@ BEGIN
 		RAISE EXCEPTION 'monthly_budget must be a non-negative amount'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	PERFORM aistudio.check_amount_units(monthly_budget, 'monthly_budget');
 	IF v_ns <> cur.namespace AND (
 		EXISTS (SELECT 1 FROM aistudio.llm_filters lf JOIN aistudio.filters f ON f.id = lf.filter_id
 				 WHERE lf.llm_id = cur.id AND f.namespace NOT IN ('', v_ns)) OR
@@ -318,6 +320,30 @@ BEGIN
 END
 $$;
 
+-- Money (prices per million tokens, budgets) travels to gateways in exact
+-- integer units of 10^-9 of the currency (int64, the snapshot's *_nanos
+-- fields): an amount has at most 9 decimal places and fits int64 nanos.
+CREATE FUNCTION aistudio.check_amount_units(amount numeric, what text) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF amount IS NULL THEN
+		RETURN;
+	END IF;
+	IF amount <> round(amount, 9) THEN
+		RAISE EXCEPTION '% has more than 9 decimal places', what
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The value given is %s.', amount),
+				  HINT = 'Amounts are exact to 0.000000001 of the currency.';
+	END IF;
+	IF amount > 9223372036.854775807 THEN
+		RAISE EXCEPTION '% is too large', what
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The value given is %s; the limit is 9223372036.854775807.', amount);
+	END IF;
+END
+$$;
+
 -- A price per million tokens: not null (unless optional), >= 0, finite.
 CREATE FUNCTION aistudio.check_price(price numeric, what text, optional boolean) RETURNS void
 	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
@@ -334,6 +360,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = format('The value given is %s.', price);
 	END IF;
+	PERFORM aistudio.check_amount_units(price, what);
 END
 $$;
 
@@ -898,6 +925,8 @@ END
 $$;
 
 CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.llms
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
+CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.vendors
 	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
 CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.model_prices
 	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();

@@ -57,6 +57,7 @@ BEGIN
 		RAISE EXCEPTION 'monthly_budget must be a finite amount of at least 0'
 			USING ERRCODE = 'invalid_parameter_value', HINT = budget_hint;
 	END IF;
+	PERFORM aistudio.check_amount_units(monthly_budget, 'monthly_budget');
 	IF namespace IS NOT NULL
 	   AND NOT EXISTS (SELECT 1 FROM aistudio.namespaces n WHERE n.name = check_app_fields.namespace) THEN
 		RAISE EXCEPTION 'namespace "%" does not exist', namespace USING ERRCODE = 'invalid_parameter_value';

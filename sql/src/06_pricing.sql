@@ -35,7 +35,7 @@ CREATE TYPE aistudio.event_usage AS (prompt_tokens bigint, response_tokens bigin
 CREATE FUNCTION aistudio.clamp_usage(vendor text, prompt_tokens bigint, response_tokens bigint,
 									 cache_write_tokens bigint, cache_read_tokens bigint)
 	RETURNS aistudio.event_usage
-	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	LANGUAGE C STABLE PARALLEL SAFE
 	AS 'MODULE_PATHNAME', 'aistudio_clamp_usage';
 COMMENT ON FUNCTION aistudio.clamp_usage(text, bigint, bigint, bigint, bigint) IS 'Token counts made consistent with the vendor''s semantics, and what was clamped (for analytics ingestion)';
 
@@ -46,8 +46,29 @@ COMMENT ON FUNCTION aistudio.model_prices_changed() IS 'Invalidates every backen
 CREATE TRIGGER model_prices_changed
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.model_prices
 	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.model_prices_changed();
+-- the vendors' token semantics are in the same cache
+CREATE TRIGGER vendors_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.vendors
+	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.model_prices_changed();
+
+-- aistudio.list_vendors(): the vendors and their facts, for the UI, the
+-- REST API (GET /api/v1/vendors) and scripts; any signed-in role.
+CREATE FUNCTION aistudio.list_vendors()
+	RETURNS TABLE (name text, display_name text, wire_format text, auth_header text, key_required boolean,
+				   default_endpoint text, default_model text, prompt_includes_cache_reads boolean,
+				   description text)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+	PERFORM aistudio.require_gateway_or_role('chat_user', 'list vendors');
+	RETURN QUERY
+		SELECT v.name, v.display_name, v.wire_format, v.auth_header, v.key_required, v.default_endpoint,
+			   v.default_model, v.prompt_includes_cache_reads, v.description
+		  FROM aistudio.vendors v ORDER BY v.sort_order, v.name;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.list_vendors() IS 'The LLM vendors (aistudio.vendors): wire format, how the key is sent, defaults, token semantics';
 
 GRANT EXECUTE ON FUNCTION aistudio.cost(text, text, bigint, bigint, bigint, bigint),
-	aistudio.pattern_matches(text, text), aistudio.model_allowed(bigint, text)
+	aistudio.pattern_matches(text, text), aistudio.model_allowed(bigint, text), aistudio.list_vendors()
 	TO aistudio_gateway, aistudio_analyst;
 

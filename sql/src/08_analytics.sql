@@ -235,8 +235,7 @@ BEGIN
 		         WHEN s."timestamp" > v_newest THEN 'timestamp more than 1 day in the future'
 		         -- 'unknown': the request never reached a vendor (e.g. an unknown slug)
 		         WHEN s.vendor IS NULL
-		           OR s.vendor NOT IN ('openai', 'anthropic', 'vertex', 'google_ai', 'huggingface', 'ollama',
-		                               'unknown')
+		           OR (s.vendor <> 'unknown' AND NOT EXISTS (SELECT 1 FROM aistudio.vendors v WHERE v.name = s.vendor))
 		           THEN 'unknown vendor'
 		         WHEN s.interaction_type NOT IN ('chat', 'proxy') THEN 'invalid interaction_type'
 		         WHEN s.latency_ms < 0 THEN 'negative latency_ms'
@@ -606,7 +605,7 @@ GRANT EXECUTE ON FUNCTION
 	TO aistudio_gateway;
 GRANT SELECT ON
 	aistudio.llm_interactions, aistudio.usage_hourly, aistudio.usage_daily, aistudio.spend_daily,
-	aistudio.budget_notifications, aistudio.ingest_rejects,
+	aistudio.budget_notifications, aistudio.ingest_rejects, aistudio.vendors,
 	aistudio.v_usage_daily, aistudio.v_cost_by_model_month, aistudio.v_budget_usage
 	TO aistudio_analyst;
 GRANT EXECUTE ON FUNCTION
