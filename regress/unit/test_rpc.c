@@ -34,6 +34,8 @@
 
 static atomic_int handler_calls, opens, closes, auth_made, auth_released, saw_cancel;
 static atomic_int last_close_status;
+static atomic_int flood_sent = -1;
+static char flood_err[GW_ERR_LEN];
 static pthread_mutex_t push_mu = PTHREAD_MUTEX_INITIALIZER;
 static gw_rpc_call *push_target; /* the latest Chat stream (a reference) */
 
@@ -110,6 +112,19 @@ static void chat_message(gw_rpc_call *call, const unsigned char *data, size_t le
         gw_rpc_call_finish(call, GW_RPC_OK, "bye", err);
         return;
     }
+    if (len == 6 && memcmp(data, "cancel", 6) == 0) {
+        gw_rpc_call_cancel(call);
+        return;
+    }
+    if (len == 5 && memcmp(data, "flood", 5) == 0) { /* 2000 x 4 KiB at a client that does not read */
+        static char chunk[4096];
+        int sent = 0;
+        while (sent < 2000 && gw_rpc_call_send(call, chunk, sizeof(chunk), err) == 0)
+            sent++;
+        atomic_store(&flood_sent, sent);
+        snprintf(flood_err, sizeof(flood_err), "%s", err);
+        return;
+    }
     if (gw_rpc_call_send(call, data, len, err) != 0)
         diag("chat echo failed: %s", err);
 }
@@ -141,14 +156,17 @@ static void watch_close(gw_rpc_call *call, gw_rpc_status status, void *arg)
     (void)arg;
 }
 
+static gw_rpc_server_opts tweak;
+
 static gw_rpc_server *echo_server(const char *listen, size_t max_message, int max_streams, const char *cert,
                                   const char *key, char err[GW_ERR_LEN])
 {
-    gw_rpc_server_opts o = {0};
+    gw_rpc_server_opts o = tweak; /* workers, max_queue, max_send_queue of a test */
     o.listen = listen;
     o.max_message = max_message;
     o.max_streams = max_streams;
-    o.workers = 4;
+    if (o.workers == 0)
+        o.workers = 4;
     o.tls_cert_file = cert;
     o.tls_key_file = key;
     o.auth = echo_auth;
@@ -209,6 +227,7 @@ typedef struct collector {
     char msgs[256][64];
     int n, pushes, echoes;
     int closed;
+    int block; /* the message callback waits while set (a slow reader) */
     gw_rpc_status status;
     char message[GW_ERR_LEN];
 } collector;
@@ -231,6 +250,8 @@ static void coll_message(gw_rpc_call *call, const unsigned char *data, size_t le
     (void)call;
     collector *k = arg;
     pthread_mutex_lock(&k->mu);
+    while (k->block)
+        pthread_cond_wait(&k->cv, &k->mu);
     if (k->n < 256) {
         size_t l = len < 63 ? len : 63;
         memcpy(k->msgs[k->n], data, l);
@@ -489,7 +510,8 @@ static void test_oversized(const char *target)
     rc = gw_rpc_call_send(s, big, 2048, err);
     ok(rc != 0 && strstr(err, "exceeds") != NULL, "a stream message over the limit is refused (%s)", err);
     gw_rpc_call_close_send(s, err);
-    ok(coll_wait(&k, -1) && k.status == GW_RPC_OK, "the stream goes on after the refused message");
+    coll_wait(&k, -1);
+    ok(k.closed == 1 && k.status == GW_RPC_OK, "the stream goes on after the refused message");
     gw_rpc_call_unref(s);
     coll_destroy(&k);
     gw_rpc_client_destroy(cli);
@@ -557,7 +579,8 @@ static void test_bidi(const char *target, gw_rpc_server *srv)
     pthread_mutex_unlock(&k.mu);
     ok(in_order, "bidi: echoes and pushes each arrive in order (%d echoes, %d pushes)", k.echoes, k.pushes);
     ok(gw_rpc_call_close_send(s, err) == 0, "bidi: the client half-closes");
-    ok(coll_wait(&k, -1) && k.status == GW_RPC_OK && strcmp(k.message, "bye") == 0,
+    coll_wait(&k, -1);
+    ok(k.closed == 1 && k.status == GW_RPC_OK && strcmp(k.message, "bye") == 0,
        "bidi: the server finishes with OK \"bye\" (%s %s)", gw_rpc_status_name(k.status), k.message);
     ok(wait_until(&closes, closes0 + 1) && atomic_load(&last_close_status) == GW_RPC_OK,
        "bidi: the server's close callback ran with OK");
@@ -579,7 +602,8 @@ static void test_bidi(const char *target, gw_rpc_server *srv)
     s = gw_rpc_client_stream(cli, "/test.Echo/Watch", good_md, 1, 5000, &cbs, err);
     gw_rpc_call_send(s, "4", 1, err);
     gw_rpc_call_close_send(s, err);
-    ok(coll_wait(&k, -1) && k.status == GW_RPC_OK && k.n == 4 && strcmp(k.msgs[3], "watch-3") == 0,
+    coll_wait(&k, -1);
+    ok(k.closed == 1 && k.status == GW_RPC_OK && k.n == 4 && strcmp(k.msgs[3], "watch-3") == 0,
        "server-streaming: 4 messages then OK");
     gw_rpc_call_unref(s);
     coll_destroy(&k);
@@ -588,7 +612,8 @@ static void test_bidi(const char *target, gw_rpc_server *srv)
     coll_init(&k);
     opens0 = atomic_load(&opens);
     s = open_chat(cli, &k, bad_md);
-    ok(coll_wait(&k, -1) && k.status == GW_RPC_UNAUTHENTICATED, "a stream with a bad token ends UNAUTHENTICATED");
+    coll_wait(&k, -1);
+    ok(k.closed == 1 && k.status == GW_RPC_UNAUTHENTICATED, "a stream with a bad token ends UNAUTHENTICATED");
     is_int(atomic_load(&opens), opens0, "... and its open callback never ran");
     gw_rpc_call_unref(s);
     coll_destroy(&k);
@@ -600,7 +625,8 @@ static void test_bidi(const char *target, gw_rpc_server *srv)
     gw_rpc_call_send(s, "one", 3, err);
     coll_wait(&k, 1);
     gw_rpc_call_cancel(s);
-    ok(coll_wait(&k, -1) && k.status == GW_RPC_CANCELLED, "a cancelled client stream ends CANCELLED");
+    coll_wait(&k, -1);
+    ok(k.closed == 1 && k.status == GW_RPC_CANCELLED, "a cancelled client stream ends CANCELLED");
     ok(wait_until(&closes, closes0 + 1) && atomic_load(&last_close_status) == GW_RPC_CANCELLED,
        "the server's close callback sees CANCELLED");
     push_target_drop();
@@ -625,7 +651,8 @@ static void test_max_streams(void)
         if (i < 2)
             coll_wait(&k[i], 1);
     }
-    ok(coll_wait(&k[2], -1) && k[2].status == GW_RPC_RESOURCE_EXHAUSTED,
+    coll_wait(&k[2], -1);
+    ok(k[2].closed == 1 && k[2].status == GW_RPC_RESOURCE_EXHAUSTED,
        "max_streams 2: a third stream is RESOURCE_EXHAUSTED (%s)", k[2].message);
     ok(k[0].n == 1 && k[1].n == 1 && !k[0].closed && !k[1].closed, "... the first two stream on");
     gw_rpc_client_destroy(cli); /* cancels the open ones */
@@ -673,8 +700,31 @@ static void test_concurrent(const char *target)
     gw_rpc_client_destroy(cli);
 }
 
+/* A call with no request message (a client stream closed at once) to a
+ * unary method, and to a server-streaming one. */
+static void test_missing_request(const char *target)
+{
+    gw_rpc_client *cli = client_for(target, 0, 0, NULL);
+    const char *methods[] = {"/test.Echo/Say", "/test.Echo/Watch"};
+    for (int i = 0; i < 2; i++) {
+        collector k;
+        coll_init(&k);
+        gw_rpc_stream_cbs cbs = {coll_message, coll_close, &k};
+        char err[GW_ERR_LEN];
+        gw_rpc_call *s = gw_rpc_client_stream(cli, methods[i], good_md, 1, 5000, &cbs, err);
+        gw_rpc_call_close_send(s, err);
+        coll_wait(&k, -1);
+        ok(k.closed == 1 && k.status == GW_RPC_INVALID_ARGUMENT, "%s without a request is INVALID_ARGUMENT (%s)",
+           methods[i], k.message);
+        gw_rpc_call_unref(s);
+        coll_destroy(&k);
+    }
+    gw_rpc_client_destroy(cli);
+}
+
 typedef struct slow_arg {
     gw_rpc_client *cli;
+    int timeout_ms;
     gw_rpc_status status;
 } slow_arg;
 
@@ -682,10 +732,112 @@ static void *slow_call(void *arg)
 {
     slow_arg *a = arg;
     gw_rpc_reply r;
-    gw_rpc_client_unary(a->cli, "/test.Echo/Say", good_md, 1, "sleep", 5, WAIT_MS, &r);
+    gw_rpc_client_unary(a->cli, "/test.Echo/Say", good_md, 1, "sleep", 5, a->timeout_ms, &r);
     a->status = r.status;
     gw_rpc_reply_clear(&r);
     return NULL;
+}
+
+/* One worker, max_queue 1: a call on the worker, one waiting, the next is
+ * refused at once. */
+static void test_max_queue(void)
+{
+    char err[GW_ERR_LEN];
+    memset(&tweak, 0, sizeof(tweak));
+    tweak.workers = 1;
+    tweak.max_queue = 1;
+    gw_rpc_server *srv = echo_server("127.0.0.1:0", 0, 0, NULL, NULL, err);
+    memset(&tweak, 0, sizeof(tweak));
+    char target[64];
+    snprintf(target, sizeof(target), "127.0.0.1:%d", gw_rpc_server_port(srv));
+    gw_rpc_client *cli = client_for(target, 0, 0, NULL);
+    int calls0 = atomic_load(&handler_calls);
+    slow_arg a1 = {cli, 1500, GW_RPC_OK}, a2 = {cli, 1500, GW_RPC_OK};
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, slow_call, &a1);
+    wait_until(&handler_calls, calls0 + 1);
+    pthread_create(&t2, NULL, slow_call, &a2);
+    int64_t until = gw_now_ms() + WAIT_MS;
+    while (gw_rpc_pool_queued(srv->pool) < 1 && gw_now_ms() < until)
+        usleep(1000);
+    gw_rpc_reply r;
+    gw_rpc_client_unary(cli, "/test.Echo/Say", good_md, 1, "x", 1, 5000, &r);
+    ok(r.status == GW_RPC_RESOURCE_EXHAUSTED,
+       "max_queue 1: a call while one waits for the busy worker is "
+       "RESOURCE_EXHAUSTED (%s)",
+       r.message);
+    gw_rpc_reply_clear(&r);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    ok(a1.status == GW_RPC_DEADLINE_EXCEEDED && a2.status == GW_RPC_DEADLINE_EXCEEDED,
+       "... the busy and the waiting call end at their deadlines");
+    ok(unary_is(cli, "later", GW_RPC_OK, "later"), "... then the server takes calls again");
+    gw_rpc_client_destroy(cli);
+    gw_rpc_server_destroy(srv);
+}
+
+/* Stream ends the server decides: deadline, server-side cancel, and a
+ * full send queue while the client does not read. */
+static void test_stream_ends(void)
+{
+    char err[GW_ERR_LEN];
+    memset(&tweak, 0, sizeof(tweak));
+    tweak.max_send_queue = 16;
+    gw_rpc_server *srv = echo_server("127.0.0.1:0", 0, 0, NULL, NULL, err);
+    memset(&tweak, 0, sizeof(tweak));
+    char target[64];
+    snprintf(target, sizeof(target), "127.0.0.1:%d", gw_rpc_server_port(srv));
+    gw_rpc_client *cli = client_for(target, 0, 0, NULL);
+
+    collector k;
+    coll_init(&k);
+    int closes0 = atomic_load(&closes);
+    gw_rpc_stream_cbs cbs = {coll_message, coll_close, &k};
+    gw_rpc_call *s = gw_rpc_client_stream(cli, "/test.Echo/Chat", good_md, 1, 300, &cbs, err);
+    gw_rpc_call_send(s, "hi", 2, err);
+    coll_wait(&k, -1);
+    ok(k.closed == 1 && k.status == GW_RPC_DEADLINE_EXCEEDED, "a stream past its deadline ends DEADLINE_EXCEEDED");
+    ok(wait_until(&closes, closes0 + 1) && atomic_load(&last_close_status) == GW_RPC_DEADLINE_EXCEEDED,
+       "... and the server's close callback says DEADLINE_EXCEEDED");
+    gw_rpc_call_unref(s);
+    coll_destroy(&k);
+
+    coll_init(&k);
+    closes0 = atomic_load(&closes);
+    s = open_chat(cli, &k, good_md);
+    gw_rpc_call_send(s, "cancel", 6, err);
+    coll_wait(&k, -1);
+    ok(k.closed == 1 && k.status == GW_RPC_CANCELLED, "a stream the server cancels ends CANCELLED");
+    ok(wait_until(&closes, closes0 + 1) && atomic_load(&last_close_status) == GW_RPC_CANCELLED,
+       "... and the server's close callback says CANCELLED");
+    gw_rpc_call_unref(s);
+    coll_destroy(&k);
+
+    coll_init(&k);
+    k.block = 1;
+    atomic_store(&flood_sent, -1);
+    s = open_chat(cli, &k, good_md);
+    gw_rpc_call_send(s, "flood", 5, err);
+    int64_t until = gw_now_ms() + WAIT_MS;
+    while (atomic_load(&flood_sent) < 0 && gw_now_ms() < until)
+        usleep(2000);
+    int sent = atomic_load(&flood_sent);
+    ok(sent > 0 && sent < 2000 && strstr(flood_err, "send queue full") != NULL,
+       "a client that does not read: the server's sends stop at a full queue, never block (%d sent: %s)", sent,
+       flood_err);
+    pthread_mutex_lock(&k.mu);
+    k.block = 0;
+    pthread_cond_broadcast(&k.cv);
+    pthread_mutex_unlock(&k.mu);
+    gw_rpc_call_close_send(s, err);
+    coll_wait(&k, -1);
+    ok(k.closed == 1 && k.status == GW_RPC_OK && k.n == (sent < 256 ? sent : 256),
+       "... the queued messages are delivered once it reads, then OK (%d received)", k.n);
+    gw_rpc_call_unref(s);
+    coll_destroy(&k);
+    push_target_drop();
+    gw_rpc_client_destroy(cli);
+    gw_rpc_server_destroy(srv);
 }
 
 static void test_stop_in_flight(void)
@@ -701,7 +853,7 @@ static void test_stop_in_flight(void)
     gw_rpc_call *s = open_chat(cli, &k, good_md);
     gw_rpc_call_send(s, "hi", 2, err);
     coll_wait(&k, 1);
-    slow_arg sa = {cli, GW_RPC_OK};
+    slow_arg sa = {cli, WAIT_MS, GW_RPC_OK};
     pthread_t th;
     pthread_create(&th, NULL, slow_call, &sa);
     wait_until(&handler_calls, calls0 + 1);
@@ -712,7 +864,8 @@ static void test_stop_in_flight(void)
     pthread_join(th, NULL);
     ok(sa.status == GW_RPC_UNAVAILABLE || sa.status == GW_RPC_CANCELLED,
        "the in-flight unary call ends UNAVAILABLE or CANCELLED (%s)", gw_rpc_status_name(sa.status));
-    ok(coll_wait(&k, -1) && (k.status == GW_RPC_UNAVAILABLE || k.status == GW_RPC_CANCELLED),
+    coll_wait(&k, -1);
+    ok(k.closed == 1 && (k.status == GW_RPC_UNAVAILABLE || k.status == GW_RPC_CANCELLED),
        "the open stream ends UNAVAILABLE or CANCELLED (%s)", gw_rpc_status_name(k.status));
     ok(atomic_load(&closes) == closes0 + 1 && atomic_load(&last_close_status) == GW_RPC_UNAVAILABLE,
        "the server's close callback ran with UNAVAILABLE before stop returned");
@@ -738,7 +891,8 @@ static void test_restart(void)
     ok(coll_wait(&k, 1), "restart: the stream works before");
     gw_rpc_server_destroy(srv);
     push_target_drop();
-    ok(coll_wait(&k, -1) && k.status != GW_RPC_OK, "restart: the stream reports its end when the server goes (%s)",
+    coll_wait(&k, -1);
+    ok(k.closed == 1 && k.status != GW_RPC_OK, "restart: the stream reports its end when the server goes (%s)",
        gw_rpc_status_name(k.status));
     gw_rpc_call_unref(s);
     coll_destroy(&k);
@@ -746,8 +900,9 @@ static void test_restart(void)
     /* while the server is down, a reopened stream ends UNAVAILABLE */
     coll_init(&k);
     s = open_chat(cli, &k, good_md);
-    ok(coll_wait(&k, -1) && k.status == GW_RPC_UNAVAILABLE, "restart: a stream opened while it is down ends "
-                                                            "UNAVAILABLE");
+    coll_wait(&k, -1);
+    ok(k.closed == 1 && k.status == GW_RPC_UNAVAILABLE, "restart: a stream opened while it is down ends "
+                                                        "UNAVAILABLE");
     gw_rpc_call_unref(s);
     coll_destroy(&k);
 
@@ -912,12 +1067,15 @@ int main(void)
     test_bidi(tcp_target, tcp);
     test_bidi(unix_target, ux);
     test_concurrent(tcp_target);
+    test_missing_request(tcp_target);
     test_interop(tcp_target);
     is_int(gw_rpc_server_streams(tcp), 0, "no stream is left counted on the server");
     gw_rpc_server_destroy(ux);
     gw_rpc_server_destroy(tcp);
 
     test_max_streams();
+    test_max_queue();
+    test_stream_ends();
     test_stop_in_flight();
     test_restart();
     test_tls(dir);
