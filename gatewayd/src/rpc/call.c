@@ -45,6 +45,8 @@ grpc_call_error gw_rpc_call_batch_locked(gw_rpc_call *c, gw_rpc_tag_kind kind, c
     grpc_call_error e = grpc_call_start_batch(c->gc, ops, n, &c->tags[kind], NULL);
     if (e == GRPC_CALL_OK)
         c->internal++;
+    else if (e == GRPC_CALL_ERROR_ALREADY_FINISHED) /* it ended meanwhile: the close follows */
+        gw_log_debug("rpc: %s has ended, batch not started", c->method_name ? c->method_name : "a call");
     else
         gw_log_warn("rpc: cannot start a batch on %s: %s", c->method_name ? c->method_name : "a call",
                     grpc_call_error_to_string(e));

@@ -80,8 +80,12 @@ static void stream_event(gw_rpc_call *c, gw_rpc_tag_kind kind, int ok)
         close_now = close_due_locked(c);
         break;
     case GW_TAG_RECV: {
-        grpc_byte_buffer *bb = ok ? c->recv_bb : NULL;
+        grpc_byte_buffer *bb = c->recv_bb;
         c->recv_bb = NULL;
+        if (!ok && bb != NULL) {
+            grpc_byte_buffer_destroy(bb);
+            bb = NULL;
+        }
         if (bb == NULL) { /* the server has finished sending, or the call ended */
             c->recv_busy = 0;
             close_now = close_due_locked(c);

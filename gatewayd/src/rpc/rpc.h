@@ -85,6 +85,10 @@
  * Everything grpc owns is released when the call ends, whoever still holds
  * our object.
  *
+ * Not supported (grpc's limits, documented so nobody tries): fork() after
+ * grpc has started in the process (fork first, or exec); destroying a
+ * client while another thread still makes calls on it.
+ *
  * Reconnecting streams (an edge's link to its hub): a stream reports its
  * end through the close callback; the caller opens a new one after
  * gw_rpc_backoff_next() milliseconds and resets the backoff once the new

@@ -103,7 +103,7 @@ static void srv_recv_locked(gw_rpc_call *c)
     op.op = GRPC_OP_RECV_MESSAGE;
     op.data.recv_message.recv_message = &c->recv_bb;
     c->recv_busy = gw_rpc_call_batch_locked(c, GW_TAG_RECV, &op, 1) == GRPC_CALL_OK;
-    if (!c->recv_busy)
+    if (!c->recv_busy && c->gc != NULL)
         grpc_call_cancel(c->gc, NULL);
 }
 
