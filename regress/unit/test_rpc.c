@@ -35,6 +35,7 @@
 static atomic_int handler_calls, opens, closes, auth_made, auth_released, saw_cancel;
 static atomic_int last_close_status;
 static atomic_int flood_sent = -1;
+static atomic_int release_sleepers; /* ends the "sleep" handlers */
 static char flood_err[GW_ERR_LEN];
 static pthread_mutex_t push_mu = PTHREAD_MUTEX_INITIALIZER;
 static gw_rpc_call *push_target; /* the latest Chat stream (a reference) */
@@ -67,7 +68,7 @@ static void say(gw_rpc_call *call, const unsigned char *req, size_t len, gw_rpc_
     if (len == 5 && memcmp(req, "sleep", 5) == 0) {
         /* a slow handler (a stuck database): waits for its call to end */
         int64_t until = gw_now_ms() + WAIT_MS;
-        while (!gw_rpc_call_done(call) && gw_now_ms() < until)
+        while (!gw_rpc_call_done(call) && !atomic_load(&release_sleepers) && gw_now_ms() < until)
             usleep(5000);
         if (gw_rpc_call_done(call))
             atomic_fetch_add(&saw_cancel, 1);
@@ -739,6 +740,27 @@ static void *slow_call(void *arg)
     return NULL;
 }
 
+/* A slow handler (a stuck database) holds one worker: other calls go on. */
+static void test_slow_handler(const char *target)
+{
+    gw_rpc_client *cli = client_for(target, 0, 0, NULL);
+    int calls0 = atomic_load(&handler_calls);
+    slow_arg a = {cli, WAIT_MS, GW_RPC_UNKNOWN};
+    pthread_t th;
+    atomic_store(&release_sleepers, 0);
+    pthread_create(&th, NULL, slow_call, &a);
+    wait_until(&handler_calls, calls0 + 1);
+    int fast = 0;
+    for (int i = 0; i < 20; i++)
+        fast += unary_is(cli, "fast", GW_RPC_OK, "fast");
+    ok(fast == 20 && a.status == GW_RPC_UNKNOWN, "20 calls are answered while a slow handler still runs");
+    atomic_store(&release_sleepers, 1);
+    pthread_join(th, NULL);
+    ok(a.status == GW_RPC_OK, "... and the slow call gets its answer when its handler returns");
+    atomic_store(&release_sleepers, 0);
+    gw_rpc_client_destroy(cli);
+}
+
 /* One worker, max_queue 1: a call on the worker, one waiting, the next is
  * refused at once. */
 static void test_max_queue(void)
@@ -1078,6 +1100,7 @@ int main(void)
     test_bidi(unix_target, ux);
     test_concurrent(tcp_target);
     test_missing_request(tcp_target);
+    test_slow_handler(tcp_target);
     test_interop(tcp_target);
     is_int(gw_rpc_server_streams(tcp), 0, "no stream is left counted on the server");
     gw_rpc_server_destroy(ux);
