@@ -12,6 +12,7 @@ PACKAGES=(
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
 	libcurl4-openssl-dev libcivetweb-dev libprotobuf-c-dev protobuf-c-compiler
 	protobuf-compiler libgrpc-dev libssl-dev libcmark-dev libpcre2-dev
+	python3-grpcio
 	nodejs npm
 	chromium
 )
