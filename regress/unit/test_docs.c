@@ -270,11 +270,11 @@ static void test_server(void)
     resp r;
     int port = free_port();
     static const char *const not_found[] = {
-        "/no-such-page",     "/escape",           "/passwd",          "/dir",
-        "/outdir/secret",    "/notes",            "/.hidden",         "/configuration.html",
-        "/index.html",       "/../secret",        "/%2e%2e/secret",   "/sql-api/../../secret",
-        "/sql-api/%2e%2e/x", "/..%2fsecret",      "/site/index",      "//etc/passwd",
-        "/configuration.md", "/sql-api//config",  "/openapi.json/x",  "/a/b/c/d/e/f/g/h/i",
+        "/no-such-page",     "/escape",          "/passwd",         "/dir",
+        "/outdir/secret",    "/notes",           "/.hidden",        "/configuration.html",
+        "/index.html",       "/../secret",       "/%2e%2e/secret",  "/sql-api/../../secret",
+        "/sql-api/%2e%2e/x", "/..%2fsecret",     "/site/index",     "//etc/passwd",
+        "/configuration.md", "/sql-api//config", "/openapi.json/x", "/a/b/c/d/e/f/g/h/i",
     };
 
     memset(&cfg, 0, sizeof(cfg));

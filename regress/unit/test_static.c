@@ -234,7 +234,8 @@ static void test_find_dir(void)
     ok(gw_static_find_dir("SITE_DIR", "", "nowhere", root, out, err) == 0 && strcmp(out, root) == 0,
        "find_dir: not set, nothing beside gatewayd: the system directory");
     ok(gw_static_find_dir("SITE_DIR", NULL, "nowhere", "/nonexistent", out, err) == -1, "find_dir: none at all");
-    has_str(err, "SITE_DIR: not set, and neither <gatewayd's directory>/nowhere nor /nonexistent", "says where it looked");
+    has_str(err, "SITE_DIR: not set, and neither <gatewayd's directory>/nowhere nor /nonexistent",
+            "says where it looked");
     /* beside: relative to the directory of the running binary */
     exe[n > 0 ? n : 0] = '\0';
     for (const char *c = exe; *c != '\0'; c++)

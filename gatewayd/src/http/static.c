@@ -260,10 +260,10 @@ static void gw_static_security_headers(const gw_static_site *site, gw_http_reply
 
 /* The small HTML page of a documentation error (no outside text in it). */
 #define GW_STATIC_ERROR_PAGE(code, title, message)                                                                     \
-    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" code " " title "</title>\n"          \
-    "<style>body{font:16px/1.6 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1.25rem;"             \
-    "color:#1f2328}h1{font-size:1.6rem}a{color:#0b62d6}</style>\n</head>\n<body>\n<h1>" code " " title "</h1>\n<p>"    \
-    message "</p>\n<p><a href=\"/\">Home</a></p>\n</body>\n</html>\n"
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" code " " title "</title>\n"       \
+    "<style>body{font:16px/1.6 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1.25rem;"               \
+    "color:#1f2328}h1{font-size:1.6rem}a{color:#0b62d6}</style>\n</head>\n<body>\n<h1>" code " " title                 \
+    "</h1>\n<p>" message "</p>\n<p><a href=\"/\">Home</a></p>\n</body>\n</html>\n"
 
 /* 404 (what: the JSON message) or 405, in the site's error shape. */
 static int gw_static_error(const gw_static_site *site, struct mg_connection *conn, int status, const char *what)
