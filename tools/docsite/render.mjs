@@ -28,8 +28,10 @@ import { DocsError, renderDocument, renderSnippets, urlFor } from './markdown.mj
 import { buildNav, indexBody, page, OPENAPI_URL } from './layout.mjs';
 import { renderOpenapi } from './openapi.mjs';
 
-const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/; // one path segment the server accepts
-const MAX_SEGMENTS = 8; // the server's limit
+// What gatewayd's allow-list accepts (gw_docs_map in gatewayd/src/http/docs.c):
+const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/; // a path segment
+const MAX_SEGMENTS = 8; // segments in a path
+const MAX_FILE = 255; // bytes of a served file's path (GW_STATIC_REL_MAX - 1)
 const HOME = ['getting-started.md', 'README.md'];
 const RESERVED = new Map([['/index', 'the home page (index.html)'], [OPENAPI_URL, 'the OpenAPI reference']]);
 
@@ -61,6 +63,7 @@ export function renderSite(src, outDir, { cmark = 'cmark-gfm' } = {}) {
   for (const d of docs) {
     if (RESERVED.has(d.url)) throw new DocsError(`docs/${d.rel}: its URL ${d.url} is ${RESERVED.get(d.url)}; rename it`);
     if (byUrl.has(d.url)) throw new DocsError(`docs/${d.rel} and docs/${byUrl.get(d.url).rel} would both be ${d.url}`);
+    if (Buffer.byteLength(fileFor(d.url)) > MAX_FILE) throw new DocsError(`docs/${d.rel}: a path longer than the server serves`);
     byUrl.set(d.url, d);
   }
   for (const d of docs) Object.assign(d, renderDocument(cmark, d.rel, readFileSync(path.join(src, d.rel))));
@@ -115,8 +118,14 @@ export function renderSite(src, outDir, { cmark = 'cmark-gfm' } = {}) {
       ? page({ nav, active: home.url, title: home.title ?? home.rel, body: home.html, source: home.rel })
       : page({ nav, active: '/', title: 'Documentation', body: indexBody(nav) }));
     const old = `${outDir}.old-${process.pid}`;
-    if (existsSync(outDir)) renameSync(outDir, old);
-    renameSync(tmp, outDir);
+    const had = existsSync(outDir);
+    if (had) renameSync(outDir, old);
+    try {
+      renameSync(tmp, outDir);
+    } catch (e) {
+      if (had) renameSync(old, outDir);
+      throw e;
+    }
     rmSync(old, { recursive: true, force: true });
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
