@@ -11,8 +11,8 @@ PACKAGES=(
 	make gcc pkg-config openssl ca-certificates
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
 	libcurl4-openssl-dev libcivetweb-dev libprotobuf-c-dev protobuf-c-compiler
-	protobuf-compiler libgrpc-dev libssl-dev libcmark-dev libpcre2-dev
-	python3-grpcio
+	protobuf-compiler libgrpc-dev libssl-dev libpcre2-dev
+	python3-grpcio cmark-gfm
 	nodejs npm
 	chromium
 )

@@ -1,22 +1,26 @@
 // regress/e2e/docs-server.test.mjs: the documentation server (DOCS_PORT) of
-// the real gatewayd binary, serving the project's docs/ directory. No
-// database: DATABASE_URL points at a closed port, and gatewayd starts anyway
-// (the docs server needs none). Checks: the pages render as HTML with the
-// security headers; every navigation link, from every page, answers 200;
-// every internal link in every page's text answers 200 and its #anchor
-// exists on the target page; /openapi.json is served raw when present;
-// HEAD; 405 for other methods; and path traversal attempts sent as raw
-// request lines (fetch would normalise them) get the HTML 404 while the
-// server keeps serving.
+// the real gatewayd binary, serving the site `make docs` renders from the
+// project's docs/ into build/docs (tools/docsite). No database: DATABASE_URL
+// points at a closed port, and gatewayd starts anyway (the docs server needs
+// none). Checks: the pages are HTML with the security and caching headers
+// (ETag, 304); every docs/**/*.md is a page; every navigation link, from
+// every page, answers 200; a crawl from / following every internal link
+// finds no link that does not answer 200 and no missing #anchor;
+// /openapi.json is served raw and /openapi rendered; HEAD; 405 for other
+// methods; and path traversal attempts sent as raw request lines (fetch
+// would normalise them) get the HTML 404 (400 for a broken escape) while
+// the server keeps serving.
 import { describe, before, after, it as nodeIt } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startGatewayd, ROOT, withLogs } from './lib/gatewayd.mjs';
 import { freePort, sleep } from './lib/cluster.mjs';
 
 const DOCS = path.join(ROOT, 'docs');
+const SITE = path.join(ROOT, 'build', 'docs');
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:";
 let gw;
 let base;
@@ -76,13 +80,25 @@ function assertHtmlPage(r, what) {
   assert.doesNotMatch(r.body, /<(link|img)[^>]+(href|src)="https?:/i, `${what}: no external asset`);
 }
 
+// docs/**/*.md as paths relative to docs/ (dotfiles skipped, as the build does)
+function markdownFiles(dir = DOCS, sub = '') {
+  return readdirSync(path.join(dir, sub), { withFileTypes: true }).flatMap((e) => {
+    if (e.name.startsWith('.')) return [];
+    const rel = sub ? `${sub}/${e.name}` : e.name;
+    if (e.isDirectory()) return markdownFiles(dir, rel);
+    return e.name.endsWith('.md') ? [rel] : [];
+  });
+}
+
 before(async () => {
+  // the site as `make` builds it (up to date: make renders it again only when docs/ changed)
+  execFileSync('make', ['-s', '-C', ROOT, '--no-print-directory', 'docs'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const closed = await freePort(); // nothing listens there
   gw = await startGatewayd(null, {
     wait: false,
     env: {
       DATABASE_URL: `host=127.0.0.1 port=${closed} dbname=aistudio connect_timeout=2`,
-      DOCS_DIR: DOCS,
+      DOCS_DIR: SITE,
     },
   });
   base = `http://127.0.0.1:${gw.docsPort}`;
@@ -177,9 +193,68 @@ describe('documentation server', () => {
       assert.equal(r.status, 404);
     }
     const page = await get('/openapi');
-    assertHtmlPage(page, '/openapi');
-    if (existsSync(file)) assert.match(page.body, /<section class="op" id="op-/, 'one section per operation');
-    else assert.match(page.body, /is not present/, 'says the document is absent');
+    if (existsSync(file)) {
+      assertHtmlPage(page, '/openapi');
+      assert.match(page.body, /<section class="op" id="op-/, 'one section per operation');
+      assert.match(page.body, /href="\/openapi\.json"/, 'links the raw document');
+    } else {
+      assert.equal(page.status, 404, 'no reference page without a document');
+    }
+  });
+
+  it('serves every docs/**/*.md as a page', async () => {
+    const files = markdownFiles();
+    assert.ok(files.length >= 10, `the docs are there: ${files.join(' ')}`);
+    for (const rel of files) {
+      const url = `/${rel.slice(0, -3).replace(/\/README$/, '')}`;
+      const r = await get(url);
+      assertHtmlPage(r, `${url} (docs/${rel})`);
+      assert.ok(r.body.includes(`Source: <code>docs/${rel}</code>`), `${url} is docs/${rel}`);
+    }
+  });
+
+  it('finds every internal link and anchor answering in a crawl from /', async () => {
+    const seen = new Map();
+    const queue = [['/', 'nowhere']];
+    const anchors = [];
+    while (queue.length > 0) {
+      const [p, from] = queue.shift();
+      if (seen.has(p)) continue;
+      const r = await get(p);
+      seen.set(p, r);
+      assert.equal(r.status, 200, `${p} (linked from ${from}) answers`);
+      if (!(r.headers.get('content-type') || '').startsWith('text/html')) continue;
+      for (const m of r.body.matchAll(/href="([^"]*)"/g)) {
+        const href = m[1].replace(/&amp;/g, '&');
+        if (/^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('//')) continue; // another site
+        const [target, frag] = href.split('#');
+        const t = (target || p).replace(/\?.*$/, '');
+        assert.ok(t.startsWith('/'), `${p}: link ${href} is site-absolute`);
+        if (!seen.has(t)) queue.push([t, p]);
+        if (frag) anchors.push([p, t, decodeURIComponent(frag)]);
+      }
+      assert.ok(seen.size < 500, 'the crawl ends');
+    }
+    for (const [from, to, frag] of anchors) {
+      assert.ok(seen.get(to).body.includes(`id="${frag}"`), `${from}: anchor #${frag} exists on ${to}`);
+    }
+    for (const want of ['/getting-started', '/configuration', '/sql-api', '/sql-api/config', '/openapi', '/openapi.json']) {
+      assert.ok(seen.has(want), `the crawl reached ${want}`);
+    }
+  });
+
+  it('sends the caching headers of static files and answers 304', async () => {
+    const r = await raw('/configuration');
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['cache-control'], 'no-cache');
+    assert.match(r.headers.etag || '', /^"[0-9a-f]+-[0-9a-f]+"$/, 'an ETag');
+    assert.match(r.headers['last-modified'] || '', /GMT$/, 'a Last-Modified');
+    assert.equal(r.headers['x-frame-options'], 'DENY');
+    const again = await fetch(`${base}/configuration`, { headers: { 'If-None-Match': r.headers.etag } });
+    assert.equal(again.status, 304, 'If-None-Match with the ETag');
+    assert.equal(await again.text(), '');
+    const json = await raw('/openapi.json');
+    assert.equal(json.headers['cache-control'], 'no-cache');
   });
 
   it('answers HEAD with the headers of GET and no body', async () => {
@@ -206,6 +281,7 @@ describe('documentation server', () => {
       '/.git/config', '/.git/HEAD', '/.env', '/configuration.md', '/sql-api/config.md', '/../docs/configuration',
       '/./configuration/../../Makefile', '/..\\Makefile', '/%5c..%5cMakefile',
       '/etc/passwd', '/proc/self/environ', '/gatewayd', '/README', '/Makefile', '/no-such-page',
+      '/configuration.html', '/index.html', '/sql-api/config.html', '/openapi.json/', '/openapi.html', '/sql-api//config',
       '/'.repeat(5000), `/${'a/'.repeat(3000)}`, `/${'../'.repeat(1000)}etc/passwd`,
     ];
     for (const p of attempts) {
@@ -215,6 +291,10 @@ describe('documentation server', () => {
       assert.match(r.body, /<h1>404 Not Found<\/h1>/);
       assert.doesNotMatch(r.body, /root:|\[core\]|^all:/m, 'nothing from outside docs/');
       assert.equal(r.headers['content-security-policy'], CSP);
+    }
+    for (const p of ['/%zz/Makefile', '/%2', '/configuration%00', '/%0a']) {
+      const r = await raw(p);
+      assert.equal(r.status, 400, `${p}: ${r.status}`);
     }
     const home = await get('/');
     assert.equal(home.status, 200, 'still serving');

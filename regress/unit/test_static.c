@@ -5,7 +5,8 @@
  * extensions and top-level files), Content-Types, Cache-Control, the
  * realpath containment against a scratch www tree with symlinks pointing
  * outside (also to a sibling directory sharing the prefix), the www
- * directory lookup, ETag and conditional requests. Then through a real
+ * directory lookup (gw_static_init, and gw_static_find_dir as any site uses
+ * it), ETag and conditional requests. Then through a real
  * civetweb listener on 127.0.0.1 (libcurl as the client): status codes,
  * headers (CSP, nosniff, X-Frame-Options, caching), 304, 405, HEAD, and
  * that paths outside the allow-list fall through to the JSON 404.
@@ -215,6 +216,34 @@ static void test_init(void)
         ok(1, "# skip");
     }
     ok(gw_static_init(root, err) == 0, "init again");
+}
+
+/* gw_static_find_dir as any site uses it: the setting, else beside gatewayd, else the system directory. */
+static void test_find_dir(void)
+{
+    char out[PATH_MAX], err[GW_ERR_LEN], exe[PATH_MAX], beside[PATH_MAX * 2], other[PATH_MAX * 2];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    size_t k = 0;
+
+    ok(gw_static_find_dir("SITE_DIR", root, "nowhere", "/nonexistent", out, err) == 0 && strcmp(out, root) == 0,
+       "find_dir: the setting");
+    snprintf(other, sizeof(other), "%s/outside", scratch);
+    ok(gw_static_find_dir("SITE_DIR", other, "nowhere", "/nonexistent", out, err) == -1,
+       "find_dir: a setting naming a directory without index.html is refused");
+    has_str(err, "SITE_DIR: '", "the error names the setting");
+    ok(gw_static_find_dir("SITE_DIR", "", "nowhere", root, out, err) == 0 && strcmp(out, root) == 0,
+       "find_dir: not set, nothing beside gatewayd: the system directory");
+    ok(gw_static_find_dir("SITE_DIR", NULL, "nowhere", "/nonexistent", out, err) == -1, "find_dir: none at all");
+    has_str(err, "SITE_DIR: not set, and neither <gatewayd's directory>/nowhere nor /nonexistent",
+            "says where it looked");
+    /* beside: relative to the directory of the running binary */
+    exe[n > 0 ? n : 0] = '\0';
+    for (const char *c = exe; *c != '\0'; c++)
+        if (*c == '/')
+            k += (size_t)snprintf(beside + k, sizeof(beside) - k, "../");
+    snprintf(beside + k, sizeof(beside) - k, "%s", root + 1);
+    ok(gw_static_find_dir("SITE_DIR", NULL, beside, "/nonexistent", out, err) == 0 && strcmp(out, root) == 0,
+       "find_dir: not set: the directory beside gatewayd");
 }
 
 static void test_validators(void)
@@ -462,6 +491,7 @@ int main(void)
     test_types();
     test_resolve();
     test_init();
+    test_find_dir();
     test_validators();
     test_server();
     mg_exit_library();

@@ -51,8 +51,8 @@ static const gw_setting gw_settings[] = {
     {"GRPC_PORT", GW_SET_PORT, "50051", 1, 65535, OFF(grpc_port), "gRPC control server port (control mode)"},
     {"DOCS_PORT", GW_SET_PORT, "8989", 1, 65535, OFF(docs_port), "documentation server port"},
     {"DOCS_DIR", GW_SET_STR, "", 0, 0, OFF(docs_dir),
-     "directory of the Markdown docs served on DOCS_PORT (empty: <gatewayd's directory>/../docs, else "
-     "/usr/share/pg_aistudio/docs)"},
+     "the documentation site rendered by `make docs`, served on DOCS_PORT (empty: <gatewayd's directory>/"
+     "../build/docs, else /usr/share/pg_aistudio/docs)"},
     {"WWW_DIR", GW_SET_STR, "", 0, 0, OFF(www_dir),
      "directory of the web UI served on SERVER_PORT (empty: <gatewayd's directory>/../www, else "
      "/usr/share/pg_aistudio/www)"},

@@ -24,7 +24,7 @@ typedef struct gw_config {
     int proxy_port;           /* PROXY_PORT: embedded gateway */
     int grpc_port;            /* GRPC_PORT: control server (control mode) */
     int docs_port;            /* DOCS_PORT: documentation server */
-    char *docs_dir;            /* DOCS_DIR: Markdown docs served on DOCS_PORT, "" = default */
+    char *docs_dir;            /* DOCS_DIR: the rendered docs site served on DOCS_PORT, "" = default */
     char *www_dir;             /* WWW_DIR: the web UI served on SERVER_PORT, "" = default */
     int session_cookie_secure; /* SESSION_COOKIE_SECURE: admin cookie carries Secure */
     char *public_url;          /* PUBLIC_URL: external base URL of the admin UI, no trailing '/' */

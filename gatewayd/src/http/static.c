@@ -1,9 +1,10 @@
 /*
- * src/http/static.c: serving the web UI from www/ through an allow-list
- * (see static.h). The request path is checked before the file system is
- * touched (gw_static_map), then resolved with realpath and required to stay
- * inside the www directory as a regular file (gw_static_resolve), so neither
- * "..", nor a symlink, nor an encoded slash reaches another file.
+ * src/http/static.c: serving a site's files through its allow-list (see
+ * static.h), and the web UI's site. The request path is checked before the
+ * file system is touched (the site's map), then resolved with realpath and
+ * required to stay inside the site's directory as a regular file
+ * (gw_static_resolve), so neither "..", nor a symlink, nor an encoded slash
+ * reaches another file.
  */
 #include "http/static.h"
 
@@ -19,14 +20,23 @@
 
 #include "common/log.h"
 
-/* The singleton: the real path of the www directory, set once by
- * gw_static_init before the listener starts, read-only afterwards. */
-static char gw_static_root[PATH_MAX];
-
 #define GW_STATIC_CSP                                                                                                  \
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "                  \
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 #define GW_STATIC_MAX_DEPTH 6 /* path segments */
+
+/* The web UI's site, a singleton: its root is set by gw_static_init before
+ * the listener starts, read-only afterwards. */
+static gw_static_site gw_static_www = {
+    .name = "web UI",
+    .setting = "WWW_DIR",
+    .map = gw_static_map,
+    .content_type = gw_static_content_type,
+    .cache_control = gw_static_cache_control,
+    .csp = GW_STATIC_CSP,
+    .referrer_policy = "same-origin",
+    .html_errors = 0,
+};
 
 typedef struct gw_static_type {
     const char *ext;
@@ -197,46 +207,95 @@ static int gw_static_dir_ok(const char *dir, char out[PATH_MAX])
     return stat(index, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int gw_static_init(const char *www_dir, char err[GW_ERR_LEN])
+int gw_static_find_dir(const char *setting, const char *configured, const char *beside, const char *system_dir,
+                       char out[PATH_MAX], char err[GW_ERR_LEN])
 {
-    char exe[PATH_MAX], cand[PATH_MAX + 16], real[PATH_MAX];
+    char exe[PATH_MAX], cand[PATH_MAX * 2];
     ssize_t n;
 
-    gw_static_root[0] = '\0';
-    if (www_dir != NULL && www_dir[0] != '\0') {
-        if (!gw_static_dir_ok(www_dir, real))
-            return gw_errf(err, "WWW_DIR: '%.128s' is not a directory with an index.html", www_dir);
-    } else {
-        int found = 0;
-        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n > 0) {
-            exe[n] = '\0';
-            snprintf(cand, sizeof(cand), "%s/../www", dirname(exe));
-            found = gw_static_dir_ok(cand, real);
-        }
-        if (!found && !gw_static_dir_ok(GW_STATIC_SYSTEM_DIR, real))
-            return gw_errf(err,
-                           "WWW_DIR: not set, and neither <gatewayd's directory>/../www nor %s holds an index.html",
-                           GW_STATIC_SYSTEM_DIR);
+    if (configured != NULL && configured[0] != '\0') {
+        if (!gw_static_dir_ok(configured, out))
+            return gw_errf(err, "%s: '%.128s' is not a directory with an index.html", setting, configured);
+        return 0;
     }
-    snprintf(gw_static_root, sizeof(gw_static_root), "%s", real);
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        snprintf(cand, sizeof(cand), "%s/%s", dirname(exe), beside);
+        if (gw_static_dir_ok(cand, out))
+            return 0;
+    }
+    if (gw_static_dir_ok(system_dir, out))
+        return 0;
+    return gw_errf(err, "%s: not set, and neither <gatewayd's directory>/%s nor %s holds an index.html", setting,
+                   beside, system_dir);
+}
+
+int gw_static_init(const char *www_dir, char err[GW_ERR_LEN])
+{
+    char real[PATH_MAX];
+
+    gw_static_www.root[0] = '\0';
+    if (gw_static_find_dir("WWW_DIR", www_dir, "../www", GW_STATIC_SYSTEM_DIR, real, err) != 0)
+        return -1;
+    snprintf(gw_static_www.root, sizeof(gw_static_www.root), "%s", real);
     return 0;
 }
 
 const char *gw_static_dir(void)
 {
-    return gw_static_root;
+    return gw_static_www.root;
 }
 
 /* ---- the civetweb side ---- */
 
 /* (X-Content-Type-Options: nosniff comes with every gw_http_reply) */
-static void gw_static_security_headers(gw_http_reply *h)
+static void gw_static_security_headers(const gw_static_site *site, gw_http_reply *h)
 {
-    gw_http_reply_header(h, "Content-Security-Policy", GW_STATIC_CSP);
-    gw_http_reply_header(h, "Referrer-Policy", "same-origin");
+    gw_http_reply_header(h, "Content-Security-Policy", site->csp);
+    gw_http_reply_header(h, "Referrer-Policy", site->referrer_policy);
     gw_http_reply_header(h, "X-Frame-Options", "DENY");
     gw_http_reply_header(h, "Cross-Origin-Opener-Policy", "same-origin");
+}
+
+/* The small HTML page of a documentation error (no outside text in it). */
+#define GW_STATIC_ERROR_PAGE(code, title, message)                                                                     \
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" code " " title "</title>\n"       \
+    "<style>body{font:16px/1.6 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1.25rem;"               \
+    "color:#1f2328}h1{font-size:1.6rem}a{color:#0b62d6}</style>\n</head>\n<body>\n<h1>" code " " title                 \
+    "</h1>\n<p>" message "</p>\n<p><a href=\"/\">Home</a></p>\n</body>\n</html>\n"
+
+/* 404 (what: the JSON message) or 405, in the site's error shape. */
+static int gw_static_error(const gw_static_site *site, struct mg_connection *conn, int status, const char *what)
+{
+    static const char page404[] = GW_STATIC_ERROR_PAGE("404", "Not Found", "There is nothing at this address.");
+    static const char page405[] =
+        GW_STATIC_ERROR_PAGE("405", "Method Not Allowed", "Only GET and HEAD requests are answered here.");
+    static const char json405[] =
+        "{\"error\":{\"message\":\"only GET and HEAD are allowed here\",\"type\":\"invalid_request_error\","
+        "\"code\":\"method_not_allowed\"}}";
+    gw_http_reply h;
+
+    if (!site->html_errors && status == 404) {
+        gw_http_send_error(conn, 404, what, "not_found");
+        return 404;
+    }
+    gw_http_reply_start(&h, conn, status);
+    if (status == 405)
+        gw_http_reply_header(&h, "Allow", "GET, HEAD");
+    if (site->html_errors) {
+        gw_http_reply_header(&h, "Content-Type", "text/html; charset=utf-8");
+        gw_http_reply_header(&h, "Cache-Control", "no-cache");
+        gw_static_security_headers(site, &h);
+        if (status == 405)
+            gw_http_reply_send(&h, page405, sizeof(page405) - 1);
+        else
+            gw_http_reply_send(&h, page404, sizeof(page404) - 1);
+    } else {
+        gw_http_reply_header(&h, "Content-Type", "application/json");
+        gw_http_reply_send(&h, json405, sizeof(json405) - 1);
+    }
+    return status;
 }
 
 static int gw_static_send_file(struct mg_connection *conn, int fd, off_t size)
@@ -256,43 +315,31 @@ static int gw_static_send_file(struct mg_connection *conn, int fd, off_t size)
     return 0;
 }
 
-static int gw_static_handler(struct mg_connection *conn, void *cbdata)
+int gw_static_handler(struct mg_connection *conn, void *cbdata)
 {
+    const gw_static_site *site = cbdata;
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    char rel[GW_STATIC_REL_MAX], real[PATH_MAX], etag[64], lm[64];
+    char rel[GW_STATIC_REL_MAX], real[PATH_MAX], etag[64], lm[64], what[96];
     gw_http_reply h;
     struct stat st;
     struct tm tm;
     int fd, status;
-    (void)cbdata;
 
-    if (ri == NULL || ri->local_uri_raw == NULL || gw_static_map(ri->local_uri_raw, rel) != 0) {
-        gw_http_send_error(conn, 404, "no such route", "not_found");
-        return 404;
+    /* local_uri_raw: as sent, not cleaned; NULL when the request addresses another host */
+    if (ri == NULL || ri->local_uri_raw == NULL || site->map(ri->local_uri_raw, rel) != 0)
+        return gw_static_error(site, conn, 404, "no such route");
+    if (strcmp(ri->request_method, "GET") != 0 && strcmp(ri->request_method, "HEAD") != 0)
+        return gw_static_error(site, conn, 405, NULL);
+    if (site->root[0] == '\0') {
+        snprintf(what, sizeof(what), "the %s is not installed (see %s)", site->name, site->setting);
+        return gw_static_error(site, conn, 404, what);
     }
-    if (strcmp(ri->request_method, "GET") != 0 && strcmp(ri->request_method, "HEAD") != 0) {
-        static const char body[] =
-            "{\"error\":{\"message\":\"only GET and HEAD are allowed here\",\"type\":\"invalid_request_error\","
-            "\"code\":\"method_not_allowed\"}}";
-        gw_http_reply_start(&h, conn, 405);
-        gw_http_reply_header(&h, "Content-Type", "application/json");
-        gw_http_reply_header(&h, "Allow", "GET, HEAD");
-        gw_http_reply_send(&h, body, sizeof(body) - 1);
-        return 405;
-    }
-    if (gw_static_root[0] == '\0') {
-        gw_http_send_error(conn, 404, "the web UI is not installed (see WWW_DIR)", "not_found");
-        return 404;
-    }
-    if (gw_static_resolve(gw_static_root, rel, real, &st) != 0 || (fd = open(real, O_RDONLY | O_CLOEXEC)) < 0) {
-        gw_http_send_error(conn, 404, "no such file", "not_found");
-        return 404;
-    }
+    if (gw_static_resolve(site->root, rel, real, &st) != 0 || (fd = open(real, O_RDONLY | O_CLOEXEC)) < 0)
+        return gw_static_error(site, conn, 404, "no such file");
     /* the validators describe what was opened */
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        gw_http_send_error(conn, 404, "no such file", "not_found");
-        return 404;
+        return gw_static_error(site, conn, 404, "no such file");
     }
     gw_static_etag(&st, etag);
     gmtime_r(&st.st_mtim.tv_sec, &tm);
@@ -303,11 +350,11 @@ static int gw_static_handler(struct mg_connection *conn, void *cbdata)
                  : 200;
     gw_http_reply_start(&h, conn, status);
     if (status == 200)
-        gw_http_reply_header(&h, "Content-Type", gw_static_content_type(rel));
+        gw_http_reply_header(&h, "Content-Type", site->content_type(rel));
     gw_http_reply_header(&h, "ETag", etag);
     gw_http_reply_header(&h, "Last-Modified", lm);
-    gw_http_reply_header(&h, "Cache-Control", gw_static_cache_control(rel));
-    gw_static_security_headers(&h);
+    gw_http_reply_header(&h, "Cache-Control", site->cache_control(rel));
+    gw_static_security_headers(site, &h);
     if (gw_http_reply_send_head(&h, status == 200 ? (int64_t)st.st_size : -1) == 0 && status == 200 &&
         !gw_http_is_head(conn) && gw_static_send_file(conn, fd, st.st_size) != 0)
         gw_log_debug("static: %s: the response was cut short", rel);
@@ -320,5 +367,5 @@ void gw_static_routes(gw_http_route routes[GW_STATIC_NROUTES])
     static const char *const uris[GW_STATIC_NROUTES] = {
         "/", "/index.html", "/app.css", "/favicon.svg", "/favicon.ico", "/app/**", "/vendor/**"};
     for (size_t i = 0; i < GW_STATIC_NROUTES; i++)
-        routes[i] = (gw_http_route){uris[i], gw_static_handler, NULL};
+        routes[i] = (gw_http_route){uris[i], gw_static_handler, &gw_static_www};
 }

@@ -1,21 +1,31 @@
 /*
- * src/http/static.h: the web UI's static files (www/), served on SERVER_PORT
- * next to the REST API by our own handler — never civetweb's document_root.
+ * src/http/static.h: serving a directory of static files through an
+ * allow-list, by our own handler — never civetweb's document_root. Two sites
+ * use it: the web UI (www/, on SERVER_PORT, below) and the documentation
+ * site rendered at build time (build/docs, on DOCS_PORT, http/docs.h).
  *
- * Only an allow-list is served: "/" (index.html), "/index.html", "/app.css",
- * "/favicon.svg", "/favicon.ico", and files under "/app/" and "/vendor/",
- * each with one of the extensions .html .js .css .svg .png .ico .woff2 .map
- * and its Content-Type. Refused with 404: dotfiles and dot segments ("..",
- * "."), empty segments, characters outside [A-Za-z0-9._@-], directories,
- * anything whose real path (symlinks resolved) leaves the www directory.
- * Responses carry ETag and Last-Modified (conditional GETs answer 304),
- * Cache-Control ("no-cache" for our own files so a new release shows at
- * once; a year, immutable, for vendor/ whose directories are named
- * <package>@<version>), and the security headers (CSP, nosniff,
- * Referrer-Policy, X-Frame-Options DENY).
+ * A site (gw_static_site) is a root directory and its rules: the allow-list
+ * that maps a request path to a file name before the file system is
+ * touched, Content-Types, Cache-Control, the Content-Security-Policy and
+ * Referrer-Policy, and whether errors are small HTML pages or the JSON error
+ * shape. For every site: the mapped file must resolve (symlinks followed)
+ * to a regular file inside the root, else 404; no directory is ever listed;
+ * GET and HEAD only (405 with Allow otherwise); responses carry ETag and
+ * Last-Modified (conditional GETs answer 304), the site's Cache-Control,
+ * X-Content-Type-Options, X-Frame-Options DENY and
+ * Cross-Origin-Opener-Policy.
  *
- * The www directory is a process-wide singleton set once at start-up by
- * gw_static_init (before the listener starts; read-only afterwards).
+ * The web UI: "/" (index.html), "/index.html", "/app.css", "/favicon.svg",
+ * "/favicon.ico", and files under "/app/" and "/vendor/", each with one of
+ * the extensions .html .js .css .svg .png .ico .woff2 .map and its
+ * Content-Type. Refused with 404: dotfiles and dot segments ("..", "."),
+ * empty segments, characters outside [A-Za-z0-9._@-], directories, anything
+ * whose real path leaves the www directory. Cache-Control is "no-cache" for
+ * our own files so a new release shows at once, a year (immutable) for
+ * vendor/ whose directories are named <package>@<version>. Errors are JSON.
+ *
+ * A site is written before its listener starts and read-only afterwards;
+ * the web UI's is a process-wide singleton set by gw_static_init.
  */
 #ifndef GW_HTTP_STATIC_H
 #define GW_HTTP_STATIC_H
@@ -30,6 +40,32 @@
 #define GW_STATIC_SYSTEM_DIR "/usr/share/pg_aistudio/www"
 #define GW_STATIC_REL_MAX 256          /* longest relative path served */
 #define GW_STATIC_MAX_FILE (32L << 20) /* larger files are not served */
+
+typedef struct gw_static_site {
+    const char *name;    /* in errors: "web UI", "documentation" */
+    const char *setting; /* the setting naming its directory: "WWW_DIR" */
+    char root[PATH_MAX]; /* real path, no trailing '/'; "" = not installed (404) */
+    /* the allow-list: a decoded request path (no query) to a path relative
+     * to root; 0 and rel filled, or -1 (404) */
+    int (*map)(const char *uri, char rel[GW_STATIC_REL_MAX]);
+    const char *(*content_type)(const char *rel); /* of a mapped rel */
+    const char *(*cache_control)(const char *rel);
+    const char *csp;
+    const char *referrer_policy;
+    int html_errors; /* 404/405 as small HTML pages, else the JSON error shape */
+} gw_static_site;
+
+/* The civetweb handler of a site: cbdata is the gw_static_site. */
+int gw_static_handler(struct mg_connection *conn, void *cbdata);
+
+/*
+ * Finds a site's directory, as a real path: configured (the setting, named
+ * in errors) when not NULL or "", else <gatewayd's directory>/<beside>,
+ * else system_dir. It must be a directory holding index.html. -1 with err
+ * naming the setting when none qualifies.
+ */
+int gw_static_find_dir(const char *setting, const char *configured, const char *beside, const char *system_dir,
+                       char out[PATH_MAX], char err[GW_ERR_LEN]);
 
 /*
  * Finds and remembers the www directory: www_dir (the WWW_DIR setting) when
