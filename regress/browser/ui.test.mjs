@@ -490,3 +490,174 @@ withLogs(test, () => [gw, pg])('single sign-on: the super admin adds a provider 
     await idp.close();
   }
 });
+
+// The lookup lists and the shared resource pages, after the stories above:
+// the UI offers the vendors the API lists (a vendor a DBA inserts shows in
+// the LLM dialog, with its defaults), loads the lists once per session, and
+// two CRUD pages built on app/resource.js go through create, an edit the API
+// refuses (its error shown on the field it names, nothing changed), the
+// corrected edit and the delete confirmation.
+describe('lookups and resource pages', () => {
+  let problemsBefore;
+  // the API's refusals of the edits below are logged by the browser as failed loads
+  const unexpected = () => b.problems.slice(problemsBefore).filter((p) => !/status of 400/.test(p));
+  before(() => { problemsBefore = b.problems.length; });
+
+  // the error shown on a dialog field: its input marked invalid and described by the message
+  async function fieldError(d, label) {
+    const input = d.getByLabel(label);
+    await d.locator('[aria-invalid="true"]').first().waitFor();
+    assert.equal(await input.getAttribute('aria-invalid'), 'true', `${label} is marked invalid`);
+    const ids = (await input.getAttribute('aria-describedby')).split(' ');
+    return (await page().locator(`[id="${ids[0]}"]`).textContent()).trim();
+  }
+
+  it('the vendor picker offers the vendors of GET /api/v1/vendors, also one a DBA inserted', async () => {
+    await pg.sql(`INSERT INTO aistudio.vendors (name, display_name, wire_format, auth_header, key_required, default_endpoint,
+                    default_model, prompt_includes_cache_reads, description, sort_order)
+                  VALUES ('mistral', 'Mistral', 'openai', 'authorization', true, 'https://api.mistral.ai/v1',
+                    'mistral-large-latest', true, 'La Plateforme, OpenAI-compatible.', 7)`);
+    const p = page();
+    const calls = [];
+    const onRequest = (r) => { const u = new URL(r.url()); if (/^\/api\/v1\/(vendors|lookups)$/.test(u.pathname)) calls.push(u.pathname); };
+    p.on('request', onRequest);
+    try {
+      await signIn(ADMIN);
+      await p.getByRole('link', { name: 'LLMs' }).click();
+      await p.getByRole('button', { name: 'Add LLM' }).first().click();
+      const d = dialog();
+      const offered = await d.getByLabel('Vendor').locator('option').allTextContents();
+      const listed = (await pg.json('SELECT display_name FROM aistudio.list_vendors()')).map((v) => v.display_name);
+      assert.deepEqual(offered, listed, 'the vendors of the API, in its order');
+      assert.ok(offered.includes('Mistral'));
+      await d.getByLabel('Vendor').selectOption('mistral');
+      assert.equal(await d.getByLabel('API endpoint').inputValue(), 'https://api.mistral.ai/v1', "the vendor's default endpoint");
+      assert.equal(await d.getByLabel('Default model').inputValue(), 'mistral-large-latest');
+      await d.getByText('La Plateforme, OpenAI-compatible.').waitFor();
+      await b.shot('llm-dialog-dba-vendor');
+      await p.keyboard.press('Escape');
+      await dialog().waitFor({ state: 'detached' });
+      // the list filters and the price dialog offer it too
+      assert.ok((await p.locator('#llm-vendor option').allTextContents()).includes('Mistral'));
+      await p.getByRole('link', { name: 'Model prices' }).click();
+      await p.getByRole('heading', { name: 'Model prices', level: 1 }).waitFor();
+      assert.ok((await p.locator('#price-vendor option').allTextContents()).includes('Mistral'));
+      for (const name of ['Users', 'Filters', 'Roles']) {
+        await p.getByRole('link', { name, exact: true }).click();
+        await p.getByRole('heading', { name, level: 1 }).waitFor();
+      }
+      // the filter stages and the roles come from the lookups too
+      const lookups = await p.evaluate(() => fetch('/api/v1/lookups').then((r) => r.text()));
+      const roles = JSON.parse(lookups).roles.map((r) => r.label);
+      assert.deepEqual(await p.locator('.matrix thead th').allTextContents(), ['Capability', ...roles]);
+      assert.deepEqual(calls.sort(), ['/api/v1/lookups', '/api/v1/lookups', '/api/v1/vendors'],
+        'each list is loaded once per session (plus the one fetch of this test)');
+    } finally {
+      p.off('request', onRequest);
+    }
+  });
+
+  it('a resource page (users): create, an edit refused on a field, the corrected edit, delete', async () => {
+    const p = page();
+    await go('/users');
+    await p.getByRole('button', { name: 'Add user' }).click();
+    let d = dialog();
+    await d.getByLabel('Email').fill('temp@example.com');
+    await d.getByLabel('Name').fill('Temp User');
+    await d.getByLabel('Role').selectOption('chat_user');
+    await d.getByLabel('Password', { exact: true }).fill('temporary password 01');
+    await d.getByRole('button', { name: 'Create user' }).click();
+    await toastSays('Created temp@example.com');
+    await p.locator('table').getByText('temp@example.com').waitFor();
+    const id = await pg.sql(`SELECT id FROM aistudio.users WHERE email = 'temp@example.com'`);
+    assert.ok(Number(id) > 0);
+
+    await p.getByRole('button', { name: 'Edit temp@example.com' }).click();
+    d = dialog();
+    await d.getByLabel('Email').fill('not-an-email');
+    await d.getByRole('button', { name: 'Save changes' }).click();
+    assert.match(await fieldError(d, 'Email'), /invalid email address "not-an-email"/);
+    assert.equal(await d.getByRole('alert').count(), 0, 'the error is on the field, not in a banner');
+    await b.shot('user-dialog-field-error');
+    assert.equal(await pg.sql(`SELECT email FROM aistudio.users WHERE id = ${id}`), 'temp@example.com', 'nothing changed');
+    await d.getByLabel('Email').fill('temp2@example.com');
+    await d.getByRole('button', { name: 'Save changes' }).click();
+    await toastSays('Saved temp2@example.com');
+    await dialog().waitFor({ state: 'detached' });
+    assert.equal(await pg.sql(`SELECT email FROM aistudio.users WHERE id = ${id}`), 'temp2@example.com');
+
+    await p.getByRole('button', { name: 'Delete temp2@example.com' }).click();
+    await dialog().getByRole('heading', { name: 'Delete temp2@example.com?' }).waitFor();
+    await dialog().getByRole('button', { name: 'Delete user' }).click();
+    await toastSays('Deleted temp2@example.com');
+    await p.locator('table').getByText('temp2@example.com').waitFor({ state: 'detached' });
+    assert.equal(await pg.sql(`SELECT count(*) FROM aistudio.users WHERE id = ${id}`), '0');
+  });
+
+  it('a resource page (model prices): create, an edit refused on a field, the corrected edit, delete', async () => {
+    const p = page();
+    await go('/prices');
+    await p.getByRole('button', { name: 'Set price' }).first().click();
+    let d = dialog();
+    await d.getByLabel('Vendor').selectOption('anthropic');
+    await d.getByRole('textbox', { name: 'Model', exact: true }).fill('tmp-model');
+    await d.getByLabel('Input / 1M tokens').fill('1');
+    await d.getByLabel('Output / 1M tokens').fill('2');
+    await d.getByRole('button', { name: 'Save price' }).click();
+    await toastSays('Saved the price of tmp-model');
+    await p.locator('table').getByText('tmp-model').waitFor();
+    const price = () => pg.one(`SELECT vendor, input_per_mtok::text AS i, output_per_mtok::text AS o FROM aistudio.model_prices WHERE model_name = 'tmp-model'`);
+    const created = await price();
+    assert.deepEqual([created.vendor, Number(created.i), Number(created.o)], ['anthropic', 1, 2]);
+
+    await p.getByRole('button', { name: 'Edit the price of tmp-model' }).click();
+    d = dialog();
+    assert.equal(await d.getByLabel('Vendor').isDisabled(), true, 'vendor and model are fixed on edit');
+    await d.getByLabel('Input / 1M tokens').fill('-1');
+    await d.getByRole('button', { name: 'Save price' }).click();
+    assert.match(await fieldError(d, 'Input / 1M tokens'), /input_per_mtok must be a non-negative amount/);
+    await b.shot('price-dialog-field-error');
+    assert.equal(Number((await price()).i), 1, 'nothing changed');
+    await d.getByLabel('Input / 1M tokens').fill('1.5');
+    await d.getByRole('button', { name: 'Save price' }).click();
+    await toastSays('Saved the price of tmp-model');
+    await dialog().waitFor({ state: 'detached' });
+    assert.equal(Number((await price()).i), 1.5);
+    assert.equal(Number((await price()).o), 2);
+
+    await p.getByRole('button', { name: 'Delete the price of tmp-model' }).click();
+    await dialog().getByRole('heading', { name: 'Delete the price of tmp-model?' }).waitFor();
+    await dialog().getByRole('button', { name: 'Delete price' }).click();
+    await toastSays('Price deleted');
+    await p.locator('table').getByText('tmp-model').waitFor({ state: 'detached' });
+    assert.equal(await pg.sql(`SELECT count(*) FROM aistudio.model_prices WHERE model_name = 'tmp-model'`), '0');
+    assert.deepEqual(unexpected(), []);
+  });
+
+  it('GET /api/v1/vendors and /lookups: every signed-in role, bad requests refused', async () => {
+    const raw = (method, p, cookie) => fetch(`${base}/api/v1${p}`, { method, headers: cookie ? { cookie } : {} });
+    for (const p of ['/vendors', '/lookups']) assert.equal((await raw('GET', p)).status, 401, p);
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: CHAT.email, password: CHAT.password }),
+    });
+    assert.equal(login.status, 200);
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const v = await raw('GET', '/vendors', cookie);
+    assert.equal(v.status, 200);
+    const vendors = (await v.json()).data;
+    assert.deepEqual(vendors.map((x) => x.name), (await pg.json('SELECT name FROM aistudio.list_vendors()')).map((x) => x.name));
+    assert.deepEqual(Object.keys(vendors[0]).sort(), ['auth_header', 'default_endpoint', 'default_model', 'description',
+      'display_name', 'key_required', 'name', 'prompt_includes_cache_reads', 'wire_format']);
+    const l = await raw('GET', '/lookups', cookie);
+    assert.equal(l.status, 200);
+    const lookups = await l.json();
+    assert.deepEqual(Object.keys(lookups).sort(), ['filter_stages', 'filter_types', 'plugin_hooks', 'roles', 'sso_roles']);
+    assert.deepEqual(lookups.roles.map((r) => [r.name, r.rank]), [['super_admin', 4], ['admin', 3], ['developer', 2], ['chat_user', 1]]);
+    const bad = await raw('GET', '/vendors?page=2', cookie);
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).error.code, 'unknown_parameter');
+    const post = await raw('POST', '/lookups', cookie);
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'GET');
+  });
+});

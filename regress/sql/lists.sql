@@ -68,3 +68,30 @@ DO $$ BEGIN PERFORM aistudio.clear_llm_budget(999); EXCEPTION WHEN OTHERS THEN R
 SET pg_aistudio.acting_user = :'dev_id';
 DO $$ BEGIN PERFORM aistudio.clear_llm_budget(1); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
 RESET pg_aistudio.acting_user;
+
+-- ui_lookups(): the value lists of the UI, read from the CHECK constraints
+SELECT jsonb_pretty(aistudio.ui_lookups());
+-- any signed-in role reads them; the gateway executes it for them
+SELECT pg_temp.try(:'chat_id', 'SELECT aistudio.ui_lookups()') AS chat_user_reads;
+SELECT r, has_function_privilege(r, 'aistudio.ui_lookups()', 'EXECUTE') AS can_read
+  FROM unnest(ARRAY['aistudio_gateway', 'aistudio_analyst', 'public']) r;
+-- the ranks agree with src/rbac.c: acting as each role, require_role(min)
+-- passes exactly when the role's rank is at least min's
+SELECT aistudio.create_user('root@example.com', 'Root', NULL, 'super_admin') AS root_id \gset
+CREATE TEMP TABLE ranks AS
+	SELECT x->>'name' AS role, (x->>'rank')::int AS rank FROM jsonb_array_elements(aistudio.ui_lookups()->'roles') x;
+SELECT role, string_agg(min_role, ' ' ORDER BY min_rank DESC) FILTER (WHERE passes) AS passes_require_role,
+	   bool_and(passes = (rank >= min_rank)) AS agrees
+  FROM (SELECT a.role, a.rank, m.role AS min_role, m.rank AS min_rank,
+			   pg_temp.try(u.id::text, format('SELECT aistudio.require_role(%L, %L)', m.role, 'test')) = 'ok' AS passes
+		  FROM ranks a
+		  JOIN LATERAL (SELECT min(id) AS id FROM aistudio.users WHERE role = a.role) u ON true
+		 CROSS JOIN ranks m) t
+ GROUP BY role, rank ORDER BY rank DESC;
+-- a value added to a CHECK is offered at once (labelled with its name until
+-- it gets a label here)
+BEGIN;
+ALTER TABLE aistudio.plugins DROP CONSTRAINT plugins_hook_check;
+ALTER TABLE aistudio.plugins ADD CONSTRAINT plugins_hook_check CHECK (hook IN ('pre_auth', 'on_stream'));
+SELECT aistudio.ui_lookups()->'plugin_hooks' AS plugin_hooks;
+ROLLBACK;

@@ -169,6 +169,77 @@ BEGIN
 		 ORDER BY n.name;
 END $$;
 
+-- aistudio.ui_lookups(): the value lists a client offers in its pickers and
+-- shows as labels, read from where the extension defines the values, so that
+-- no client keeps a copy of them (the web UI loads it once per session):
+--   roles          the CHECK of aistudio.users.role, which names the roles
+--                  from the highest rank down, the order src/rbac.c ranks
+--                  them in (regress/sql/lists.sql checks that the two agree);
+--                  rank 1 is the lowest
+--   sso_roles      the roles a single sign-on provider may give new accounts
+--                  (the CHECK of aistudio.sso_providers.default_role)
+--   filter_stages  the CHECK of aistudio.filters.stage, in pipeline order
+--   filter_types   the CHECK of aistudio.filters.filter_type
+--   plugin_hooks   the CHECK of aistudio.plugins.hook
+-- Each item is {name, label} (roles also rank and description). The labels
+-- and the role descriptions are written here, once; a value without a label
+-- is labelled with its name. The vendors have their own listing,
+-- aistudio.list_vendors(). Any signed-in role (GET /api/v1/lookups).
+CREATE FUNCTION aistudio.ui_lookups() RETURNS jsonb
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM aistudio.require_role('chat_user', 'read the lookup lists');
+	RETURN (
+		WITH lists(list, tbl, col, kind) AS (VALUES
+			('roles', 'aistudio.users'::regclass, 'role', 'role'),
+			('sso_roles', 'aistudio.sso_providers'::regclass, 'default_role', 'role'),
+			('filter_stages', 'aistudio.filters'::regclass, 'stage', 'stage'),
+			('filter_types', 'aistudio.filters'::regclass, 'filter_type', 'filter_type'),
+			('plugin_hooks', 'aistudio.plugins'::regclass, 'hook', 'stage')
+		), allowed AS (
+			-- the literals of the column's CHECK (col IN (…)), in their order
+			SELECT l.list, l.kind, v.m[1] AS name, v.pos
+			  FROM lists l
+			  JOIN pg_catalog.pg_attribute a ON a.attrelid = l.tbl AND a.attname = l.col
+			  JOIN pg_catalog.pg_constraint c
+				ON c.conrelid = l.tbl AND c.contype = 'c' AND c.conkey = ARRAY[a.attnum]
+			 CROSS JOIN LATERAL pg_catalog.regexp_matches(pg_catalog.pg_get_constraintdef(c.oid),
+														  '''([^'']*)''::text', 'g') WITH ORDINALITY v(m, pos)
+		), ranks AS (
+			SELECT a.name, pg_catalog.count(*) OVER () - a.pos + 1 AS rank
+			  FROM allowed a WHERE a.list = 'roles'
+		), labels(kind, name, label, description) AS (VALUES
+			('role', 'super_admin', 'Super admin', 'Everything, including other admins and the audit log.'),
+			('role', 'admin', 'Admin', 'Runs the gateway: LLMs, prices, secrets, users and groups, edges.'),
+			('role', 'developer', 'Developer', 'Builds apps on the LLMs their groups grant, with their own keys and usage.'),
+			('role', 'chat_user', 'Chat user', 'Chats with the LLMs their groups grant. Nothing else.'),
+			('stage', 'pre_auth', 'Before authentication', NULL),
+			('stage', 'auth', 'Authentication', NULL),
+			('stage', 'post_auth', 'After authentication', NULL),
+			('stage', 'upstream', 'Before the upstream call', NULL),
+			('stage', 'on_response', 'On the response', NULL),
+			('filter_type', 'regex_block', 'Block by pattern', NULL),
+			('filter_type', 'regex_redact', 'Redact by pattern', NULL),
+			('filter_type', 'max_prompt_chars', 'Limit prompt size', NULL),
+			('filter_type', 'script', 'Script', NULL)
+		), items AS (
+			SELECT a.list, a.pos, r.rank,
+				   pg_catalog.jsonb_build_object('name', a.name, 'label', coalesce(lb.label, a.name))
+				   || CASE WHEN a.kind = 'role'
+						   THEN pg_catalog.jsonb_build_object('rank', r.rank, 'description', coalesce(lb.description, ''))
+						   ELSE '{}'::jsonb END AS item
+			  FROM allowed a
+			  LEFT JOIN labels lb ON lb.kind = a.kind AND lb.name = a.name
+			  LEFT JOIN ranks r ON a.kind = 'role' AND r.name = a.name
+		)
+		SELECT pg_catalog.jsonb_object_agg(l.list, coalesce(
+				   (SELECT pg_catalog.jsonb_agg(i.item ORDER BY i.rank DESC, i.pos) FROM items i WHERE i.list = l.list),
+				   '[]'::jsonb))
+		  FROM lists l
+	);
+END $$;
+COMMENT ON FUNCTION aistudio.ui_lookups() IS 'The roles (with ranks), single sign-on roles, filter stages and types and plugin hooks, with labels, from the CHECK constraints that define them';
+
 -- aistudio.clear_llm_budget: the LLM no longer has a monthly budget
 -- (update_llm treats NULL as "unchanged", so clearing needs its own call).
 CREATE FUNCTION aistudio.clear_llm_budget(llm_id bigint) RETURNS void
@@ -188,6 +259,6 @@ GRANT EXECUTE ON FUNCTION aistudio.clear_llm_budget(bigint) TO aistudio_gateway;
 GRANT EXECUTE ON FUNCTION aistudio.list_users(text, text, int, int), aistudio.list_groups(int, int),
 	aistudio.list_llms(text, text, int, int), aistudio.list_model_prices(text, int, int),
 	aistudio.list_apps(bigint, text, text, int, int), aistudio.list_filters(text, int, int),
-	aistudio.list_plugins(text, int, int), aistudio.list_namespaces()
+	aistudio.list_plugins(text, int, int), aistudio.list_namespaces(), aistudio.ui_lookups()
 	TO aistudio_gateway;
 

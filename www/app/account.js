@@ -2,12 +2,9 @@
 // and personal API tokens for scripts (shown once).
 import { html, useState } from './deps.js';
 import { api } from './api.js';
-import {
-  PageHeader, Card, Table, Button, Chip, Dialog, DialogForm, TextField, IconButton, EmptyState, SecretOnceDialog,
-  useAction, usePagedList, confirmDialog, toast, Pager,
-} from './ui.js';
+import { PageHeader, Card, TextField, SecretOnceDialog, RoleChip, StatusChip, useAction, toast } from './ui.js';
+import { ResourceCard, fieldError } from './resource.js';
 import { dateTime, ago, initials } from './format.js';
-import { RoleChip } from './users.js';
 
 function PasswordCard({ me }) {
   const [pw, setPw] = useState('');
@@ -33,47 +30,47 @@ function PasswordCard({ me }) {
   <//>`;
 }
 
-function TokenDialog({ onClose, onCreated }) {
-  const [name, setName] = useState('');
-  const act = useAction();
-  const save = () => act.run(async () => {
-    if (!name.trim()) throw new Error('Name the token after what uses it.');
-    onCreated(await api.post('/me/tokens', { name: name.trim() }));
-  }).catch(() => {});
-  return html`<${Dialog} open title="Create a personal API token" size="sm" onClose=${onClose}
-      description="Scripts use it as Authorization: Bearer against the REST API, acting as you.">
-    <${DialogForm} onSubmit=${save} onCancel=${onClose} busy=${act.busy} error=${act.error} submitLabel="Create token">
-      <${TextField} label="Name" value=${name} onInput=${setName} required autofocus placeholder="ci-deploy" />
-    <//>
-  <//>`;
-}
+// Personal API tokens: created with a name and shown once, revoked.
+const TOKENS = {
+  path: '/me/tokens',
+  icon: 'key',
+  listTitle: 'Personal API tokens',
+  subtitle: 'for scripts and CI',
+  caption: 'API tokens',
+  pageSize: 10,
+  create: { label: 'New token' },
+  columns: [
+    { key: 'name', label: 'Name', render: (t) => html`<strong>${t.name}</strong>` },
+    { key: 'prefix', label: 'Token', render: (t) => html`<code>${t.token_prefix}…</code>` },
+    { key: 'used', label: 'Last used', render: (t) => html`<span class="small">${ago(t.last_used_at)}</span>` },
+    { key: 'created', label: 'Created', render: (t) => html`<span class="small muted">${dateTime(t.created_at)}</span>` },
+    { key: 'state', label: 'Status', render: (t) => html`<${StatusChip} on=${t.active} no="Revoked" />` },
+  ],
+  canRemove: (t) => t.active,
+  remove: {
+    title: (t) => `Revoke ${t.name}?`, label: (t) => `Revoke ${t.name}`, confirmLabel: 'Revoke token',
+    text: 'Scripts using it stop working at once.', done: (t) => `Revoked ${t.name}`,
+  },
+  empty: () => ({ title: 'No tokens', text: 'Create a token to call the REST API from a script.' }),
+  saved: (t, row, ctx) => { ctx.show(t); ctx.reload(); },
+  form: {
+    title: 'Create a personal API token',
+    description: 'Scripts use it as Authorization: Bearer against the REST API, acting as you.',
+    size: 'sm',
+    submitLabel: 'Create token',
+    toast: () => null,
+    check: (f) => { if (!f.name.trim()) throw fieldError('name', 'Name the token after what uses it.'); },
+    fields: [{ name: 'name', label: 'Name', required: true, autofocus: true, placeholder: 'ci-deploy' }],
+  },
+};
 
 export function AccountPage({ me }) {
-  const tokens = usePagedList((p) => api.get('/me/tokens', p), [], 10);
-  const [dlg, setDlg] = useState(false);
   const [shown, setShown] = useState(null);
-  const revoke = (t) => confirmDialog({
-    title: `Revoke ${t.name}?`, danger: true, confirmLabel: 'Revoke token', text: 'Scripts using it stop working at once.',
-    action: () => api.del(`/me/tokens/${t.id}`),
-  }).then((ok) => ok && tokens.reload());
   return html`
     <${PageHeader} title="Account" icon="user" description="Your profile, password and API tokens." />
     <div class="grid-2-1">
       <div class="stack">
-        <${Card} title="Personal API tokens" subtitle="for scripts and CI" pad=${false}
-          actions=${html`<${Button} kind="primary" icon="plus" onClick=${() => setDlg(true)}>New token<//>`}>
-          <${Table} rows=${tokens.data && tokens.data.data} loading=${tokens.loading} error=${tokens.error} onRetry=${tokens.reload} caption="API tokens"
-            columns=${[
-              { key: 'name', label: 'Name', render: (t) => html`<strong>${t.name}</strong>` },
-              { key: 'prefix', label: 'Token', render: (t) => html`<code>${t.token_prefix}…</code>` },
-              { key: 'used', label: 'Last used', render: (t) => html`<span class="small">${ago(t.last_used_at)}</span>` },
-              { key: 'created', label: 'Created', render: (t) => html`<span class="small muted">${dateTime(t.created_at)}</span>` },
-              { key: 'state', label: 'Status', render: (t) => html`<${Chip} tone=${t.active ? 'green' : 'gray'} dot>${t.active ? 'Active' : 'Revoked'}<//>` },
-              { key: 'x', label: '', class: 'cell-actions', render: (t) => t.active && html`<${IconButton} icon="trash" kind="danger" label=${`Revoke ${t.name}`} onClick=${() => revoke(t)} />` },
-            ]}
-            empty=${html`<${EmptyState} icon="key" title="No tokens" text="Create a token to call the REST API from a script." />`} />
-          <${Pager} page=${tokens.page} pageSize=${tokens.pageSize} total=${tokens.data && tokens.data.total} onPage=${tokens.setPage} />
-        <//>
+        <${ResourceCard} res=${TOKENS} me=${me} extra=${{ show: setShown }} />
       </div>
       <div class="stack">
         <${Card} title="Profile">
@@ -85,6 +82,5 @@ export function AccountPage({ me }) {
         <${PasswordCard} me=${me} />
       </div>
     </div>
-    ${dlg && html`<${TokenDialog} onClose=${() => setDlg(false)} onCreated=${(t) => { setDlg(false); setShown(t); tokens.reload(); }} />`}
     <${SecretOnceDialog} open=${!!shown} title="Your new API token" value=${shown ? shown.token : ''} what="token" onClose=${() => setShown(null)} />`;
 }

@@ -103,6 +103,14 @@ export async function listAll(path, params = {}, max = 5000) {
   return out;
 }
 
+// Attaches a filter or plugin (kind: 'filters' | 'plugins') to LLMs and
+// detaches it so that exactly the LLMs `want` hold it (`have`: before).
+export async function syncLlmAttachments(kind, itemId, have, want) {
+  const key = kind === 'filters' ? 'filter_id' : 'plugin_id';
+  for (const id of want.filter((x) => !have.includes(x))) await api.post(`/llms/${id}/${kind}`, { [key]: itemId });
+  for (const id of have.filter((x) => !want.includes(x))) await api.del(`/llms/${id}/${kind}/${itemId}`);
+}
+
 // A plain-language account of an error, for banners and toasts.
 export function describeError(err) {
   if (!err) return null;

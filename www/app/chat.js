@@ -7,7 +7,8 @@ import { html, useState, useEffect, useRef, useMemo } from './deps.js';
 import { request, listAll, describeError, ApiError } from './api.js';
 import { Button, EmptyState, Spinner, ErrorBanner, useFetch, IconButton, useId } from './ui.js';
 import { Icon } from './icons.js';
-import { vendorName, compact } from './format.js';
+import { compact } from './format.js';
+import { vendorName } from './lookups.js';
 
 const storeKey = (me) => `aistudio.chat.${me.id}`;
 const load = (me) => { try { return JSON.parse(sessionStorage.getItem(storeKey(me))) || []; } catch { return []; } };

@@ -4,9 +4,10 @@
 // "Usage") see their own apps — the database decides what each may read.
 import { html, useState, useMemo } from './deps.js';
 import { api } from './api.js';
-import { PageHeader, Card, Stat, useFetch, ErrorBanner, EmptyState, Progress, Button, Spinner } from './ui.js';
+import { PageHeader, Card, Stat, useFetch, ErrorBanner, Progress, Button, Spinner } from './ui.js';
 import { TimeChart, BarList } from './charts.js';
-import { money, compact, num, pct, vendorName } from './format.js';
+import { money, compact, num, pct } from './format.js';
+import { vendorName, isAdmin } from './lookups.js';
 
 const RANGES = [
   { id: '24h', label: '24 hours', hours: 24 },
@@ -45,7 +46,7 @@ function Segmented({ value, options, onChange, label }) {
 function settle(p) { return p.then((v) => ({ ok: true, v }), (e) => ({ ok: false, e })); }
 
 export function Dashboard({ me, path }) {
-  const admin = me.role === 'admin' || me.role === 'super_admin';
+  const admin = isAdmin(me);
   const [rangeId, setRangeId] = useState('30d');
   const [type, setType] = useState('');
   const range = RANGES.find((r) => r.id === rangeId);

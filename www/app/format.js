@@ -1,4 +1,5 @@
-// app/format.js: how numbers, money, tokens and dates read in the UI.
+// app/format.js: how numbers, money, tokens and dates read in the UI, and
+// the deployment's gateway URLs. (Vendor and role names: lookups.js.)
 
 const intFmt = new Intl.NumberFormat('en-US');
 const compactFmt = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
@@ -71,26 +72,6 @@ export function ago(s) {
   if (a < 5) return 'just now';
   return diff >= 0 ? `${unit[0]} ${unit[1]} ago` : `in ${unit[0]} ${unit[1]}`;
 }
-
-export const VENDORS = {
-  openai: 'OpenAI',
-  anthropic: 'Anthropic',
-  google_ai: 'Google AI',
-  vertex: 'Vertex AI',
-  huggingface: 'Hugging Face',
-  ollama: 'Ollama',
-};
-
-export function vendorName(v) { return VENDORS[v] || v || '—'; }
-
-export const ROLES = {
-  super_admin: 'Super admin',
-  admin: 'Admin',
-  developer: 'Developer',
-  chat_user: 'Chat user',
-};
-
-export function roleName(r) { return ROLES[r] || r; }
 
 export function initials(name, email) {
   const src = (name || email || '?').trim();

@@ -4,52 +4,45 @@
 import { html, useState } from './deps.js';
 import { api, listAll } from './api.js';
 import {
-  PageHeader, Card, Table, Pager, Button, Chip, Dialog, DialogForm, TextField, RowActions, IconButton, EmptyState,
-  ErrorBanner, Spinner, useAction, usePagedList, useFetch, confirmDialog, toast, useId,
+  PageHeader, Card, Button, Chip, IconButton, EmptyState, ErrorBanner, Spinner, RoleChip, VendorChip, useAction, useFetch,
+  confirmDialog, toast, useId,
 } from './ui.js';
+import { ResourcePage, ResourceDialog, fieldError } from './resource.js';
 import { navigate } from './router.js';
 import { dateTime, initials } from './format.js';
-import { RoleChip } from './users.js';
-import { VendorChip } from './llms.js';
 
-function GroupDialog({ group, onClose, onSaved }) {
-  const [name, setName] = useState(group ? group.name : '');
-  const act = useAction();
-  const save = () => act.run(async () => {
-    if (!name.trim()) throw new Error('Give the group a name.');
-    const r = group ? await api.patch(`/groups/${group.id}`, { name: name.trim() }) : await api.post('/groups', { name: name.trim() });
-    toast(group ? 'Group renamed' : `Created ${r.name}`, 'success');
-    onSaved(r);
-  }).catch(() => {});
-  return html`<${Dialog} open title=${group ? `Rename ${group.name}` : 'Create a group'} onClose=${onClose} size="sm">
-    <${DialogForm} onSubmit=${save} onCancel=${onClose} busy=${act.busy} error=${act.error} submitLabel=${group ? 'Rename' : 'Create group'}>
-      <${TextField} label="Name" value=${name} onInput=${setName} required autofocus placeholder="engineering" />
-    <//>
-  <//>`;
-}
-
-export function GroupsPage() {
-  const list = usePagedList((p) => api.get('/groups', p), []);
-  const [dlg, setDlg] = useState(false);
-  const cols = [
+const GROUPS = {
+  path: '/groups',
+  title: 'Groups',
+  icon: 'users',
+  description: 'Groups give their members access to LLMs, for apps and chat.',
+  listTitle: 'All groups',
+  create: { label: 'Create group' },
+  columns: [
     { key: 'name', label: 'Group', render: (g) => html`<a class="strong" href=${`#/groups/${g.id}`}>${g.name}</a>` },
     { key: 'members', label: 'Members', class: 'num', render: (g) => g.member_ids.length },
     { key: 'llms', label: 'LLMs granted', class: 'num', render: (g) => g.llm_ids.length },
     { key: 'created', label: 'Created', render: (g) => html`<span class="small muted">${dateTime(g.created_at)}</span>` },
-    { key: 'x', label: '', class: 'cell-actions', render: (g) => html`<${Button} size="sm" onClick=${() => navigate(`/groups/${g.id}`)}>Manage<//>` },
-  ];
-  return html`
-    <${PageHeader} title="Groups" icon="users" description="Groups give their members access to LLMs, for apps and chat."
-      actions=${html`<${Button} kind="primary" icon="plus" onClick=${() => setDlg(true)}>Create group<//>`} />
-    <${Card} pad=${false} title="All groups">
-      <${Table} columns=${cols} rows=${list.data && list.data.data} loading=${list.loading} error=${list.error} onRetry=${list.reload}
-        caption="Groups"
-        empty=${html`<${EmptyState} icon="users" title="No groups yet"
-          text="Create a group, add people and grant it LLMs: that is how developers and chat users get access."
-          action=${html`<${Button} kind="primary" icon="plus" onClick=${() => setDlg(true)}>Create group<//>`} />`} />
-      <${Pager} page=${list.page} pageSize=${list.pageSize} total=${list.data && list.data.total} onPage=${list.setPage} />
-    <//>
-    ${dlg && html`<${GroupDialog} onClose=${() => setDlg(false)} onSaved=${(g) => { setDlg(false); navigate(`/groups/${g.id}`); }} />`}`;
+  ],
+  canEdit: () => false, // renamed on its own page
+  rowActions: (g) => html`<${Button} size="sm" onClick=${() => navigate(`/groups/${g.id}`)}>Manage<//>`,
+  empty: () => ({
+    title: 'No groups yet', action: true,
+    text: 'Create a group, add people and grant it LLMs: that is how developers and chat users get access.',
+  }),
+  saved: (g, row, ctx) => (row ? ctx.reload() : navigate(`/groups/${g.id}`)),
+  form: {
+    title: (g) => (g ? `Rename ${g.name}` : 'Create a group'),
+    size: 'sm',
+    submitLabel: (g) => (g ? 'Rename' : 'Create group'),
+    toast: (r, g) => (g ? 'Group renamed' : `Created ${r.name}`),
+    check: (f) => { if (!f.name.trim()) throw fieldError('name', 'Give the group a name.'); },
+    fields: [{ name: 'name', label: 'Name', required: true, autofocus: true, placeholder: 'engineering' }],
+  },
+};
+
+export function GroupsPage({ me }) {
+  return html`<${ResourcePage} res=${GROUPS} me=${me} />`;
 }
 
 // A select + Add button (a small form, so Enter adds).
@@ -72,7 +65,7 @@ function AddPicker({ label, options, onAdd, placeholder, testid }) {
   </form>`;
 }
 
-export function GroupDetail({ params }) {
+export function GroupDetail({ me, params }) {
   const id = Number(params.id);
   const q = useFetch(async () => {
     const [group, users, llms] = await Promise.all([api.get(`/groups/${id}`), listAll('/users'), listAll('/llms')]);
@@ -129,5 +122,6 @@ export function GroupDetail({ params }) {
           </li>`)}</ul>`}
       <//>
     </div>
-    ${rename && html`<${GroupDialog} group=${group} onClose=${() => setRename(false)} onSaved=${() => { setRename(false); q.reload(); }} />`}`;
+    ${rename && html`<${ResourceDialog} res=${GROUPS} row=${group} ctx=${{ me }} onClose=${() => setRename(false)}
+      onSaved=${() => { setRename(false); q.reload(); }} />`}`;
 }

@@ -1,12 +1,14 @@
-// app/main.js: the application shell — session (GET /me), the sidebar
-// navigation and header, and the hash routes. Pages and menu entries are
-// role-aware (what a role cannot do is not shown); the API decides anyway.
+// app/main.js: the application shell — session (GET /me) and the lookup
+// lists it loads once signed in (lookups.js), the sidebar navigation and
+// header, and the hash routes. Pages and menu entries are role-aware (what
+// a role cannot do is not shown, by rank); the API decides anyway.
 import { html, render, useState, useEffect } from './deps.js';
 import { api, setCsrf, onSessionLost } from './api.js';
 import { useRoute, navigate, match, currentPath, currentQuery } from './router.js';
 import { Icon, Logo } from './icons.js';
-import { Toasts, ConfirmHost, toast, EmptyState, Button } from './ui.js';
-import { roleName, initials, setDeployment } from './format.js';
+import { Toasts, ConfirmHost, toast, EmptyState, Button, ErrorBanner } from './ui.js';
+import { initials, setDeployment } from './format.js';
+import { loadLookups, clearLookups, roleName, atLeast } from './lookups.js';
 import { Login } from './login.js';
 import { Dashboard } from './dashboard.js';
 import { LlmsPage } from './llms.js';
@@ -26,11 +28,13 @@ import { PortalPage } from './portal.js';
 import { ChatPage } from './chat.js';
 import { AccountPage } from './account.js';
 
-const SUPER = ['super_admin'];
-const ADMIN = ['super_admin', 'admin'];
-const DEV = ['developer'];
-const ADMIN_DEV = [...ADMIN, 'developer'];
-const ALL = [...ADMIN, 'developer', 'chat_user'];
+// who may open a page: roles of at least a rank, or one role
+const SUPER = { min: 'super_admin' };
+const ADMIN = { min: 'admin' };
+const DEV = { only: 'developer' };
+const ADMIN_DEV = { min: 'developer' };
+const ALL = {};
+const may = (who, role) => (who.only ? role === who.only : !who.min || atLeast(role, who.min));
 
 // path, page, roles, and where it shows in the sidebar
 const ROUTES = [
@@ -59,8 +63,8 @@ const ROUTES = [
 const SECTIONS = ['Overview', 'Gateway', 'Access', 'Operations', 'Workspace'];
 
 function home(role) {
-  if (ADMIN.includes(role)) return '/dashboard';
-  if (role === 'developer') return '/portal';
+  if (may(ADMIN, role)) return '/dashboard';
+  if (may(DEV, role)) return '/portal';
   return '/chat';
 }
 
@@ -69,14 +73,14 @@ function findRoute(path, role) {
   for (const r of ROUTES) {
     const params = match(r.path, path);
     if (!params) continue;
-    if (r.roles.includes(role)) return { route: r, params };
+    if (may(r.roles, role)) return { route: r, params };
     forbidden = true;
   }
   return { route: null, forbidden };
 }
 
 function Sidebar({ me, path, open, onNavigate }) {
-  const items = ROUTES.filter((r) => r.nav && r.roles.includes(me.role));
+  const items = ROUTES.filter((r) => r.nav && may(r.roles, me.role));
   return html`<aside class=${`sidebar ${open ? 'open' : ''}`} aria-label="Main navigation">
     <a class="brand" href=${`#${home(me.role)}`} onClick=${onNavigate}>
       <${Logo} /><span class="brand-name">AI Studio</span>
@@ -132,7 +136,7 @@ function Shell({ me, onLogout, setMe }) {
   }, [path, me.role]);
   const { route, params, forbidden } = findRoute(path, me.role);
   // detail pages (/apps/:id) take the title and section of their list page
-  const navRoute = route && (route.nav ? route : ROUTES.find((r) => r.nav && r.roles.includes(me.role) && path.startsWith(`${r.path}/`)));
+  const navRoute = route && (route.nav ? route : ROUTES.find((r) => r.nav && may(r.roles, me.role) && path.startsWith(`${r.path}/`)));
   const title = navRoute ? navRoute.label : '';
   const section = navRoute ? navRoute.nav : '';
   useEffect(() => { document.title = title ? `${title} · AI Studio` : 'AI Studio'; }, [title]);
@@ -160,13 +164,20 @@ function Shell({ me, onLogout, setMe }) {
 function App() {
   const [me, setMe] = useState(undefined); // undefined: loading; null: signed out
   const [notice, setNotice] = useState(null);
+  const [bootError, setBootError] = useState(null); // the lookups could not be loaded
+  // signed in: the lookup lists first (chips, pickers and routes use them)
+  const enter = (u, then) => {
+    setBootError(null);
+    return loadLookups().then(() => { if (then) then(); setMe(u); }, (e) => { setMe(undefined); setBootError({ e, u, then }); });
+  };
   useEffect(() => {
     // the deployment's URLs first (SDK snippets use them), then the session
     api.get('/info').then(setDeployment, () => {})
-      .then(() => api.get('/me')).then(setMe, () => setMe(null));
+      .then(() => api.get('/me')).then((u) => enter(u), () => setMe(null));
   }, []);
   useEffect(() => {
     onSessionLost(() => {
+      clearLookups();
       setMe((cur) => {
         if (cur) setNotice('Your session has ended. Please sign in again.');
         return null;
@@ -176,15 +187,26 @@ function App() {
   const logout = async () => {
     try { await api.post('/auth/logout'); } catch { /* the session may be gone already */ }
     setCsrf(null);
+    clearLookups();
+    setBootError(null);
     setNotice('You have signed out.');
     setMe(null);
   };
+  const onLogin = (u) => enter(u, () => {
+    if (!findRoute(currentPath(), u.role).route) navigate(home(u.role));
+    setNotice(null);
+    toast(`Welcome, ${u.name || u.email}`, 'success');
+  });
+  if (bootError) {
+    return html`<div class="boot" role="alert"><span class="boot-logo"><${Logo} size=${40} /></span>
+      <${ErrorBanner} error=${bootError.e} onRetry=${() => enter(bootError.u, bootError.then)} />
+      <${Button} kind="ghost" icon="logout" onClick=${logout}>Sign out<//></div>`;
+  }
   if (me === undefined) {
     return html`<div class="boot" role="status"><span class="boot-logo"><${Logo} size=${40} /></span><p>Loading AI Studio…</p></div>`;
   }
   return html`
-    ${me ? html`<${Shell} me=${me} setMe=${setMe} onLogout=${logout} />`
-      : html`<${Login} notice=${notice} onLogin=${(u) => { if (!findRoute(currentPath(), u.role).route) navigate(home(u.role)); setNotice(null); setMe(u); toast(`Welcome, ${u.name || u.email}`, 'success'); }} />`}
+    ${me ? html`<${Shell} me=${me} setMe=${setMe} onLogout=${logout} />` : html`<${Login} notice=${notice} onLogin=${onLogin} />`}
     <${Toasts} />
     <${ConfirmHost} />`;
 }

@@ -5,11 +5,12 @@ import { html, useState } from './deps.js';
 import { api } from './api.js';
 import { PageHeader, Card, Button, EmptyState, ErrorBanner, Spinner, Progress, Pager, usePagedList, toast, Chip } from './ui.js';
 import { money, ago, dateTime } from './format.js';
+import { isAdmin } from './lookups.js';
 
 const TONE = (t) => (t >= 100 ? 'red' : t >= 90 ? 'orange' : t >= 80 ? 'yellow' : 'blue');
 
 export function NotificationsPage({ me }) {
-  const admin = me.role === 'admin' || me.role === 'super_admin';
+  const admin = isAdmin(me);
   const [open, setOpen] = useState(true);
   const list = usePagedList((p) => api.get('/notifications', { ...p, open: open ? 'true' : undefined }), [open], 20);
   const ack = async (n) => {

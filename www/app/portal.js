@@ -3,11 +3,10 @@
 // three steps from nothing to a first call.
 import { html } from './deps.js';
 import { api, listAll } from './api.js';
-import { PageHeader, Card, Button, EmptyState, ErrorBanner, Spinner, Chip, CopyField, useFetch } from './ui.js';
+import { PageHeader, Card, Button, EmptyState, ErrorBanner, Spinner, Chip, StatusChip, CopyField, VendorChip, useFetch } from './ui.js';
 import { navigate } from './router.js';
 import { Icon } from './icons.js';
 import { price, gatewayBase, money } from './format.js';
-import { VendorChip } from './llms.js';
 
 function Step({ n, done, title, text, action }) {
   return html`<li class=${`step ${done ? 'done' : ''}`}>
@@ -76,7 +75,7 @@ export function PortalPage({ me }) {
         : html`<ul class="app-list">${apps.data.map((a) => html`<li>
             <a href=${`#/apps/${a.id}`} class="strong">${a.name}</a>
             <span class="muted small">${a.llm_ids.length} LLM${a.llm_ids.length === 1 ? '' : 's'} · ${a.monthly_budget == null ? 'no budget' : `${money(a.monthly_budget)}/mo`}</span>
-            <${Chip} tone=${a.active ? 'green' : 'gray'} dot>${a.active ? 'Active' : 'Inactive'}<//>
+            <${StatusChip} on=${a.active} />
           </li>`)}${apps.total > apps.data.length && html`<li><a href="#/apps">All ${apps.total} apps →</a></li>`}</ul>`}
     <//>`;
 }

@@ -1,11 +1,13 @@
 // app/ui.js: the shared building blocks of every page — page header,
 // buttons, tables with loading and empty states, the pager, dialogs (native
-// <dialog>: focus moves in, Esc closes), form fields with labels, error
-// banners, chips, toasts, a confirm dialog, copy-to-clipboard, and the
-// data-loading hook.
+// <dialog>: focus moves in, Esc closes), form fields with labels and their
+// errors, the $SECRET/ picker, error banners, chips (also the vendor, role
+// and status chips, labelled from lookups.js), toasts, a confirm dialog,
+// copy-to-clipboard, and the data-loading hooks.
 import { html, useState, useEffect, useRef, useCallback } from './deps.js';
 import { Icon } from './icons.js';
 import { describeError } from './api.js';
+import { vendor, vendorName, roleName, rankOf } from './lookups.js';
 
 // ---- data loading ----------------------------------------------------------
 
@@ -94,6 +96,25 @@ export function Notice({ tone = 'info', icon = 'info', children }) {
 // tone: green | yellow | orange | gray | blue | red | purple
 export function Chip({ tone = 'gray', children, dot = false, title }) {
   return html`<span class=${`chip chip-${tone}`} title=${title}>${dot && html`<i class="dot"></i>`}${children}</span>`;
+}
+
+// A vendor, toned by the wire format it speaks (aistudio.vendors).
+const WIRE_TONE = { openai: 'green', anthropic: 'orange', google: 'blue', ollama: 'gray' };
+export function VendorChip({ vendor: name }) {
+  const v = vendor(name);
+  return html`<${Chip} tone=${(v && WIRE_TONE[v.wire_format]) || 'gray'}>${vendorName(name)}<//>`;
+}
+
+// A role, toned by its rank (lowest first).
+const RANK_TONE = ['gray', 'green', 'blue', 'purple'];
+export function RoleChip({ role }) {
+  const rank = rankOf(role);
+  return html`<${Chip} tone=${rank ? RANK_TONE[Math.min(rank, RANK_TONE.length) - 1] : 'gray'}>${roleName(role)}<//>`;
+}
+
+// Active / Inactive (or other words for on and off).
+export function StatusChip({ on, yes = 'Active', no = 'Inactive' }) {
+  return html`<${Chip} tone=${on ? 'green' : 'gray'} dot>${on ? yes : no}<//>`;
 }
 
 // ---- tables ----------------------------------------------------------------
@@ -238,38 +259,47 @@ export function useId(prefix = 'f') {
   return ref.current;
 }
 
-export function Field({ label, hint, children, id, required, class: cls = '' }) {
-  return html`<div class=${`field ${cls}`}>
+// A labelled control with its hint and, when the last save failed on it,
+// its error (error: { message, hint }).
+export function Field({ label, hint, children, id, required, error, class: cls = '' }) {
+  return html`<div class=${`field ${cls} ${error ? 'has-error' : ''}`}>
     <label for=${id}>${label}${required && html`<span class="req" aria-hidden="true">*</span>`}</label>
     ${children}
+    ${error && html`<p class="field-error" id=${`${id}-error`}><${Icon} name="alert" size=${14} />
+      <span>${error.message}${error.hint && html` <span class="muted">${error.hint}</span>`}</span></p>`}
     ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
   </div>`;
 }
 
-export function TextField({ label, value, onInput, hint, required, type = 'text', autofocus, placeholder, mono, class: cls, ...rest }) {
+// The aria attributes of a control inside a Field.
+function described(id, hint, error) {
+  const ids = [error && `${id}-error`, hint && `${id}-hint`].filter(Boolean).join(' ');
+  return { 'aria-describedby': ids || undefined, 'aria-invalid': error ? 'true' : undefined };
+}
+
+export function TextField({ label, value, onInput, hint, required, type = 'text', autofocus, placeholder, mono, error, class: cls, ...rest }) {
   const id = useId('t');
-  return html`<${Field} label=${label} hint=${hint} id=${id} required=${required} class=${cls}>
+  return html`<${Field} label=${label} hint=${hint} id=${id} required=${required} error=${error} class=${cls}>
     <input id=${id} class=${`input ${mono ? 'mono' : ''}`} type=${type} value=${value ?? ''} required=${required}
-      autofocus=${autofocus} placeholder=${placeholder} aria-describedby=${hint ? `${id}-hint` : undefined}
+      autofocus=${autofocus} placeholder=${placeholder} ...${described(id, hint, error)}
       onInput=${(e) => onInput(e.currentTarget.value)} ...${rest} />
   <//>`;
 }
 
-export function TextArea({ label, value, onInput, hint, rows = 4, mono, class: cls, ...rest }) {
+export function TextArea({ label, value, onInput, hint, rows = 4, mono, error, class: cls, ...rest }) {
   const id = useId('ta');
-  return html`<${Field} label=${label} hint=${hint} id=${id} class=${cls}>
+  return html`<${Field} label=${label} hint=${hint} id=${id} error=${error} class=${cls}>
     <textarea id=${id} class=${`input ${mono ? 'mono' : ''}`} rows=${rows} value=${value ?? ''}
-      aria-describedby=${hint ? `${id}-hint` : undefined}
-      onInput=${(e) => onInput(e.currentTarget.value)} ...${rest}></textarea>
+      ...${described(id, hint, error)} onInput=${(e) => onInput(e.currentTarget.value)} ...${rest}></textarea>
   <//>`;
 }
 
 // options: [[value, label]]
-export function SelectField({ label, value, onChange, options, hint, required, class: cls, ...rest }) {
+export function SelectField({ label, value, onChange, options, hint, required, error, class: cls, ...rest }) {
   const id = useId('s');
-  return html`<${Field} label=${label} hint=${hint} id=${id} required=${required} class=${cls}>
+  return html`<${Field} label=${label} hint=${hint} id=${id} required=${required} error=${error} class=${cls}>
     <select id=${id} class="input" value=${value ?? ''} onChange=${(e) => onChange(e.currentTarget.value)}
-      aria-describedby=${hint ? `${id}-hint` : undefined} ...${rest}>
+      ...${described(id, hint, error)} ...${rest}>
       ${options.map(([v, l]) => html`<option value=${v}>${l}</option>`)}
     </select>
   <//>`;
@@ -289,7 +319,7 @@ export function Toggle({ label, checked, onChange, hint }) {
 
 // A list of strings edited as chips: Enter or comma adds, Backspace on an
 // empty input removes the last one. Enter on an empty input submits the form.
-export function TagsInput({ label, values, onChange, hint, placeholder, mono = true }) {
+export function TagsInput({ label, values, onChange, hint, placeholder, mono = true, error }) {
   const id = useId('tags');
   const [text, setText] = useState('');
   const add = () => {
@@ -301,12 +331,12 @@ export function TagsInput({ label, values, onChange, hint, placeholder, mono = t
     if ((e.key === 'Enter' || e.key === ',') && text.trim()) { e.preventDefault(); add(); }
     else if (e.key === 'Backspace' && !text && values.length) onChange(values.slice(0, -1));
   };
-  return html`<${Field} label=${label} hint=${hint} id=${id}>
+  return html`<${Field} label=${label} hint=${hint} id=${id} error=${error}>
     <div class="tags-input" onClick=${(e) => e.currentTarget.querySelector('input').focus()}>
       ${values.map((v) => html`<span class=${`tag ${mono ? 'mono' : ''}`}>${v}
         <button type="button" aria-label=${`Remove ${v}`} onClick=${() => onChange(values.filter((x) => x !== v))}>×</button></span>`)}
       <input id=${id} value=${text} placeholder=${values.length ? '' : placeholder}
-        aria-describedby=${hint ? `${id}-hint` : undefined}
+        ...${described(id, hint, error)}
         onInput=${(e) => setText(e.currentTarget.value)} onKeyDown=${onKeyDown} onBlur=${add} />
     </div>
   <//>`;
@@ -322,6 +352,22 @@ export function CheckList({ label, items, selected, onChange, empty = 'Nothing t
       <span>${it.label}</span>${it.sub && html`<span class="muted">${it.sub}</span>`}
     </label>`)}
   </fieldset>`;
+}
+
+// The $SECRET/ picker over the secret store's names (value: the name without
+// the prefix; '' = none chosen), with a hint that links to the Secrets page
+// while there are none. LLM keys and single sign-on client secrets use it.
+export function SecretPicker({ id, value, onChange, secrets, label = 'Secret', placeholder = 'Choose a secret…', hint }) {
+  return html`<div class="secret-pick">
+      <label class="sr-only" for=${id}>${label}</label>
+      <span class="secret-prefix mono">$SECRET/</span>
+      <select id=${id} class="input mono" value=${value} onChange=${(e) => onChange(e.currentTarget.value)}
+        data-testid="secret-picker">
+        <option value="">${placeholder}</option>
+        ${secrets.map((s) => html`<option value=${s.name}>${s.name}</option>`)}
+      </select>
+    </div>
+    <p class="hint">${secrets.length === 0 ? html`No secrets yet — create one on the <a href="#/secrets">Secrets</a> page.` : hint}</p>`;
 }
 
 // ---- clipboard and secrets shown once ---------------------------------------

@@ -234,6 +234,15 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .result = GW_AR_NONE,
      .stmts = {{"SELECT aistudio.revoke_api_token($1::bigint)"}}},
 
+    /* lookup lists for every signed-in role: the vendors (aistudio.vendors) and the
+     * roles, filter stages and types and plugin hooks (aistudio.ui_lookups) */
+    {.method = "GET",
+     .path = "vendors",
+     .result = GW_AR_DATA,
+     .stmts = {{"SELECT coalesce(json_agg(to_jsonb(t) - 'ordinality' ORDER BY t.ordinality), '[]'::json)"
+                " FROM ROWS FROM (aistudio.list_vendors()) WITH ORDINALITY t"}}},
+    {.method = "GET", .path = "lookups", .result = GW_AR_OBJECT, .fetch = "SELECT aistudio.ui_lookups()"},
+
     /* LLMs */
     {.method = "GET",
      .path = "llms",
