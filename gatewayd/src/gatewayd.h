@@ -11,13 +11,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "common/analytics.h"
-#include "common/budget.h"
-#include "common/config.h"
-#include "common/credcache.h"
-#include "common/journal.h"
-#include "common/pgpool.h"
-#include "common/snapshot.h"
+#include "ingest/analytics.h"
+#include "model/budget.h"
+#include "base/config.h"
+#include "model/credcache.h"
+#include "ingest/journal.h"
+#include "db/pgpool.h"
+#include "model/snapshot.h"
 
 struct mg_context;
 struct gw_metrics;

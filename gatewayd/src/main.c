@@ -36,15 +36,15 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "common/config.h"
-#include "common/credresolve.h"
-#include "common/log.h"
-#include "http/admin.h"
-#include "http/chat.h"
+#include "base/config.h"
+#include "db/credresolve.h"
+#include "base/log.h"
+#include "admin/admin.h"
+#include "gateway/chat.h"
 #include "http/docs.h"
-#include "http/health.h"
-#include "http/metrics.h"
-#include "http/proxy.h"
+#include "gateway/health.h"
+#include "gateway/metrics.h"
+#include "gateway/proxy.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "reload.h"

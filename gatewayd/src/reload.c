@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/log.h"
-#include "http/chat.h"
+#include "base/log.h"
+#include "gateway/chat.h"
 
 #define GW_RELOAD_DEBOUNCE_MS 100
 #define GW_RELOAD_RETRY_MIN_MS 1000

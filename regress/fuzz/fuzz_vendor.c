@@ -8,10 +8,10 @@
  * never with a control character), a rewritten body is JSON, every header
  * line is clean.
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "common/url.c"
-#include "common/vjson.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "base/url.c"
+#include "base/vjson.c"
 #include "vendors/vendor.c"
 #include "vendors/stream.c"
 #include "vendors/openai.c"

@@ -1,16 +1,16 @@
 /*
  * regress/unit/test_admin_bind.c: how the REST API turns a request into
- * statement parameters (src/http/admin_exec.c): body fields by type,
+ * statement parameters (src/admin/admin_exec.c): body fields by type,
  * required and null fields, unknown fields (also escaped, long or nested
  * ones), arrays, malformed JSON and its depth limit, path ids, query
  * parameters and paging. The database side is stubbed: these tests stop at
  * the parameters; the end-to-end test (regress/e2e/admin-api.test.mjs)
  * covers the rest.
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "common/url.c"
-#include "http/admin_exec.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "base/url.c"
+#include "admin/admin_exec.c"
 
 #include <stdlib.h>
 

@@ -8,11 +8,11 @@
  * responses from gw_docs_respond (navigation order and links, 404/405,
  * /openapi.json, the render cache noticing an edited file).
  */
-#include "common/buf.c"
-#include "common/errmap.c"
-#include "common/json.c"
-#include "common/log.c"
-#include "common/url.c"
+#include "base/buf.c"
+#include "base/errmap.c"
+#include "base/json.c"
+#include "base/log.c"
+#include "base/url.c"
 #include "http/docs.c"
 #include "http/docs_layout.c"
 #include "http/docs_openapi.c"

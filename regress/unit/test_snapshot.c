@@ -5,9 +5,9 @@
  * longest-prefix prices, apps, and the reference-counted
  * swap (also under concurrent readers).
  */
-#include "common/log.c"
-#include "common/secretbox.c"
-#include "common/snapshot.c"
+#include "base/log.c"
+#include "base/secretbox.c"
+#include "model/snapshot.c"
 
 #include <unistd.h>
 

@@ -1,11 +1,11 @@
 /*
  * regress/unit/test_url.c: percent-decoding and the raw path check
- * (src/common/url.c): escapes of every case, '+' only in query mode, %00
+ * (src/base/url.c): escapes of every case, '+' only in query mode, %00
  * refused unless allowed, broken and cut escapes, output that does not
  * fit, decoding in place; control characters raw and encoded, %7F, a bad
  * escape at the very end.
  */
-#include "common/url.c"
+#include "base/url.c"
 
 #include "tap.h"
 

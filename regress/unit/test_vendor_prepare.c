@@ -6,10 +6,10 @@
  * detection, the include_usage and "stream": true body rewrites, and the
  * 400 / 404 answers for bad bodies and paths.
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "common/url.c"
-#include "common/vjson.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "base/url.c"
+#include "base/vjson.c"
 #include "vendors/vendor.c"
 #include "vendors/stream.c"
 #include "vendors/openai.c"

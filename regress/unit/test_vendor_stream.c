@@ -9,10 +9,10 @@
  * client-gone propagation; the line and JSON limits; a missing end marker
  * or an error event makes finish() fail; the vendor error events.
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "common/url.c"
-#include "common/vjson.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "base/url.c"
+#include "base/vjson.c"
 #include "vendors/vendor.c"
 #include "vendors/stream.c"
 #include "vendors/openai.c"

@@ -9,10 +9,10 @@
  * asked for it, then [DONE]), identical at every split of the input; usage
  * in OpenAI semantics for the client, the vendor's own numbers recorded.
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "common/url.c"
-#include "common/vjson.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "base/url.c"
+#include "base/vjson.c"
 #include "vendors/vendor.c"
 #include "vendors/stream.c"
 #include "vendors/openai.c"

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/url.h"
+#include "base/url.h"
 #include "vendors/vendor_int.h"
 
 /*

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/url.h"
+#include "base/url.h"
 #include "vendors/vendor_int.h"
 
 static const struct {

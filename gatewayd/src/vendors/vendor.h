@@ -21,10 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/buf.h"
-#include "common/common.h"
-#include "common/json.h"
-#include "common/snapshot.h"
+#include "base/buf.h"
+#include "base/common.h"
+#include "base/json.h"
+#include "model/snapshot.h"
 
 typedef enum gw_vendor_id {
     GW_VENDOR_UNKNOWN = 0,

@@ -17,9 +17,9 @@
 #ifndef GW_VENDOR_INT_H
 #define GW_VENDOR_INT_H
 
-#include "common/json.h"
+#include "base/json.h"
 #include "vendors/vendor.h"
-#include "common/vjson.h"
+#include "base/vjson.h"
 
 #define GW_PROC_DEFAULT_LINE (1u << 20)  /* max_line_bytes 0 → 1 MiB */
 #define GW_PROC_DEFAULT_JSON (64u << 20) /* max_json_bytes 0 → 64 MiB */
