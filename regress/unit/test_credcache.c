@@ -6,7 +6,7 @@
  * aistudio.resolve_credential rows.
  */
 #include "model/credcache.c"
-#include "db/credresolve.c"
+#include "model/credresolve.c"
 #include "base/log.c"
 #include "db/pgpool.c"
 

@@ -26,6 +26,7 @@
 #include "admin/admin_int.h"
 #include "gateway/health.h"
 #include "admin/oidc.h"
+#include "db/sql.h"
 
 #define GW_ADMIN_PREFIX "/api/v1"
 #define GW_ADMIN_CHUNK 8192
@@ -261,7 +262,7 @@ int gw_admin_tx_begin(gw_admin_req *r)
         gw_admin_send_error(r, 503, "database unavailable", sqlstate);
         return -1;
     }
-    res = PQexec(gw_pgconn_raw(r->db), "BEGIN; SET LOCAL TimeZone = 'UTC'");
+    res = PQexec(gw_pgconn_raw(r->db), GW_SQL_ADMIN_BEGIN);
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
         gw_admin_fill_dberr(r, res);
         PQclear(res);
@@ -300,7 +301,7 @@ int gw_admin_tx_exec(gw_admin_req *r, const char *sql, PGresult **out)
 
 int gw_admin_tx_commit(gw_admin_req *r)
 {
-    PGresult *res = PQexec(gw_pgconn_raw(r->db), "COMMIT");
+    PGresult *res = PQexec(gw_pgconn_raw(r->db), GW_SQL_COMMIT);
     int ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok)
         gw_admin_fill_dberr(r, res);
@@ -315,7 +316,7 @@ void gw_admin_tx_end(gw_admin_req *r)
     {
         PGconn *pg = gw_pgconn_raw(r->db);
         if (PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) != PQTRANS_IDLE)
-            PQclear(PQexec(pg, "ROLLBACK"));
+            PQclear(PQexec(pg, GW_SQL_ROLLBACK));
     }
     gw_pgpool_release(r->adm->pool, r->db);
     r->db = NULL;

@@ -28,18 +28,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "admin/admin_int.h"
-
-#define GW_SESSION_SQL                                                                                                 \
-    "SELECT s.user_id, s.role, s.csrf_hash, set_config('pg_aistudio.acting_user', s.user_id::text, true)"              \
-    " FROM aistudio.resolve_session($1) s"
-#define GW_TOKEN_SQL                                                                                                   \
-    "SELECT t.user_id, t.role, NULL, set_config('pg_aistudio.acting_user', t.user_id::text, true)"                     \
-    " FROM aistudio.resolve_api_token($1) t"
-#define GW_LOGIN_SQL                                                                                                   \
-    "SELECT l.session_token, l.csrf_token, l.user_id, to_json(l.expires_at)"                                           \
-    " FROM aistudio.login($1, $2, $3, $4) l"
-#define GW_ACT_SQL "SELECT set_config('pg_aistudio.acting_user', $1, true)"
-#define GW_ME_SQL "SELECT to_json(t) FROM aistudio.get_me() t"
+#include "db/sql.h"
 
 /* 1 when s is prefix + 64 lower-case hex digits. */
 static int gw_admin_token_format(const char *s, const char *prefix)
@@ -132,7 +121,7 @@ int gw_admin_authenticate(gw_admin_req *r)
             token++;
         if (!gw_admin_token_format(token, "aisu_"))
             return gw_admin_refuse(r, 401, "invalid API token", "invalid_token");
-        sql = GW_TOKEN_SQL;
+        sql = GW_SQL_RESOLVE_API_TOKEN;
         r->auth = GW_AUTH_TOKEN;
     } else {
         gw_admin_read_session_cookie(r);
@@ -140,7 +129,7 @@ int gw_admin_authenticate(gw_admin_req *r)
             return gw_admin_refuse(r, 401, "authentication required: log in or send a personal API token",
                                    "unauthenticated");
         token = r->session_token;
-        sql = GW_SESSION_SQL;
+        sql = GW_SQL_RESOLVE_SESSION;
         r->auth = GW_AUTH_SESSION;
     }
     if (gw_admin_tx_exec_params(r, sql, 1, &token, &res) != 0) {
@@ -174,7 +163,7 @@ static void gw_admin_login_throttled(gw_admin_req *r, const char *email)
     gw_admin_tx_end(r); /* the failed transaction */
     if (gw_admin_tx_begin(r) != 0)
         return;
-    if (gw_admin_tx_exec_params(r, "SELECT aistudio.login_retry_after($1, $2)", 2, params, &res) == 0) {
+    if (gw_admin_tx_exec_params(r, GW_SQL_LOGIN_RETRY_AFTER, 2, params, &res) == 0) {
         if (PQntuples(res) == 1)
             r->retry_after = atoi(PQgetvalue(res, 0, 0));
         PQclear(res);
@@ -195,8 +184,8 @@ static void gw_admin_login_ok(gw_admin_req *r, PGresult *login)
     gw_jw w;
 
     r->user_id = strtoll(uid, NULL, 10);
-    if (gw_admin_tx_exec_params(r, GW_ACT_SQL, 1, &uid, &act) != 0 ||
-        gw_admin_tx_exec_params(r, GW_ME_SQL, 0, NULL, &me) != 0) {
+    if (gw_admin_tx_exec_params(r, GW_SQL_SET_ACTING_USER, 1, &uid, &act) != 0 ||
+        gw_admin_tx_exec_params(r, GW_SQL_GET_ME, 0, NULL, &me) != 0) {
         PQclear(act);
         gw_admin_send_dberr(r);
         return;
@@ -242,7 +231,7 @@ int gw_admin_login(gw_admin_req *r)
     params[1] = r->params[6];
     params[2] = r->ri->remote_addr;
     params[3] = r->session_token[0] != '\0' ? r->session_token : NULL;
-    if (gw_admin_tx_exec_params(r, GW_LOGIN_SQL, 4, params, &res) != 0) {
+    if (gw_admin_tx_exec_params(r, GW_SQL_LOGIN, 4, params, &res) != 0) {
         if (strcmp(r->dberr.sqlstate, "55P03") == 0)
             gw_admin_login_throttled(r, params[0]);
         else
@@ -283,7 +272,7 @@ int gw_admin_logout(gw_admin_req *r)
         if (gw_admin_tx_begin(r) != 0)
             return r->status;
         token = r->session_token;
-        if (gw_admin_tx_exec_params(r, GW_SESSION_SQL, 1, &token, &res) != 0)
+        if (gw_admin_tx_exec_params(r, GW_SQL_RESOLVE_SESSION, 1, &token, &res) != 0)
             return gw_admin_send_dberr(r);
         if (PQntuples(res) == 1) {
             /* a live session: the write needs its CSRF token */
@@ -292,7 +281,7 @@ int gw_admin_logout(gw_admin_req *r)
             if (!gw_admin_csrf_ok(r))
                 return gw_admin_send_error(
                     r, 403, "missing or invalid CSRF token: send the session's token in X-CSRF-Token", "csrf_failed");
-            if (gw_admin_tx_exec_params(r, "SELECT aistudio.logout($1)", 1, &token, &res) != 0)
+            if (gw_admin_tx_exec_params(r, GW_SQL_LOGOUT, 1, &token, &res) != 0)
                 return gw_admin_send_dberr(r);
         }
         PQclear(res);

@@ -28,6 +28,7 @@
 #include "base/log.h"
 #include "admin/admin_int.h"
 #include "admin/oidc.h"
+#include "db/sql.h"
 
 #define GW_SSO_STATE_COOKIE "aistudio_sso_state"
 #define GW_SSO_PATH "/api/v1/auth/sso"
@@ -36,19 +37,6 @@
 #define GW_SSO_RETURN_MAX 512 /* longest return_to */
 #define GW_SSO_LOGIN_PAGE "/#/login"
 
-#define GW_SSO_OPTIONS_SQL                                                                                             \
-    "SELECT json_build_object('public_url', $1::text, 'data', coalesce(json_agg(json_build_object('slug', o.slug,"     \
-    " 'display_name', o.display_name, 'login_url', '" GW_SSO_PATH "/' || o.slug || '/login') ORDER BY o.n), '[]'))"    \
-    " FROM aistudio.sso_login_options() WITH ORDINALITY o(slug, display_name, n)"
-#define GW_SSO_BEGIN_SQL                                                                                               \
-    "SELECT b.state, b.nonce, b.code_verifier, b.issuer, b.client_id, b.scopes"                                        \
-    " FROM aistudio.sso_begin($1, coalesce($2, '/')) b"
-#define GW_SSO_FINISH_SQL                                                                                              \
-    "SELECT f.provider_id, f.slug, f.issuer, f.client_id, f.client_secret, f.nonce, f.code_verifier, f.return_to"      \
-    " FROM aistudio.sso_finish($1) f"
-#define GW_SSO_LOGIN_SQL                                                                                               \
-    "SELECT l.session_token, l.csrf_token, l.user_id"                                                                  \
-    " FROM aistudio.sso_login($1::bigint, $2, $3, $4::boolean, $5, $6, $7) l"
 
 /* A login in progress, as aistudio.sso_finish returned it. */
 typedef struct gw_sso_pending {
@@ -144,7 +132,7 @@ int gw_admin_sso_options(gw_admin_req *r)
     PGresult *res;
     int status;
 
-    if ((res = gw_sso_exec(r, GW_SSO_OPTIONS_SQL, 1, &public_url)) == NULL)
+    if ((res = gw_sso_exec(r, GW_SQL_SSO_OPTIONS(GW_SSO_PATH), 1, &public_url)) == NULL)
         return r->status;
     status = gw_admin_send_json(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     PQclear(res);
@@ -192,7 +180,7 @@ int gw_admin_sso_begin(gw_admin_req *r)
         return gw_admin_send_error(r, 404, "no such single sign-on provider", "P0002");
     if (gw_sso_query(r, "return_to", return_to, sizeof(return_to)) == 1 && gw_sso_local_path(return_to))
         params[1] = return_to;
-    if ((res = gw_sso_exec(r, GW_SSO_BEGIN_SQL, 2, params)) == NULL)
+    if ((res = gw_sso_exec(r, GW_SQL_SSO_BEGIN, 2, params)) == NULL)
         return r->status;
     if (gw_oidc_discover(PQgetvalue(res, 0, 3), &meta, err) != 0) {
         gw_log_warn("sso %s: discovery failed: %s", slug, err);
@@ -253,7 +241,7 @@ static int gw_sso_finish(gw_admin_req *r, const char *state, gw_sso_pending *p)
     PGresult *res;
     const char *v[8];
 
-    if ((res = gw_sso_exec(r, GW_SSO_FINISH_SQL, 1, &state)) == NULL)
+    if ((res = gw_sso_exec(r, GW_SQL_SSO_FINISH, 1, &state)) == NULL)
         return -1;
     for (int i = 0; i < 8; i++)
         v[i] =
@@ -307,7 +295,7 @@ static int gw_sso_login(gw_admin_req *r, const gw_sso_pending *p, const gw_jwt_c
     params[4] = c->name[0] != '\0' ? c->name : NULL;
     params[5] = r->ri->remote_addr;
     params[6] = r->session_token[0] != '\0' ? r->session_token : NULL;
-    if ((res = gw_sso_exec(r, GW_SSO_LOGIN_SQL, 7, params)) == NULL)
+    if ((res = gw_sso_exec(r, GW_SQL_SSO_LOGIN, 7, params)) == NULL)
         return r->status;
     gw_admin_set_session_cookies(r, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
     r->user_id = strtoll(PQgetvalue(res, 0, 2), NULL, 10);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "db/sql.h"
 
 #define GW_PG_BACKOFF_MIN_MS 100
 #define GW_PG_BACKOFF_MAX_MS 5000
@@ -346,7 +347,7 @@ int gw_pgpool_ping(gw_pgpool *p, char err[GW_ERR_LEN])
 {
     PGresult *r;
     char sqlstate[GW_SQLSTATE_LEN];
-    if (gw_pgpool_exec(p, "SELECT 1", 0, NULL, NULL, NULL, 0, GW_PG_IDEMPOTENT, &r, sqlstate, err) != 0)
+    if (gw_pgpool_exec(p, GW_SQL_PING, 0, NULL, NULL, NULL, 0, GW_PG_IDEMPOTENT, &r, sqlstate, err) != 0)
         return -1;
     PQclear(r);
     return 0;

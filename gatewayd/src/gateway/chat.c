@@ -39,6 +39,7 @@
 #include "admin/admin.h"
 #include "gateway/chat_body.h"
 #include "gateway/proxy_int.h"
+#include "db/sql.h"
 
 #define GW_CHAT_URI "/api/v1/chat/completions"
 #define GW_CHAT_ACCESS_SLOTS 4096 /* power of two */
@@ -52,8 +53,6 @@ static const struct {
     .method = "POST",
     .path = "chat/completions",
 };
-
-static const char *const gw_chat_sql = "SELECT aistudio.can_use_llm($1::bigint, $2::bigint)";
 
 /* ---- the access cache ---- */
 
@@ -114,7 +113,7 @@ static int gw_chat_can_use(gw_server *srv, int64_t user_id, int64_t llm_id, int 
 
     snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
     snprintf(lid, sizeof(lid), "%lld", (long long)llm_id);
-    if (gw_pgpool_exec(srv->pool, gw_chat_sql, 2, params, NULL, NULL, 0, GW_PG_IDEMPOTENT, &res, sqlstate, err) != 0)
+    if (gw_pgpool_exec(srv->pool, GW_SQL_CAN_USE_LLM, 2, params, NULL, NULL, 0, GW_PG_IDEMPOTENT, &res, sqlstate, err) != 0)
         return -1;
     *allowed = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) && PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);

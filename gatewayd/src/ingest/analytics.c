@@ -44,6 +44,7 @@
 #include "base/log.h"
 #include "db/pgpool.h"
 #include "ingest/spool.h"
+#include "db/sql.h"
 
 #define GW_AN_BACKOFF_MIN_MS 100
 #define GW_AN_BACKOFF_MAX_MS 2000
@@ -85,11 +86,6 @@ struct gw_analytics {
     atomic_llong drop_warn_at, drops_unwarned;
 };
 
-static const char gw_an_copy_sql[] =
-    "COPY aistudio.interaction_staging (\"timestamp\", request_id, user_id, app_id, credential_id, llm_id, vendor, "
-    "model_name, prompt_tokens, response_tokens, cache_write_tokens, cache_read_tokens, latency_ms, "
-    "interaction_type, status_code, namespace, edge_id, error) FROM STDIN";
-static const char gw_an_ingest_sql[] = "SELECT inserted, duplicates, rejected FROM aistudio.ingest_staged()";
 
 /* ---- COPY text encoding ---- */
 
@@ -175,7 +171,7 @@ static void gw_an_copy_id(gw_buf *b, int64_t id)
         gw_buf_printf(b, "%" PRId64 "\t", id);
 }
 
-/* One row of the COPY (columns as in gw_an_copy_sql), newline-terminated. */
+/* One row of the COPY (columns as in GW_SQL_COPY_EVENTS), newline-terminated. */
 static void gw_an_copy_row(gw_buf *b, const gw_event *ev)
 {
     struct tm tm;
@@ -303,7 +299,7 @@ static int gw_an_fail(gw_analytics *a, PGresult *res, const char *step)
         return GW_AN_TRANSIENT;
     }
     gw_an_drain(a->conn);
-    res = PQexecParams(a->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
+    res = PQexecParams(a->conn, GW_SQL_ROLLBACK, 0, NULL, NULL, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         gw_an_disconnect(a);
     PQclear(res);
@@ -321,11 +317,11 @@ static int gw_an_send(gw_analytics *a, const gw_event *ev, int n, int64_t counts
     PGresult *res;
     if (a->conn == NULL)
         return GW_AN_TRANSIENT;
-    res = PQexecParams(a->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
+    res = PQexecParams(a->conn, GW_SQL_BEGIN, 0, NULL, NULL, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return gw_an_fail(a, res, "BEGIN");
     PQclear(res);
-    res = PQexecParams(a->conn, gw_an_copy_sql, 0, NULL, NULL, NULL, NULL, 0);
+    res = PQexecParams(a->conn, GW_SQL_COPY_EVENTS, 0, NULL, NULL, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COPY_IN)
         return gw_an_fail(a, res, "COPY");
     PQclear(res);
@@ -347,13 +343,13 @@ static int gw_an_send(gw_analytics *a, const gw_event *ev, int n, int64_t counts
         return gw_an_fail(a, res, "COPY");
     PQclear(res);
     gw_an_drain(a->conn);
-    res = PQexecParams(a->conn, gw_an_ingest_sql, 0, NULL, NULL, NULL, NULL, 0);
+    res = PQexecParams(a->conn, GW_SQL_INGEST_STAGED, 0, NULL, NULL, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 3)
         return gw_an_fail(a, res, "ingest_staged");
     for (int i = 0; i < 3; i++)
         counts[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
     PQclear(res);
-    res = PQexecParams(a->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+    res = PQexecParams(a->conn, GW_SQL_COMMIT, 0, NULL, NULL, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(res), "COMMIT") != 0)
         return gw_an_fail(a, res, "COMMIT");
     PQclear(res);

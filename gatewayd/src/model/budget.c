@@ -42,6 +42,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "db/sql.h"
 
 #define GW_BUDGET_BUCKETS 1024
 #define GW_BUDGET_IDLE_MS (10 * 60 * 1000)
@@ -295,8 +296,8 @@ static int gw_bg_read_pg(void *ctx, int kind, int64_t id, char period[16], doubl
     char idbuf[24], state[GW_SQLSTATE_LEN];
     const char *params[1] = {idbuf};
     PGresult *res;
-    const char *sql = kind == GW_BS_APP ? "SELECT period_start, spent FROM aistudio.budget_status($1)"
-                                        : "SELECT period_start, spent FROM aistudio.llm_budget_status($1)";
+    const char *sql = kind == GW_BS_APP ? GW_SQL_APP_BUDGET_STATUS
+                                        : GW_SQL_LLM_BUDGET_STATUS;
     if (b->pool == NULL)
         return gw_errf(err, "no database");
     snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);

@@ -1,17 +1,14 @@
 /*
- * src/db/credresolve.c: aistudio.resolve_credential through the pool,
+ * src/model/credresolve.c: aistudio.resolve_credential through the pool,
  * and the parsing of its row (see credresolve.h). The presented key is sent
  * as a bind parameter only; it is never logged or put in an error.
  */
-#include "db/credresolve.h"
+#include "model/credresolve.h"
+#include "db/sql.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define GW_RESOLVE_SQL                                                                                                 \
-    "SELECT credential_id, app_id, app_name, owner_id, app_active, owner_active, namespace, llm_ids, "                 \
-    "monthly_budget FROM aistudio.resolve_credential($1)"
 
 static int gw_parse_i64(const char *s, int64_t *out)
 {
@@ -117,7 +114,7 @@ gw_cred_result gw_credresolve_db(void *ctx, const char *key, size_t key_len, gw_
     memset(out, 0, sizeof(*out));
     if (memchr(key, '\0', key_len) != NULL)
         return GW_CRED_NOT_FOUND; /* cannot be a text parameter, cannot be a key */
-    if (gw_pgpool_exec(pool, GW_RESOLVE_SQL, 1, params, lengths, formats, 0, GW_PG_IDEMPOTENT, &res, sqlstate, err) !=
+    if (gw_pgpool_exec(pool, GW_SQL_RESOLVE_CREDENTIAL, 1, params, lengths, formats, 0, GW_PG_IDEMPOTENT, &res, sqlstate, err) !=
         0) {
         if (strcmp(sqlstate, "P0002") == 0 || strncmp(sqlstate, "28", 2) == 0)
             return GW_CRED_NOT_FOUND;

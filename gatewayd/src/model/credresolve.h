@@ -1,5 +1,5 @@
 /*
- * src/db/credresolve.h: the credential cache's resolver for standalone
+ * src/model/credresolve.h: the credential cache's resolver for standalone
  * (and edge-local) mode: asks PostgreSQL through the pool with
  * aistudio.resolve_credential($1) and turns its row (credential_id, app_id,
  * app_name, owner_id, app_active, owner_active, namespace, llm_ids bigint[],
