@@ -116,10 +116,13 @@ static int gw_start_side_servers(gw_server *srv, char *err)
 {
     char dir[PATH_MAX];
     char tmp[GW_ERR_LEN];
-    gw_http_route extra[GW_CHAT_NROUTES + GW_STATIC_NROUTES];
+    gw_http_route extra[GW_HEALTH_NROUTES + GW_CHAT_NROUTES + GW_STATIC_NROUTES];
     size_t nextra = 0;
 
     gw_admin_set_cookie_secure(srv->cfg.session_cookie_secure);
+    /* /healthz and /readyz (every mode) */
+    gw_health_routes(srv, extra + nextra);
+    nextra += GW_HEALTH_NROUTES;
     /* POST /api/v1/chat/completions (it answers 503 in control mode);
      * before the web UI's catch-all */
     gw_chat_routes(srv, extra + nextra);

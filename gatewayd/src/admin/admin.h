@@ -6,9 +6,9 @@
  * calls aistudio.* functions, so RBAC is decided in the database. See
  * docs/rest-api.md and docs/openapi.json.
  *
- * gw_admin_start starts the listener on SERVER_PORT with /healthz, /readyz
- * and /api/v1 (GW_ADMIN_THREADS worker threads); gw_admin_start_with adds
- * the routes of other handlers on that port (web UI, chat). Other handlers
+ * gw_admin_start_with starts the listener on SERVER_PORT with /api/v1
+ * (GW_ADMIN_THREADS worker threads) and the routes of the other handlers
+ * main puts on that port (health, chat, web UI). Other handlers
  * authenticate their callers with gw_admin_whoami.
  */
 #ifndef GW_HTTP_ADMIN_H
@@ -27,10 +27,8 @@
 int gw_admin_init(gw_server *srv, char err[GW_ERR_LEN]);
 /* Fills routes[0..GW_ADMIN_NROUTES): "/api/v1" and everything under it. */
 void gw_admin_routes(gw_server *srv, gw_http_route routes[GW_ADMIN_NROUTES]);
-/* Init + a listener on SERVER_PORT with the health routes and the API. */
-int gw_admin_start(gw_server *srv, struct mg_context **out, char err[GW_ERR_LEN]);
-/* The same with more routes on that listener (the web UI's static files,
- * "/api/v1/chat/completions"): civetweb prefers an exact URI over the
+/* Init + a listener on SERVER_PORT with the API and more routes (health,
+ * the web UI's static files, "/api/v1/chat/completions"): civetweb prefers an exact URI over the
  * "/api/v1" prefix, so they may live under /api/v1 too. */
 int gw_admin_start_with(gw_server *srv, const gw_http_route *extra, size_t nextra, struct mg_context **out,
                         char err[GW_ERR_LEN]);

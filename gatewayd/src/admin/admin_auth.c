@@ -27,6 +27,7 @@
 
 #include "base/json.h"
 #include "base/log.h"
+#include "admin/admin_bind.h"
 #include "admin/admin_int.h"
 #include "db/sql.h"
 

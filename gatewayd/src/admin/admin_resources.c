@@ -12,6 +12,7 @@
  */
 #include <stddef.h>
 
+#include "base/json.h"
 #include "admin/admin_int.h"
 
 /* a paged list_* function: (json array without total_count, total) */
@@ -41,6 +42,37 @@
     {                                                                                                                  \
         NULL, 0, 0, 0, 0, 0                                                                                            \
     }
+
+/* GET info (public): what the UI must know about this deployment before
+ * anyone logs in: where the gateway and the docs are reached. No database. */
+static int gw_admin_info(gw_admin_req *r)
+{
+    const gw_config *cfg = &r->adm->srv->cfg;
+    char mem[2048];
+    gw_buf b;
+    gw_jw w;
+
+    gw_buf_init_fixed(&b, mem, sizeof(mem));
+    gw_jw_init(&w, &b);
+    gw_jw_object_begin(&w);
+    gw_jw_key(&w, "public_url");
+    gw_jw_string(&w, cfg->public_url);
+    gw_jw_key(&w, "gateway_url");
+    if (cfg->gateway_public_url != NULL && cfg->gateway_public_url[0] != '\0')
+        gw_jw_string(&w, cfg->gateway_public_url);
+    else
+        gw_jw_null(&w);
+    gw_jw_key(&w, "proxy_port");
+    gw_jw_int(&w, cfg->proxy_port);
+    gw_jw_key(&w, "docs_port");
+    gw_jw_int(&w, cfg->docs_port);
+    gw_jw_key(&w, "mode");
+    gw_jw_string(&w, gw_config_mode_name(cfg->mode));
+    gw_jw_object_end(&w);
+    if (gw_jw_finish(&w) != 0 || b.failed)
+        return gw_admin_send_error(r, 500, "the answer did not fit", NULL);
+    return gw_admin_send_json(r, 200, b.data, b.len);
+}
 
 /* ---- auth and me ---- */
 
