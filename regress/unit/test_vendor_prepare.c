@@ -17,6 +17,11 @@
 #include "vendors/google.c"
 #include "vendors/ollama.c"
 #include "vendors/translate.c"
+#include "vendors/registry.c"
+#include "vendors/prep.c"
+#include "vendors/proc.c"
+#include "vendors/tr.c"
+#include "vendors/aiout.c"
 
 #include "tap.h"
 

@@ -132,12 +132,6 @@ static int gw_relay_on_tick(void *ctx, int64_t now_ms, int64_t last_byte_ms)
     return 0;
 }
 
-/* OpenAI-compatible vendors answer errors in the OpenAI shape already. */
-static int gw_vendor_openai_shaped(gw_vendor_id v)
-{
-    return v == GW_VENDOR_OPENAI || v == GW_VENDOR_HUGGINGFACE;
-}
-
 /* The message of a vendor error body ({"error":"…"} or {"error":{"message":"…"}} or {"message":"…"}). */
 static void gw_upstream_error_message(const char *body, size_t len, char *out, size_t cap)
 {
@@ -177,7 +171,7 @@ static void gw_relay_upstream_error(gw_preq *r)
         size_t l = strlen(r->error);
         snprintf(r->error + l, sizeof(r->error) - l, ": %s", msg);
     }
-    if (r->route.kind == GW_ROUTE_AI && !gw_vendor_openai_shaped(r->vendor)) {
+    if (r->route.kind == GW_ROUTE_AI && !gw_vendor_openai_errors(r->vendor)) {
         char code[16];
         snprintf(code, sizeof(code), "upstream_%d", status);
         r->resp.extra_headers = r->call.relay_headers_len > 0 ? r->call.relay_headers : NULL;

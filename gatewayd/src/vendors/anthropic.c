@@ -10,9 +10,9 @@
  */
 #include <string.h>
 
-#include "vendors/vendor_int.h"
+#include "vendors/registry.h"
 
-int gw_anthropic_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
+static int gw_anthropic_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
 {
     gw_upstream_req *out = pp->out;
     gw_json_field f[] = {{"model", {0}}, {"stream", {0}}, {"max_tokens", {0}}, {"messages", {0}}, {"system", {0}}};
@@ -128,7 +128,7 @@ static int gw_anthropic_ai_event(gw_stream_proc *p, const gw_json_value *root, c
     return 0;
 }
 
-int gw_anthropic_sse(gw_stream_proc *p, const gw_sse_event *ev)
+static int gw_anthropic_sse(gw_stream_proc *p, const gw_sse_event *ev)
 {
     gw_json_value root, v;
     char kind[32] = "";
@@ -171,7 +171,7 @@ int gw_anthropic_sse(gw_stream_proc *p, const gw_sse_event *ev)
     return ai ? 0 : gw_proc_emit(p, ev->raw, ev->raw_len);
 }
 
-int gw_anthropic_json(gw_stream_proc *p, const gw_json_value *root)
+static int gw_anthropic_json(gw_stream_proc *p, const gw_json_value *root)
 {
     gw_json_value v, c, blk, t;
     gw_vj_iter it;
@@ -342,7 +342,7 @@ static void gw_tr_anthropic_message(gw_jw *w, const gw_json_value *m, const char
     gw_jw_object_end(w);
 }
 
-void gw_tr_anthropic(gw_tr *t, gw_jw *w, gw_buf *tmp)
+static int gw_anthropic_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_ERR_LEN])
 {
     gw_vj_iter it;
     gw_json_value m, c, v, fn;
@@ -427,4 +427,27 @@ void gw_tr_anthropic(gw_tr *t, gw_jw *w, gw_buf *tmp)
         gw_jw_bool(w, 1);
     }
     gw_jw_object_end(w);
+    if (gw_jw_finish(w) != 0 || tmp->failed)
+        return gw_errf(err, "out of memory translating the request");
+    t->out->body_rewritten = 1;
+    return 0;
 }
+
+static int gw_anthropic_ai_path(const gw_tr *t, gw_buf *path, const char **query)
+{
+    *query = NULL;
+    return gw_buf_puts(path, gw_vendor_endpoint_versioned(t->llm->api_endpoint) ? "/messages" : "/v1/messages");
+}
+
+const gw_wire_ops gw_wire_anthropic = {
+    .name = "anthropic",
+    .prepare = gw_anthropic_prepare,
+    .version_header = "anthropic-version",
+    .version_default = "2023-06-01",
+    .ai_request = gw_anthropic_ai_request,
+    .ai_path = gw_anthropic_ai_path,
+    .sse = gw_anthropic_sse,
+    .json = gw_anthropic_json,
+    .prompt_excludes_cache = 1,
+    .error_style = GW_ERRSTYLE_ANTHROPIC,
+};

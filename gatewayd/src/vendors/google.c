@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "base/url.h"
-#include "vendors/vendor_int.h"
+#include "vendors/registry.h"
 
 /*
  * ".../models/{model}:{method}" (the path as the client sent it, so the
@@ -63,7 +63,7 @@ static int gw_google_split(const char *path, char model[GW_MODEL_MAX], char meth
     return 1;
 }
 
-int gw_google_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
+static int gw_google_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
 {
     gw_upstream_req *out = pp->out;
     gw_json_field f[] = {{"generationConfig", {0}}, {"contents", {0}}, {"systemInstruction", {0}}};
@@ -204,7 +204,7 @@ static int gw_google_wanted(const gw_stream_proc *p, const char *d, size_t n)
            gw_vj_find(d, n, "blockReason") != NULL;
 }
 
-int gw_google_sse(gw_stream_proc *p, const gw_sse_event *ev)
+static int gw_google_sse(gw_stream_proc *p, const gw_sse_event *ev)
 {
     gw_json_value root;
     int ai = gw_proc_ai(p);
@@ -215,7 +215,7 @@ int gw_google_sse(gw_stream_proc *p, const gw_sse_event *ev)
     return ai ? 0 : gw_proc_emit(p, ev->raw, ev->raw_len);
 }
 
-int gw_google_elem(gw_stream_proc *p, const char *text, size_t len)
+static int gw_google_elem(gw_stream_proc *p, const char *text, size_t len)
 {
     gw_json_value root;
 
@@ -224,7 +224,7 @@ int gw_google_elem(gw_stream_proc *p, const char *text, size_t len)
     return 0;
 }
 
-int gw_google_json(gw_stream_proc *p, const gw_json_value *root)
+static int gw_google_json(gw_stream_proc *p, const gw_json_value *root)
 {
     gw_json_value v, cand, parts, part;
     gw_vj_iter it;
@@ -410,7 +410,7 @@ static void gw_tr_google_message(gw_tr *t, gw_jw *w, const gw_json_value *m, con
     gw_jw_object_end(w);
 }
 
-void gw_tr_google(gw_tr *t, gw_jw *w, gw_buf *tmp)
+static int gw_google_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_ERR_LEN])
 {
     gw_vj_iter it;
     gw_json_value m, c, v, fn;
@@ -518,4 +518,49 @@ void gw_tr_google(gw_tr *t, gw_jw *w, gw_buf *tmp)
         }
     }
     gw_jw_object_end(w);
+    if (gw_jw_finish(w) != 0 || tmp->failed)
+        return gw_errf(err, "out of memory translating the request");
+    t->out->body_rewritten = 1;
+    return 0;
 }
+
+/* Gemini model names go in the path: "models/x" is x, and only a safe set of characters. */
+static int gw_google_ai_model(char model[GW_MODEL_MAX], char err[GW_ERR_LEN])
+{
+    if (strncmp(model, "models/", 7) == 0)
+        memmove(model, model + 7, strlen(model + 7) + 1);
+    if (model[0] == '\0')
+        return gw_errf(err, "the model name contains characters not allowed in a Google model path");
+    for (const char *m = model; *m != '\0'; m++)
+        if (!((*m >= 'a' && *m <= 'z') || (*m >= 'A' && *m <= 'Z') || (*m >= '0' && *m <= '9') || *m == '-' ||
+              *m == '_' || *m == '.' || *m == '@'))
+            return gw_errf(err, "the model name contains characters not allowed in a Google model path");
+    return 0;
+}
+
+static int gw_google_ai_path(const gw_tr *t, gw_buf *path, const char **query)
+{
+    const char *ep = t->llm->api_endpoint;
+
+    *query = NULL;
+    if (t->vendor == GW_VENDOR_GOOGLE_AI && !gw_vendor_endpoint_versioned(ep))
+        gw_buf_puts(path, "/v1beta");
+    else if (t->vendor == GW_VENDOR_VERTEX && strstr(ep, "/locations/") != NULL && strstr(ep, "/publishers/") == NULL)
+        gw_buf_puts(path, "/publishers/google");
+    gw_buf_printf(path, "/models/%s:%s", t->out->model, t->stream ? "streamGenerateContent" : "generateContent");
+    if (t->stream)
+        *query = "alt=sse";
+    return path->failed ? -1 : 0;
+}
+
+const gw_wire_ops gw_wire_google = {
+    .name = "google",
+    .prepare = gw_google_prepare,
+    .ai_model = gw_google_ai_model,
+    .ai_request = gw_google_ai_request,
+    .ai_path = gw_google_ai_path,
+    .sse = gw_google_sse,
+    .elem = gw_google_elem,
+    .json = gw_google_json,
+    .error_style = GW_ERRSTYLE_GOOGLE,
+};

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vendors/vendor_int.h"
+#include "vendors/registry.h"
 
-int gw_ollama_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
+static int gw_ollama_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
 {
     gw_upstream_req *out = pp->out;
     gw_json_field f[] = {{"model", {0}},    {"stream", {0}}, {"options", {0}},
@@ -21,8 +21,6 @@ int gw_ollama_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
     int64_t mt;
     char perr[GW_ERR_LEN];
 
-    if (strncmp(pp->path, "/v1/", 4) == 0)
-        return gw_openai_prepare(pp, status, err);
     out->proc_mode = GW_PROC_JSON;
     gen = gw_prep_path_ends(pp->path, "/api/chat") || gw_prep_path_ends(pp->path, "/api/generate");
     if (!pp->json)
@@ -111,7 +109,7 @@ static int gw_ollama_ai_line(gw_stream_proc *p, const gw_json_value *root)
     return 0;
 }
 
-int gw_ollama_line(gw_stream_proc *p, const char *line, size_t len)
+static int gw_ollama_line(gw_stream_proc *p, const char *line, size_t len)
 {
     gw_json_value root, v;
     int ai = gw_proc_ai(p), done;
@@ -119,8 +117,8 @@ int gw_ollama_line(gw_stream_proc *p, const char *line, size_t len)
 
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
         n--;
-    if (n == 0 || (!ai && p->model[0] != '\0' && !gw_ollama_done_true(line, n) &&
-                   gw_vj_find(line, n, "\"error\"") == NULL))
+    if (n == 0 ||
+        (!ai && p->model[0] != '\0' && !gw_ollama_done_true(line, n) && gw_vj_find(line, n, "\"error\"") == NULL))
         return ai ? 0 : gw_proc_emit(p, line, len);
     if (gw_vj_parse(line, n, &root, NULL) != 0 || root.type != GW_JSON_OBJECT)
         return ai ? 0 : gw_proc_emit(p, line, len);
@@ -147,7 +145,7 @@ int gw_ollama_line(gw_stream_proc *p, const char *line, size_t len)
     return gw_ai_end(p);
 }
 
-int gw_ollama_json(gw_stream_proc *p, const gw_json_value *root)
+static int gw_ollama_json(gw_stream_proc *p, const gw_json_value *root)
 {
     gw_json_value v, calls, call;
     gw_vj_iter it;
@@ -156,8 +154,8 @@ int gw_ollama_json(gw_stream_proc *p, const gw_json_value *root)
 
     if (root->type != GW_JSON_OBJECT)
         return 0;
-    if (gw_vj_get(root, "usage", &v) && v.type == GW_JSON_OBJECT) /* the /v1 routes */
-        return gw_openai_json(p, root);
+    if (gw_vj_get(root, "usage", &v) && v.type == GW_JSON_OBJECT) /* an OpenAI-shaped answer (the /v1 routes) */
+        return gw_proc_openai_json(p, root);
     if (gw_vj_get(root, "model", &v))
         gw_proc_set_model(p, &v);
     if (gw_vj_get(root, "prompt_eval_count", &v) || gw_vj_get(root, "eval_count", &v))
@@ -186,8 +184,7 @@ int gw_ollama_json(gw_stream_proc *p, const gw_json_value *root)
     p->ai_tools = ntools;
     if (gw_vj_get(root, "done_reason", &v) && v.type == GW_JSON_STRING)
         gw_ai_set_finish(p, &v);
-    has_text = (gw_vj_path(root, "message.content", &v) || gw_vj_get(root, "response", &v)) &&
-               v.type == GW_JSON_STRING;
+    has_text = (gw_vj_path(root, "message.content", &v) || gw_vj_get(root, "response", &v)) && v.type == GW_JSON_STRING;
     if (tools.failed)
         rc = gw_proc_fail(p, "out of memory translating the answer");
     else if (has_text && (v.len > 2 || ntools == 0))
@@ -254,14 +251,14 @@ static void gw_tr_ollama_message(gw_tr *t, gw_jw *w, const gw_json_value *m, con
     gw_jw_object_end(w);
 }
 
-void gw_tr_ollama(gw_tr *t, gw_jw *w, gw_buf *tmp)
+static int gw_ollama_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_ERR_LEN])
 {
     gw_vj_iter it;
     gw_json_value m, v;
     char role[16];
     int64_t mt = gw_tr_max_tokens(t);
-    int opts = TR_HAS(t, TR_TEMPERATURE) || TR_HAS(t, TR_TOP_P) || mt > 0 || TR_HAS(t, TR_STOP) ||
-               TR_HAS(t, TR_SEED) || TR_HAS(t, TR_PRESENCE) || TR_HAS(t, TR_FREQUENCY);
+    int opts = TR_HAS(t, TR_TEMPERATURE) || TR_HAS(t, TR_TOP_P) || mt > 0 || TR_HAS(t, TR_STOP) || TR_HAS(t, TR_SEED) ||
+               TR_HAS(t, TR_PRESENCE) || TR_HAS(t, TR_FREQUENCY);
 
     gw_jw_object_begin(w);
     gw_jw_key(w, "model");
@@ -308,4 +305,32 @@ void gw_tr_ollama(gw_tr *t, gw_jw *w, gw_buf *tmp)
         }
     }
     gw_jw_object_end(w);
+    if (gw_jw_finish(w) != 0 || tmp->failed)
+        return gw_errf(err, "out of memory translating the request");
+    t->out->body_rewritten = 1;
+    return 0;
 }
+
+static int gw_ollama_ai_path(const gw_tr *t, gw_buf *path, const char **query)
+{
+    const char *ep = t->llm->api_endpoint;
+    size_t el = strlen(ep);
+
+    while (el > 0 && ep[el - 1] == '/')
+        el--;
+    *query = NULL;
+    return gw_buf_puts(path, el >= 4 && memcmp(ep + el - 4, "/api", 4) == 0 ? "/chat" : "/api/chat");
+}
+
+const gw_wire_ops gw_wire_ollama = {
+    .name = "ollama",
+    .prepare = gw_ollama_prepare,
+    .compat_prefix = "/v1/", /* OpenAI-compatible routes */
+    .compat = GW_WIRE_OPENAI,
+    .ai_request = gw_ollama_ai_request,
+    .ai_path = gw_ollama_ai_path,
+    .line = gw_ollama_line, /* no .sse: SSE comes from the /v1 routes, read as OpenAI's */
+    .json = gw_ollama_json,
+    .ai_stream_ndjson = 1,
+    .error_style = GW_ERRSTYLE_OLLAMA,
+};
