@@ -97,7 +97,8 @@ static int gw_start_http(gw_server *srv, char *err)
     o.port = srv->cfg.proxy_port;
     o.warm_thread = gw_proxy_warm_thread; /* a burst of new streams finds its threads ready */
     port_name = "PROXY_PORT";
-    gw_proxy_routes(srv, routes + GW_HEALTH_NROUTES);
+    if (gw_proxy_routes(srv, routes + GW_HEALTH_NROUTES, err) != 0)
+        return -1;
     nroutes += GW_PROXY_NROUTES;
     gw_health_routes(srv, routes);
     if (gw_http_start(&o, routes, nroutes, &srv->http, err) != 0) {
@@ -125,7 +126,8 @@ static int gw_start_side_servers(gw_server *srv, char *err)
     nextra += GW_HEALTH_NROUTES;
     /* POST /api/v1/chat/completions (it answers 503 in control mode);
      * before the web UI's catch-all */
-    gw_chat_routes(srv, extra + nextra);
+    if (gw_chat_routes(srv, extra + nextra, tmp) != 0)
+        return gw_errf(err, "chat: %s", tmp);
     nextra += GW_CHAT_NROUTES;
     /* the web UI: off with a warning when no www directory is found, a
      * start-up error when WWW_DIR names a bad one */

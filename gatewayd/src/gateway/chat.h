@@ -8,7 +8,7 @@
  * or a personal API token, resolved by gw_admin_whoami. The user's groups
  * must grant the LLM (aistudio.can_use_llm, cached per (user, LLM) for
  * GW_CHAT_ACCESS_TTL_MS and dropped on every configuration change); then
- * the request runs the gateway's /ai flow (proxy_int.h: translation to the
+ * the request runs the gateway's /ai flow (request.h, steps.h: translation to the
  * LLM's vendor, streaming relay with usage, the LLM's budget, timeouts,
  * stalls, client disconnects) and is recorded as one analytics event with
  * interaction_type 'chat', the user's id and no app.
@@ -27,9 +27,10 @@
  * always left to the REST API and the web UI (503 chat_busy beyond). */
 #define GW_CHAT_MAX_INFLIGHT (GW_ADMIN_THREADS - 8)
 
-/* Fills routes with "/api/v1/chat/completions" (srv as cbdata), for
- * gw_admin_start_with. */
-void gw_chat_routes(gw_server *srv, gw_http_route routes[GW_CHAT_NROUTES]);
+/* Builds the chat's pipeline and fills routes with
+ * "/api/v1/chat/completions" (srv as cbdata), for gw_admin_start_with. -1
+ * with err when a step cannot be registered. */
+int gw_chat_routes(gw_server *srv, gw_http_route routes[GW_CHAT_NROUTES], char err[GW_ERR_LEN]);
 
 /* Forgets every cached access answer; answers being fetched now are not
  * cached. Called by the reload thread on NOTIFY aistudio_config and after

@@ -2,12 +2,13 @@
  * src/gateway/proxy.h: the gateway's request handler (DESIGN §3, the hot
  * path) and /metrics, mounted on the proxy port.
  *
- * One request: route → request id → credential (in-memory cache) →
- * snapshot checks (LLM, app, owner, access, vendor key, model) → body
- * (bounded) → vendor preparation or /ai translation → per-app stream limit
- * → budget reservation → upstream call relayed frame by frame while usage
- * is extracted → budget settlement → exactly one analytics event, whatever
- * the exit path. No database round trip once the caches are warm, no lock
+ * One request walks the stages of the proxy's pipeline (steps.h): route
+ * → request id → credential (in-memory cache) → snapshot checks (LLM, app,
+ * owner, access) → body (bounded) → vendor key → vendor preparation or /ai
+ * translation → model → per-app stream limit → budget reservation →
+ * upstream call relayed frame by frame while usage is extracted (the
+ * on_response steps see each frame) → budget settlement → exactly one
+ * analytics event, whatever the exit path. No database round trip once the caches are warm, no lock
  * held across I/O, logs at debug level only.
  *
  * Errors are JSON in the OpenAI shape {"error":{message,type,code}}; every
@@ -23,15 +24,17 @@
 
 #define GW_PROXY_NROUTES 4
 
-/* Fills routes with /llm, /ai, /metrics and a catch-all pattern (every
- * other path gets a recorded 404), srv as cbdata. */
-void gw_proxy_routes(gw_server *srv, gw_http_route routes[GW_PROXY_NROUTES]);
+/* Builds the proxy's pipeline and fills routes with /llm, /ai, /metrics
+ * and a catch-all pattern (every other path gets a recorded 404), srv as
+ * cbdata. -1 with err when a step cannot be registered. */
+int gw_proxy_routes(gw_server *srv, gw_http_route routes[GW_PROXY_NROUTES], char err[GW_ERR_LEN]);
+/* The app-key pipeline of /llm and /ai (steps.h, then the relay). */
+struct gw_pipeline;
+int gw_proxy_pipeline_build(struct gw_pipeline *p, char err[GW_ERR_LEN]);
 /* The proxy's per-thread state (buffers, curl handles), made when a worker
  * thread starts (gw_http_opts.warm_thread) rather than on its first request. */
 void gw_proxy_warm_thread(void);
 
-/* Records an event unless analytics is closing (see gw_proxy_close_analytics). */
-void gw_proxy_record(gw_server *srv, const gw_event *ev);
 /* Stops new recording and waits (up to wait_ms) for recorders in progress. */
 void gw_proxy_close_analytics(gw_server *srv, int wait_ms);
 

@@ -1,6 +1,6 @@
 /*
- * src/gateway/proxy_relay.c: the upstream half of a proxied request (see
- * proxy_int.h): the stream processor fed from the curl callbacks, frames
+ * src/gateway/proxy_relay.c: the upstream stage of a proxied request (see
+ * proxy_relay.h): the stream processor fed from the curl callbacks, frames
  * relayed to the client as they come (a JSON body whole, with its length),
  * the client watched while the upstream is quiet, the shutdown deadline,
  * upstream errors relayed (in the OpenAI shape on /ai/… for other vendors),
@@ -10,13 +10,14 @@
  * redaction of the vendor key (redact.h, applied in upstream.c), so an
  * upstream echoing the key reaches neither the client nor the event.
  */
-#include "gateway/proxy_int.h"
+#include "gateway/proxy_relay.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "base/json.h"
 #include "base/log.h"
+#include "gateway/request.h"
 #include "model/keyhosts.h"
 
 /* A stream already under way is cut: the vendor's error event, then the end. */
@@ -44,6 +45,11 @@ static int gw_relay_emit(void *ctx, const char *data, size_t len)
     gw_preq *r = ctx;
     if (r->resp.failed)
         return -1;
+    /* the on_response stage: each piece of the answer as the client gets it */
+    if (gw_pipeline_has_response_steps(r->pipe) && gw_pipeline_on_response(r->pipe, r, data, len) != 0) {
+        r->response_stopped = 1;
+        return -1;
+    }
     if (gw_outbuf_append(&r->tls->out, data, len) != 0) {
         r->out_overflow = 1;
         return -1;
@@ -216,6 +222,13 @@ static void gw_relay_after(gw_preq *r, gw_upstream_result res)
     char timing[96];
     int gone = 0;
 
+    if (r->response_stopped && !r->resp.failed) {
+        /* an on_response step refused the answer: it said why in r->error */
+        char msg[GW_EVENT_ERROR_MAX];
+        gw_copy(msg, sizeof(msg), r->error[0] != '\0' ? r->error : "the answer was stopped by the gateway");
+        gw_relay_fail(r, 502, "response_refused", msg);
+        return;
+    }
     if (r->client_gone || r->resp.failed) {
         gw_relay_client_gone(r);
         return;
@@ -280,7 +293,7 @@ static void gw_relay_after(gw_preq *r, gw_upstream_result res)
     }
 }
 
-void gw_relay_call(gw_preq *r, const char *body, size_t body_len)
+static void gw_relay_call(gw_preq *r, const char *body, size_t body_len)
 {
     const gw_config *cfg = &r->srv->cfg;
     char err[GW_ERR_LEN];
@@ -349,4 +362,11 @@ void gw_relay_call(gw_preq *r, const char *body, size_t body_len)
     gw_relay_after(r, res);
     r->call.redact = NULL;
     gw_redact_free(&r->redact);
+}
+
+int gw_relay_step(gw_preq *r, void *arg)
+{
+    (void)arg;
+    gw_relay_call(r, r->body, r->body_len);
+    return 0;
 }

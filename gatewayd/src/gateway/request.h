@@ -1,23 +1,25 @@
 /*
- * src/gateway/proxy_int.h: what the parts of the request handler share:
- * proxy.c (the checks, the shared request flow, the one analytics event,
- * /metrics), proxy_relay.c (the upstream call and the relay of its answer)
- * and chat.c (POST /api/v1/chat/completions on SERVER_PORT, a second entry
- * point into the same flow). Not a public interface: only these files
- * include it.
+ * src/gateway/request.h: one proxied request (gw_preq) and what every part
+ * of the gateway does with it: the entry points (proxy.c: /llm and /ai on
+ * PROXY_PORT; chat.c: POST /api/v1/chat/completions on SERVER_PORT), the
+ * built-in steps of their pipelines (steps.c, chat.c), the upstream call
+ * and relay (proxy_relay.c). Not a public interface: only gateway/
+ * includes it.
  *
  * An entry point owns a gw_preq on its stack:
- *   gw_preq_begin → its own caller checks (an app key on /llm and /ai, a
- *   signed-in user for the chat), filling r->llm and the caller fields →
- *   gw_proxy_serve (vendor request, model, stream limit, budget, upstream,
- *   relay) → gw_preq_end (settle, the one event, release), whatever the exit.
+ *   gw_preq_begin → gw_pipeline_run over its pipeline's stages (pre_auth,
+ *   auth: an app key on /llm and /ai, a signed-in user for the chat;
+ *   post_auth: the snapshot checks, the body, the vendor request, model,
+ *   stream limit, budget; upstream: the call and the relay, whose answer
+ *   passes the on_response steps) → gw_preq_end (settle, the one event,
+ *   release), whatever the exit.
  * The request holds a journal slot (ingest/journal.h) from gw_preq_begin
  * on: its identity when it becomes an LLM call (gw_preq_journal_note), the
  * usage seen while the answer is relayed (gw_preq_journal_progress), its
  * final event at the end, so a crash of the daemon loses none of them.
  */
-#ifndef GW_HTTP_PROXY_INT_H
-#define GW_HTTP_PROXY_INT_H
+#ifndef GW_GATEWAY_REQUEST_H
+#define GW_GATEWAY_REQUEST_H
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -30,6 +32,7 @@
 #include "base/redact.h"
 #include "gateway/proxy.h"
 #include "gateway/proxy_io.h"
+#include "pipeline/pipeline.h"
 #include "gateway/proxy_route.h"
 #include "gateway/upstream.h"
 #include "vendors/vendor.h"
@@ -51,7 +54,7 @@ typedef struct gw_proxy_tls {
     gw_buf aux; /* upstream error body */
 } gw_proxy_tls;
 
-/* One app's count of open streams (see proxy.c). */
+/* One app's count of open streams (the streams step, steps.c). */
 typedef struct gw_app_streams {
     atomic_llong app_id; /* 0 = free slot */
     atomic_int n;
@@ -60,6 +63,7 @@ typedef struct gw_app_streams {
 /* Everything about one request, on the handler's stack. */
 typedef struct gw_preq {
     gw_server *srv;
+    const gw_pipeline *pipe; /* the entry point's stages and steps */
     gw_proxy_tls *tls;
     struct mg_connection *conn;
     const struct mg_request_info *ri;
@@ -78,10 +82,18 @@ typedef struct gw_preq {
     const gw_credential *cred; /* the app key (NULL for the chat) */
     const gw_app *app;
 
+    void *caller; /* the entry point's own state (the chat: the LLM its body names) */
+
     /* the caller, as the event records it */
     int64_t user_id;                 /* the app's owner, or the chat's signed-in user */
     int64_t app_id;                  /* 0 = none (the chat) */
     gw_interaction_type interaction; /* GW_INTERACTION_PROXY or GW_INTERACTION_CHAT */
+
+    /* the request as the vendor steps read it */
+    gw_header hdrs[MG_MAX_HEADERS];
+    size_t nh;
+    const char *body; /* the body read (the thread buffer), "" when none */
+    size_t body_len;
 
     gw_upstream_req ureq;
     int ureq_init;
@@ -106,6 +118,7 @@ typedef struct gw_preq {
     int proc_failed;
     int out_overflow;
     int cut_shutdown;
+    int response_stopped; /* an on_response step stopped the answer */
     int client_fd;
     int64_t last_write_ms;
     int64_t last_client_check_ms;
@@ -124,31 +137,26 @@ static inline void gw_copy(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
+/* The thread's buffers, made ahead (gw_proxy_warm_thread). */
+void gw_preq_tls_warm(void);
+/* The wall clock in µs (the event's timestamp). */
+int64_t gw_wall_us(void);
 /*
- * Sets r up for a request on conn: clock (t0_us / wall_us unless already
- * set), request id, response writer, the thread's buffers. -1 after
- * answering 503 (then still call gw_preq_end).
+ * Sets r up for a request on conn through pipeline pipe: clock (t0_us /
+ * wall_us unless already set), request id, journal slot, response writer,
+ * the thread's buffers. -1 after answering 503 (then still call
+ * gw_preq_end).
  */
-int gw_preq_begin(gw_preq *r, gw_server *srv, struct mg_connection *conn);
+int gw_preq_begin(gw_preq *r, gw_server *srv, const gw_pipeline *pipe, struct mg_connection *conn);
 /* Counts the request in flight (shutdown drains such requests); -1 after
  * answering 503 when the gateway is shutting down. */
 int gw_preq_enter(gw_preq *r);
-/* The request's headers as gw_header pointers (at most MG_MAX_HEADERS). */
-size_t gw_preq_headers(const gw_preq *r, gw_header *hdrs);
+/* The request's headers into r->hdrs / r->nh (at most MG_MAX_HEADERS). */
+void gw_preq_headers(gw_preq *r);
 /* Reads the body into the thread buffer (r->tls->body, NUL-terminated),
- * MAX_BODY_BYTES at most; -1 after answering (413, 400). */
-int gw_preq_read_body(gw_preq *r, size_t *len);
-/*
- * The flow every entry point shares once it has r->snap, r->llm (found and
- * active), r->vendor, the caller fields, the caller's access to the LLM
- * checked and the body read: the vendor key and vendor checks, the vendor
- * request (r->route.kind GW_ROUTE_AI: the OpenAI chat-completions
- * translation), the model check, the concurrent-stream limit (per app; per
- * user without an app), the budget reservation (the app's budget when there
- * is an app, and the LLM's) and the upstream call with its relay. Answers
- * the client on every path.
- */
-void gw_proxy_serve(gw_preq *r, const gw_header *hdrs, size_t nh, const char *body, size_t body_len);
+ * MAX_BODY_BYTES at most, and points r->body / r->body_len at it ("" and 0
+ * for none); -1 after answering (413, 400). */
+int gw_preq_read_body(gw_preq *r);
 /* Settles the budget, records the one analytics event, updates the
  * metrics and releases everything; returns the status the client got. */
 int gw_preq_end(gw_preq *r);
@@ -167,14 +175,7 @@ void gw_preq_set_error(gw_preq *r, const char *code, const char *msg);
 /* Answers with an OpenAI-shaped error (when nothing was sent yet) and remembers it. */
 void gw_preq_fail(gw_preq *r, int status, const char *code, const char *fmt, ...) GW_PRINTF(4, 5);
 
-/*
- * The upstream part (proxy_relay.c): checks that a $SECRET key may go to
- * the request's host (model/keyhosts.h; 502 secret_host_not_allowed and no
- * request otherwise), creates the stream processor, calls the upstream with
- * r->ureq (body: the rewritten one, else body) with the vendor key redacted
- * from the response (base/redact.h), relays the answer and sets
- * r->status / r->error for every outcome.
- */
-void gw_relay_call(gw_preq *r, const char *body, size_t body_len);
+/* Records an event unless analytics is closing (see gw_proxy_close_analytics). */
+void gw_preq_record(gw_server *srv, const gw_event *ev);
 
 #endif
