@@ -9,7 +9,9 @@
  *
  *   make -C bench/gateway redact_bench && bench/gateway/redact_bench
  */
+#include "../../gatewayd/src/base/codec.c"
 #include "../../gatewayd/src/base/redact.c"
+#include "../../gatewayd/src/base/url.c"
 
 #include <stdio.h>
 #include <time.h>

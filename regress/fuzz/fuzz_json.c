@@ -7,6 +7,7 @@
  * buffers), integers and booleans, and copying members into a rewritten
  * object (which must validate again).
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/json.c"
 #include "base/vjson.c"

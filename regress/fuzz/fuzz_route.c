@@ -6,6 +6,7 @@
  * accepted vendor path starts with '/' and lies inside the input, a slug
  * fits, a found key is non-empty, NUL-free and fits its buffer.
  */
+#include "base/codec.c"
 #include "base/url.c"
 #include "gateway/proxy_route.c"
 

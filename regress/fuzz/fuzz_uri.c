@@ -8,6 +8,7 @@
  * Content-Length value and no Transfer-Encoding next to it; every refusal
  * carries a 4xx status and a code.
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/errmap.c"
 #include "base/json.c"

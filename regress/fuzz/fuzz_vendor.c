@@ -8,6 +8,7 @@
  * never with a control character), a rewritten body is JSON, every header
  * line is clean.
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/json.c"
 #include "base/url.c"

@@ -7,6 +7,7 @@
  * the parameters; the end-to-end test (regress/e2e/admin-api.test.mjs)
  * covers the rest.
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/json.c"
 #include "base/url.c"

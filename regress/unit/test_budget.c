@@ -11,6 +11,7 @@
  * commit racing a refresh never lowering the spend; and 50 threads
  * reserving against a nearly spent budget never exceeding it.
  */
+#include "base/codec.c"
 #include "model/budget.c"
 #include "base/log.c"
 #include "db/pgpool.c"

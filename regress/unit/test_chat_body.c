@@ -7,6 +7,7 @@
  * object, wrong types, empty, repeated, missing); and the slug of a name
  * as aistudio.llm_slug computes it.
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/json.c"
 #include "gateway/chat_body.c"

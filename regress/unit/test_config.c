@@ -3,6 +3,7 @@
  * every kind of bad value, whose error must name the setting (and never
  * echo a secret).
  */
+#include "base/codec.c"
 #include "base/config.c"
 #include "base/log.c"
 #include "base/secretbox.c"

@@ -5,6 +5,7 @@
  * entries outliving invalidation, concurrent lookups; and the parsing of
  * aistudio.resolve_credential rows.
  */
+#include "base/codec.c"
 #include "model/credcache.c"
 #include "model/credresolve.c"
 #include "base/log.c"

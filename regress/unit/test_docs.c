@@ -8,6 +8,7 @@
  * responses from gw_docs_respond (navigation order and links, 404/405,
  * /openapi.json, the render cache noticing an edited file).
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/errmap.c"
 #include "base/json.c"

@@ -2,6 +2,7 @@
  * regress/unit/test_errmap.c: the SQLSTATE → HTTP table and the
  * OpenAI-shaped JSON error body.
  */
+#include "base/codec.c"
 #include "base/errmap.c"
 #include "base/buf.c"
 #include "base/json.c"

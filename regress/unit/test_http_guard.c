@@ -7,6 +7,7 @@
  * connection. The e2e test gateway-protocol.test.mjs drives the same rules
  * through real sockets.
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/errmap.c"
 #include "base/json.c"

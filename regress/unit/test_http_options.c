@@ -4,6 +4,7 @@
  * listing, no CGI/SSI, CORS closed, keep-alive and TCP_NODELAY on, thread
  * pool, timeouts and head size from the configuration, IPv6 bracketing.
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/errmap.c"
 #include "base/json.c"

@@ -16,6 +16,7 @@
  * slots; and the analytics writer releasing slots only once their events
  * are in the spool or counted dropped.
  */
+#include "base/codec.c"
 #include "ingest/analytics.c"
 #include "base/buf.c"
 #include "ingest/journal.c"

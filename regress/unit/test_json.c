@@ -3,6 +3,7 @@
  * and the validating top-level field scanner (depth limit, malformed input,
  * escaped keys, duplicates, accessors).
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/json.c"
 

@@ -8,6 +8,7 @@
  * Also base64url itself and the JWK set parser (weak and foreign keys are
  * skipped).
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/json.c"
 #include "admin/jwt.c"

@@ -7,6 +7,7 @@
  * Also the response head writer's framing helpers (src/gateway/proxy_io.c
  * gw_outbuf).
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/errmap.c"
 #include "base/json.c"

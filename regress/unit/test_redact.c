@@ -7,7 +7,9 @@
  * whole strings with truncation, restart, a failing sink, and a random
  * comparison against a naive reference under random chunking.
  */
+#include "base/codec.c"
 #include "base/redact.c"
+#include "base/url.c"
 
 #include <stdlib.h>
 

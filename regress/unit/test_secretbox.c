@@ -3,6 +3,7 @@
  * an independent OpenSSL sealing, and every way opening must fail (wrong
  * tag, wrong AAD, wrong key id, wrong key, bad nonce, truncated input).
  */
+#include "base/codec.c"
 #include "base/secretbox.c"
 
 #include <openssl/sha.h>

@@ -5,6 +5,7 @@
  * longest-prefix prices, apps, and the reference-counted
  * swap (also under concurrent readers).
  */
+#include "base/codec.c"
 #include "base/log.c"
 #include "base/secretbox.c"
 #include "model/snapshot.c"

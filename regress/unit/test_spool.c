@@ -13,6 +13,7 @@
  * spool, or without a spool are dropped, and recorded + found == stored +
  * spooled-and-waiting + dropped at stop.
  */
+#include "base/codec.c"
 #include "ingest/analytics.c"
 #include "base/buf.c"
 #include "ingest/journal.c"

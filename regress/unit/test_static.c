@@ -10,6 +10,7 @@
  * headers (CSP, nosniff, X-Frame-Options, caching), 304, 405, HEAD, and
  * that paths outside the allow-list fall through to the JSON 404.
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/errmap.c"
 #include "base/json.c"

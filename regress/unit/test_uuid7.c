@@ -5,6 +5,7 @@
  * millisecond, past the 12-bit counter), and unique and per-thread
  * increasing across concurrent threads.
  */
+#include "base/codec.c"
 #include "base/log.c"
 #include "base/uuid7.c"
 

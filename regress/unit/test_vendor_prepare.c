@@ -6,6 +6,7 @@
  * detection, the include_usage and "stream": true body rewrites, and the
  * 400 / 404 answers for bad bodies and paths.
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/json.c"
 #include "base/url.c"

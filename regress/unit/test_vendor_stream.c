@@ -9,6 +9,7 @@
  * client-gone propagation; the line and JSON limits; a missing end marker
  * or an error event makes finish() fail; the vendor error events.
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/json.c"
 #include "base/url.c"

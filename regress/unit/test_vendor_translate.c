@@ -9,6 +9,7 @@
  * asked for it, then [DONE]), identical at every split of the input; usage
  * in OpenAI semantics for the client, the vendor's own numbers recorded.
  */
+#include "base/codec.c"
 #include "base/buf.c"
 #include "base/json.c"
 #include "base/url.c"

@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "base/json.h"
+#include "base/codec.h"
 #include "base/log.h"
 #include "admin/admin_bind.h"
 #include "admin/admin_int.h"
@@ -71,8 +72,7 @@ static int gw_admin_csrf_ok(gw_admin_req *r)
     if (h == NULL || strlen(h) != 64 || strlen(r->csrf_hash) != 64)
         return 0;
     SHA256((const unsigned char *)h, 64, digest);
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    gw_hex_encode(digest, SHA256_DIGEST_LENGTH, hex);
     return CRYPTO_memcmp(hex, r->csrf_hash, 64) == 0;
 }
 

@@ -141,32 +141,11 @@ static int gw_admin_send_error_full(gw_admin_req *r, int status, const char *mes
 {
     char mem[2048];
     gw_buf b;
-    gw_jw w;
 
     if (r->on_error != NULL)
         return r->on_error(r, status, message != NULL ? message : gw_errmap_reason(status));
     gw_buf_init_fixed(&b, mem, sizeof(mem));
-    gw_jw_init(&w, &b);
-    gw_jw_object_begin(&w);
-    gw_jw_key(&w, "error");
-    gw_jw_object_begin(&w);
-    gw_jw_key(&w, "message");
-    gw_jw_string(&w, message != NULL ? message : gw_errmap_reason(status));
-    gw_jw_key(&w, "type");
-    gw_jw_string(&w, gw_errmap_type(status));
-    gw_jw_key(&w, "code");
-    gw_jw_string(&w, code);
-    if (detail != NULL && detail[0] != '\0') {
-        gw_jw_key(&w, "detail");
-        gw_jw_string(&w, detail);
-    }
-    if (hint != NULL && hint[0] != '\0') {
-        gw_jw_key(&w, "hint");
-        gw_jw_string(&w, hint);
-    }
-    gw_jw_object_end(&w);
-    gw_jw_object_end(&w);
-    if (gw_jw_finish(&w) != 0) {
+    if (gw_errmap_body_full(&b, status, message, code, detail, hint) != 0) {
         int n = gw_errmap_body_fixed(mem, sizeof(mem), status, gw_errmap_reason(status), code);
         return gw_admin_send_json(r, status, mem, n > 0 ? (size_t)n : 0);
     }

@@ -29,6 +29,7 @@
 #include "admin/admin_int.h"
 #include "admin/oidc.h"
 #include "db/sql.h"
+#include "base/codec.h"
 
 #define GW_SSO_STATE_COOKIE "aistudio_sso_state"
 #define GW_SSO_PATH "/api/v1/auth/sso"

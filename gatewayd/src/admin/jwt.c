@@ -18,75 +18,7 @@
 
 #include "base/json.h"
 #include "base/vjson.h"
-
-/* ---- base64url ---- */
-
-static const char gw_b64url_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int gw_b64url_encode(const unsigned char *in, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-
-    if (cap < (n * 4 + 2) / 3 + 1)
-        return -1;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        size_t left = n - i;
-        if (left > 1)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (left > 2)
-            v |= in[i + 2];
-        out[o++] = gw_b64url_chars[(v >> 18) & 63];
-        out[o++] = gw_b64url_chars[(v >> 12) & 63];
-        if (left > 1)
-            out[o++] = gw_b64url_chars[(v >> 6) & 63];
-        if (left > 2)
-            out[o++] = gw_b64url_chars[v & 63];
-    }
-    out[o] = '\0';
-    return (int)o;
-}
-
-static int gw_b64url_val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-int gw_b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap, size_t *out_len)
-{
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-
-    if (n % 4 == 1 || (n / 4) * 3 + (n % 4 ? n % 4 - 1 : 0) > cap)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        int v = gw_b64url_val(in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0) /* non-canonical: leftover bits must be zero */
-        return -1;
-    *out_len = o;
-    return 0;
-}
+#include "base/codec.h"
 
 /* Decodes a base64url span into a new NUL-terminated buffer. */
 static unsigned char *gw_b64url_decode_dup(const char *in, size_t n, size_t *out_len)

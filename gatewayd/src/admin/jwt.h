@@ -91,10 +91,4 @@ int gw_jwt_check_claims(const gw_jwt *jwt, const gw_jwt_expect *want, gw_jwt_cla
 int gw_jwt_verify(const char *token, size_t len, const gw_jwks *keys, const gw_jwt_expect *want, gw_jwt_claims *out,
                   char err[GW_ERR_LEN]);
 
-/* base64url without padding. encode: NUL-terminated, -1 when out (cap
- * bytes) is too small. decode: strict (no padding, canonical), -1 when
- * malformed or over cap. */
-int gw_b64url_encode(const unsigned char *in, size_t n, char *out, size_t cap);
-int gw_b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap, size_t *out_len);
-
 #endif

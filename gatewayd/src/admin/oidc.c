@@ -20,6 +20,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/vjson.h"
+#include "base/url.h"
 
 typedef struct gw_oidc_entry {
     char issuer[GW_OIDC_URL_MAX];
@@ -40,17 +41,13 @@ static struct {
 /* Appends s percent-encoded (all but the unreserved characters of RFC 3986). */
 static void gw_oidc_pct(gw_buf *b, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
+    char enc[3 * 256];
 
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-            *p == '.' || *p == '_' || *p == '~') {
-            gw_buf_append(b, p, 1);
-        } else {
-            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            gw_buf_append(b, esc, 3);
-        }
+    for (size_t n = strlen(s), i = 0; i < n; i += 256) {
+        size_t k = n - i < 256 ? n - i : 256;
+        gw_buf_append(b, enc, gw_url_encode(s + i, k, enc));
     }
+    explicit_bzero(enc, sizeof(enc)); /* a client secret passes here */
 }
 
 int gw_oidc_append_param(gw_buf *b, const char *key, const char *value)

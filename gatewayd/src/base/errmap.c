@@ -117,6 +117,12 @@ const char *gw_errmap_reason(int status)
 
 int gw_errmap_body(gw_buf *b, int status, const char *message, const char *code)
 {
+    return gw_errmap_body_full(b, status, message, code, NULL, NULL);
+}
+
+int gw_errmap_body_full(gw_buf *b, int status, const char *message, const char *code, const char *detail,
+                        const char *hint)
+{
     gw_jw w;
     gw_jw_init(&w, b);
     gw_jw_object_begin(&w);
@@ -128,6 +134,14 @@ int gw_errmap_body(gw_buf *b, int status, const char *message, const char *code)
     gw_jw_string(&w, gw_errmap_type(status));
     gw_jw_key(&w, "code");
     gw_jw_string(&w, code);
+    if (detail != NULL && detail[0] != '\0') {
+        gw_jw_key(&w, "detail");
+        gw_jw_string(&w, detail);
+    }
+    if (hint != NULL && hint[0] != '\0') {
+        gw_jw_key(&w, "hint");
+        gw_jw_string(&w, hint);
+    }
     gw_jw_object_end(&w);
     gw_jw_object_end(&w);
     return gw_jw_finish(&w);

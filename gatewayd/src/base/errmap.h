@@ -27,6 +27,10 @@ const char *gw_errmap_reason(int status);
  * Returns 0, or -1 when b overflowed.
  */
 int gw_errmap_body(gw_buf *b, int status, const char *message, const char *code);
+/* The same with "detail" and "hint" members (each left out when NULL or ""),
+ * as the REST API relays them from the database. */
+int gw_errmap_body_full(gw_buf *b, int status, const char *message, const char *code, const char *detail,
+                        const char *hint);
 
 /* Same, into a fixed buffer; returns the length or -1 (buffer too small). */
 int gw_errmap_body_fixed(char *out, size_t cap, int status, const char *message, const char *code);

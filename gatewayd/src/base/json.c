@@ -5,6 +5,7 @@
  * asks), so a hostile body cannot exhaust the stack.
  */
 #include "base/json.h"
+#include "base/codec.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -50,7 +51,6 @@ size_t gw_utf8_seq_len(const unsigned char *s, size_t avail)
 
 int gw_json_escape(gw_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0;
 
@@ -106,8 +106,8 @@ int gw_json_escape(gw_buf *b, const char *s, size_t n)
                 u[1] = 'u';
                 u[2] = '0';
                 u[3] = '0';
-                u[4] = hex[c >> 4];
-                u[5] = hex[c & 0xf];
+                u[4] = gw_hex_lower[c >> 4];
+                u[5] = gw_hex_lower[c & 0xf];
                 u[6] = '\0';
                 esc = u;
             } else {
@@ -269,16 +269,10 @@ static int gw_hex4(const char *p, unsigned *out)
 {
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
+        int d = gw_hex_val((unsigned char)p[i]);
+        if (d < 0)
             return -1;
+        v = v << 4 | (unsigned)d;
     }
     *out = v;
     return 0;

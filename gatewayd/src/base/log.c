@@ -7,6 +7,7 @@
  * instance) are escaped so that a message is always exactly one line.
  */
 #include "base/log.h"
+#include "base/codec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -68,7 +69,6 @@ int gw_log_parse_level(const char *name, gw_log_level *level)
 /* Appends src to dst[*pos..cap-1], escaping control characters. */
 static void gw_log_append_escaped(char *dst, size_t *pos, size_t cap, const char *src)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t p = *pos;
     for (const unsigned char *s = (const unsigned char *)src; *s != '\0'; s++) {
         if (*s >= 0x20 && *s != 0x7f) {
@@ -87,8 +87,8 @@ static void gw_log_append_escaped(char *dst, size_t *pos, size_t cap, const char
                 dst[p++] = 't';
             } else {
                 dst[p++] = 'x';
-                dst[p++] = hex[*s >> 4];
-                dst[p++] = hex[*s & 0xf];
+                dst[p++] = gw_hex_lower[*s >> 4];
+                dst[p++] = gw_hex_lower[*s & 0xf];
             }
         }
     }

@@ -3,6 +3,8 @@
  * (see redact.h). Pure code: no I/O, no locks (one gw_redact per request).
  */
 #include "base/redact.h"
+#include "base/codec.h"
+#include "base/url.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +100,6 @@ static int gw_redact_add_needle(gw_redact *r, const char *s, size_t n)
 /* The JSON string escaping of v (without quotes) into out (6 * n bytes). */
 static size_t gw_json_form(const char *v, size_t n, char *out)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t o = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -108,31 +109,11 @@ static size_t gw_json_form(const char *v, size_t n, char *out)
             out[o++] = (char)c;
         } else if (c < 0x20) {
             memcpy(out + o, "\\u00", 4);
-            out[o + 4] = hex[c >> 4];
-            out[o + 5] = hex[c & 15];
+            out[o + 4] = gw_hex_lower[c >> 4];
+            out[o + 5] = gw_hex_lower[c & 15];
             o += 6;
         } else {
             out[o++] = (char)c;
-        }
-    }
-    return o;
-}
-
-/* The percent-encoding of v into out (3 * n bytes). */
-static size_t gw_percent_form(const char *v, size_t n, char *out)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-            c == '_' || c == '~') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
         }
     }
     return o;
@@ -153,7 +134,7 @@ int gw_redact_add(gw_redact *r, const char *v, size_t n)
     m = gw_json_form(v, n, tmp);
     rc = gw_redact_add_needle(r, tmp, m);
     if (rc == 0) {
-        m = gw_percent_form(v, n, tmp);
+        m = gw_url_encode(v, n, tmp);
         rc = gw_redact_add_needle(r, tmp, m);
     }
     gw_wipe_free(tmp, 6 * n);

@@ -4,6 +4,7 @@
  * logs; errors never contain key material or plaintext.
  */
 #include "base/secretbox.h"
+#include "base/codec.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -11,27 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int gw_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 void gw_secretbox_key_id(const unsigned char key[GW_SECRET_KEY_LEN], char out[GW_SECRET_KEY_ID_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(key, GW_SECRET_KEY_LEN, digest);
-    for (int i = 0; i < GW_SECRET_KEY_ID_LEN / 2; i++) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 0xf];
-    }
-    out[GW_SECRET_KEY_ID_LEN] = '\0';
+    gw_hex_encode(digest, GW_SECRET_KEY_ID_LEN / 2, out);
     OPENSSL_cleanse(digest, sizeof(digest));
 }
 
@@ -41,15 +26,13 @@ int gw_secretbox_key_from_hex(gw_secret_key *key, const char *hex, size_t hex_le
     if (hex_len != 2 * GW_SECRET_KEY_LEN)
         return gw_errf(err, "must be %d hex digits (%d bytes), got %zu characters", 2 * GW_SECRET_KEY_LEN,
                        GW_SECRET_KEY_LEN, hex_len);
-    for (size_t i = 0; i < GW_SECRET_KEY_LEN; i++) {
-        int hi = gw_hexval((unsigned char)hex[2 * i]);
-        int lo = gw_hexval((unsigned char)hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
+    {
+        size_t bad = 0;
+        if (gw_hex_decode(hex, GW_SECRET_KEY_LEN, key->key, &bad) != 0) {
             gw_secretbox_wipe(key, sizeof(*key));
             return gw_errf(err, "must be %d hex digits (%d bytes); character %zu is not a hex digit",
-                           2 * GW_SECRET_KEY_LEN, GW_SECRET_KEY_LEN, hi < 0 ? 2 * i + 1 : 2 * i + 2);
+                           2 * GW_SECRET_KEY_LEN, GW_SECRET_KEY_LEN, bad + 1);
         }
-        key->key[i] = (unsigned char)(hi << 4 | lo);
     }
     gw_secretbox_key_id(key->key, key->key_id);
     return 0;

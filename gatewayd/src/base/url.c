@@ -1,18 +1,10 @@
 /*
- * src/base/url.c: percent-decoding and the raw path check (see url.h).
+ * src/base/url.c: percent-decoding and -encoding and the raw path check
+ * (see url.h).
  */
 #include "base/url.h"
 
-int gw_url_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "base/codec.h"
 
 /* The byte of the escape at s (n bytes left, s[0] == '%'), or -1. */
 static int gw_url_escape(const char *s, size_t n)
@@ -21,8 +13,8 @@ static int gw_url_escape(const char *s, size_t n)
 
     if (n < 3)
         return -1;
-    hi = gw_url_hexval((unsigned char)s[1]);
-    lo = hi < 0 ? -1 : gw_url_hexval((unsigned char)s[2]);
+    hi = gw_hex_val((unsigned char)s[1]);
+    lo = hi < 0 ? -1 : gw_hex_val((unsigned char)s[2]);
     return lo < 0 ? -1 : hi * 16 + lo;
 }
 
@@ -84,4 +76,22 @@ const char *gw_url_path_message(gw_url_path_status st)
         break;
     }
     return "the path is valid";
+}
+
+size_t gw_url_encode(const char *in, size_t n, char *out)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = gw_hex_upper[c >> 4];
+            out[o++] = gw_hex_upper[c & 15];
+        }
+    }
+    return o;
 }

@@ -1,6 +1,6 @@
 /*
- * src/base/url.h: percent-encoding (RFC 3986 §2.1), the one decoder of
- * gatewayd, and the check of a raw request target's path.
+ * src/base/url.h: percent-encoding (RFC 3986 §2.1): the one decoder and
+ * the one encoder of gatewayd, and the check of a raw request target's path.
  *
  * civetweb runs with decode_url=no, so handlers see the path as the client
  * sent it: the HTTP layer checks it once for every server
@@ -14,9 +14,6 @@
 #define GW_COMMON_URL_H
 
 #include <stddef.h>
-
-/* The value of a hex digit, or -1. */
-int gw_url_hexval(int c);
 
 /* Decoding options. */
 #define GW_URL_PLUS_SPACE 0x1 /* '+' is a space (query strings, forms) */
@@ -39,6 +36,11 @@ typedef enum gw_url_path_status {
 /* Checks the path of a raw request target (len bytes, the query string not
  * included). */
 gw_url_path_status gw_url_path_check(const char *path, size_t len);
+
+/* Percent-encodes in[0..n) into out (at most 3n bytes, no NUL): every byte
+ * but the unreserved characters of RFC 3986 (A-Z a-z 0-9 - . _ ~) as %XX
+ * (upper-case digits). Returns the length written. */
+size_t gw_url_encode(const char *in, size_t n, char *out);
 
 /* The message of a refused path, for the 400 invalid_path answer. */
 const char *gw_url_path_message(gw_url_path_status st);

@@ -21,6 +21,7 @@
 
 #include "base/uuid7.h"
 #include "base/log.h"
+#include "base/codec.h"
 
 #define GW_UUID7_POOL 256
 
@@ -69,13 +70,12 @@ static uint64_t gw_uuid7_next(uint64_t now_ms)
 
 static void gw_uuid7_format(const unsigned char b[16], char out[37])
 {
-    static const char hex[] = "0123456789abcdef";
     char *p = out;
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
             *p++ = '-';
-        *p++ = hex[b[i] >> 4];
-        *p++ = hex[b[i] & 15];
+        *p++ = gw_hex_lower[b[i] >> 4];
+        *p++ = gw_hex_lower[b[i] & 15];
     }
     *p = '\0';
 }

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "base/url.h"
+#include "base/codec.h"
 
 const char *gw_route_kind_name(gw_route_kind kind)
 {
@@ -64,7 +65,7 @@ static int gw_route_path_ok(const char *path)
             if (c <= 0x20 || c >= 0x7f || c == '\\' || c == '#' || c == '?')
                 return 0;
             if (c == '%') {
-                int hi = gw_url_hexval((unsigned char)end[1]), lo = hi < 0 ? -1 : gw_url_hexval((unsigned char)end[2]);
+                int hi = gw_hex_val((unsigned char)end[1]), lo = hi < 0 ? -1 : gw_hex_val((unsigned char)end[2]);
                 int v;
                 if (hi < 0 || lo < 0)
                     return 0;

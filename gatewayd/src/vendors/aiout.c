@@ -329,3 +329,42 @@ int gw_ai_completion(gw_stream_proc *p, const char *content_inner, size_t clen, 
         return gw_proc_fail(p, "out of memory writing the translated answer");
     return gw_proc_emit(p, p->out.data, p->out.len);
 }
+
+void gw_ai_answer_init(gw_ai_answer *a)
+{
+    gw_buf_init(&a->text, 0);
+    gw_buf_init(&a->tools, 0);
+    gw_buf_puts(&a->tools, "[");
+    a->ntext = 0;
+    a->ntools = 0;
+}
+
+void gw_ai_answer_text(gw_ai_answer *a, const gw_json_value *str)
+{
+    gw_buf_append(&a->text, str->ptr + 1, str->len - 2); /* escaped text, concatenated */
+    a->ntext++;
+}
+
+void gw_ai_answer_tool(gw_ai_answer *a, const gw_json_value *id, const char *gen_id, const gw_json_value *name,
+                       const gw_json_value *args_str, const gw_json_value *args_obj)
+{
+    if (a->ntools++ > 0)
+        gw_buf_puts(&a->tools, ",");
+    gw_ai_tool_call_json(&a->tools, id, gen_id, name, args_str, args_obj);
+}
+
+int gw_ai_answer_send(gw_stream_proc *p, gw_ai_answer *a)
+{
+    int rc;
+
+    gw_buf_puts(&a->tools, "]");
+    p->ai_tools = a->ntools;
+    if (a->text.failed || a->tools.failed)
+        rc = gw_proc_fail(p, "out of memory translating the answer");
+    else
+        rc = gw_ai_completion(p, a->ntext > 0 || a->ntools == 0 ? (a->text.data != NULL ? a->text.data : "") : NULL,
+                              a->text.len, a->ntools > 0 ? a->tools.data : NULL, a->tools.len);
+    gw_buf_free(&a->text);
+    gw_buf_free(&a->tools);
+    return rc;
+}

@@ -70,7 +70,6 @@ static int gw_google_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
     const char *method_at = NULL;
     char method[32];
     int64_t mt;
-    char perr[GW_ERR_LEN];
     int split;
 
     out->proc_mode = GW_PROC_JSON;
@@ -93,11 +92,8 @@ static int gw_google_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
     }
     if (!pp->json)
         return 0;
-    if (gw_json_scan_object(pp->body, pp->body_len, GW_JSON_DEFAULT_MAX_DEPTH, f, sizeof(f) / sizeof(f[0]), perr) !=
-        0) {
-        *status = 400;
-        return gw_errf(err, "the request body is not valid JSON: %s", perr);
-    }
+    if (gw_prep_scan(pp, f, sizeof(f) / sizeof(f[0]), NULL, status, err) != 0)
+        return -1;
     if (gw_vj_int(&f[0].value, "maxOutputTokens", &mt) == 0 && mt >= 0)
         out->max_tokens = mt;
     if (f[1].value.type != GW_JSON_ABSENT)
@@ -228,8 +224,7 @@ static int gw_google_json(gw_stream_proc *p, const gw_json_value *root)
 {
     gw_json_value v, cand, parts, part;
     gw_vj_iter it;
-    gw_buf text, tools;
-    int ntext = 0, ntools = 0, rc;
+    gw_ai_answer a;
 
     if (root->type != GW_JSON_OBJECT)
         return 0;
@@ -239,9 +234,7 @@ static int gw_google_json(gw_stream_proc *p, const gw_json_value *root)
         gw_google_usage(p, &v);
     if (!gw_proc_ai(p))
         return 0;
-    gw_buf_init(&text, 0);
-    gw_buf_init(&tools, 0);
-    gw_buf_puts(&tools, "[");
+    gw_ai_answer_init(&a);
     if (gw_vj_path(root, "promptFeedback.blockReason", &v) && v.type == GW_JSON_STRING) {
         static const gw_json_value filter = {GW_JSON_STRING, "\"SAFETY\"", 8};
         gw_ai_set_finish(p, &filter);
@@ -257,35 +250,22 @@ static int gw_google_json(gw_stream_proc *p, const gw_json_value *root)
                     gw_json_value fc, name, args;
                     if (gw_vj_get(&part, "thought", &v) && v.type == GW_JSON_TRUE)
                         continue;
-                    if (gw_vj_get(&part, "text", &v) && v.type == GW_JSON_STRING) {
-                        gw_buf_append(&text, v.ptr + 1, v.len - 2);
-                        ntext++;
-                    }
+                    if (gw_vj_get(&part, "text", &v) && v.type == GW_JSON_STRING)
+                        gw_ai_answer_text(&a, &v);
                     if (gw_vj_get(&part, "functionCall", &fc)) {
                         char id[64];
                         if (!gw_vj_get(&fc, "name", &name))
                             name.type = GW_JSON_ABSENT;
                         if (!gw_vj_get(&fc, "args", &args))
                             args.type = GW_JSON_ABSENT;
-                        gw_google_call_id(p, ntools, id, sizeof(id));
-                        if (ntools++ > 0)
-                            gw_buf_puts(&tools, ",");
-                        gw_ai_tool_call_json(&tools, NULL, id, &name, NULL, &args);
+                        gw_google_call_id(p, a.ntools, id, sizeof(id));
+                        gw_ai_answer_tool(&a, NULL, id, &name, NULL, &args);
                     }
                 }
             }
         }
     }
-    gw_buf_puts(&tools, "]");
-    p->ai_tools = ntools;
-    if (text.failed || tools.failed)
-        rc = gw_proc_fail(p, "out of memory translating the answer");
-    else
-        rc = gw_ai_completion(p, ntext > 0 || ntools == 0 ? (text.data != NULL ? text.data : "") : NULL, text.len,
-                              ntools > 0 ? tools.data : NULL, tools.len);
-    gw_buf_free(&text);
-    gw_buf_free(&tools);
-    return rc;
+    return gw_ai_answer_send(p, &a);
 }
 
 /* ---- /ai: an OpenAI chat-completions request as a generateContent request ---- */
@@ -410,13 +390,21 @@ static void gw_tr_google_message(gw_tr *t, gw_jw *w, const gw_json_value *m, con
     gw_jw_object_end(w);
 }
 
+static const gw_tr_keys gw_google_keys = {.temperature = "temperature",
+                                          .top_p = "topP",
+                                          .max_tokens = "maxOutputTokens",
+                                          .stop = "stopSequences",
+                                          .seed = "seed",
+                                          .presence = "presencePenalty",
+                                          .frequency = "frequencyPenalty",
+                                          .n = "candidateCount"};
+
 static int gw_google_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_ERR_LEN])
 {
     gw_vj_iter it;
     gw_json_value m, c, v, fn;
     char role[16];
     int nsys = 0;
-    int64_t mt = gw_tr_max_tokens(t);
 
     gw_jw_object_begin(w);
     gw_jw_key(w, "contents");
@@ -450,25 +438,7 @@ static int gw_google_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_ERR
     }
     gw_jw_key(w, "generationConfig");
     gw_jw_object_begin(w);
-    if (TR_HAS(t, TR_TEMPERATURE))
-        gw_tr_raw(w, "temperature", TRV(t, TR_TEMPERATURE));
-    if (TR_HAS(t, TR_TOP_P))
-        gw_tr_raw(w, "topP", TRV(t, TR_TOP_P));
-    if (mt > 0) {
-        gw_jw_key(w, "maxOutputTokens");
-        gw_jw_int(w, mt);
-        t->out->max_tokens = mt;
-    }
-    if (TR_HAS(t, TR_STOP))
-        gw_tr_stop(w, "stopSequences", TRV(t, TR_STOP));
-    if (TR_HAS(t, TR_SEED))
-        gw_tr_raw(w, "seed", TRV(t, TR_SEED));
-    if (TR_HAS(t, TR_PRESENCE))
-        gw_tr_raw(w, "presencePenalty", TRV(t, TR_PRESENCE));
-    if (TR_HAS(t, TR_FREQUENCY))
-        gw_tr_raw(w, "frequencyPenalty", TRV(t, TR_FREQUENCY));
-    if (TR_HAS(t, TR_N))
-        gw_tr_raw(w, "candidateCount", TRV(t, TR_N));
+    gw_tr_sampling(t, w, &gw_google_keys);
     if (gw_vj_get(TRV(t, TR_RESPONSE_FORMAT), "type", &v) &&
         (gw_vj_str_is(&v, "json_object") || gw_vj_str_is(&v, "json_schema"))) {
         gw_jw_key(w, "responseMimeType");

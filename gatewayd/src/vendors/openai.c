@@ -39,7 +39,6 @@ static int gw_openai_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
                          {"parameters", {0}}};
     int stream = 0, want_usage = 0, chat = gw_openai_is_chat(pp->path);
     int64_t mt;
-    char perr[GW_ERR_LEN];
 
     out->proc_mode = GW_PROC_JSON;
     if (gw_prep_path_ends(pp->path, "/generate_stream")) { /* TGI native */
@@ -48,17 +47,8 @@ static int gw_openai_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
     }
     if (!pp->json)
         return 0;
-    if (gw_json_scan_object(pp->body, pp->body_len, GW_JSON_DEFAULT_MAX_DEPTH, f, sizeof(f) / sizeof(f[0]), perr) !=
-        0) {
-        *status = 400;
-        return gw_errf(err, "the request body is not valid JSON: %s", perr);
-    }
-    if (gw_prep_model(out, &f[0].value, status, err) != 0)
+    if (gw_prep_scan(pp, f, sizeof(f) / sizeof(f[0]), &stream, status, err) != 0)
         return -1;
-    if (f[1].value.type != GW_JSON_ABSENT && gw_json_get_bool(&f[1].value, &stream) != 0) {
-        *status = 400;
-        return gw_errf(err, "\"stream\" must be a boolean");
-    }
     if (f[2].value.type == GW_JSON_OBJECT) {
         gw_json_value iu;
         want_usage = gw_vj_get(&f[2].value, "include_usage", &iu) && iu.type == GW_JSON_TRUE;

@@ -17,26 +17,15 @@
 #include "base/url.h"
 #include "vendors/registry.h"
 
+/* The name of a query parameter, percent-decoded ('+' a space), equals want
+ * (a short name: one that does not decode into 64 bytes is another one). */
 static int gw_query_name_is(const char *p, size_t n, const char *want)
 {
-    size_t wi = 0, wl = strlen(want);
+    char name[64];
+    size_t len;
 
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (c == '+')
-            c = ' ';
-        else if (c == '%' && i + 2 < n) {
-            int h = gw_url_hexval((unsigned char)p[i + 1]), l = gw_url_hexval((unsigned char)p[i + 2]);
-            if (h >= 0 && l >= 0) {
-                c = (char)(h * 16 + l);
-                i += 2;
-            }
-        }
-        if (wi >= wl || want[wi] != c)
-            return 0;
-        wi++;
-    }
-    return wi == wl;
+    return gw_url_decode(p, n, GW_URL_PLUS_SPACE, name, sizeof(name), &len) == 0 && len == strlen(want) &&
+           memcmp(name, want, len) == 0;
 }
 
 int gw_prep_query_has(const char *query, const char *name, const char *value)
@@ -304,6 +293,25 @@ int gw_vendor_model_from_json(const gw_json_value *v, char out[GW_MODEL_MAX], ch
     if (gw_vendor_model_check(out, n, err) != 0) {
         out[0] = '\0';
         return -1;
+    }
+    return 0;
+}
+
+int gw_prep_scan(const gw_prep *pp, gw_json_field *f, size_t nf, int *stream, int *status, char err[GW_ERR_LEN])
+{
+    char perr[GW_ERR_LEN];
+
+    if (gw_json_scan_object(pp->body, pp->body_len, GW_JSON_DEFAULT_MAX_DEPTH, f, nf, perr) != 0) {
+        *status = 400;
+        return gw_errf(err, "the request body is not valid JSON: %s", perr);
+    }
+    if (stream == NULL)
+        return 0;
+    if (gw_prep_model(pp->out, &f[0].value, status, err) != 0)
+        return -1;
+    if (f[1].value.type != GW_JSON_ABSENT && gw_json_get_bool(&f[1].value, stream) != 0) {
+        *status = 400;
+        return gw_errf(err, "\"stream\" must be a boolean");
     }
     return 0;
 }

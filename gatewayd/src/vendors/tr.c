@@ -173,3 +173,28 @@ int gw_tr_tool_name(const gw_json_value *messages, const gw_json_value *id, gw_j
     }
     return 0;
 }
+
+void gw_tr_sampling(gw_tr *t, gw_jw *w, const gw_tr_keys *k)
+{
+    int64_t mt = gw_tr_max_tokens(t);
+
+    if (k->temperature != NULL && TR_HAS(t, TR_TEMPERATURE))
+        gw_tr_raw(w, k->temperature, TRV(t, TR_TEMPERATURE));
+    if (k->top_p != NULL && TR_HAS(t, TR_TOP_P))
+        gw_tr_raw(w, k->top_p, TRV(t, TR_TOP_P));
+    if (k->max_tokens != NULL && mt > 0) {
+        gw_jw_key(w, k->max_tokens);
+        gw_jw_int(w, mt);
+        t->out->max_tokens = mt;
+    }
+    if (k->stop != NULL && TR_HAS(t, TR_STOP))
+        gw_tr_stop(w, k->stop, TRV(t, TR_STOP));
+    if (k->seed != NULL && TR_HAS(t, TR_SEED))
+        gw_tr_raw(w, k->seed, TRV(t, TR_SEED));
+    if (k->presence != NULL && TR_HAS(t, TR_PRESENCE))
+        gw_tr_raw(w, k->presence, TRV(t, TR_PRESENCE));
+    if (k->frequency != NULL && TR_HAS(t, TR_FREQUENCY))
+        gw_tr_raw(w, k->frequency, TRV(t, TR_FREQUENCY));
+    if (k->n != NULL && TR_HAS(t, TR_N))
+        gw_tr_raw(w, k->n, TRV(t, TR_N));
+}

@@ -143,6 +143,10 @@ int gw_prep_rewrite(gw_upstream_req *out, const char *body, size_t len, const ch
 /* out->model from the body's "model" (gw_vendor_model_from_json); -1 with
  * *status 400 and err when it is not a valid model name. */
 int gw_prep_model(gw_upstream_req *out, const gw_json_value *model, int *status, char err[GW_ERR_LEN]);
+/* Scans the client's JSON body for the fields f[0..nf) (400 for a body
+ * that is not valid JSON); with stream, f[0] is "model" (gw_prep_model) and
+ * f[1] "stream", a boolean into *stream when present (400 otherwise). */
+int gw_prep_scan(const gw_prep *pp, gw_json_field *f, size_t nf, int *stream, int *status, char err[GW_ERR_LEN]);
 /* Rewrites the client's body with "stream": true (the /llm/stream/ route
  * forces a stream). 0, or -1 with *status 500 and err. */
 int gw_prep_force_stream(const gw_prep *pp, gw_upstream_req *out, int *status, char err[GW_ERR_LEN]);
@@ -170,6 +174,20 @@ void gw_ai_write_usage(gw_jw *w, const gw_stream_proc *p);
 /* Emits a chat.completion: content_inner is escaped string text (no
  * quotes) or NULL for null; tool_calls a raw JSON array or NULL. */
 int gw_ai_completion(gw_stream_proc *p, const char *content_inner, size_t clen, const char *tool_calls, size_t tlen);
+/* A chat.completion's message being gathered from a vendor's JSON answer:
+ * text parts (escaped, concatenated) and tool calls; _send emits it (content
+ * null when there are tool calls and no text) and frees it. */
+typedef struct gw_ai_answer {
+    gw_buf text;
+    gw_buf tools;
+    int ntext;
+    int ntools;
+} gw_ai_answer;
+void gw_ai_answer_init(gw_ai_answer *a);
+void gw_ai_answer_text(gw_ai_answer *a, const gw_json_value *str);
+void gw_ai_answer_tool(gw_ai_answer *a, const gw_json_value *id, const char *gen_id, const gw_json_value *name,
+                       const gw_json_value *args_str, const gw_json_value *args_obj);
+int gw_ai_answer_send(gw_stream_proc *p, gw_ai_answer *a);
 /* The OpenAI error body for an upstream error object. */
 int gw_ai_error_body(gw_stream_proc *p, const char *msg);
 /* Appends one tool call object {id, type, function{name, arguments}} to b
@@ -246,5 +264,12 @@ void gw_tr_stop(gw_jw *w, const char *key, const gw_json_value *stop);
 int64_t gw_tr_max_tokens(gw_tr *t);
 int gw_tr_json_obj(const gw_json_value *str, gw_buf *tmp, gw_json_value *out);
 int gw_tr_tool_name(const gw_json_value *messages, const gw_json_value *id, gw_json_value *name);
+/* The names a vendor gives OpenAI's sampling fields (NULL: it has none). */
+typedef struct gw_tr_keys {
+    const char *temperature, *top_p, *max_tokens, *stop, *seed, *presence, *frequency, *n;
+} gw_tr_keys;
+/* Writes the sampling fields the request has, under the vendor's names, in
+ * that order (max_tokens: the output cap, also into t->out->max_tokens). */
+void gw_tr_sampling(gw_tr *t, gw_jw *w, const gw_tr_keys *k);
 
 #endif
