@@ -239,6 +239,34 @@ static const gw_admin_field sso_update[] = {SSO_FIELDS(0), END};
 #define GET_EDGE GET("aistudio.get_edge($1)")
 #define GET_SSO GET("aistudio.get_sso_provider($1::bigint)")
 
+/* The common shapes of a row: a paged list (query: its query parameters or
+ * NULL), one object, a create answered with the created object (its
+ * statement returns the new id), a change answered with the object, a
+ * delete (204). */
+#define OP_LIST(path_, query_, sql)                                                                                    \
+    {                                                                                                                  \
+        .method = "GET", .path = path_, .result = GW_AR_LIST, .query = query_, .flags = GW_AO_PAGED, .stmts = {        \
+            {sql}                                                                                                      \
+        }                                                                                                              \
+    }
+#define OP_GET(path_, fetch_)                                                                                          \
+    {                                                                                                                  \
+        .method = "GET", .path = path_, .result = GW_AR_OBJECT, .fetch = fetch_                                        \
+    }
+#define OP_CREATE(path_, body_, sql, fetch_)                                                                           \
+    {                                                                                                                  \
+        .method = "POST", .path = path_, .result = GW_AR_CREATED, .body = body_,                                       \
+        .stmts = {{sql, .flags = GW_AS_SETS_ID}}, .fetch = fetch_                                                      \
+    }
+#define OP_CHANGE(method_, path_, body_, sql, fetch_)                                                                  \
+    {                                                                                                                  \
+        .method = method_, .path = path_, .result = GW_AR_OBJECT, .body = body_, .stmts = {{sql}}, .fetch = fetch_     \
+    }
+#define OP_DELETE(path_, sql)                                                                                          \
+    {                                                                                                                  \
+        .method = "DELETE", .path = path_, .result = GW_AR_NONE, .stmts = { {sql} }                                    \
+    }
+
 const gw_admin_op gw_admin_resource_ops[] = {
     /* auth */
     {.method = "POST", .path = "auth/login", .body = login_body, .flags = GW_AO_PUBLIC, .handler = gw_admin_login},
@@ -249,31 +277,20 @@ const gw_admin_op gw_admin_resource_ops[] = {
     {.method = "GET", .path = "auth/sso/{name}/login", .flags = GW_AO_PUBLIC, .handler = gw_admin_sso_begin},
     {.method = "GET", .path = "auth/sso/{name}/callback", .flags = GW_AO_PUBLIC, .handler = gw_admin_sso_callback},
     /* me */
-    {.method = "GET", .path = "me", .result = GW_AR_OBJECT, .fetch = GET("aistudio.get_me()")},
-    {.method = "GET",
-     .path = "me/tokens",
-     .result = GW_AR_LIST,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST_ALL("aistudio.list_api_tokens()")}}},
+    OP_GET("me", GET("aistudio.get_me()")),
+    OP_LIST("me/tokens", NULL, LIST_ALL("aistudio.list_api_tokens()")),
     {.method = "POST",
      .path = "me/tokens",
      .result = GW_AR_CREATED,
      .body = token_body,
      .stmts = {{"SELECT json_build_object('id', t.id, 'name', $5, 'token', t.token, 'token_prefix', t.token_prefix,"
                 " 'created_at', t.created_at) FROM aistudio.create_api_token($5) t"}}},
-    {.method = "DELETE",
-     .path = "me/tokens/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.revoke_api_token($1::bigint)"}}},
+    OP_DELETE("me/tokens/{id}", "SELECT aistudio.revoke_api_token($1::bigint)"),
 
     /* LLMs */
-    {.method = "GET",
-     .path = "llms",
-     .result = GW_AR_LIST,
-     .query = llm_query,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST("aistudio.list_llms(by_namespace => $5, by_vendor => $6, limit_rows => $3::int,"
-                     " offset_rows => $4::int)")}}},
+    OP_LIST("llms", llm_query,
+            LIST("aistudio.list_llms(by_namespace => $5, by_vendor => $6, limit_rows => $3::int,"
+                 " offset_rows => $4::int)")),
     {.method = "POST",
      .path = "llms",
      .result = GW_AR_CREATED,
@@ -287,7 +304,7 @@ const gw_admin_op gw_admin_resource_ops[] = {
                 " budget_start_date => $14::date)",
                 .when = {13, 14}}},
      .fetch = GET_LLM},
-    {.method = "GET", .path = "llms/{id}", .result = GW_AR_OBJECT, .fetch = GET_LLM},
+    OP_GET("llms/{id}", GET_LLM),
     {.method = "PATCH",
      .path = "llms/{id}",
      .result = GW_AR_OBJECT,
@@ -298,65 +315,38 @@ const gw_admin_op gw_admin_resource_ops[] = {
                     "$10") ", namespace => $11,"
                            " active => $12::boolean, monthly_budget => $13::numeric, budget_start_date => $14::date)"}},
      .fetch = GET_LLM},
-    {.method = "DELETE",
-     .path = "llms/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.delete_llm($1::bigint)"}}},
+    OP_DELETE("llms/{id}", "SELECT aistudio.delete_llm($1::bigint)"),
     {.method = "POST",
      .path = "llms/{id}/filters",
      .result = GW_AR_NONE,
      .body = attach_filter_body,
      .stmts = {{"SELECT aistudio.attach_filter($1::bigint, $5::bigint, coalesce($6::int, 0))"}}},
-    {.method = "DELETE",
-     .path = "llms/{id}/filters/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.detach_filter($1::bigint, $2::bigint)"}}},
+    OP_DELETE("llms/{id}/filters/{id}", "SELECT aistudio.detach_filter($1::bigint, $2::bigint)"),
     {.method = "POST",
      .path = "llms/{id}/plugins",
      .result = GW_AR_NONE,
      .body = attach_plugin_body,
      .stmts = {{"SELECT aistudio.attach_plugin($1::bigint, $5::bigint, coalesce($6::int, 0))"}}},
-    {.method = "DELETE",
-     .path = "llms/{id}/plugins/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.detach_plugin($1::bigint, $2::bigint)"}}},
+    OP_DELETE("llms/{id}/plugins/{id}", "SELECT aistudio.detach_plugin($1::bigint, $2::bigint)"),
 
     /* model prices */
-    {.method = "GET",
-     .path = "model-prices",
-     .result = GW_AR_LIST,
-     .query = price_query,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST("aistudio.list_model_prices(by_vendor => $5, limit_rows => $3::int, offset_rows => $4::int)")}}},
-    {.method = "POST",
-     .path = "model-prices",
-     .result = GW_AR_CREATED,
-     .body = price_create,
-     .stmts = {{"SELECT aistudio.set_model_price($5, $6, $7::numeric, $8::numeric, $9::numeric, $10::numeric,"
-                " coalesce($11, 'USD'))",
-                .flags = GW_AS_SETS_ID}},
-     .fetch = GET_PRICE},
-    {.method = "GET", .path = "model-prices/{id}", .result = GW_AR_OBJECT, .fetch = GET_PRICE},
-    {.method = "PATCH",
-     .path = "model-prices/{id}",
-     .result = GW_AR_OBJECT,
-     .body = price_update,
-     .stmts = {{"SELECT aistudio.update_model_price($1::bigint, $7::numeric, $8::numeric, $9::numeric, $10::numeric,"
-                " $11, coalesce($12::boolean, false), coalesce($13::boolean, false))"}},
-     .fetch = GET_PRICE},
-    {.method = "DELETE",
-     .path = "model-prices/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.delete_model_price_by_id($1::bigint)"}}},
+    OP_LIST("model-prices", price_query,
+            LIST("aistudio.list_model_prices(by_vendor => $5, limit_rows => $3::int, offset_rows => $4::int)")),
+    OP_CREATE("model-prices", price_create,
+              "SELECT aistudio.set_model_price($5, $6, $7::numeric, $8::numeric, $9::numeric, $10::numeric,"
+              " coalesce($11, 'USD'))",
+              GET_PRICE),
+    OP_GET("model-prices/{id}", GET_PRICE),
+    OP_CHANGE("PATCH", "model-prices/{id}", price_update,
+              "SELECT aistudio.update_model_price($1::bigint, $7::numeric, $8::numeric, $9::numeric, $10::numeric,"
+              " $11, coalesce($12::boolean, false), coalesce($13::boolean, false))",
+              GET_PRICE),
+    OP_DELETE("model-prices/{id}", "SELECT aistudio.delete_model_price_by_id($1::bigint)"),
 
     /* apps */
-    {.method = "GET",
-     .path = "apps",
-     .result = GW_AR_LIST,
-     .query = app_query,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST("aistudio.list_apps(by_owner => $5::bigint, by_namespace => $6, search => $7,"
-                     " limit_rows => $3::int, offset_rows => $4::int)")}}},
+    OP_LIST("apps", app_query,
+            LIST("aistudio.list_apps(by_owner => $5::bigint, by_namespace => $6, search => $7,"
+                 " limit_rows => $3::int, offset_rows => $4::int)")),
     {.method = "POST",
      .path = "apps",
      .result = GW_AR_CREATED,
@@ -369,7 +359,7 @@ const gw_admin_op gw_admin_resource_ops[] = {
                 " active => $12::boolean)",
                 .when = {10, 11, 12}}},
      .fetch = GET_APP},
-    {.method = "GET", .path = "apps/{id}", .result = GW_AR_OBJECT, .fetch = GET_APP},
+    OP_GET("apps/{id}", GET_APP),
     {.method = "PATCH",
      .path = "apps/{id}",
      .result = GW_AR_OBJECT,
@@ -380,50 +370,32 @@ const gw_admin_op gw_admin_resource_ops[] = {
                          " monthly_budget => $8::numeric, budget_start_date => $9::date, namespace => $10,"
                          " active => $11::boolean, owner_id => $12::bigint)"}},
      .fetch = GET_APP},
-    {.method = "DELETE",
-     .path = "apps/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.delete_app($1::bigint)"}}},
+    OP_DELETE("apps/{id}", "SELECT aistudio.delete_app($1::bigint)"),
     {.method = "GET",
      .path = "apps/{id}/budget",
      .result = GW_AR_OBJECT,
      .stmts = {{"SELECT 1 FROM aistudio.get_app($1::bigint)"}},
      .fetch = GET("aistudio.budget_status($1::bigint)")},
-    {.method = "GET",
-     .path = "apps/{id}/credentials",
-     .result = GW_AR_LIST,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST_ALL("aistudio.list_credentials($1::bigint)")}}},
+    OP_LIST("apps/{id}/credentials", NULL, LIST_ALL("aistudio.list_credentials($1::bigint)")),
     {.method = "POST",
      .path = "apps/{id}/credentials",
      .result = GW_AR_CREATED,
      .stmts = {{GET("aistudio.issue_app_credential($1::bigint)")}}},
-    {.method = "DELETE",
-     .path = "apps/{id}/credentials/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.revoke_app_credential($1::bigint, $2::bigint)"}}},
+    OP_DELETE("apps/{id}/credentials/{id}", "SELECT aistudio.revoke_app_credential($1::bigint, $2::bigint)"),
     {.method = "POST",
      .path = "apps/{id}/credentials/{id}/rotate",
      .result = GW_AR_CREATED,
      .stmts = {{GET("aistudio.rotate_app_credential($1::bigint, $2::bigint)")}}},
 
     /* users */
-    {.method = "GET",
-     .path = "users",
-     .result = GW_AR_LIST,
-     .query = user_query,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST("aistudio.list_users(search => $5, by_role => $6, limit_rows => $3::int,"
-                     " offset_rows => $4::int)")}}},
-    {.method = "POST",
-     .path = "users",
-     .result = GW_AR_CREATED,
-     .body = user_create,
-     .stmts = {{"SELECT aistudio.create_user(email => $5, name => $6, password => $7,"
-                " role => coalesce($8, 'chat_user'))",
-                .flags = GW_AS_SETS_ID}},
-     .fetch = GET_USER},
-    {.method = "GET", .path = "users/{id}", .result = GW_AR_OBJECT, .fetch = GET_USER},
+    OP_LIST("users", user_query,
+            LIST("aistudio.list_users(search => $5, by_role => $6, limit_rows => $3::int,"
+                 " offset_rows => $4::int)")),
+    OP_CREATE("users", user_create,
+              "SELECT aistudio.create_user(email => $5, name => $6, password => $7,"
+              " role => coalesce($8, 'chat_user'))",
+              GET_USER),
+    OP_GET("users/{id}", GET_USER),
     {.method = "PATCH",
      .path = "users/{id}",
      .result = GW_AR_OBJECT,
@@ -432,71 +404,25 @@ const gw_admin_op gw_admin_resource_ops[] = {
                 .when = {5, 6, 7, 8}},
                {"SELECT aistudio.set_password($1::bigint, $9)", .when = {9}}},
      .fetch = GET_USER},
-    {.method = "DELETE",
-     .path = "users/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.delete_user($1::bigint)"}}},
+    OP_DELETE("users/{id}", "SELECT aistudio.delete_user($1::bigint)"),
 
     /* groups, members, LLM grants */
-    {.method = "GET",
-     .path = "groups",
-     .result = GW_AR_LIST,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST("aistudio.list_groups(limit_rows => $3::int, offset_rows => $4::int)")}}},
-    {.method = "POST",
-     .path = "groups",
-     .result = GW_AR_CREATED,
-     .body = group_body,
-     .stmts = {{"SELECT aistudio.create_group($5)", .flags = GW_AS_SETS_ID}},
-     .fetch = GET_GROUP},
-    {.method = "GET", .path = "groups/{id}", .result = GW_AR_OBJECT, .fetch = GET_GROUP},
-    {.method = "PATCH",
-     .path = "groups/{id}",
-     .result = GW_AR_OBJECT,
-     .body = group_body,
-     .stmts = {{"SELECT aistudio.rename_group($1::bigint, $5)"}},
-     .fetch = GET_GROUP},
-    {.method = "DELETE",
-     .path = "groups/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.delete_group($1::bigint)"}}},
-    {.method = "POST",
-     .path = "groups/{id}/members",
-     .result = GW_AR_OBJECT,
-     .body = member_body,
-     .stmts = {{"SELECT aistudio.add_user_to_group($5::bigint, $1::bigint)"}},
-     .fetch = GET_GROUP},
-    {.method = "DELETE",
-     .path = "groups/{id}/members/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.remove_user_from_group($2::bigint, $1::bigint)"}}},
-    {.method = "POST",
-     .path = "groups/{id}/llms",
-     .result = GW_AR_OBJECT,
-     .body = grant_body,
-     .stmts = {{"SELECT aistudio.grant_llm_to_group($1::bigint, $5::bigint)"}},
-     .fetch = GET_GROUP},
-    {.method = "DELETE",
-     .path = "groups/{id}/llms/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.revoke_llm_from_group($1::bigint, $2::bigint)"}}},
+    OP_LIST("groups", NULL, LIST("aistudio.list_groups(limit_rows => $3::int, offset_rows => $4::int)")),
+    OP_CREATE("groups", group_body, "SELECT aistudio.create_group($5)", GET_GROUP),
+    OP_GET("groups/{id}", GET_GROUP),
+    OP_CHANGE("PATCH", "groups/{id}", group_body, "SELECT aistudio.rename_group($1::bigint, $5)", GET_GROUP),
+    OP_DELETE("groups/{id}", "SELECT aistudio.delete_group($1::bigint)"),
+    OP_CHANGE("POST", "groups/{id}/members", member_body, "SELECT aistudio.add_user_to_group($5::bigint, $1::bigint)",
+              GET_GROUP),
+    OP_DELETE("groups/{id}/members/{id}", "SELECT aistudio.remove_user_from_group($2::bigint, $1::bigint)"),
+    OP_CHANGE("POST", "groups/{id}/llms", grant_body, "SELECT aistudio.grant_llm_to_group($1::bigint, $5::bigint)",
+              GET_GROUP),
+    OP_DELETE("groups/{id}/llms/{id}", "SELECT aistudio.revoke_llm_from_group($1::bigint, $2::bigint)"),
 
     /* secrets: names, dates and allowed hosts only, never values */
-    {.method = "GET",
-     .path = "secrets",
-     .result = GW_AR_LIST,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST_ALL("aistudio.list_secrets()")}}},
-    {.method = "POST",
-     .path = "secrets",
-     .result = GW_AR_CREATED,
-     .body = secret_create,
-     .stmts = {{"SELECT aistudio.create_secret($5, $6, " TEXTS("$7") ")", .flags = GW_AS_SETS_ID}},
-     .fetch = GET_SECRET},
-    {.method = "GET",
-     .path = "secrets/{name}",
-     .result = GW_AR_OBJECT,
-     .fetch = "SELECT to_json(t) FROM aistudio.list_secrets() t WHERE t.name = $1"},
+    OP_LIST("secrets", NULL, LIST_ALL("aistudio.list_secrets()")),
+    OP_CREATE("secrets", secret_create, "SELECT aistudio.create_secret($5, $6, " TEXTS("$7") ")", GET_SECRET),
+    OP_GET("secrets/{name}", "SELECT to_json(t) FROM aistudio.list_secrets() t WHERE t.name = $1"),
     {.method = "PUT",
      .path = "secrets/{name}",
      .result = GW_AR_OBJECT,
@@ -504,24 +430,13 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .stmts = {{"SELECT aistudio.set_secret($1, $6, " TEXTS("$7") ")", .flags = GW_AS_SETS_ID}},
      .fetch = GET_SECRET},
     /* where a secret may be sent (super admin) */
-    {.method = "PUT",
-     .path = "secrets/{name}/hosts",
-     .result = GW_AR_OBJECT,
-     .body = secret_hosts,
-     .stmts = {{"SELECT aistudio.set_secret_hosts($1, " TEXTS("$5") ")"}},
-     .fetch = "SELECT to_json(t) FROM aistudio.list_secrets() t WHERE t.name = $1"},
-    {.method = "DELETE",
-     .path = "secrets/{name}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.delete_secret($1)"}}},
+    OP_CHANGE("PUT", "secrets/{name}/hosts", secret_hosts, "SELECT aistudio.set_secret_hosts($1, " TEXTS("$5") ")",
+              "SELECT to_json(t) FROM aistudio.list_secrets() t WHERE t.name = $1"),
+    OP_DELETE("secrets/{name}", "SELECT aistudio.delete_secret($1)"),
 
     /* filters */
-    {.method = "GET",
-     .path = "filters",
-     .result = GW_AR_LIST,
-     .query = ns_query,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST("aistudio.list_filters(by_namespace => $5, limit_rows => $3::int, offset_rows => $4::int)")}}},
+    OP_LIST("filters", ns_query,
+            LIST("aistudio.list_filters(by_namespace => $5, limit_rows => $3::int, offset_rows => $4::int)")),
     {.method = "POST",
      .path = "filters",
      .result = GW_AR_CREATED,
@@ -531,26 +446,16 @@ const gw_admin_op gw_admin_resource_ops[] = {
                 " description => coalesce($10, ''), active => coalesce($11::boolean, true))",
                 .flags = GW_AS_SETS_ID}},
      .fetch = GET_FILTER},
-    {.method = "GET", .path = "filters/{id}", .result = GW_AR_OBJECT, .fetch = GET_FILTER},
-    {.method = "PATCH",
-     .path = "filters/{id}",
-     .result = GW_AR_OBJECT,
-     .body = filter_update,
-     .stmts = {{"SELECT aistudio.update_filter($1::bigint, name => $5, filter_type => $6, config => $7::jsonb,"
-                " stage => $8, namespace => $9, description => $10, active => $11::boolean)"}},
-     .fetch = GET_FILTER},
-    {.method = "DELETE",
-     .path = "filters/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.delete_filter($1::bigint)"}}},
+    OP_GET("filters/{id}", GET_FILTER),
+    OP_CHANGE("PATCH", "filters/{id}", filter_update,
+              "SELECT aistudio.update_filter($1::bigint, name => $5, filter_type => $6, config => $7::jsonb,"
+              " stage => $8, namespace => $9, description => $10, active => $11::boolean)",
+              GET_FILTER),
+    OP_DELETE("filters/{id}", "SELECT aistudio.delete_filter($1::bigint)"),
 
     /* plugins */
-    {.method = "GET",
-     .path = "plugins",
-     .result = GW_AR_LIST,
-     .query = ns_query,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST("aistudio.list_plugins(by_namespace => $5, limit_rows => $3::int, offset_rows => $4::int)")}}},
+    OP_LIST("plugins", ns_query,
+            LIST("aistudio.list_plugins(by_namespace => $5, limit_rows => $3::int, offset_rows => $4::int)")),
     {.method = "POST",
      .path = "plugins",
      .result = GW_AR_CREATED,
@@ -561,25 +466,15 @@ const gw_admin_op gw_admin_resource_ops[] = {
            " plugin_type => coalesce($11, 'grpc'), active => coalesce($12::boolean, true))",
            .flags = GW_AS_SETS_ID}},
      .fetch = GET_PLUGIN},
-    {.method = "GET", .path = "plugins/{id}", .result = GW_AR_OBJECT, .fetch = GET_PLUGIN},
-    {.method = "PATCH",
-     .path = "plugins/{id}",
-     .result = GW_AR_OBJECT,
-     .body = plugin_update,
-     .stmts = {{"SELECT aistudio.update_plugin($1::bigint, name => $5, hook => $6, command => $7, config => $8::jsonb,"
-                " namespace => $9, description => $10, plugin_type => $11, active => $12::boolean)"}},
-     .fetch = GET_PLUGIN},
-    {.method = "DELETE",
-     .path = "plugins/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.delete_plugin($1::bigint)"}}},
+    OP_GET("plugins/{id}", GET_PLUGIN),
+    OP_CHANGE("PATCH", "plugins/{id}", plugin_update,
+              "SELECT aistudio.update_plugin($1::bigint, name => $5, hook => $6, command => $7, config => $8::jsonb,"
+              " namespace => $9, description => $10, plugin_type => $11, active => $12::boolean)",
+              GET_PLUGIN),
+    OP_DELETE("plugins/{id}", "SELECT aistudio.delete_plugin($1::bigint)"),
 
     /* namespaces */
-    {.method = "GET",
-     .path = "namespaces",
-     .result = GW_AR_LIST,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST_ALL("aistudio.list_namespaces()")}}},
+    OP_LIST("namespaces", NULL, LIST_ALL("aistudio.list_namespaces()")),
     {.method = "POST",
      .path = "namespaces",
      .result = GW_AR_CREATED,
@@ -587,20 +482,13 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .id_param = 5,
      .stmts = {{"SELECT aistudio.create_namespace($5, coalesce($6, ''))"}},
      .fetch = GET_NAMESPACE},
-    {.method = "GET", .path = "namespaces/{name}", .result = GW_AR_OBJECT, .fetch = GET_NAMESPACE},
-    {.method = "DELETE",
-     .path = "namespaces/{name}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.delete_namespace($1)"}}},
+    OP_GET("namespaces/{name}", GET_NAMESPACE),
+    OP_DELETE("namespaces/{name}", "SELECT aistudio.delete_namespace($1)"),
 
     /* edges (with their sync status) */
-    {.method = "GET",
-     .path = "edges",
-     .result = GW_AR_LIST,
-     .query = edge_query,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST("aistudio.list_edges(by_namespace => $5, by_status => $6, limit_rows => $3::int,"
-                     " offset_rows => $4::int)")}}},
+    OP_LIST("edges", edge_query,
+            LIST("aistudio.list_edges(by_namespace => $5, by_status => $6, limit_rows => $3::int,"
+                 " offset_rows => $4::int)")),
     {.method = "POST",
      .path = "edges/push",
      .result = GW_AR_OBJECT,
@@ -613,25 +501,17 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .id_param = 5,
      .stmts = {{"SELECT aistudio.register_edge($5, coalesce($6, ''), coalesce($7, ''))"}},
      .fetch = GET_EDGE},
-    {.method = "GET", .path = "edges/{name}", .result = GW_AR_OBJECT, .fetch = GET_EDGE},
-    {.method = "DELETE", .path = "edges/{name}", .result = GW_AR_NONE, .stmts = {{"SELECT aistudio.delete_edge($1)"}}},
+    OP_GET("edges/{name}", GET_EDGE),
+    OP_DELETE("edges/{name}", "SELECT aistudio.delete_edge($1)"),
 
     /* audit log (super admin) */
-    {.method = "GET",
-     .path = "audit-log",
-     .result = GW_AR_LIST,
-     .query = audit_query,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST("aistudio.list_audit_entries(since => $5::timestamptz, until => $6::timestamptz,"
-                     " by_object_type => $7, by_actor_id => $8::bigint, by_action => $9, limit_rows => $3::int,"
-                     " offset_rows => $4::int)")}}},
+    OP_LIST("audit-log", audit_query,
+            LIST("aistudio.list_audit_entries(since => $5::timestamptz, until => $6::timestamptz,"
+                 " by_object_type => $7, by_actor_id => $8::bigint, by_action => $9, limit_rows => $3::int,"
+                 " offset_rows => $4::int)")),
 
     /* single sign-on providers (super admin); client secrets only as $SECRET/ references */
-    {.method = "GET",
-     .path = "sso-providers",
-     .result = GW_AR_LIST,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST("aistudio.list_sso_providers($3::int, $4::int)")}}},
+    OP_LIST("sso-providers", NULL, LIST("aistudio.list_sso_providers($3::int, $4::int)")),
     {.method = "POST",
      .path = "sso-providers",
      .result = GW_AR_CREATED,
@@ -645,30 +525,20 @@ const gw_admin_op gw_admin_resource_ops[] = {
                                       " enabled => coalesce($15::boolean, true))",
                 .flags = GW_AS_SETS_ID}},
      .fetch = GET_SSO},
-    {.method = "GET", .path = "sso-providers/{id}", .result = GW_AR_OBJECT, .fetch = GET_SSO},
-    {.method = "PATCH",
-     .path = "sso-providers/{id}",
-     .result = GW_AR_OBJECT,
-     .body = sso_update,
-     .stmts = {{"SELECT aistudio.update_sso_provider($1::bigint, slug => $5, display_name => $6, issuer => $7,"
-                " client_id => $8, client_secret_ref => CASE WHEN $16 IS NOT NULL THEN '' ELSE $9 END,"
-                " scopes => $10, allowed_domains => " TEXTS("$11") ", auto_provision => $12::boolean,"
-                                                                   " default_role => $13, default_group_ids => " IDS(
-                                                                       "$14") ", enabled => $15::boolean)"}},
-     .fetch = GET_SSO},
-    {.method = "DELETE",
-     .path = "sso-providers/{id}",
-     .result = GW_AR_NONE,
-     .stmts = {{"SELECT aistudio.delete_sso_provider($1::bigint)"}}},
+    OP_GET("sso-providers/{id}", GET_SSO),
+    OP_CHANGE("PATCH", "sso-providers/{id}", sso_update,
+              "SELECT aistudio.update_sso_provider($1::bigint, slug => $5, display_name => $6, issuer => $7,"
+              " client_id => $8, client_secret_ref => CASE WHEN $16 IS NOT NULL THEN '' ELSE $9 END,"
+              " scopes => $10, allowed_domains => " TEXTS("$11") ", auto_provision => $12::boolean,"
+                                                                 " default_role => $13, default_group_ids => " IDS(
+                                                                     "$14") ", enabled => $15::boolean)",
+              GET_SSO),
+    OP_DELETE("sso-providers/{id}", "SELECT aistudio.delete_sso_provider($1::bigint)"),
 
     /* budget notifications */
-    {.method = "GET",
-     .path = "notifications",
-     .result = GW_AR_LIST,
-     .query = notification_query,
-     .flags = GW_AO_PAGED,
-     .stmts = {{LIST("aistudio.list_budget_notifications(only_open => coalesce($5::boolean, false),"
-                     " limit_rows => $3::int, offset_rows => $4::int)")}}},
+    OP_LIST("notifications", notification_query,
+            LIST("aistudio.list_budget_notifications(only_open => coalesce($5::boolean, false),"
+                 " limit_rows => $3::int, offset_rows => $4::int)")),
     {.method = "POST",
      .path = "notifications/{id}/acknowledge",
      .result = GW_AR_NONE,
