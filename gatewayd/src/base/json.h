@@ -1,5 +1,6 @@
 /*
- * src/base/json.h: the small JSON toolkit of gatewayd.
+ * src/base/json.h: the small JSON toolkit of gatewayd: ONE reader (the
+ * validator below; vjson.h only navigates text it validated) and one writer.
  *  - gw_jw: a streaming writer with proper string escaping (control
  *    characters, quotes, backslash; invalid UTF-8 becomes U+FFFD), so any
  *    text we echo (upstream messages, names) yields valid JSON.
@@ -9,6 +10,15 @@
  *    a depth limit, strict grammar and UTF-8, decodes escaped keys (so
  *    "mod\u0065l" is "model") and rejects a duplicate of a chosen field, so
  *    the gateway and the upstream never disagree about a field's value.
+ *
+ * Why the hot path keeps its own one-pass field scan instead of
+ * validate-then-navigate (vjson.h): reading model, stream and max_tokens
+ * from a 2,028-byte chat-completions body (bench/gateway/json_bench, three
+ * runs on the 2-core development machine, median of 7 each): scan_object
+ * 1,965 / 2,198 / 2,703 ns, gw_vj_parse + 3 x gw_vj_get 5,981 / 7,350 /
+ * 7,656 ns, about 3x slower (every gw_vj_get walks the object again). Both
+ * share the one grammar: gw_vj_parse is gw_json_validate, and both go
+ * through the same tokenizer (json.c).
  */
 #ifndef GW_JSON_H
 #define GW_JSON_H
