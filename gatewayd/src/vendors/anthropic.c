@@ -30,16 +30,7 @@ static int gw_anthropic_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
         out->prompt_bytes = f[3].value.len + f[4].value.len;
     if (!gw_prep_path_ends(pp->path, "/messages"))
         return 0;
-    if (!stream && pp->kind == GW_ROUTE_STREAM) {
-        if (gw_prep_force_stream(pp, out, status, err) != 0)
-            return -1;
-        stream = 1;
-    }
-    if (stream) {
-        out->stream = 1;
-        out->proc_mode = GW_PROC_SSE;
-    }
-    return 0;
+    return gw_prep_stream(pp, stream, GW_PROC_SSE, status, err);
 }
 
 /* Takes the counts present in a usage object (each is a running total). */

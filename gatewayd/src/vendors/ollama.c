@@ -31,16 +31,7 @@ static int gw_ollama_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
     out->prompt_bytes = f[3].value.len + f[4].value.len + f[5].value.len;
     if (!gen)
         return 0;
-    if (!stream && pp->kind == GW_ROUTE_STREAM) {
-        if (gw_prep_force_stream(pp, out, status, err) != 0)
-            return -1;
-        stream = 1;
-    }
-    if (stream) {
-        out->stream = 1;
-        out->proc_mode = GW_PROC_NDJSON;
-    }
-    return 0;
+    return gw_prep_stream(pp, stream, GW_PROC_NDJSON, status, err);
 }
 
 static void gw_ollama_usage(gw_stream_proc *p, const gw_json_value *root)

@@ -233,6 +233,20 @@ int gw_prep_force_stream(const gw_prep *pp, gw_upstream_req *out, int *status, c
     return 0;
 }
 
+int gw_prep_stream(const gw_prep *pp, int stream, gw_proc_mode mode, int *status, char err[GW_ERR_LEN])
+{
+    if (!stream && pp->kind == GW_ROUTE_STREAM) {
+        if (gw_prep_force_stream(pp, pp->out, status, err) != 0)
+            return -1;
+        stream = 1;
+    }
+    if (stream) {
+        pp->out->stream = 1;
+        pp->out->proc_mode = mode;
+    }
+    return 0;
+}
+
 int gw_prep_rewrite(gw_upstream_req *out, const char *body, size_t len, const char *const *skip, size_t nskip,
                     const char *extra)
 {

@@ -143,6 +143,9 @@ int gw_prep_rewrite(gw_upstream_req *out, const char *body, size_t len, const ch
 /* out->model from the body's "model" (gw_vendor_model_from_json); -1 with
  * *status 400 and err when it is not a valid model name. */
 int gw_prep_model(gw_upstream_req *out, const gw_json_value *model, int *status, char err[GW_ERR_LEN]);
+/* The answer is a stream (mode) when the body asks for one (stream) or
+ * the route does (/llm/stream/: the body is rewritten with "stream": true). */
+int gw_prep_stream(const gw_prep *pp, int stream, gw_proc_mode mode, int *status, char err[GW_ERR_LEN]);
 /* Scans the client's JSON body for the fields f[0..nf) (400 for a body
  * that is not valid JSON); with stream, f[0] is "model" (gw_prep_model) and
  * f[1] "stream", a boolean into *stream when present (400 otherwise). */
