@@ -14,7 +14,8 @@
 # Suites: pg_regress (regress/sql, regress/expected; run by
 # `make -C pg_aistudio installcheck`, names passed as REGRESS=…), cluster tests
 # (regress/cluster/*.sh: each starts its own cluster), C unit tests
-# (regress/unit, built by `make -C regress/unit`), fuzz targets of the
+# (regress/unit, built by `make -C regress/unit`, and the layer check of
+# gatewayd, regress/unit/check_layers.sh), fuzz targets of the
 # parsers run by their gcc drivers on fixed inputs (regress/fuzz; libFuzzer
 # builds too when clang is there), end-to-end tests
 # (regress/e2e, node --test). PostgreSQL refuses to run as root, so when run
@@ -129,6 +130,8 @@ run_unit() {
 		[ -x "$t" ] || continue
 		run_tap "unit-$(basename "$t")" "$t"
 	done
+	# gatewayd's layers: no call into a higher layer, no files in a circle
+	run_tap unit-check_layers bash "$ROOT/regress/unit/check_layers.sh"
 }
 
 # Every fuzz target of regress/fuzz through its deterministic driver (the

@@ -1,6 +1,6 @@
 /*
  * bench/gateway/redact_bench.c: the cost of removing the vendor key from
- * upstream bytes (gatewayd/src/common/redact.c) on the relay path. Feeds
+ * upstream bytes (gatewayd/src/base/redact.c) on the relay path. Feeds
  * 256 MiB of SSE frames in 16 KiB chunks (libcurl's write size) through
  * gw_redact_feed with a 51-byte key that never occurs, then with one
  * occurrence per MiB, and prints the time per MiB next to a plain memcpy of
@@ -9,7 +9,9 @@
  *
  *   make -C bench/gateway redact_bench && bench/gateway/redact_bench
  */
-#include "../../gatewayd/src/common/redact.c"
+#include "../../gatewayd/src/base/codec.c"
+#include "../../gatewayd/src/base/redact.c"
+#include "../../gatewayd/src/base/url.c"
 
 #include <stdio.h>
 #include <time.h>

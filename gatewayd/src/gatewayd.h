@@ -2,8 +2,10 @@
  * src/gatewayd.h: gw_server, the one struct holding all mutable state of a
  * running gatewayd (configuration, database pool, current snapshot,
  * credential cache, analytics writer, request journal, budgets, proxy metrics, HTTP
- * listeners, the reload thread, the readiness flags and the shutdown
- * deadline). Handlers receive it as their cbdata.
+ * listeners, the configuration listener and the snapshot loader it drives,
+ * the readiness flags and the shutdown deadline). Handlers receive it as
+ * their cbdata. It sits above the layers whose parts it holds and below
+ * the handlers (admin/, gateway/) that use it (docs/architecture.md).
  */
 #ifndef GW_GATEWAYD_H
 #define GW_GATEWAYD_H
@@ -11,26 +13,18 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "common/analytics.h"
-#include "common/budget.h"
-#include "common/config.h"
-#include "common/credcache.h"
-#include "common/journal.h"
-#include "common/pgpool.h"
-#include "common/snapshot.h"
+#include "ingest/analytics.h"
+#include "db/listen.h"
+#include "model/budget.h"
+#include "base/config.h"
+#include "model/credcache.h"
+#include "ingest/journal.h"
+#include "db/pgpool.h"
+#include "model/reload.h"
+#include "model/snapshot.h"
 
 struct mg_context;
 struct gw_metrics;
-
-typedef struct gw_reloader {
-    pthread_t thread;
-    int running;
-    int wake_pipe[2]; /* written to stop the thread or force a reload */
-    atomic_int stop;
-    atomic_int force;            /* reload on the next turn (SIGHUP) */
-    char last_error[GW_ERR_LEN]; /* last logged load error (to log changes only) */
-    char last_mismatch[GW_CHECKSUM_HEX_LEN + 1];
-} gw_reloader;
 
 typedef struct gw_server {
     gw_config cfg;
@@ -40,7 +34,8 @@ typedef struct gw_server {
     struct mg_context *http;       /* the proxy listener (PROXY_PORT); NULL in control mode */
     struct mg_context *admin_http; /* REST API + web UI + health (SERVER_PORT) */
     struct mg_context *docs_http;  /* the documentation server (DOCS_PORT); NULL when off */
-    gw_reloader reloader;
+    gw_listener listener;      /* LISTEN aistudio_config: drives the loader and the invalidations */
+    gw_snapshot_loader loader; /* snapshot load and swap */
     atomic_int db_ok;    /* the LISTEN connection is up */
     atomic_int stopping; /* SIGTERM received: not ready, draining */
     atomic_llong snapshot_loads;

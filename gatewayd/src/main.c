@@ -2,11 +2,12 @@
  * src/main.c: gatewayd's entry point. Parses the command line and the
  * configuration (a bad value exits 2 naming the setting), starts the
  * database pool (never fatal: PostgreSQL may come up later), the credential
- * cache, the snapshot reload thread, and in standalone/edge mode the proxy
- * (metrics, budgets, the request journal, the analytics writer; the events
- * an earlier run left in the journal are queued before any listener
- * starts), then the HTTP listener of the mode, and waits for signals:
- * SIGHUP reloads the snapshot.
+ * cache, the configuration listener (db/listen.h, which drives the
+ * snapshot loader model/reload.h and the cache invalidations), and in
+ * standalone/edge mode the proxy (metrics, budgets, the request journal,
+ * the analytics writer; the events an earlier run left in the journal are
+ * queued before any listener starts), then the HTTP listener of the mode,
+ * and waits for signals: SIGHUP reloads the snapshot.
  *
  * SIGTERM/SIGINT: readiness turns false and new proxy requests get 503;
  * requests in flight may finish for SHUTDOWN_GRACE_MS, after which streams
@@ -36,18 +37,18 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "common/config.h"
-#include "common/credresolve.h"
-#include "common/log.h"
-#include "http/admin.h"
-#include "http/chat.h"
+#include "base/config.h"
+#include "model/credresolve.h"
+#include "model/reload.h"
+#include "base/log.h"
+#include "admin/admin.h"
+#include "gateway/chat.h"
 #include "http/docs.h"
-#include "http/health.h"
-#include "http/metrics.h"
-#include "http/proxy.h"
+#include "gateway/health.h"
+#include "gateway/metrics.h"
+#include "gateway/proxy.h"
 #include "http/server.h"
 #include "http/static.h"
-#include "reload.h"
 #include "gatewayd.h"
 
 #define GW_EXIT_CONFIG 2
@@ -96,7 +97,8 @@ static int gw_start_http(gw_server *srv, char *err)
     o.port = srv->cfg.proxy_port;
     o.warm_thread = gw_proxy_warm_thread; /* a burst of new streams finds its threads ready */
     port_name = "PROXY_PORT";
-    gw_proxy_routes(srv, routes + GW_HEALTH_NROUTES);
+    if (gw_proxy_routes(srv, routes + GW_HEALTH_NROUTES, err) != 0)
+        return -1;
     nroutes += GW_PROXY_NROUTES;
     gw_health_routes(srv, routes);
     if (gw_http_start(&o, routes, nroutes, &srv->http, err) != 0) {
@@ -115,13 +117,17 @@ static int gw_start_side_servers(gw_server *srv, char *err)
 {
     char dir[PATH_MAX];
     char tmp[GW_ERR_LEN];
-    gw_http_route extra[GW_CHAT_NROUTES + GW_STATIC_NROUTES];
+    gw_http_route extra[GW_HEALTH_NROUTES + GW_CHAT_NROUTES + GW_STATIC_NROUTES];
     size_t nextra = 0;
 
     gw_admin_set_cookie_secure(srv->cfg.session_cookie_secure);
+    /* /healthz and /readyz (every mode) */
+    gw_health_routes(srv, extra + nextra);
+    nextra += GW_HEALTH_NROUTES;
     /* POST /api/v1/chat/completions (it answers 503 in control mode);
      * before the web UI's catch-all */
-    gw_chat_routes(srv, extra + nextra);
+    if (gw_chat_routes(srv, extra + nextra, tmp) != 0)
+        return gw_errf(err, "chat: %s", tmp);
     nextra += GW_CHAT_NROUTES;
     /* the web UI: off with a warning when no www directory is found, a
      * start-up error when WWW_DIR names a bad one */
@@ -236,6 +242,38 @@ static int gw_drain(gw_server *srv, const sigset_t *sigs)
             return 0;
     }
     return gw_stop_listener(srv, sigs);
+}
+
+/* A configuration change (or a reconnection of the listener): cached
+ * credentials and the chat's access answers must not outlive it. */
+static void gw_on_config_change(void *ctx)
+{
+    gw_server *srv = ctx;
+    gw_credcache_invalidate_all(srv->creds);
+    gw_chat_invalidate();
+}
+
+static int gw_start_listener(gw_server *srv, char *err)
+{
+    gw_listen_opts lo;
+
+    srv->loader.pool = srv->pool;
+    srv->loader.holder = &srv->snapshots;
+    srv->loader.ns = srv->cfg.edge_namespace;
+    srv->loader.key = srv->cfg.have_secret_key ? &srv->cfg.secret_key : NULL;
+    srv->loader.loads = &srv->snapshot_loads;
+    memset(&lo, 0, sizeof(lo));
+    lo.conninfo = srv->cfg.database_url;
+    lo.refresh_s = srv->cfg.snapshot_refresh_s;
+    lo.reload = gw_reload_listen_cb;
+    lo.loaded = gw_reload_loaded;
+    lo.ctx = &srv->loader;
+    lo.on_change = gw_on_config_change;
+    lo.change_ctx = srv;
+    lo.db_ok = &srv->db_ok;
+    if (gw_listen_start(&srv->listener, &lo, err) != 0)
+        return -1;
+    return 0;
 }
 
 static void gw_record_recovered(void *ctx, const gw_event *ev)
@@ -401,8 +439,8 @@ int main(int argc, char **argv)
         gw_log_error("%s", err);
         return GW_EXIT_STARTUP;
     }
-    if (gw_reload_start(srv, err) != 0) {
-        gw_log_error("reload thread: %s", err);
+    if (gw_start_listener(srv, err) != 0) {
+        gw_log_error("configuration listener: %s", err);
         return GW_EXIT_STARTUP;
     }
     /* the REST API, UI and docs first: when the proxy's /readyz answers,
@@ -410,14 +448,14 @@ int main(int argc, char **argv)
     if (gw_start_side_servers(srv, err) != 0) {
         gw_log_error("%s", err);
         gw_stop_side_servers(srv);
-        gw_reload_stop(srv);
+        gw_listen_stop(&srv->listener);
         gw_stop_proxy_parts(srv);
         return GW_EXIT_STARTUP;
     }
     if (gw_start_http(srv, err) != 0) {
         gw_log_error("%s", err);
         gw_stop_side_servers(srv);
-        gw_reload_stop(srv);
+        gw_listen_stop(&srv->listener);
         gw_stop_proxy_parts(srv);
         return GW_EXIT_STARTUP;
     }
@@ -432,7 +470,7 @@ int main(int argc, char **argv)
         }
         if (sig == SIGHUP) {
             gw_log_info("SIGHUP: reloading the snapshot");
-            gw_reload_poke(srv);
+            gw_listen_poke(&srv->listener);
             continue;
         }
         gw_log_info("%s: shutting down (grace %d ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
@@ -452,8 +490,8 @@ int main(int argc, char **argv)
     }
     gw_log_debug("listener stopped");
     gw_stop_side_servers(srv);
-    gw_reload_stop(srv);
-    gw_log_debug("reload thread stopped");
+    gw_listen_stop(&srv->listener);
+    gw_log_debug("configuration listener stopped");
     gw_stop_proxy_parts(srv);
     gw_log_debug("analytics flushed");
     gw_credcache_destroy(srv->creds);

@@ -765,10 +765,15 @@ describe('lists, analytics, notifications', () => {
 
 describe('the OpenAPI document (docs/openapi.json)', () => {
   it('documents exactly the operations of the route tables', () => {
-    const src = ['admin_resources.c', 'admin_analytics.c', 'chat.c']
-      .map((f) => readFileSync(path.join(ROOT, 'gatewayd', 'src', 'http', f), 'utf8')).join('\n');
+    const src = ['admin/admin_resources.c', 'admin/admin_analytics.c', 'gateway/chat.c']
+      .map((f) => readFileSync(path.join(ROOT, 'gatewayd', 'src', ...f.split('/')), 'utf8')).join('\n');
     const norm = (p) => p.replace(/\{[^}]+\}/g, '{}');
-    const routed = new Set([...src.matchAll(/\.method = "(\w+)",\s*\.path = "([^"]+)"/g)].map((m) => `${m[1]} /api/v1/${norm(m[2])}`));
+    const rows = [...src.matchAll(/\.method = "(\w+)",\s*\.path = "([^"]+)"/g)].map((m) => [m[1], m[2]]);
+    // the row shapes of admin_resources.c: OP_LIST/OP_GET are GETs, OP_CREATE a POST, OP_DELETE a DELETE, OP_CHANGE names its method
+    const shapes = { OP_LIST: 'GET', OP_GET: 'GET', OP_CREATE: 'POST', OP_DELETE: 'DELETE' };
+    for (const m of src.matchAll(/\b(OP_LIST|OP_GET|OP_CREATE|OP_DELETE)\(\s*"([^"]+)"/g)) rows.push([shapes[m[1]], m[2]]);
+    for (const m of src.matchAll(/\bOP_CHANGE\(\s*"(\w+)",\s*"([^"]+)"/g)) rows.push([m[1], m[2]]);
+    const routed = new Set(rows.map(([method, p]) => `${method} /api/v1/${norm(p)}`));
     const docs = new Set(documented.map((d) => `${d.method} ${norm(d.path)}`));
     assert.ok(routed.size > 60, `${routed.size} routes found`);
     assert.deepEqual([...routed].filter((x) => !docs.has(x)), [], 'routed but not documented');

@@ -1,15 +1,16 @@
 /*
  * regress/fuzz/fuzz_json.c: the JSON readers on arbitrary bytes:
  * gw_json_scan_object (the request-body scanner, with the fields the
- * vendors ask for) and gw_json_validate (common/json.c), then, on what
- * validated, every navigation of common/vjson.c: member and element
+ * vendors ask for) and gw_json_validate (base/json.c), then, on what
+ * validated, every navigation of base/vjson.c: member and element
  * iteration to the bottom, dotted paths, string decoding (also into small
  * buffers), integers and booleans, and copying members into a rewritten
  * object (which must validate again).
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "common/vjson.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "base/vjson.c"
 
 #include "fuzz.h"
 

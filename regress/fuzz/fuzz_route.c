@@ -1,13 +1,14 @@
 /*
  * regress/fuzz/fuzz_route.c: the gateway's URL grammar and credential
- * lookup (src/http/proxy_route.c) on arbitrary input: gw_route_parse on the
+ * lookup (src/gateway/proxy_route.c) on arbitrary input: gw_route_parse on the
  * path, gw_route_credential on headers and a query string. Input fields
  * (NUL-separated): path, query, Authorization, x-api-key. Invariants: an
  * accepted vendor path starts with '/' and lies inside the input, a slug
  * fits, a found key is non-empty, NUL-free and fits its buffer.
  */
-#include "common/url.c"
-#include "http/proxy_route.c"
+#include "base/codec.c"
+#include "base/url.c"
+#include "gateway/proxy_route.c"
 
 #include "fuzz.h"
 

@@ -1,6 +1,6 @@
 /*
  * regress/fuzz/fuzz_uri.c: the checks every request passes before its
- * handler: the raw path check and the percent-decoder (src/common/url.c),
+ * handler: the raw path check and the percent-decoder (src/base/url.c),
  * and gw_http_check_request (src/http/server.c) on a request built from
  * the input: the first field is the HTTP version, the second the request
  * target, the rest "Name: value" header lines. Invariants: an accepted path
@@ -8,11 +8,12 @@
  * Content-Length value and no Transfer-Encoding next to it; every refusal
  * carries a 4xx status and a code.
  */
-#include "common/buf.c"
-#include "common/errmap.c"
-#include "common/json.c"
-#include "common/log.c"
-#include "common/url.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/errmap.c"
+#include "base/json.c"
+#include "base/log.c"
+#include "base/url.c"
 #include "http/server.c"
 
 #include "fuzz.h"

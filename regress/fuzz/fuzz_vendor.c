@@ -8,10 +8,11 @@
  * never with a control character), a rewritten body is JSON, every header
  * line is clean.
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "common/url.c"
-#include "common/vjson.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "base/url.c"
+#include "base/vjson.c"
 #include "vendors/vendor.c"
 #include "vendors/stream.c"
 #include "vendors/openai.c"
@@ -19,6 +20,11 @@
 #include "vendors/google.c"
 #include "vendors/ollama.c"
 #include "vendors/translate.c"
+#include "vendors/registry.c"
+#include "vendors/prep.c"
+#include "vendors/proc.c"
+#include "vendors/tr.c"
+#include "vendors/aiout.c"
 
 #include "fuzz.h"
 

@@ -1,22 +1,23 @@
 /*
  * regress/unit/test_admin_bind.c: how the REST API turns a request into
- * statement parameters (src/http/admin_exec.c): body fields by type,
+ * statement parameters (src/admin/admin_bind.c): body fields by type,
  * required and null fields, unknown fields (also escaped, long or nested
  * ones), arrays, malformed JSON and its depth limit, path ids, query
  * parameters and paging. The database side is stubbed: these tests stop at
  * the parameters; the end-to-end test (regress/e2e/admin-api.test.mjs)
  * covers the rest.
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "common/url.c"
-#include "http/admin_exec.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "base/url.c"
+#include "admin/admin_bind.c"
 
 #include <stdlib.h>
 
 #include "tap.h"
 
-/* ---- stubs of admin.c / admin_auth.c: record the error response ---- */
+/* ---- stubs of admin_req.c: record the error response ---- */
 
 static int last_status;
 static char last_code[64];
@@ -54,40 +55,6 @@ int gw_admin_send_error(gw_admin_req *r, int status, const char *message,
   snprintf(last_message, sizeof(last_message), "%s",
            message != NULL ? message : "");
   return status;
-}
-
-int gw_admin_send_json(gw_admin_req *r, int status, const char *json,
-                       size_t len) {
-  (void)json, (void)len;
-  return r->status = last_status = status;
-}
-
-int gw_admin_send_no_content(gw_admin_req *r) {
-  return gw_admin_send_json(r, 204, "", 0);
-}
-int gw_admin_send_dberr(gw_admin_req *r) {
-  return gw_admin_send_error(r, 500, "db", "db");
-}
-int gw_admin_read_body(gw_admin_req *r) {
-  (void)r;
-  return 0;
-}
-int gw_admin_tx_begin(gw_admin_req *r) {
-  (void)r;
-  return -1;
-}
-int gw_admin_authenticate(gw_admin_req *r) {
-  (void)r;
-  return -1;
-}
-int gw_admin_tx_exec(gw_admin_req *r, const char *sql, PGresult **res) {
-  (void)r, (void)sql;
-  *res = NULL;
-  return -1;
-}
-int gw_admin_tx_commit(gw_admin_req *r) {
-  (void)r;
-  return -1;
 }
 
 /* ---- fixtures ---- */

@@ -11,9 +11,10 @@
  * commit racing a refresh never lowering the spend; and 50 threads
  * reserving against a nearly spent budget never exceeding it.
  */
-#include "common/budget.c"
-#include "common/log.c"
-#include "common/pgpool.c"
+#include "base/codec.c"
+#include "model/budget.c"
+#include "base/log.c"
+#include "db/pgpool.c"
 
 #include <math.h>
 #include <unistd.h>

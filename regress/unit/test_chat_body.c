@@ -1,15 +1,16 @@
 /*
  * regress/unit/test_chat_body.c: which LLM a chat request names
- * (src/http/chat_body.c): "llm" and "llm_id" read and blanked out of the
+ * (src/gateway/chat_body.c): "llm" and "llm_id" read and blanked out of the
  * body in every position (first, middle, last, only, both, escaped keys,
  * with blanks around), the rest of the body byte for byte unchanged and
  * still one valid JSON object without them; the refusals (not JSON, not an
  * object, wrong types, empty, repeated, missing); and the slug of a name
  * as aistudio.llm_slug computes it.
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "http/chat_body.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "gateway/chat_body.c"
 
 #include "tap.h"
 

@@ -3,9 +3,10 @@
  * every kind of bad value, whose error must name the setting (and never
  * echo a secret).
  */
-#include "common/config.c"
-#include "common/log.c"
-#include "common/secretbox.c"
+#include "base/codec.c"
+#include "base/config.c"
+#include "base/log.c"
+#include "base/secretbox.c"
 
 #include <openssl/sha.h>
 #include <stdlib.h>

@@ -5,10 +5,11 @@
  * entries outliving invalidation, concurrent lookups; and the parsing of
  * aistudio.resolve_credential rows.
  */
-#include "common/credcache.c"
-#include "common/credresolve.c"
-#include "common/log.c"
-#include "common/pgpool.c"
+#include "base/codec.c"
+#include "model/credcache.c"
+#include "model/credresolve.c"
+#include "base/log.c"
+#include "db/pgpool.c"
 
 #include "tap.h"
 

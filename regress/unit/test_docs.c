@@ -11,11 +11,12 @@
  * HEAD, 405, HTML 404s for everything outside the allow-list or the site,
  * and one server at a time.
  */
-#include "common/buf.c"
-#include "common/errmap.c"
-#include "common/json.c"
-#include "common/log.c"
-#include "common/url.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/errmap.c"
+#include "base/json.c"
+#include "base/log.c"
+#include "base/url.c"
 #include "http/docs.c"
 #include "http/server.c"
 #include "http/static.c"

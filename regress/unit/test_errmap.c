@@ -2,9 +2,10 @@
  * regress/unit/test_errmap.c: the SQLSTATE → HTTP table and the
  * OpenAI-shaped JSON error body.
  */
-#include "common/errmap.c"
-#include "common/buf.c"
-#include "common/json.c"
+#include "base/codec.c"
+#include "base/errmap.c"
+#include "base/buf.c"
+#include "base/json.c"
 
 #include "tap.h"
 

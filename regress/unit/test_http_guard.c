@@ -7,11 +7,12 @@
  * connection. The e2e test gateway-protocol.test.mjs drives the same rules
  * through real sockets.
  */
-#include "common/buf.c"
-#include "common/errmap.c"
-#include "common/json.c"
-#include "common/log.c"
-#include "common/url.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/errmap.c"
+#include "base/json.c"
+#include "base/log.c"
+#include "base/url.c"
 #include "http/server.c"
 
 #include "tap.h"

@@ -4,11 +4,12 @@
  * listing, no CGI/SSI, CORS closed, keep-alive and TCP_NODELAY on, thread
  * pool, timeouts and head size from the configuration, IPv6 bracketing.
  */
-#include "common/buf.c"
-#include "common/errmap.c"
-#include "common/json.c"
-#include "common/log.c"
-#include "common/url.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/errmap.c"
+#include "base/json.c"
+#include "base/log.c"
+#include "base/url.c"
 #include "http/server.c"
 
 #include "tap.h"

@@ -1,6 +1,6 @@
 /*
  * regress/unit/test_journal.c: the in-flight request journal
- * (common/journal.c). The file (0600, its size, the lock, no journal
+ * (ingest/journal.c). The file (0600, its size, the lock, no journal
  * without a directory); the life of a slot (claim, note, progress, finish,
  * release, a second release ignored); what a restart recovers: a finished
  * event as it was, a request cut mid-way as an interrupted event with the
@@ -16,13 +16,14 @@
  * slots; and the analytics writer releasing slots only once their events
  * are in the spool or counted dropped.
  */
-#include "common/analytics.c"
-#include "common/buf.c"
-#include "common/journal.c"
-#include "common/log.c"
-#include "common/pgpool.c"
-#include "common/spool.c"
-#include "common/uuid7.c"
+#include "base/codec.c"
+#include "ingest/analytics.c"
+#include "base/buf.c"
+#include "ingest/journal.c"
+#include "base/log.c"
+#include "db/pgpool.c"
+#include "ingest/spool.c"
+#include "base/uuid7.c"
 
 #include <ftw.h>
 #include <signal.h>

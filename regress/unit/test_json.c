@@ -3,8 +3,9 @@
  * and the validating top-level field scanner (depth limit, malformed input,
  * escaped keys, duplicates, accessors).
  */
-#include "common/buf.c"
-#include "common/json.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/json.c"
 
 #include <stdlib.h>
 

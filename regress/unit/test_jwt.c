@@ -1,5 +1,5 @@
 /*
- * regress/unit/test_jwt.c: ID token verification (common/jwt.c) with keys
+ * regress/unit/test_jwt.c: ID token verification (admin/jwt.c) with keys
  * OpenSSL generates here — RSA 2048 and EC P-256 — published as a JWK set
  * and used to sign tokens in the test. Good RS256/RS384/RS512/ES256 tokens
  * pass; refused: alg none, HS256 (also keyed with the RSA modulus), an
@@ -8,10 +8,11 @@
  * Also base64url itself and the JWK set parser (weak and foreign keys are
  * skipped).
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "common/jwt.c"
-#include "common/vjson.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "admin/jwt.c"
+#include "base/vjson.c"
 
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>

@@ -1,12 +1,12 @@
 /*
  * regress/unit/test_keyhosts.c: the gateway's check that a $SECRET key
- * goes only to its secret's hosts (http/keyhosts.c): host:port as libcurl
+ * goes only to its secret's hosts (model/keyhosts.c): host:port as libcurl
  * reads the URL (user information, IPv6 literals, upper case, trailing
  * dots, numeric IPv4 forms, default ports, zone ids, other schemes), the
  * entry rule (a host alone allows every port), and the whole check on an
  * LLM (literal keys and keyless LLMs pass, an unbound secret goes nowhere).
  */
-#include "http/keyhosts.c"
+#include "model/keyhosts.c"
 
 #include "tap.h"
 

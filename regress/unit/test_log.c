@@ -2,7 +2,8 @@
  * regress/unit/test_log.c: the logger (levels, one line per message) and
  * the redaction helpers that keep credentials out of logs.
  */
-#include "common/log.c"
+#include "base/codec.c"
+#include "base/log.c"
 
 #include <unistd.h>
 

@@ -1,14 +1,14 @@
 /*
  * regress/unit/test_metrics.c: the proxy's Prometheus metrics
- * (src/http/metrics.c): series by LLM and status, the overflow series,
+ * (src/gateway/metrics.c): series by LLM and status, the overflow series,
  * histogram buckets (cumulative, +Inf = count, exact sums), label
  * escaping, the values of other modules, and concurrent updates from many
  * threads adding up exactly.
  */
 #include <pthread.h>
 
-#include "common/buf.c"
-#include "http/metrics.c"
+#include "base/buf.c"
+#include "gateway/metrics.c"
 
 #include "tap.h"
 

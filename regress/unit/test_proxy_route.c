@@ -1,19 +1,20 @@
 /*
  * regress/unit/test_proxy_route.c: the gateway's URL grammar and the
- * client-credential extraction (src/http/proxy_route.c): the four route
+ * client-credential extraction (src/gateway/proxy_route.c): the four route
  * kinds, slugs, vendor paths kept as sent, dot segments and encoded
  * slashes refused, unknown routes; Bearer / x-api-key / x-goog-api-key /
  * ?key= in priority order, percent-decoding, empty and oversized keys.
- * Also the response head writer's framing helpers (src/http/proxy_io.c
+ * Also the response head writer's framing helpers (src/gateway/proxy_io.c
  * gw_outbuf).
  */
-#include "common/buf.c"
-#include "common/errmap.c"
-#include "common/json.c"
-#include "common/log.c"
-#include "common/url.c"
-#include "http/proxy_io.c"
-#include "http/proxy_route.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/errmap.c"
+#include "base/json.c"
+#include "base/log.c"
+#include "base/url.c"
+#include "gateway/proxy_io.c"
+#include "gateway/proxy_route.c"
 #include "http/server.c"
 
 #include "tap.h"

@@ -1,13 +1,15 @@
 /*
  * regress/unit/test_redact.c: removing a vendor key from upstream bytes
- * (common/redact.c): a key at the start, at the end, repeated, adjacent,
+ * (base/redact.c): a key at the start, at the end, repeated, adjacent,
  * split across two chunks at every position, fed a byte at a time, keys
  * with a self-overlapping prefix, tails that look like a key's beginning
  * but are not, the JSON and percent-encoded forms, short and empty keys,
  * whole strings with truncation, restart, a failing sink, and a random
  * comparison against a naive reference under random chunking.
  */
-#include "common/redact.c"
+#include "base/codec.c"
+#include "base/redact.c"
+#include "base/url.c"
 
 #include <stdlib.h>
 

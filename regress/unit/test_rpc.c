@@ -13,7 +13,8 @@
  * input; and rpc_interop.py (Debian's python3-grpcio) as the client.
  * Everything is destroyed at the end, so LeakSanitizer checks for leaks.
  */
-#include "common/log.c"
+#include "base/codec.c"
+#include "base/log.c"
 #include "rpc/call.c"
 #include "rpc/client.c"
 #include "rpc/core.c"

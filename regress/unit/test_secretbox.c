@@ -3,7 +3,8 @@
  * an independent OpenSSL sealing, and every way opening must fail (wrong
  * tag, wrong AAD, wrong key id, wrong key, bad nonce, truncated input).
  */
-#include "common/secretbox.c"
+#include "base/codec.c"
+#include "base/secretbox.c"
 
 #include <openssl/sha.h>
 

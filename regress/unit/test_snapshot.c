@@ -5,9 +5,10 @@
  * longest-prefix prices, apps, and the reference-counted
  * swap (also under concurrent readers).
  */
-#include "common/log.c"
-#include "common/secretbox.c"
-#include "common/snapshot.c"
+#include "base/codec.c"
+#include "base/log.c"
+#include "base/secretbox.c"
+#include "model/snapshot.c"
 
 #include <unistd.h>
 

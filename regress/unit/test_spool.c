@@ -13,13 +13,14 @@
  * spool, or without a spool are dropped, and recorded + found == stored +
  * spooled-and-waiting + dropped at stop.
  */
-#include "common/analytics.c"
-#include "common/buf.c"
-#include "common/journal.c"
-#include "common/log.c"
-#include "common/pgpool.c"
-#include "common/spool.c"
-#include "common/uuid7.c"
+#include "base/codec.c"
+#include "ingest/analytics.c"
+#include "base/buf.c"
+#include "ingest/journal.c"
+#include "base/log.c"
+#include "db/pgpool.c"
+#include "ingest/spool.c"
+#include "base/uuid7.c"
 
 #include <dirent.h>
 #include <ftw.h>

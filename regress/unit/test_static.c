@@ -11,11 +11,12 @@
  * headers (CSP, nosniff, X-Frame-Options, caching), 304, 405, HEAD, and
  * that paths outside the allow-list fall through to the JSON 404.
  */
-#include "common/buf.c"
-#include "common/errmap.c"
-#include "common/json.c"
-#include "common/log.c"
-#include "common/url.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/errmap.c"
+#include "base/json.c"
+#include "base/log.c"
+#include "base/url.c"
 #include "http/server.c"
 #include "http/static.c"
 

@@ -1,11 +1,12 @@
 /*
  * regress/unit/test_url.c: percent-decoding and the raw path check
- * (src/common/url.c): escapes of every case, '+' only in query mode, %00
+ * (src/base/url.c): escapes of every case, '+' only in query mode, %00
  * refused unless allowed, broken and cut escapes, output that does not
  * fit, decoding in place; control characters raw and encoded, %7F, a bad
  * escape at the very end.
  */
-#include "common/url.c"
+#include "base/codec.c"
+#include "base/url.c"
 
 #include "tap.h"
 
@@ -19,14 +20,22 @@ int main(void)
     char out[64];
     size_t n = 99;
 
-    is_int(gw_url_hexval('0'), 0, "hex 0");
-    is_int(gw_url_hexval('9'), 9, "hex 9");
-    is_int(gw_url_hexval('a'), 10, "hex a");
-    is_int(gw_url_hexval('F'), 15, "hex F");
-    is_int(gw_url_hexval('g'), -1, "hex g is not a digit");
-    is_int(gw_url_hexval(0), -1, "NUL is not a digit");
-    is_int(gw_url_hexval(0xc3), -1, "a UTF-8 byte is not a digit");
+    is_int(gw_hex_val('0'), 0, "hex 0");
+    is_int(gw_hex_val('9'), 9, "hex 9");
+    is_int(gw_hex_val('a'), 10, "hex a");
+    is_int(gw_hex_val('F'), 15, "hex F");
+    is_int(gw_hex_val('g'), -1, "hex g is not a digit");
+    is_int(gw_hex_val(0), -1, "NUL is not a digit");
+    is_int(gw_hex_val(0xc3), -1, "a UTF-8 byte is not a digit");
 
+    {
+        char enc[3 * 16];
+        size_t m = gw_url_encode("aZ09-._~ /%\xc3\xa9", 13, enc);
+        ok(m == 23 && memcmp(enc, "aZ09-._~%20%2F%25%C3%A9", 23) == 0, "encode: unreserved kept, the rest %XX");
+        ok(gw_url_decode(enc, m, 0, out, sizeof(out), &n) == 0 && n == 13 && memcmp(out, "aZ09-._~ /%\xc3\xa9", 13) == 0,
+           "encode then decode gives the input back");
+        ok(gw_url_encode("", 0, enc) == 0, "encode: nothing in, nothing out");
+    }
     ok(dec("abc", 0, out, sizeof(out), &n) == 0 && strcmp(out, "abc") == 0 && n == 3, "plain text");
     ok(dec("%41%62%2F%2f", 0, out, sizeof(out), &n) == 0 && strcmp(out, "Ab//") == 0 && n == 4,
        "escapes of both cases");

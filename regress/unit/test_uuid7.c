@@ -5,8 +5,9 @@
  * millisecond, past the 12-bit counter), and unique and per-thread
  * increasing across concurrent threads.
  */
-#include "common/log.c"
-#include "common/uuid7.c"
+#include "base/codec.c"
+#include "base/log.c"
+#include "base/uuid7.c"
 
 #include <pthread.h>
 #include <stdlib.h>

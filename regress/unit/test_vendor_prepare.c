@@ -6,10 +6,11 @@
  * detection, the include_usage and "stream": true body rewrites, and the
  * 400 / 404 answers for bad bodies and paths.
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "common/url.c"
-#include "common/vjson.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "base/url.c"
+#include "base/vjson.c"
 #include "vendors/vendor.c"
 #include "vendors/stream.c"
 #include "vendors/openai.c"
@@ -17,6 +18,11 @@
 #include "vendors/google.c"
 #include "vendors/ollama.c"
 #include "vendors/translate.c"
+#include "vendors/registry.c"
+#include "vendors/prep.c"
+#include "vendors/proc.c"
+#include "vendors/tr.c"
+#include "vendors/aiout.c"
 
 #include "tap.h"
 

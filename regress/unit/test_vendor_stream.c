@@ -9,10 +9,11 @@
  * client-gone propagation; the line and JSON limits; a missing end marker
  * or an error event makes finish() fail; the vendor error events.
  */
-#include "common/buf.c"
-#include "common/json.c"
-#include "common/url.c"
-#include "common/vjson.c"
+#include "base/codec.c"
+#include "base/buf.c"
+#include "base/json.c"
+#include "base/url.c"
+#include "base/vjson.c"
 #include "vendors/vendor.c"
 #include "vendors/stream.c"
 #include "vendors/openai.c"
@@ -20,6 +21,11 @@
 #include "vendors/google.c"
 #include "vendors/ollama.c"
 #include "vendors/translate.c"
+#include "vendors/registry.c"
+#include "vendors/prep.c"
+#include "vendors/proc.c"
+#include "vendors/tr.c"
+#include "vendors/aiout.c"
 
 #include "tap.h"
 

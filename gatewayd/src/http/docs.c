@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "common/log.h"
+#include "base/log.h"
 #include "http/server.h"
 
 #define GW_DOCS_CSP "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:"

@@ -28,8 +28,8 @@
 #include <civetweb.h>
 #include <limits.h>
 
-#include "common/common.h"
-#include "common/config.h"
+#include "base/common.h"
+#include "base/config.h"
 #include "http/static.h"
 
 #define GW_DOCS_THREADS 8 /* worker threads of the docs listener (at most WORKER_THREADS) */

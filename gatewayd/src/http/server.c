@@ -10,9 +10,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "common/errmap.h"
-#include "common/log.h"
-#include "common/url.h"
+#include "base/errmap.h"
+#include "base/log.h"
+#include "base/url.h"
 
 int gw_http_build_options(const gw_http_opts *o, gw_http_optbuf *b, char err[GW_ERR_LEN])
 {
@@ -57,7 +57,7 @@ int gw_http_build_options(const gw_http_opts *o, gw_http_optbuf *b, char err[GW_
     OPT("access_control_allow_headers", "");
     OPT("additional_header", "X-Content-Type-Options: nosniff");
     /* handlers see the path as sent: a decoded %00 would cut it short, and
-     * the gateway forwards it unchanged (see common/url.h) */
+     * the gateway forwards it unchanged (see base/url.h) */
     OPT("decode_url", "no");
 #undef OPT
     b->list[n] = NULL;

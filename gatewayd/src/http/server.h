@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/common.h"
+#include "base/common.h"
 
 typedef struct gw_http_route {
     const char *uri; /* civetweb URI or pattern ("/healthz", or a "**" pattern) */

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/log.h"
+#include "base/log.h"
 
 #define GW_STATIC_CSP                                                                                                  \
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "                  \

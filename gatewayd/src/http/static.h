@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
-#include "common/common.h"
+#include "base/common.h"
 #include "http/server.h"
 
 #define GW_STATIC_SYSTEM_DIR "/usr/share/pg_aistudio/www"

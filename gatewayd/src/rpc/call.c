@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
+#include "base/log.h"
 #include "rpc/rpc_int.h"
 
 gw_rpc_call *gw_rpc_call_new(gw_rpc_side side, grpc_call *gc, int q_max, size_t max_message)

@@ -20,7 +20,7 @@
 
 #include <grpc/grpc_security.h>
 
-#include "common/log.h"
+#include "base/log.h"
 #include "rpc/rpc_int.h"
 
 #define GW_RPC_MAX_MD 64

@@ -1,7 +1,7 @@
 /*
  * src/rpc/core.c: what both sides of src/rpc share: the counted grpc
  * library reference (one mutex; the last release waits for grpc's shutdown
- * so no grpc thread outlives it), grpc's log lines routed to common/log.h,
+ * so no grpc thread outlives it), grpc's log lines routed to base/log.h,
  * status names and the grpc status mapping, metadata lookups, byte buffers,
  * deadlines, unary replies and the reconnect backoff.
  */
@@ -15,7 +15,7 @@
 
 #include <grpc/support/log.h>
 
-#include "common/log.h"
+#include "base/log.h"
 #include "rpc/rpc_int.h"
 
 /* PEM files are small; a bigger one is a mistake (wrong path). */

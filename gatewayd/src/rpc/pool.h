@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "common/common.h"
+#include "base/common.h"
 
 typedef struct gw_rpc_task {
     struct gw_rpc_task *next;

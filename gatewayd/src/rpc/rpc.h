@@ -15,7 +15,7 @@
  * holds one reference, gw_rpc_init/gw_rpc_shutdown another (the daemon holds
  * one for its whole life so reloads do not restart grpc). The last release
  * runs grpc_shutdown_blocking, so a process that destroyed everything exits
- * with no grpc thread left. grpc's own log lines go to common/log.h (grpc
+ * with no grpc thread left. grpc's own log lines go to base/log.h (grpc
  * errors as warnings, the rest as debug).
  *
  * SERVER THREADS. One completion-queue thread per server polls grpc: it
@@ -100,7 +100,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/common.h"
+#include "base/common.h"
 
 /* Status codes: the values are gRPC's wire codes. */
 typedef enum gw_rpc_status {

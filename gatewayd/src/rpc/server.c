@@ -30,7 +30,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 
-#include "common/log.h"
+#include "base/log.h"
 #include "rpc/rpc_int.h"
 
 #define GW_RPC_REQ_PER_METHOD 8

@@ -10,46 +10,27 @@
  */
 #include <string.h>
 
-#include "vendors/vendor_int.h"
+#include "vendors/registry.h"
 
-int gw_anthropic_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
+static int gw_anthropic_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
 {
     gw_upstream_req *out = pp->out;
     gw_json_field f[] = {{"model", {0}}, {"stream", {0}}, {"max_tokens", {0}}, {"messages", {0}}, {"system", {0}}};
     int stream = 0;
     int64_t mt;
-    char perr[GW_ERR_LEN];
 
     out->proc_mode = GW_PROC_JSON;
     if (!pp->json)
         return 0;
-    if (gw_json_scan_object(pp->body, pp->body_len, GW_JSON_DEFAULT_MAX_DEPTH, f, sizeof(f) / sizeof(f[0]), perr) !=
-        0) {
-        *status = 400;
-        return gw_errf(err, "the request body is not valid JSON: %s", perr);
-    }
-    if (gw_prep_model(out, &f[0].value, status, err) != 0)
+    if (gw_prep_scan(pp, f, sizeof(f) / sizeof(f[0]), &stream, status, err) != 0)
         return -1;
-    if (f[1].value.type != GW_JSON_ABSENT && gw_json_get_bool(&f[1].value, &stream) != 0) {
-        *status = 400;
-        return gw_errf(err, "\"stream\" must be a boolean");
-    }
     if (gw_json_get_int64(&f[2].value, &mt) == 0 && mt >= 0)
         out->max_tokens = mt;
     if (f[3].value.type != GW_JSON_ABSENT)
         out->prompt_bytes = f[3].value.len + f[4].value.len;
     if (!gw_prep_path_ends(pp->path, "/messages"))
         return 0;
-    if (!stream && pp->kind == GW_ROUTE_STREAM) {
-        if (gw_prep_force_stream(pp, out, status, err) != 0)
-            return -1;
-        stream = 1;
-    }
-    if (stream) {
-        out->stream = 1;
-        out->proc_mode = GW_PROC_SSE;
-    }
-    return 0;
+    return gw_prep_stream(pp, stream, GW_PROC_SSE, status, err);
 }
 
 /* Takes the counts present in a usage object (each is a running total). */
@@ -128,7 +109,7 @@ static int gw_anthropic_ai_event(gw_stream_proc *p, const gw_json_value *root, c
     return 0;
 }
 
-int gw_anthropic_sse(gw_stream_proc *p, const gw_sse_event *ev)
+static int gw_anthropic_sse(gw_stream_proc *p, const gw_sse_event *ev)
 {
     gw_json_value root, v;
     char kind[32] = "";
@@ -171,12 +152,11 @@ int gw_anthropic_sse(gw_stream_proc *p, const gw_sse_event *ev)
     return ai ? 0 : gw_proc_emit(p, ev->raw, ev->raw_len);
 }
 
-int gw_anthropic_json(gw_stream_proc *p, const gw_json_value *root)
+static int gw_anthropic_json(gw_stream_proc *p, const gw_json_value *root)
 {
     gw_json_value v, c, blk, t;
     gw_vj_iter it;
-    gw_buf text, tools;
-    int ntext = 0, ntools = 0, rc;
+    gw_ai_answer a;
 
     if (root->type != GW_JSON_OBJECT)
         return 0;
@@ -186,17 +166,14 @@ int gw_anthropic_json(gw_stream_proc *p, const gw_json_value *root)
         gw_anthropic_usage(p, &v);
     if (!gw_proc_ai(p))
         return 0;
-    gw_buf_init(&text, 0);
-    gw_buf_init(&tools, 0);
-    gw_buf_puts(&tools, "[");
+    gw_ai_answer_init(&a);
     if (gw_vj_get(root, "content", &c)) {
         gw_vj_iter_init(&it, &c);
         while (gw_vj_next_elem(&it, &blk)) {
             if (!gw_vj_get(&blk, "type", &t))
                 continue;
             if (gw_vj_str_is(&t, "text") && gw_vj_get(&blk, "text", &v) && v.type == GW_JSON_STRING) {
-                gw_buf_append(&text, v.ptr + 1, v.len - 2); /* escaped text, concatenated */
-                ntext++;
+                gw_ai_answer_text(&a, &v);
             } else if (gw_vj_str_is(&t, "tool_use")) {
                 gw_json_value id, name, input;
                 if (!gw_vj_get(&blk, "id", &id))
@@ -205,24 +182,13 @@ int gw_anthropic_json(gw_stream_proc *p, const gw_json_value *root)
                     name.type = GW_JSON_ABSENT;
                 if (!gw_vj_get(&blk, "input", &input))
                     input.type = GW_JSON_ABSENT;
-                if (ntools++ > 0)
-                    gw_buf_puts(&tools, ",");
-                gw_ai_tool_call_json(&tools, &id, NULL, &name, NULL, &input);
+                gw_ai_answer_tool(&a, &id, NULL, &name, NULL, &input);
             }
         }
     }
-    gw_buf_puts(&tools, "]");
-    p->ai_tools = ntools;
     if (gw_vj_get(root, "stop_reason", &v) && v.type == GW_JSON_STRING)
         gw_ai_set_finish(p, &v);
-    if (text.failed || tools.failed)
-        rc = gw_proc_fail(p, "out of memory translating the answer");
-    else
-        rc = gw_ai_completion(p, ntext > 0 || ntools == 0 ? (text.data != NULL ? text.data : "") : NULL, text.len,
-                              ntools > 0 ? tools.data : NULL, tools.len);
-    gw_buf_free(&text);
-    gw_buf_free(&tools);
-    return rc;
+    return gw_ai_answer_send(p, &a);
 }
 
 /* ---- /ai: an OpenAI chat-completions request as a Messages request ---- */
@@ -342,7 +308,10 @@ static void gw_tr_anthropic_message(gw_jw *w, const gw_json_value *m, const char
     gw_jw_object_end(w);
 }
 
-void gw_tr_anthropic(gw_tr *t, gw_jw *w, gw_buf *tmp)
+/* max_tokens is written first, with its default (Anthropic requires it) */
+static const gw_tr_keys gw_anthropic_keys = {.temperature = "temperature", .top_p = "top_p", .stop = "stop_sequences"};
+
+static int gw_anthropic_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_ERR_LEN])
 {
     gw_vj_iter it;
     gw_json_value m, c, v, fn;
@@ -379,12 +348,7 @@ void gw_tr_anthropic(gw_tr *t, gw_jw *w, gw_buf *tmp)
             gw_tr_anthropic_message(w, &m, role, tmp);
     }
     gw_jw_array_end(w);
-    if (TR_HAS(t, TR_TEMPERATURE))
-        gw_tr_raw(w, "temperature", TRV(t, TR_TEMPERATURE));
-    if (TR_HAS(t, TR_TOP_P))
-        gw_tr_raw(w, "top_p", TRV(t, TR_TOP_P));
-    if (TR_HAS(t, TR_STOP))
-        gw_tr_stop(w, "stop_sequences", TRV(t, TR_STOP));
+    gw_tr_sampling(t, w, &gw_anthropic_keys);
     if (TR_HAS(t, TR_TOOLS) && !gw_vj_array_empty(TRV(t, TR_TOOLS))) {
         gw_jw_key(w, "tools");
         gw_jw_array_begin(w);
@@ -427,4 +391,27 @@ void gw_tr_anthropic(gw_tr *t, gw_jw *w, gw_buf *tmp)
         gw_jw_bool(w, 1);
     }
     gw_jw_object_end(w);
+    if (gw_jw_finish(w) != 0 || tmp->failed)
+        return gw_errf(err, "out of memory translating the request");
+    t->out->body_rewritten = 1;
+    return 0;
 }
+
+static int gw_anthropic_ai_path(const gw_tr *t, gw_buf *path, const char **query)
+{
+    *query = NULL;
+    return gw_buf_puts(path, gw_vendor_endpoint_versioned(t->llm->api_endpoint) ? "/messages" : "/v1/messages");
+}
+
+const gw_wire_ops gw_wire_anthropic = {
+    .name = "anthropic",
+    .prepare = gw_anthropic_prepare,
+    .version_header = "anthropic-version",
+    .version_default = "2023-06-01",
+    .ai_request = gw_anthropic_ai_request,
+    .ai_path = gw_anthropic_ai_path,
+    .sse = gw_anthropic_sse,
+    .json = gw_anthropic_json,
+    .prompt_excludes_cache = 1,
+    .error_style = GW_ERRSTYLE_ANTHROPIC,
+};

@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/url.h"
-#include "vendors/vendor_int.h"
+#include "base/url.h"
+#include "vendors/registry.h"
 
 /*
  * ".../models/{model}:{method}" (the path as the client sent it, so the
@@ -63,14 +63,13 @@ static int gw_google_split(const char *path, char model[GW_MODEL_MAX], char meth
     return 1;
 }
 
-int gw_google_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
+static int gw_google_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
 {
     gw_upstream_req *out = pp->out;
     gw_json_field f[] = {{"generationConfig", {0}}, {"contents", {0}}, {"systemInstruction", {0}}};
     const char *method_at = NULL;
     char method[32];
     int64_t mt;
-    char perr[GW_ERR_LEN];
     int split;
 
     out->proc_mode = GW_PROC_JSON;
@@ -93,11 +92,8 @@ int gw_google_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
     }
     if (!pp->json)
         return 0;
-    if (gw_json_scan_object(pp->body, pp->body_len, GW_JSON_DEFAULT_MAX_DEPTH, f, sizeof(f) / sizeof(f[0]), perr) !=
-        0) {
-        *status = 400;
-        return gw_errf(err, "the request body is not valid JSON: %s", perr);
-    }
+    if (gw_prep_scan(pp, f, sizeof(f) / sizeof(f[0]), NULL, status, err) != 0)
+        return -1;
     if (gw_vj_int(&f[0].value, "maxOutputTokens", &mt) == 0 && mt >= 0)
         out->max_tokens = mt;
     if (f[1].value.type != GW_JSON_ABSENT)
@@ -204,7 +200,7 @@ static int gw_google_wanted(const gw_stream_proc *p, const char *d, size_t n)
            gw_vj_find(d, n, "blockReason") != NULL;
 }
 
-int gw_google_sse(gw_stream_proc *p, const gw_sse_event *ev)
+static int gw_google_sse(gw_stream_proc *p, const gw_sse_event *ev)
 {
     gw_json_value root;
     int ai = gw_proc_ai(p);
@@ -215,7 +211,7 @@ int gw_google_sse(gw_stream_proc *p, const gw_sse_event *ev)
     return ai ? 0 : gw_proc_emit(p, ev->raw, ev->raw_len);
 }
 
-int gw_google_elem(gw_stream_proc *p, const char *text, size_t len)
+static int gw_google_elem(gw_stream_proc *p, const char *text, size_t len)
 {
     gw_json_value root;
 
@@ -224,12 +220,11 @@ int gw_google_elem(gw_stream_proc *p, const char *text, size_t len)
     return 0;
 }
 
-int gw_google_json(gw_stream_proc *p, const gw_json_value *root)
+static int gw_google_json(gw_stream_proc *p, const gw_json_value *root)
 {
     gw_json_value v, cand, parts, part;
     gw_vj_iter it;
-    gw_buf text, tools;
-    int ntext = 0, ntools = 0, rc;
+    gw_ai_answer a;
 
     if (root->type != GW_JSON_OBJECT)
         return 0;
@@ -239,9 +234,7 @@ int gw_google_json(gw_stream_proc *p, const gw_json_value *root)
         gw_google_usage(p, &v);
     if (!gw_proc_ai(p))
         return 0;
-    gw_buf_init(&text, 0);
-    gw_buf_init(&tools, 0);
-    gw_buf_puts(&tools, "[");
+    gw_ai_answer_init(&a);
     if (gw_vj_path(root, "promptFeedback.blockReason", &v) && v.type == GW_JSON_STRING) {
         static const gw_json_value filter = {GW_JSON_STRING, "\"SAFETY\"", 8};
         gw_ai_set_finish(p, &filter);
@@ -257,35 +250,22 @@ int gw_google_json(gw_stream_proc *p, const gw_json_value *root)
                     gw_json_value fc, name, args;
                     if (gw_vj_get(&part, "thought", &v) && v.type == GW_JSON_TRUE)
                         continue;
-                    if (gw_vj_get(&part, "text", &v) && v.type == GW_JSON_STRING) {
-                        gw_buf_append(&text, v.ptr + 1, v.len - 2);
-                        ntext++;
-                    }
+                    if (gw_vj_get(&part, "text", &v) && v.type == GW_JSON_STRING)
+                        gw_ai_answer_text(&a, &v);
                     if (gw_vj_get(&part, "functionCall", &fc)) {
                         char id[64];
                         if (!gw_vj_get(&fc, "name", &name))
                             name.type = GW_JSON_ABSENT;
                         if (!gw_vj_get(&fc, "args", &args))
                             args.type = GW_JSON_ABSENT;
-                        gw_google_call_id(p, ntools, id, sizeof(id));
-                        if (ntools++ > 0)
-                            gw_buf_puts(&tools, ",");
-                        gw_ai_tool_call_json(&tools, NULL, id, &name, NULL, &args);
+                        gw_google_call_id(p, a.ntools, id, sizeof(id));
+                        gw_ai_answer_tool(&a, NULL, id, &name, NULL, &args);
                     }
                 }
             }
         }
     }
-    gw_buf_puts(&tools, "]");
-    p->ai_tools = ntools;
-    if (text.failed || tools.failed)
-        rc = gw_proc_fail(p, "out of memory translating the answer");
-    else
-        rc = gw_ai_completion(p, ntext > 0 || ntools == 0 ? (text.data != NULL ? text.data : "") : NULL, text.len,
-                              ntools > 0 ? tools.data : NULL, tools.len);
-    gw_buf_free(&text);
-    gw_buf_free(&tools);
-    return rc;
+    return gw_ai_answer_send(p, &a);
 }
 
 /* ---- /ai: an OpenAI chat-completions request as a generateContent request ---- */
@@ -410,13 +390,21 @@ static void gw_tr_google_message(gw_tr *t, gw_jw *w, const gw_json_value *m, con
     gw_jw_object_end(w);
 }
 
-void gw_tr_google(gw_tr *t, gw_jw *w, gw_buf *tmp)
+static const gw_tr_keys gw_google_keys = {.temperature = "temperature",
+                                          .top_p = "topP",
+                                          .max_tokens = "maxOutputTokens",
+                                          .stop = "stopSequences",
+                                          .seed = "seed",
+                                          .presence = "presencePenalty",
+                                          .frequency = "frequencyPenalty",
+                                          .n = "candidateCount"};
+
+static int gw_google_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_ERR_LEN])
 {
     gw_vj_iter it;
     gw_json_value m, c, v, fn;
     char role[16];
     int nsys = 0;
-    int64_t mt = gw_tr_max_tokens(t);
 
     gw_jw_object_begin(w);
     gw_jw_key(w, "contents");
@@ -450,25 +438,7 @@ void gw_tr_google(gw_tr *t, gw_jw *w, gw_buf *tmp)
     }
     gw_jw_key(w, "generationConfig");
     gw_jw_object_begin(w);
-    if (TR_HAS(t, TR_TEMPERATURE))
-        gw_tr_raw(w, "temperature", TRV(t, TR_TEMPERATURE));
-    if (TR_HAS(t, TR_TOP_P))
-        gw_tr_raw(w, "topP", TRV(t, TR_TOP_P));
-    if (mt > 0) {
-        gw_jw_key(w, "maxOutputTokens");
-        gw_jw_int(w, mt);
-        t->out->max_tokens = mt;
-    }
-    if (TR_HAS(t, TR_STOP))
-        gw_tr_stop(w, "stopSequences", TRV(t, TR_STOP));
-    if (TR_HAS(t, TR_SEED))
-        gw_tr_raw(w, "seed", TRV(t, TR_SEED));
-    if (TR_HAS(t, TR_PRESENCE))
-        gw_tr_raw(w, "presencePenalty", TRV(t, TR_PRESENCE));
-    if (TR_HAS(t, TR_FREQUENCY))
-        gw_tr_raw(w, "frequencyPenalty", TRV(t, TR_FREQUENCY));
-    if (TR_HAS(t, TR_N))
-        gw_tr_raw(w, "candidateCount", TRV(t, TR_N));
+    gw_tr_sampling(t, w, &gw_google_keys);
     if (gw_vj_get(TRV(t, TR_RESPONSE_FORMAT), "type", &v) &&
         (gw_vj_str_is(&v, "json_object") || gw_vj_str_is(&v, "json_schema"))) {
         gw_jw_key(w, "responseMimeType");
@@ -518,4 +488,49 @@ void gw_tr_google(gw_tr *t, gw_jw *w, gw_buf *tmp)
         }
     }
     gw_jw_object_end(w);
+    if (gw_jw_finish(w) != 0 || tmp->failed)
+        return gw_errf(err, "out of memory translating the request");
+    t->out->body_rewritten = 1;
+    return 0;
 }
+
+/* Gemini model names go in the path: "models/x" is x, and only a safe set of characters. */
+static int gw_google_ai_model(char model[GW_MODEL_MAX], char err[GW_ERR_LEN])
+{
+    if (strncmp(model, "models/", 7) == 0)
+        memmove(model, model + 7, strlen(model + 7) + 1);
+    if (model[0] == '\0')
+        return gw_errf(err, "the model name contains characters not allowed in a Google model path");
+    for (const char *m = model; *m != '\0'; m++)
+        if (!((*m >= 'a' && *m <= 'z') || (*m >= 'A' && *m <= 'Z') || (*m >= '0' && *m <= '9') || *m == '-' ||
+              *m == '_' || *m == '.' || *m == '@'))
+            return gw_errf(err, "the model name contains characters not allowed in a Google model path");
+    return 0;
+}
+
+static int gw_google_ai_path(const gw_tr *t, gw_buf *path, const char **query)
+{
+    const char *ep = t->llm->api_endpoint;
+
+    *query = NULL;
+    if (t->vendor == GW_VENDOR_GOOGLE_AI && !gw_vendor_endpoint_versioned(ep))
+        gw_buf_puts(path, "/v1beta");
+    else if (t->vendor == GW_VENDOR_VERTEX && strstr(ep, "/locations/") != NULL && strstr(ep, "/publishers/") == NULL)
+        gw_buf_puts(path, "/publishers/google");
+    gw_buf_printf(path, "/models/%s:%s", t->out->model, t->stream ? "streamGenerateContent" : "generateContent");
+    if (t->stream)
+        *query = "alt=sse";
+    return path->failed ? -1 : 0;
+}
+
+const gw_wire_ops gw_wire_google = {
+    .name = "google",
+    .prepare = gw_google_prepare,
+    .ai_model = gw_google_ai_model,
+    .ai_request = gw_google_ai_request,
+    .ai_path = gw_google_ai_path,
+    .sse = gw_google_sse,
+    .elem = gw_google_elem,
+    .json = gw_google_json,
+    .error_style = GW_ERRSTYLE_GOOGLE,
+};

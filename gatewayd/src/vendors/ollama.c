@@ -10,49 +10,28 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vendors/vendor_int.h"
+#include "vendors/registry.h"
 
-int gw_ollama_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
+static int gw_ollama_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
 {
     gw_upstream_req *out = pp->out;
     gw_json_field f[] = {{"model", {0}},    {"stream", {0}}, {"options", {0}},
                          {"messages", {0}}, {"prompt", {0}}, {"system", {0}}};
     int stream = 1, gen;
     int64_t mt;
-    char perr[GW_ERR_LEN];
 
-    if (strncmp(pp->path, "/v1/", 4) == 0)
-        return gw_openai_prepare(pp, status, err);
     out->proc_mode = GW_PROC_JSON;
     gen = gw_prep_path_ends(pp->path, "/api/chat") || gw_prep_path_ends(pp->path, "/api/generate");
     if (!pp->json)
         return 0;
-    if (gw_json_scan_object(pp->body, pp->body_len, GW_JSON_DEFAULT_MAX_DEPTH, f, sizeof(f) / sizeof(f[0]), perr) !=
-        0) {
-        *status = 400;
-        return gw_errf(err, "the request body is not valid JSON: %s", perr);
-    }
-    if (gw_prep_model(out, &f[0].value, status, err) != 0)
+    if (gw_prep_scan(pp, f, sizeof(f) / sizeof(f[0]), &stream, status, err) != 0)
         return -1;
-    if (f[1].value.type != GW_JSON_ABSENT && gw_json_get_bool(&f[1].value, &stream) != 0) {
-        *status = 400;
-        return gw_errf(err, "\"stream\" must be a boolean");
-    }
     if (gw_vj_int(&f[2].value, "num_predict", &mt) == 0 && mt >= 0)
         out->max_tokens = mt;
     out->prompt_bytes = f[3].value.len + f[4].value.len + f[5].value.len;
     if (!gen)
         return 0;
-    if (!stream && pp->kind == GW_ROUTE_STREAM) {
-        if (gw_prep_force_stream(pp, out, status, err) != 0)
-            return -1;
-        stream = 1;
-    }
-    if (stream) {
-        out->stream = 1;
-        out->proc_mode = GW_PROC_NDJSON;
-    }
-    return 0;
+    return gw_prep_stream(pp, stream, GW_PROC_NDJSON, status, err);
 }
 
 static void gw_ollama_usage(gw_stream_proc *p, const gw_json_value *root)
@@ -111,7 +90,7 @@ static int gw_ollama_ai_line(gw_stream_proc *p, const gw_json_value *root)
     return 0;
 }
 
-int gw_ollama_line(gw_stream_proc *p, const char *line, size_t len)
+static int gw_ollama_line(gw_stream_proc *p, const char *line, size_t len)
 {
     gw_json_value root, v;
     int ai = gw_proc_ai(p), done;
@@ -119,8 +98,8 @@ int gw_ollama_line(gw_stream_proc *p, const char *line, size_t len)
 
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
         n--;
-    if (n == 0 || (!ai && p->model[0] != '\0' && !gw_ollama_done_true(line, n) &&
-                   gw_vj_find(line, n, "\"error\"") == NULL))
+    if (n == 0 ||
+        (!ai && p->model[0] != '\0' && !gw_ollama_done_true(line, n) && gw_vj_find(line, n, "\"error\"") == NULL))
         return ai ? 0 : gw_proc_emit(p, line, len);
     if (gw_vj_parse(line, n, &root, NULL) != 0 || root.type != GW_JSON_OBJECT)
         return ai ? 0 : gw_proc_emit(p, line, len);
@@ -147,25 +126,23 @@ int gw_ollama_line(gw_stream_proc *p, const char *line, size_t len)
     return gw_ai_end(p);
 }
 
-int gw_ollama_json(gw_stream_proc *p, const gw_json_value *root)
+static int gw_ollama_json(gw_stream_proc *p, const gw_json_value *root)
 {
     gw_json_value v, calls, call;
     gw_vj_iter it;
-    gw_buf tools;
-    int ntools = 0, rc, has_text;
+    gw_ai_answer a;
 
     if (root->type != GW_JSON_OBJECT)
         return 0;
-    if (gw_vj_get(root, "usage", &v) && v.type == GW_JSON_OBJECT) /* the /v1 routes */
-        return gw_openai_json(p, root);
+    if (gw_vj_get(root, "usage", &v) && v.type == GW_JSON_OBJECT) /* an OpenAI-shaped answer (the /v1 routes) */
+        return gw_proc_openai_json(p, root);
     if (gw_vj_get(root, "model", &v))
         gw_proc_set_model(p, &v);
     if (gw_vj_get(root, "prompt_eval_count", &v) || gw_vj_get(root, "eval_count", &v))
         gw_ollama_usage(p, root);
     if (!gw_proc_ai(p))
         return 0;
-    gw_buf_init(&tools, 0);
-    gw_buf_puts(&tools, "[");
+    gw_ai_answer_init(&a);
     if (gw_vj_path(root, "message.tool_calls", &calls)) {
         gw_vj_iter_init(&it, &calls);
         while (gw_vj_next_elem(&it, &call)) {
@@ -175,27 +152,18 @@ int gw_ollama_json(gw_stream_proc *p, const gw_json_value *root)
                 name.type = GW_JSON_ABSENT;
             if (!gw_vj_path(&call, "function.arguments", &args))
                 args.type = GW_JSON_ABSENT;
-            gw_ollama_call_id(p, ntools, id, sizeof(id));
-            if (ntools++ > 0)
-                gw_buf_puts(&tools, ",");
-            gw_ai_tool_call_json(&tools, NULL, id, &name, args.type == GW_JSON_STRING ? &args : NULL,
-                                 args.type == GW_JSON_STRING ? NULL : &args);
+            gw_ollama_call_id(p, a.ntools, id, sizeof(id));
+            gw_ai_answer_tool(&a, NULL, id, &name, args.type == GW_JSON_STRING ? &args : NULL,
+                              args.type == GW_JSON_STRING ? NULL : &args);
         }
     }
-    gw_buf_puts(&tools, "]");
-    p->ai_tools = ntools;
     if (gw_vj_get(root, "done_reason", &v) && v.type == GW_JSON_STRING)
         gw_ai_set_finish(p, &v);
-    has_text = (gw_vj_path(root, "message.content", &v) || gw_vj_get(root, "response", &v)) &&
-               v.type == GW_JSON_STRING;
-    if (tools.failed)
-        rc = gw_proc_fail(p, "out of memory translating the answer");
-    else if (has_text && (v.len > 2 || ntools == 0))
-        rc = gw_ai_completion(p, v.ptr + 1, v.len - 2, ntools > 0 ? tools.data : NULL, tools.len);
-    else
-        rc = gw_ai_completion(p, ntools > 0 ? NULL : "", 0, ntools > 0 ? tools.data : NULL, tools.len);
-    gw_buf_free(&tools);
-    return rc;
+    /* one content string: an empty one only when there is no tool call */
+    if ((gw_vj_path(root, "message.content", &v) || gw_vj_get(root, "response", &v)) && v.type == GW_JSON_STRING &&
+        (v.len > 2 || a.ntools == 0))
+        gw_ai_answer_text(&a, &v);
+    return gw_ai_answer_send(p, &a);
 }
 
 /* ---- /ai: an OpenAI chat-completions request as an /api/chat request ---- */
@@ -254,14 +222,22 @@ static void gw_tr_ollama_message(gw_tr *t, gw_jw *w, const gw_json_value *m, con
     gw_jw_object_end(w);
 }
 
-void gw_tr_ollama(gw_tr *t, gw_jw *w, gw_buf *tmp)
+static const gw_tr_keys gw_ollama_keys = {.temperature = "temperature",
+                                          .top_p = "top_p",
+                                          .max_tokens = "num_predict",
+                                          .stop = "stop",
+                                          .seed = "seed",
+                                          .presence = "presence_penalty",
+                                          .frequency = "frequency_penalty"};
+
+static int gw_ollama_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_ERR_LEN])
 {
     gw_vj_iter it;
     gw_json_value m, v;
     char role[16];
     int64_t mt = gw_tr_max_tokens(t);
-    int opts = TR_HAS(t, TR_TEMPERATURE) || TR_HAS(t, TR_TOP_P) || mt > 0 || TR_HAS(t, TR_STOP) ||
-               TR_HAS(t, TR_SEED) || TR_HAS(t, TR_PRESENCE) || TR_HAS(t, TR_FREQUENCY);
+    int opts = TR_HAS(t, TR_TEMPERATURE) || TR_HAS(t, TR_TOP_P) || mt > 0 || TR_HAS(t, TR_STOP) || TR_HAS(t, TR_SEED) ||
+               TR_HAS(t, TR_PRESENCE) || TR_HAS(t, TR_FREQUENCY);
 
     gw_jw_object_begin(w);
     gw_jw_key(w, "model");
@@ -278,23 +254,7 @@ void gw_tr_ollama(gw_tr *t, gw_jw *w, gw_buf *tmp)
     if (opts) {
         gw_jw_key(w, "options");
         gw_jw_object_begin(w);
-        if (TR_HAS(t, TR_TEMPERATURE))
-            gw_tr_raw(w, "temperature", TRV(t, TR_TEMPERATURE));
-        if (TR_HAS(t, TR_TOP_P))
-            gw_tr_raw(w, "top_p", TRV(t, TR_TOP_P));
-        if (mt > 0) {
-            gw_jw_key(w, "num_predict");
-            gw_jw_int(w, mt);
-            t->out->max_tokens = mt;
-        }
-        if (TR_HAS(t, TR_STOP))
-            gw_tr_stop(w, "stop", TRV(t, TR_STOP));
-        if (TR_HAS(t, TR_SEED))
-            gw_tr_raw(w, "seed", TRV(t, TR_SEED));
-        if (TR_HAS(t, TR_PRESENCE))
-            gw_tr_raw(w, "presence_penalty", TRV(t, TR_PRESENCE));
-        if (TR_HAS(t, TR_FREQUENCY))
-            gw_tr_raw(w, "frequency_penalty", TRV(t, TR_FREQUENCY));
+        gw_tr_sampling(t, w, &gw_ollama_keys);
         gw_jw_object_end(w);
     }
     if (TR_HAS(t, TR_TOOLS) && !gw_vj_array_empty(TRV(t, TR_TOOLS)))
@@ -308,4 +268,32 @@ void gw_tr_ollama(gw_tr *t, gw_jw *w, gw_buf *tmp)
         }
     }
     gw_jw_object_end(w);
+    if (gw_jw_finish(w) != 0 || tmp->failed)
+        return gw_errf(err, "out of memory translating the request");
+    t->out->body_rewritten = 1;
+    return 0;
 }
+
+static int gw_ollama_ai_path(const gw_tr *t, gw_buf *path, const char **query)
+{
+    const char *ep = t->llm->api_endpoint;
+    size_t el = strlen(ep);
+
+    while (el > 0 && ep[el - 1] == '/')
+        el--;
+    *query = NULL;
+    return gw_buf_puts(path, el >= 4 && memcmp(ep + el - 4, "/api", 4) == 0 ? "/chat" : "/api/chat");
+}
+
+const gw_wire_ops gw_wire_ollama = {
+    .name = "ollama",
+    .prepare = gw_ollama_prepare,
+    .compat_prefix = "/v1/", /* OpenAI-compatible routes */
+    .compat = GW_WIRE_OPENAI,
+    .ai_request = gw_ollama_ai_request,
+    .ai_path = gw_ollama_ai_path,
+    .line = gw_ollama_line, /* no .sse: SSE comes from the /v1 routes, read as OpenAI's */
+    .json = gw_ollama_json,
+    .ai_stream_ndjson = 1,
+    .error_style = GW_ERRSTYLE_OLLAMA,
+};

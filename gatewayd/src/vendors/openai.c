@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "vendors/vendor_int.h"
+#include "vendors/registry.h"
 
 /* Paths whose body has "stream" (and, for the first two, stream_options). */
 static int gw_openai_is_chat(const char *path)
@@ -24,16 +24,21 @@ static int gw_openai_streamable(const char *path)
     return gw_openai_is_chat(path) || gw_prep_path_ends(path, "/responses");
 }
 
-int gw_openai_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
+static int gw_openai_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
 {
     gw_upstream_req *out = pp->out;
-    gw_json_field f[] = {{"model", {0}},      {"stream", {0}},   {"stream_options", {0}},
-                         {"max_tokens", {0}}, {"max_completion_tokens", {0}}, {"max_output_tokens", {0}},
-                         {"messages", {0}},   {"input", {0}},    {"prompt", {0}},
+    gw_json_field f[] = {{"model", {0}},
+                         {"stream", {0}},
+                         {"stream_options", {0}},
+                         {"max_tokens", {0}},
+                         {"max_completion_tokens", {0}},
+                         {"max_output_tokens", {0}},
+                         {"messages", {0}},
+                         {"input", {0}},
+                         {"prompt", {0}},
                          {"parameters", {0}}};
     int stream = 0, want_usage = 0, chat = gw_openai_is_chat(pp->path);
     int64_t mt;
-    char perr[GW_ERR_LEN];
 
     out->proc_mode = GW_PROC_JSON;
     if (gw_prep_path_ends(pp->path, "/generate_stream")) { /* TGI native */
@@ -42,17 +47,8 @@ int gw_openai_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
     }
     if (!pp->json)
         return 0;
-    if (gw_json_scan_object(pp->body, pp->body_len, GW_JSON_DEFAULT_MAX_DEPTH, f, sizeof(f) / sizeof(f[0]), perr) !=
-        0) {
-        *status = 400;
-        return gw_errf(err, "the request body is not valid JSON: %s", perr);
-    }
-    if (gw_prep_model(out, &f[0].value, status, err) != 0)
+    if (gw_prep_scan(pp, f, sizeof(f) / sizeof(f[0]), &stream, status, err) != 0)
         return -1;
-    if (f[1].value.type != GW_JSON_ABSENT && gw_json_get_bool(&f[1].value, &stream) != 0) {
-        *status = 400;
-        return gw_errf(err, "\"stream\" must be a boolean");
-    }
     if (f[2].value.type == GW_JSON_OBJECT) {
         gw_json_value iu;
         want_usage = gw_vj_get(&f[2].value, "include_usage", &iu) && iu.type == GW_JSON_TRUE;
@@ -103,23 +99,6 @@ int gw_openai_prepare(gw_prep *pp, int *status, char err[GW_ERR_LEN])
     return 0;
 }
 
-void gw_openai_usage(gw_stream_proc *p, const gw_json_value *u)
-{
-    int64_t v;
-
-    if (u == NULL || u->type != GW_JSON_OBJECT)
-        return;
-    p->usage.seen = 1;
-    p->usage.prompt_tokens = gw_vj_int(u, "prompt_tokens", &v) == 0 || gw_vj_int(u, "input_tokens", &v) == 0 ? v : 0;
-    p->usage.response_tokens =
-        gw_vj_int(u, "completion_tokens", &v) == 0 || gw_vj_int(u, "output_tokens", &v) == 0 ? v : 0;
-    p->usage.cache_read_tokens = gw_vj_int(u, "prompt_tokens_details.cached_tokens", &v) == 0 ||
-                                         gw_vj_int(u, "input_tokens_details.cached_tokens", &v) == 0
-                                     ? v
-                                     : 0;
-    p->usage.cache_write_tokens = 0;
-}
-
 /* The message of an error value: {"message":…} or a plain string. */
 static void gw_openai_error(gw_stream_proc *p, const gw_json_value *e)
 {
@@ -144,7 +123,7 @@ static void gw_openai_chunk(gw_stream_proc *p, const gw_sse_event *ev, const gw_
     if (gw_vj_get(root, "model", &v))
         gw_proc_set_model(p, &v);
     if (gw_vj_get(root, "usage", &v) && v.type == GW_JSON_OBJECT) {
-        gw_openai_usage(p, &v);
+        gw_proc_openai_usage(p, &v);
         if (p->o.strip_usage_chunk && gw_vj_get(root, "choices", &ch) && gw_vj_array_empty(&ch))
             *drop = 1;
     }
@@ -157,7 +136,7 @@ static void gw_openai_chunk(gw_stream_proc *p, const gw_sse_event *ev, const gw_
                 if (gw_vj_get(&r, "model", &v))
                     gw_proc_set_model(p, &v);
                 if (gw_vj_get(&r, "usage", &v))
-                    gw_openai_usage(p, &v);
+                    gw_proc_openai_usage(p, &v);
                 if (gw_vj_get(&r, "error", &v) && v.type == GW_JSON_OBJECT)
                     gw_openai_error(p, &v);
             }
@@ -201,7 +180,7 @@ static int gw_openai_is_done(const char *d, size_t n)
     return n == 6 && memcmp(d, "[DONE]", 6) == 0;
 }
 
-int gw_openai_sse(gw_stream_proc *p, const gw_sse_event *ev)
+static int gw_openai_sse(gw_stream_proc *p, const gw_sse_event *ev)
 {
     gw_json_value root;
     int drop = 0;
@@ -231,18 +210,57 @@ int gw_openai_sse(gw_stream_proc *p, const gw_sse_event *ev)
     return gw_proc_emit(p, ev->raw, ev->raw_len);
 }
 
-int gw_openai_json(gw_stream_proc *p, const gw_json_value *root)
-{
-    gw_json_value v;
+/* ---- /ai on an OpenAI-compatible vendor: the body nearly as is ---- */
 
-    if (root->type == GW_JSON_OBJECT) {
-        if (gw_vj_get(root, "model", &v))
-            gw_proc_set_model(p, &v);
-        if (gw_vj_get(root, "usage", &v))
-            gw_openai_usage(p, &v);
+static int gw_openai_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_ERR_LEN])
+{
+    int need_model = !TR_HAS(t, TR_MODEL) || TRV(t, TR_MODEL)->len <= 2;
+    int need_usage = t->stream && !t->include_usage;
+    const char *skip[2];
+    size_t nskip = 0;
+    gw_buf extra;
+    gw_jw wm;
+    int n = 0, rc;
+
+    (void)w, (void)tmp; /* the client's body is kept, not rewritten from scratch */
+    t->out->max_tokens = gw_tr_max_tokens(t);
+    if (!need_model && !need_usage)
+        return 0;
+    gw_buf_init(&extra, 0);
+    if (need_model) {
+        skip[nskip++] = "model";
+        gw_buf_puts(&extra, "\"model\":");
+        gw_jw_init(&wm, &extra);
+        gw_jw_string(&wm, t->out->model);
     }
-    /* /ai on an OpenAI-compatible vendor: the body already is the answer */
-    if (gw_proc_ai(p))
-        return gw_proc_emit(p, p->body.data, p->body.len);
-    return 0;
+    if (need_usage) {
+        skip[nskip++] = "stream_options";
+        gw_buf_puts(&extra, need_model ? ",\"stream_options\":{" : "\"stream_options\":{");
+        if (TRV(t, TR_STREAM_OPTIONS)->type == GW_JSON_OBJECT) {
+            static const char *const iu[] = {"include_usage"};
+            gw_vj_copy_members(TRV(t, TR_STREAM_OPTIONS), iu, 1, &extra, &n);
+        }
+        gw_buf_puts(&extra, n > 0 ? ",\"include_usage\":true}" : "\"include_usage\":true}");
+    }
+    rc = extra.failed ? -1 : gw_prep_rewrite(t->out, t->body, t->body_len, skip, nskip, extra.data);
+    gw_buf_free(&extra);
+    return rc != 0 ? gw_errf(err, "out of memory rewriting the body") : 0;
 }
+
+static int gw_openai_ai_path(const gw_tr *t, gw_buf *path, const char **query)
+{
+    *query = NULL;
+    return gw_buf_puts(path, gw_vendor_endpoint_versioned(t->llm->api_endpoint) ? "/chat/completions"
+                                                                                : "/v1/chat/completions");
+}
+
+const gw_wire_ops gw_wire_openai = {
+    .name = "openai",
+    .prepare = gw_openai_prepare,
+    .ai_request = gw_openai_ai_request,
+    .ai_path = gw_openai_ai_path,
+    .sse = gw_openai_sse,
+    .json = gw_proc_openai_json,
+    .openai_errors = 1,
+    .error_style = GW_ERRSTYLE_OPENAI,
+};

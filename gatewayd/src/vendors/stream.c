@@ -5,7 +5,9 @@
  * whole JSON body) with the line limit, the client-gone and failure
  * plumbing, the end-marker check of finish(), the error event a client of
  * each vendor understands, and the content types. Each unit goes to the
- * vendor's hook (openai.c, anthropic.c, google.c, ollama.c).
+ * reader of the vendor's wire row (registry.h: sse, line, elem, json; a
+ * reader the row lacks is its compat wire's, and a unit no row reads is
+ * relayed as it came).
  *
  * Line endings: "\n" and "\r\n" (a bare "\r" is not a line end). Lines are
  * limited to max_line_bytes (without the line end), an SSE event to twice
@@ -13,56 +15,10 @@
  * units are handed on as soon as their last byte arrives; when a feed holds
  * whole units they are processed in place, without copying.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vendors/vendor_int.h"
-
-/* ================= stream processor ================= */
-
-int gw_proc_emit(gw_stream_proc *p, const char *data, size_t len)
-{
-    if (p->gone)
-        return -1;
-    if (len == 0)
-        return 0;
-    if (p->emit(p->emit_ctx, data, len) != 0) {
-        p->gone = 1;
-        return -1;
-    }
-    return 0;
-}
-
-int gw_proc_fail(gw_stream_proc *p, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!p->failed) {
-        va_start(ap, fmt);
-        vsnprintf(p->fail_err, sizeof(p->fail_err), fmt, ap);
-        va_end(ap);
-    }
-    p->failed = 1;
-    return -1;
-}
-
-void gw_proc_upstream_error(gw_stream_proc *p, const gw_json_value *msg)
-{
-    if (p->upstream_error)
-        return;
-    p->upstream_error = 1;
-    if (msg == NULL || gw_vj_str_copy(msg, p->upstream_msg, sizeof(p->upstream_msg)) <= 0)
-        snprintf(p->upstream_msg, sizeof(p->upstream_msg), "the upstream reported an error");
-}
-
-void gw_proc_set_model(gw_stream_proc *p, const gw_json_value *model)
-{
-    /* an unusable name (too long, control characters) is not recorded at
-     * all rather than cut */
-    if (p->model[0] == '\0' && model != NULL && model->type == GW_JSON_STRING)
-        (void)gw_vendor_model_from_json(model, p->model, NULL);
-}
+#include "vendors/registry.h"
 
 int gw_stream_proc_create(const gw_proc_opts *opts, gw_emit_fn emit, void *emit_ctx, gw_stream_proc **out,
                           char err[GW_ERR_LEN])
@@ -86,6 +42,8 @@ int gw_stream_proc_create(const gw_proc_opts *opts, gw_emit_fn emit, void *emit_
     p->o.request_id = p->request_id;
     p->emit = emit;
     p->emit_ctx = emit_ctx;
+    p->wire = gw_wire_of(p->o.vendor);
+    p->prompt_excludes_cache = p->wire->prompt_excludes_cache;
     p->max_line = p->o.max_line_bytes;
     gw_buf_init(&p->pend, 0);
     gw_buf_init(&p->data, 0);
@@ -127,7 +85,13 @@ const char *gw_stream_proc_model(const gw_stream_proc *p)
 /* 1 when lines are NDJSON (Ollama), 0 for SSE. */
 static int gw_proc_ndjson(const gw_stream_proc *p)
 {
-    return p->o.mode == GW_PROC_NDJSON || (p->o.mode == GW_PROC_AI_SSE && p->o.vendor == GW_VENDOR_OLLAMA);
+    return p->o.mode == GW_PROC_NDJSON || (p->o.mode == GW_PROC_AI_SSE && p->wire->ai_stream_ndjson);
+}
+
+/* The wire row whose readers serve p: its own, else its compat wire's. */
+static const gw_wire_ops *gw_proc_reader(const gw_stream_proc *p, int has_own)
+{
+    return has_own ? p->wire : gw_wire_get(p->wire->compat);
 }
 
 static int gw_proc_sse_event(gw_stream_proc *p, const char *ev, size_t n)
@@ -175,23 +139,18 @@ static int gw_proc_sse_event(gw_stream_proc *p, const char *ev, size_t n)
         e.data_len = p->data.len;
     }
     p->nunits++;
-    switch (p->o.vendor) {
-    case GW_VENDOR_ANTHROPIC:
-        return gw_anthropic_sse(p, &e);
-    case GW_VENDOR_GOOGLE_AI:
-    case GW_VENDOR_VERTEX:
-        return gw_google_sse(p, &e);
-    default:
-        return gw_openai_sse(p, &e);
-    }
+    return gw_proc_reader(p, p->wire->sse != NULL)->sse(p, &e);
 }
 
 static int gw_proc_unit(gw_stream_proc *p, const char *u, size_t n)
 {
+    const gw_wire_ops *w;
+
     if (!gw_proc_ndjson(p))
         return gw_proc_sse_event(p, u, n);
     p->nunits++;
-    return gw_ollama_line(p, u, n);
+    w = gw_proc_reader(p, p->wire->line != NULL);
+    return w->line != NULL ? w->line(p, u, n) : gw_proc_emit(p, u, n);
 }
 
 /* SSE (units end at a blank line) and NDJSON (units are lines). Complete
@@ -296,7 +255,8 @@ static int gw_proc_json_array(gw_stream_proc *p, const char *data, size_t len)
                 p->ended = 1;
             } else if (p->ja_depth == level) {
                 p->nunits++;
-                if (gw_google_elem(p, b + elem, i + 1 - elem) != 0 || gw_proc_emit(p, b + from, i + 1 - from) != 0)
+                if ((p->wire->elem != NULL && p->wire->elem(p, b + elem, i + 1 - elem) != 0) ||
+                    gw_proc_emit(p, b + from, i + 1 - from) != 0)
                     return -1;
                 from = i + 1;
             }
@@ -362,31 +322,15 @@ static int gw_proc_finish_json(gw_stream_proc *p)
             return gw_proc_fail(p, "upstream returned a body that is not JSON (%s)", perr);
         return gw_proc_emit(p, p->body.data, p->body.len); /* relay as is, no usage */
     }
-    if (ai && p->o.vendor != GW_VENDOR_OPENAI && p->o.vendor != GW_VENDOR_HUGGINGFACE && root.type == GW_JSON_OBJECT) {
+    if (ai && !p->wire->openai_errors && root.type == GW_JSON_OBJECT) {
         gw_json_value e, m;
         if (gw_vj_get(&root, "error", &e) && e.type != GW_JSON_NULL) { /* the vendor's error shape → OpenAI's */
             gw_proc_upstream_error(p, gw_vj_get(&e, "message", &m) ? &m : e.type == GW_JSON_STRING ? &e : NULL);
             return gw_ai_error_body(p, p->upstream_msg);
         }
     }
-    switch (p->o.vendor) {
-    case GW_VENDOR_ANTHROPIC:
-        if (gw_anthropic_json(p, &root) != 0)
-            return -1;
-        break;
-    case GW_VENDOR_GOOGLE_AI:
-    case GW_VENDOR_VERTEX:
-        if (gw_google_json(p, &root) != 0)
-            return -1;
-        break;
-    case GW_VENDOR_OLLAMA:
-        if (gw_ollama_json(p, &root) != 0)
-            return -1;
-        break;
-    default:
-        if (gw_openai_json(p, &root) != 0)
-            return -1;
-    }
+    if (gw_proc_reader(p, p->wire->json != NULL)->json(p, &root) != 0)
+        return -1;
     return ai ? 0 : gw_proc_emit(p, p->body.data, p->body.len);
 }
 
@@ -435,10 +379,13 @@ int gw_stream_proc_finish(gw_stream_proc *p, int *client_gone, char err[GW_ERR_L
 int gw_vendor_stream_error(gw_vendor_id v, gw_proc_mode mode, const char *message, gw_buf *out)
 {
     gw_jw w;
-    int anthropic = v == GW_VENDOR_ANTHROPIC && mode != GW_PROC_AI_SSE && mode != GW_PROC_AI_JSON;
-    int google = (v == GW_VENDOR_GOOGLE_AI || v == GW_VENDOR_VERTEX) && mode != GW_PROC_AI_SSE &&
-                 mode != GW_PROC_AI_JSON;
-    int ollama = v == GW_VENDOR_OLLAMA && mode != GW_PROC_AI_SSE && mode != GW_PROC_AI_JSON;
+    /* /ai clients get OpenAI's shape whatever the vendor */
+    gw_error_style style = mode == GW_PROC_AI_SSE || mode == GW_PROC_AI_JSON || gw_vendor_def_of(v) == NULL
+                               ? GW_ERRSTYLE_OPENAI
+                               : gw_wire_of(v)->error_style;
+    int anthropic = style == GW_ERRSTYLE_ANTHROPIC;
+    int google = style == GW_ERRSTYLE_GOOGLE;
+    int ollama = style == GW_ERRSTYLE_OLLAMA;
 
     if (message == NULL)
         message = "upstream error";

@@ -1,50 +1,17 @@
 /*
- * src/vendors/vendor.c: the vendor-independent half of preparing an
- * upstream request: vendor names, gw_upstream_req, the URL (endpoint +
- * validated path + the client's query without its ?key=; an endpoint ending
- * with a version segment such as ".../v1" is not given a second one, and a
- * full Vertex path "/v1/projects/…" from a client is put on the endpoint's
- * origin), the header allow-list with the vendor's auth header, and the
- * dispatch of gw_vendor_prepare to the vendor family hooks (openai.c,
- * anthropic.c, google.c, ollama.c). The stream processor is in stream.c,
- * the /ai translation in translate.c (see vendor_int.h for how they fit).
+ * src/vendors/vendor.c: pass-through requests (gw_vendor_prepare): the
+ * checks every vendor shares (vendor known, endpoint set, method, a path
+ * after the slug without "." / ".." segments), whether the body is read as
+ * JSON, then the vendor's wire row (registry.h) says what the request asks
+ * for, and prep.c builds the URL and headers; gw_upstream_req's life cycle.
  */
 #include "vendors/vendor.h"
 
 #include <ctype.h>
-#include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "common/url.h"
-#include "vendors/vendor_int.h"
-
-static const struct {
-    gw_vendor_id id;
-    const char *name;
-} gw_vendor_names[] = {
-    {GW_VENDOR_OPENAI, "openai"},       {GW_VENDOR_ANTHROPIC, "anthropic"},     {GW_VENDOR_GOOGLE_AI, "google_ai"},
-    {GW_VENDOR_VERTEX, "vertex"},       {GW_VENDOR_HUGGINGFACE, "huggingface"}, {GW_VENDOR_OLLAMA, "ollama"},
-};
-
-gw_vendor_id gw_vendor_parse(const char *name)
-{
-    if (name == NULL)
-        return GW_VENDOR_UNKNOWN;
-    for (size_t i = 0; i < sizeof(gw_vendor_names) / sizeof(gw_vendor_names[0]); i++)
-        if (strcmp(name, gw_vendor_names[i].name) == 0)
-            return gw_vendor_names[i].id;
-    return GW_VENDOR_UNKNOWN;
-}
-
-const char *gw_vendor_name(gw_vendor_id v)
-{
-    for (size_t i = 0; i < sizeof(gw_vendor_names) / sizeof(gw_vendor_names[0]); i++)
-        if (gw_vendor_names[i].id == v)
-            return gw_vendor_names[i].name;
-    return "unknown";
-}
+#include "vendors/registry.h"
 
 void gw_upstream_req_init(gw_upstream_req *r)
 {
@@ -62,8 +29,6 @@ void gw_upstream_req_free(gw_upstream_req *r)
     gw_buf_free(&r->headers);
     gw_buf_free(&r->body);
 }
-
-/* ================= URL ================= */
 
 /* A path we append to the endpoint: starts with '/', no "." / ".." segment
  * (also percent-encoded), no backslash, control character, space or '#'. */
@@ -103,306 +68,6 @@ static int gw_vendor_path_ok(const char *path, char err[GW_ERR_LEN])
     return 0;
 }
 
-/* The name of a query parameter, percent-decoded, equals want. */
-static int gw_query_name_is(const char *p, size_t n, const char *want)
-{
-    size_t wi = 0, wl = strlen(want);
-
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (c == '+')
-            c = ' ';
-        else if (c == '%' && i + 2 < n) {
-            int h = gw_url_hexval((unsigned char)p[i + 1]), l = gw_url_hexval((unsigned char)p[i + 2]);
-            if (h >= 0 && l >= 0) {
-                c = (char)(h * 16 + l);
-                i += 2;
-            }
-        }
-        if (wi >= wl || want[wi] != c)
-            return 0;
-        wi++;
-    }
-    return wi == wl;
-}
-
-int gw_prep_query_has(const char *query, const char *name, const char *value)
-{
-    const char *p = query;
-
-    while (p != NULL && *p != '\0') {
-        size_t n = strcspn(p, "&");
-        const char *eq = memchr(p, '=', n);
-        size_t nl = eq != NULL ? (size_t)(eq - p) : n;
-        if (gw_query_name_is(p, nl, name)) {
-            if (value == NULL)
-                return 1;
-            if (eq != NULL && n - nl - 1 == strlen(value) && memcmp(eq + 1, value, n - nl - 1) == 0)
-                return 1;
-        }
-        p = p[n] == '&' ? p + n + 1 : NULL;
-    }
-    return 0;
-}
-
-/* A version-like path segment: v1, v1beta, v1beta1, v2alpha … */
-static int gw_version_seg(const char *s, size_t n)
-{
-    if (n < 2 || s[0] != 'v' || !isdigit((unsigned char)s[1]))
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!isalnum((unsigned char)s[i]))
-            return 0;
-    return 1;
-}
-
-int gw_vendor_endpoint_versioned(const char *endpoint)
-{
-    size_t elen = strlen(endpoint);
-    const char *last;
-
-    while (elen > 0 && endpoint[elen - 1] == '/')
-        elen--;
-    last = endpoint + elen;
-    while (last > endpoint && last[-1] != '/')
-        last--;
-    return last > endpoint && gw_version_seg(last, (size_t)(endpoint + elen - last));
-}
-
-int gw_vendor_build_url(gw_upstream_req *out, const char *endpoint, const char *path, const char *query,
-                        int add_alt_sse)
-{
-    size_t elen = strlen(endpoint);
-    int nq = 0;
-
-    while (elen > 0 && endpoint[elen - 1] == '/')
-        elen--;
-    if (out->vendor == GW_VENDOR_VERTEX && strstr(path, "/projects/") != NULL &&
-        gw_vj_find(endpoint, elen, "/projects/") != NULL) {
-        /* the client sent a full Vertex path: only the endpoint's origin */
-        const char *scheme = gw_vj_find(endpoint, elen, "://");
-        const char *slash = scheme != NULL ? memchr(scheme + 3, '/', elen - (size_t)(scheme + 3 - endpoint)) : NULL;
-        if (slash != NULL)
-            elen = (size_t)(slash - endpoint);
-    } else {
-        /* endpoint ".../v1" + path "/v1/..." → one "/v1" */
-        const char *last = endpoint + elen;
-        while (last > endpoint && last[-1] != '/')
-            last--;
-        size_t ln = (size_t)(endpoint + elen - last), pn = strcspn(path + 1, "/");
-        if (gw_version_seg(last, ln) && ln == pn && memcmp(last, path + 1, ln) == 0 && last > endpoint)
-            elen = (size_t)(last - endpoint - 1);
-    }
-    gw_buf_reset(&out->url);
-    gw_buf_append(&out->url, endpoint, elen);
-    gw_buf_puts(&out->url, path);
-    for (const char *p = query; p != NULL && *p != '\0';) {
-        size_t n = strcspn(p, "&");
-        const char *eq = memchr(p, '=', n);
-        size_t nl = eq != NULL ? (size_t)(eq - p) : n;
-        if (n > 0 && !gw_query_name_is(p, nl, "key")) {
-            gw_buf_append(&out->url, nq++ == 0 ? "?" : "&", 1);
-            gw_buf_append(&out->url, p, n);
-        }
-        p = p[n] == '&' ? p + n + 1 : NULL;
-    }
-    if (add_alt_sse && !gw_prep_query_has(query, "alt", "sse"))
-        gw_buf_puts(&out->url, nq++ == 0 ? "?alt=sse" : "&alt=sse");
-    return gw_buf_cstr(&out->url) != NULL ? 0 : -1;
-}
-
-/* ================= headers ================= */
-
-/* Client headers forwarded upstream (case-insensitive). Everything else is
- * dropped: auth (authorization, x-api-key, x-goog-api-key, api-key),
- * cookies, host, content-length, transfer-encoding, hop-by-hop headers,
- * accept-encoding (we ask for identity to read usage), forwarding headers
- * and x-request-id (the proxy sends its own). */
-static const char *const gw_hdr_allow[] = {"content-type", "accept",        "user-agent",
-                                           "anthropic-version", "anthropic-beta", "openai-beta"};
-/* Prefixes: the SDKs' telemetry, and the mock upstream's test controls
- * (x-mock-cached-tokens …, bench/mock) which carry no client data. */
-static const char *const gw_hdr_allow_prefix[] = {"x-stainless-", "x-mock-"};
-
-static int gw_hdr_allowed(const char *name, int translated)
-{
-    size_t n = strlen(name);
-
-    if (translated && (strcasecmp(name, "content-type") == 0 || strcasecmp(name, "accept") == 0 ||
-                       strncasecmp(name, "anthropic-", 10) == 0 || strcasecmp(name, "openai-beta") == 0))
-        return 0;
-    for (size_t i = 0; i < sizeof(gw_hdr_allow) / sizeof(gw_hdr_allow[0]); i++)
-        if (strcasecmp(name, gw_hdr_allow[i]) == 0)
-            return 1;
-    for (size_t i = 0; i < sizeof(gw_hdr_allow_prefix) / sizeof(gw_hdr_allow_prefix[0]); i++) {
-        size_t pl = strlen(gw_hdr_allow_prefix[i]);
-        if (n > pl && strncasecmp(name, gw_hdr_allow_prefix[i], pl) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-static int gw_hdr_clean(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
-            return 0;
-    return 1;
-}
-
-static void gw_hdr_add(gw_buf *h, const char *name, const char *value, size_t vlen)
-{
-    gw_buf_puts(h, name);
-    gw_buf_append(h, ": ", 2);
-    gw_buf_append(h, value, vlen);
-    gw_buf_append(h, "", 1); /* the NUL separating the lines */
-}
-
-int gw_vendor_build_headers(gw_upstream_req *out, const gw_llm *llm, const gw_header *headers, size_t nheaders,
-                            int translated, int has_body, char err[GW_ERR_LEN])
-{
-    gw_buf *h = &out->headers;
-    int have_ctype = 0, have_version = 0;
-
-    gw_buf_reset(h);
-    if (llm->key_state == GW_KEY_OK && llm->api_key != NULL && llm->api_key_len > 0) {
-        const char *k = llm->api_key;
-        size_t kl = llm->api_key_len;
-        if (!gw_hdr_clean(k, kl))
-            return gw_errf(err, "the vendor key of LLM %s contains characters not allowed in a header",
-                           llm->name != NULL ? llm->name : "?");
-        switch (out->vendor) {
-        case GW_VENDOR_ANTHROPIC:
-            gw_hdr_add(h, "x-api-key", k, kl);
-            break;
-        case GW_VENDOR_GOOGLE_AI:
-            gw_hdr_add(h, "x-goog-api-key", k, kl);
-            break;
-        default: /* openai, huggingface, vertex (OAuth token), ollama */
-            gw_buf_puts(h, "Authorization: Bearer ");
-            gw_buf_append(h, k, kl);
-            gw_buf_append(h, "", 1);
-        }
-    }
-    for (size_t i = 0; i < nheaders; i++) {
-        const char *n = headers[i].name, *v = headers[i].value;
-        if (n == NULL || v == NULL || !gw_hdr_allowed(n, translated))
-            continue;
-        if (!gw_hdr_clean(n, strlen(n)) || !gw_hdr_clean(v, strlen(v)) || strchr(n, ':') != NULL)
-            continue;
-        if (strcasecmp(n, "content-type") == 0) {
-            if (out->body_rewritten || have_ctype)
-                continue;
-            have_ctype = 1;
-        }
-        if (strcasecmp(n, "anthropic-version") == 0) {
-            if (out->vendor != GW_VENDOR_ANTHROPIC)
-                continue;
-            have_version = 1;
-        }
-        gw_hdr_add(h, n, v, strlen(v));
-    }
-    if (has_body && !have_ctype)
-        gw_hdr_add(h, "Content-Type", "application/json", 16);
-    if (out->vendor == GW_VENDOR_ANTHROPIC && !have_version)
-        gw_hdr_add(h, "anthropic-version", "2023-06-01", 10);
-    gw_hdr_add(h, "Accept-Encoding", "identity", 8);
-    if (h->failed)
-        return gw_errf(err, "out of memory building the upstream headers");
-    return 0;
-}
-
-/* ================= pass-through preparation ================= */
-
-int gw_prep_path_ends(const char *path, const char *suffix)
-{
-    size_t pl = strlen(path), sl = strlen(suffix);
-    return pl >= sl && memcmp(path + pl - sl, suffix, sl) == 0;
-}
-
-int gw_prep_force_stream(const gw_prep *pp, gw_upstream_req *out, int *status, char err[GW_ERR_LEN])
-{
-    static const char *const skip[] = {"stream"};
-    if (gw_prep_rewrite(out, pp->body, pp->body_len, skip, 1, "\"stream\":true") != 0) {
-        *status = 500;
-        return gw_errf(err, "out of memory rewriting the body");
-    }
-    return 0;
-}
-
-int gw_prep_rewrite(gw_upstream_req *out, const char *body, size_t len, const char *const *skip, size_t nskip,
-                    const char *extra)
-{
-    gw_json_value root;
-    int count = 0;
-
-    if (gw_vj_parse(body, len, &root, NULL) != 0 || root.type != GW_JSON_OBJECT)
-        return -1;
-    gw_buf_reset(&out->body);
-    gw_buf_append(&out->body, "{", 1);
-    gw_vj_copy_members(&root, skip, nskip, &out->body, &count);
-    if (extra != NULL && *extra != '\0') {
-        if (count > 0)
-            gw_buf_append(&out->body, ",", 1);
-        gw_buf_puts(&out->body, extra);
-    }
-    gw_buf_append(&out->body, "}", 1);
-    out->body_rewritten = 1;
-    return out->body.failed ? -1 : 0;
-}
-
-/* ================= the model name ================= */
-
-int gw_vendor_model_check(const char *model, size_t len, char err[GW_ERR_LEN])
-{
-    if (len > GW_MODEL_LEN_MAX)
-        return gw_errf(err, "the model name is longer than %d bytes", GW_MODEL_LEN_MAX);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)model[i];
-        if (c < 0x20 || c == 0x7f)
-            return gw_errf(err, "the model name contains control characters");
-    }
-    return 0;
-}
-
-int gw_vendor_model_from_json(const gw_json_value *v, char out[GW_MODEL_MAX], char err[GW_ERR_LEN])
-{
-    size_t n = 0;
-
-    out[0] = '\0';
-    if (v == NULL || v->type == GW_JSON_ABSENT)
-        return 0;
-    if (v->type != GW_JSON_STRING)
-        return gw_errf(err, "\"model\" must be a string");
-    switch (gw_json_get_string(v, out, GW_MODEL_MAX, &n)) {
-    case 0:
-        break;
-    case GW_JSON_STR_NUL:
-        out[0] = '\0';
-        return gw_errf(err, "the model name contains control characters");
-    case GW_JSON_STR_TOO_LONG:
-        out[0] = '\0';
-        return gw_errf(err, "the model name is longer than %d bytes", GW_MODEL_LEN_MAX);
-    default:
-        out[0] = '\0';
-        return gw_errf(err, "\"model\" is not a valid string");
-    }
-    if (gw_vendor_model_check(out, n, err) != 0) {
-        out[0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
-int gw_prep_model(gw_upstream_req *out, const gw_json_value *model, int *status, char err[GW_ERR_LEN])
-{
-    if (gw_vendor_model_from_json(model, out->model, err) != 0) {
-        *status = 400;
-        return -1;
-    }
-    return 0;
-}
-
 static const gw_header *gw_hdr_find(const gw_header *h, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
@@ -417,13 +82,16 @@ int gw_vendor_prepare(const gw_llm *llm, gw_route_kind kind, const char *method,
 {
     gw_prep pp;
     const gw_header *ct = gw_hdr_find(headers, nheaders, "content-type");
+    const gw_vendor_def *vd;
+    const gw_wire_ops *wire;
     int rc;
     size_t ml = method != NULL ? strlen(method) : 0;
 
     *status = 400;
     memset(&pp, 0, sizeof(pp));
     out->vendor = gw_vendor_parse(llm->vendor);
-    if (out->vendor == GW_VENDOR_UNKNOWN) {
+    vd = gw_vendor_def_of(out->vendor);
+    if (vd == NULL) {
         *status = 502;
         return gw_errf(err, "the LLM has an unknown vendor");
     }
@@ -465,25 +133,15 @@ int gw_vendor_prepare(const gw_llm *llm, gw_route_kind kind, const char *method,
     pp.out = out;
     gw_buf_init(&pp.new_path, 0);
     out->prompt_bytes = pp.body_len;
-    switch (out->vendor) {
-    case GW_VENDOR_ANTHROPIC:
-        rc = gw_anthropic_prepare(&pp, status, err);
-        break;
-    case GW_VENDOR_GOOGLE_AI:
-    case GW_VENDOR_VERTEX:
-        rc = gw_google_prepare(&pp, status, err);
-        break;
-    case GW_VENDOR_OLLAMA:
-        rc = gw_ollama_prepare(&pp, status, err);
-        break;
-    default:
-        rc = gw_openai_prepare(&pp, status, err);
-    }
+    wire = gw_wire_of(out->vendor);
+    if (wire->compat_prefix != NULL && strncmp(path, wire->compat_prefix, strlen(wire->compat_prefix)) == 0)
+        wire = gw_wire_get(wire->compat); /* e.g. Ollama's OpenAI-compatible /v1 routes */
+    rc = wire->prepare(&pp, status, err);
     if (rc == 0 && gw_vendor_build_url(out, llm->api_endpoint, pp.new_path.len > 0 ? pp.new_path.data : path, query,
-                                       pp.add_alt_sse) != 0)
+                                       pp.add_alt_sse, (vd->flags & GW_VF_PROJECT_PATHS) != 0) != 0)
         rc = gw_errf(err, "out of memory building the upstream URL");
     gw_buf_free(&pp.new_path);
-    if (rc == 0 && gw_vendor_build_headers(out, llm, headers, nheaders, 0, pp.body_len > 0, err) != 0) {
+    if (rc == 0 && gw_vendor_build_headers(out, llm, vd, wire, headers, nheaders, 0, pp.body_len > 0, err) != 0) {
         *status = 502;
         rc = -1;
     }

@@ -9,11 +9,12 @@
  *     them to the client frame by frame while extracting usage;
  *   - the vendor's error event for a stream cut upstream.
  * Pure code: no sockets, no libcurl, no civetweb; unit-tested in
- * regress/unit/test_vendor_*.c. One file per vendor family implements the
- * per-vendor parts (openai.c, anthropic.c, google.c, ollama.c) behind the
- * dispatch in vendor.c (requests) and stream.c (the processor's framing);
- * translate.c holds the /ai request validation and the OpenAI response
- * writers; vjson.c navigates validated JSON (see vendor_int.h).
+ * regress/unit/test_vendor_*.c. Behind this interface: a registry of wire
+ * formats (registry.h: one row of operations per API, one table mapping
+ * the product's vendor names to them), the dispatchers that walk it
+ * (vendor.c: requests, translate.c: /ai requests, stream.c: answers), the
+ * wire files (openai.c, anthropic.c, google.c, ollama.c) and the neutral
+ * helpers they share (prep.c, proc.c, tr.c, aiout.c; see vendor_int.h).
  */
 #ifndef GW_VENDOR_H
 #define GW_VENDOR_H
@@ -21,10 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/buf.h"
-#include "common/common.h"
-#include "common/json.h"
-#include "common/snapshot.h"
+#include "base/buf.h"
+#include "base/common.h"
+#include "base/json.h"
+#include "model/snapshot.h"
 
 typedef enum gw_vendor_id {
     GW_VENDOR_UNKNOWN = 0,
@@ -38,16 +39,19 @@ typedef enum gw_vendor_id {
 
 gw_vendor_id gw_vendor_parse(const char *name); /* "openai" … ; UNKNOWN otherwise */
 const char *gw_vendor_name(gw_vendor_id v);
+/* 1 when the vendor answers errors in the OpenAI shape already (its wire is OpenAI's). */
+int gw_vendor_openai_errors(gw_vendor_id v);
 
 /* Tokens as the upstream reported them (DESIGN: recorded exactly). */
 typedef struct gw_usage {
-    int64_t prompt_tokens;      /* as the vendor reports them (OpenAI/Google: incl. cached) */
+    int64_t prompt_tokens; /* as the vendor reports them (OpenAI/Google: incl. cached) */
     int64_t response_tokens;
     int64_t cache_write_tokens; /* Anthropic cache_creation_input_tokens */
-    int64_t cache_read_tokens;  /* OpenAI cached_tokens, Anthropic cache_read_input_tokens, Google cachedContentTokenCount */
-    int seen;                   /* the upstream reported usage at least once */
-    int estimated;              /* response_tokens counted from relayed answer frames: the stream
-                                   ended before the vendor reported usage */
+    int64_t
+        cache_read_tokens; /* OpenAI cached_tokens, Anthropic cache_read_input_tokens, Google cachedContentTokenCount */
+    int seen;              /* the upstream reported usage at least once */
+    int estimated;         /* response_tokens counted from relayed answer frames: the stream
+                              ended before the vendor reported usage */
 } gw_usage;
 
 /* One inbound header (pointers into the request; not owned). */
@@ -66,12 +70,12 @@ typedef enum gw_route_kind {
 
 /* What the response stream looks like, and what the processor does with it. */
 typedef enum gw_proc_mode {
-    GW_PROC_JSON,        /* one JSON body: relay as is, extract usage at the end */
-    GW_PROC_SSE,         /* text/event-stream: relay event by event */
-    GW_PROC_NDJSON,      /* Ollama: one JSON object per line */
-    GW_PROC_JSON_ARRAY,  /* Google streamGenerateContent without alt=sse: a JSON array of responses */
-    GW_PROC_AI_JSON,     /* translate the vendor's JSON body to an OpenAI chat.completion */
-    GW_PROC_AI_SSE       /* translate the vendor's stream to OpenAI chat.completion.chunk SSE + [DONE] */
+    GW_PROC_JSON,       /* one JSON body: relay as is, extract usage at the end */
+    GW_PROC_SSE,        /* text/event-stream: relay event by event */
+    GW_PROC_NDJSON,     /* Ollama: one JSON object per line */
+    GW_PROC_JSON_ARRAY, /* Google streamGenerateContent without alt=sse: a JSON array of responses */
+    GW_PROC_AI_JSON,    /* translate the vendor's JSON body to an OpenAI chat.completion */
+    GW_PROC_AI_SSE      /* translate the vendor's stream to OpenAI chat.completion.chunk SSE + [DONE] */
 } gw_proc_mode;
 
 #define GW_MODEL_MAX (GW_MODEL_LEN_MAX + 1) /* a model name and its NUL */
@@ -89,19 +93,19 @@ int gw_vendor_model_from_json(const gw_json_value *v, char out[GW_MODEL_MAX], ch
 /* The upstream request, built by gw_vendor_prepare / gw_vendor_translate_request. */
 typedef struct gw_upstream_req {
     gw_vendor_id vendor;
-    gw_buf url;            /* absolute URL (endpoint + path + query; client's ?key= removed) */
-    gw_buf headers;        /* "Name: value" lines, each NUL-terminated, ready for curl_slist_append */
-    gw_buf body;           /* the body to send when body_rewritten, else send the client's body */
+    gw_buf url;     /* absolute URL (endpoint + path + query; client's ?key= removed) */
+    gw_buf headers; /* "Name: value" lines, each NUL-terminated, ready for curl_slist_append */
+    gw_buf body;    /* the body to send when body_rewritten, else send the client's body */
     int body_rewritten;
-    char method[8];        /* "POST", "GET", … */
+    char method[8];           /* "POST", "GET", … */
     char model[GW_MODEL_MAX]; /* "" when the request names none (then the LLM's default applies) */
-    int stream;            /* the upstream response will be a stream */
-    gw_proc_mode proc_mode; /* how to process the upstream response */
-    int strip_usage_chunk; /* we injected stream_options.include_usage: do not relay the usage-only chunk;
-                              /ai streams: the client did not ask for include_usage, so the translated
-                              stream carries no usage chunk (usage is still read and recorded) */
-    int64_t max_tokens;    /* the request's output cap, -1 when absent */
-    size_t prompt_bytes;   /* bytes of prompt text (for the worst-case budget estimate) */
+    int stream;               /* the upstream response will be a stream */
+    gw_proc_mode proc_mode;   /* how to process the upstream response */
+    int strip_usage_chunk;    /* we injected stream_options.include_usage: do not relay the usage-only chunk;
+                                 /ai streams: the client did not ask for include_usage, so the translated
+                                 stream carries no usage chunk (usage is still read and recorded) */
+    int64_t max_tokens;       /* the request's output cap, -1 when absent */
+    size_t prompt_bytes;      /* bytes of prompt text (for the worst-case budget estimate) */
 } gw_upstream_req;
 
 void gw_upstream_req_init(gw_upstream_req *r);
@@ -148,11 +152,11 @@ typedef struct gw_proc_opts {
     gw_vendor_id vendor;
     gw_proc_mode mode;
     int strip_usage_chunk;
-    size_t max_line_bytes;   /* SSE / NDJSON line limit; longer → error */
-    size_t max_json_bytes;   /* JSON body limit for usage extraction / translation */
-    const char *model;       /* for translated responses */
-    const char *request_id;  /* the id of translated responses ("chatcmpl-<request_id>") */
-    int64_t created;         /* unix seconds for translated responses */
+    size_t max_line_bytes;  /* SSE / NDJSON line limit; longer → error */
+    size_t max_json_bytes;  /* JSON body limit for usage extraction / translation */
+    const char *model;      /* for translated responses */
+    const char *request_id; /* the id of translated responses ("chatcmpl-<request_id>") */
+    int64_t created;        /* unix seconds for translated responses */
 } gw_proc_opts;
 
 typedef struct gw_stream_proc gw_stream_proc;

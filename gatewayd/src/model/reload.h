@@ -1,0 +1,40 @@
+/*
+ * src/model/reload.h: loading the snapshot of the configured namespace
+ * through the pool and swapping it in (the holder's readers keep the one
+ * they hold until they release it). Called by the configuration listener
+ * (db/listen.h) from its thread: the only writer of the holder besides
+ * shutdown.
+ */
+#ifndef GW_MODEL_RELOAD_H
+#define GW_MODEL_RELOAD_H
+
+#include <stdatomic.h>
+
+#include "base/common.h"
+#include "base/secretbox.h"
+#include "db/pgpool.h"
+#include "model/snapshot.h"
+
+typedef struct gw_snapshot_loader {
+    gw_pgpool *pool;
+    gw_snapshot_holder *holder;
+    const char *ns;                              /* the namespace served */
+    const gw_secret_key *key;                    /* the master key, NULL when there is none */
+    atomic_llong *loads;                         /* counts the swaps (metrics); may be NULL */
+    char last_mismatch[GW_CHECKSUM_HEX_LEN + 1]; /* checksum mismatch logged once */
+} gw_snapshot_loader;
+
+/*
+ * Loads the snapshot and swaps it in. Without force, the checksum is fetched
+ * first and nothing is loaded when it matches the current snapshot. *changed
+ * is set to 1 on a swap. -1 with err (naming a missing extension or
+ * privilege) when the database cannot give it.
+ */
+int gw_reload_snapshot(gw_snapshot_loader *ld, int force, int *changed, char err[GW_ERR_LEN]);
+
+/* gw_listen_reload_fn over gw_reload_snapshot (ctx: a gw_snapshot_loader). */
+int gw_reload_listen_cb(void *ctx, int force, char err[GW_ERR_LEN]);
+/* 1 when a snapshot is loaded (gw_listen_opts.loaded). */
+int gw_reload_loaded(void *ctx);
+
+#endif

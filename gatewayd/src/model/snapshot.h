@@ -1,0 +1,151 @@
+/*
+ * src/model/snapshot.h: the immutable in-memory configuration the hot path
+ * reads. A gw_snapshot is built once from the protobuf bytes of
+ * aistudio.snapshot(namespace) (proto/aistudio/v1/snapshot.proto): LLMs
+ * indexed by slug, their vendor keys opened with the master key (a literal
+ * sealed on the Llm or a $SECRET/Name reference into the snapshot's
+ * secrets), allowed-model patterns compiled (the extension's pattern.c), prices indexed by (vendor,
+ * model) with longest-prefix lookup, apps indexed by id.
+ *
+ * Vendor keys are opened with the AAD the extension seals them with,
+ * computed here: "llm:<id>" for a literal key, "secret:<name>" for a
+ * $SECRET/<name> reference. A secret's allowed hosts come with it
+ * (gw_llm.key_hosts), for the check before each upstream call
+ * (model/keyhosts.h).
+ *
+ * Lifetime: reference counted. gw_snapshot_holder keeps "the current one";
+ * gw_snapshot_current() hands out a counted reference that stays valid after
+ * a gw_snapshot_swap() installs a newer snapshot, so in-flight requests
+ * finish on the configuration they started with. Every pointer obtained
+ * from a snapshot (gw_llm, gw_app, gw_price, their strings) lives exactly
+ * as long as the reference the caller holds.
+ */
+#ifndef GW_SNAPSHOT_H
+#define GW_SNAPSHOT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/common.h"
+#include "base/secretbox.h"
+#include "pattern.h" /* the extension's pattern module (pg_aistudio/src) */
+
+#define GW_SNAPSHOT_FORMAT_MAX 1          /* highest format_version understood */
+#define GW_SNAPSHOT_MAX_BYTES (64u << 20) /* refuse larger snapshots */
+#define GW_MODEL_NAME_MAX GW_MODEL_LEN_MAX /* longer model names never match (requests cannot name one) */
+#define GW_CHECKSUM_HEX_LEN 64
+
+typedef enum gw_key_state {
+    GW_KEY_NONE = 0,   /* the LLM has no vendor key (e.g. ollama) */
+    GW_KEY_OK,         /* api_key holds the opened key */
+    GW_KEY_UNAVAILABLE /* a key is configured but could not be opened */
+} gw_key_state;
+
+typedef struct gw_llm {
+    int64_t id;
+    const char *name;
+    const char *slug;
+    const char *vendor;
+    const char *api_endpoint;
+    const char *default_model;
+    const char *namespace_;
+    const char *monthly_budget;    /* exact decimal, "" = none */
+    const char *budget_start_date; /* YYYY-MM-DD, "" = first of the month */
+    int active;
+    gw_key_state key_state;
+    char *api_key; /* opened vendor key (GW_KEY_OK), wiped on free */
+    size_t api_key_len;
+    char key_error[GW_ERR_LEN]; /* why the key is unavailable (no secrets) */
+    /* a $SECRET/Name key: the secret's name and the hosts its value may be
+     * sent to ("host" or "host:port", normalised by the extension; none =
+     * nowhere); key_secret is NULL for a literal key, which goes anywhere */
+    const char *key_secret;
+    const char *const *key_hosts;
+    size_t n_key_hosts;
+    aistudio_pattern **allowed; /* compiled allowed_models (pattern.h: PCRE2, searched like `~`) */
+    size_t n_allowed;           /* 0 = any model allowed */
+    int allowed_invalid;        /* a pattern did not compile: no model allowed */
+    const int64_t *filter_ids;
+    size_t n_filter_ids;
+    const int64_t *plugin_ids;
+    size_t n_plugin_ids;
+} gw_llm;
+
+typedef struct gw_price {
+    int64_t id;
+    const char *vendor;
+    const char *model_name;
+    const char *input_per_mtok; /* exact decimals per million tokens */
+    const char *output_per_mtok;
+    const char *cache_write_per_mtok; /* the input price when the field was "" */
+    const char *cache_read_per_mtok;  /* the input price when the field was "" */
+    const char *currency;
+} gw_price;
+
+typedef struct gw_app {
+    int64_t id;
+    const char *name;
+    int64_t owner_id;
+    int64_t *llm_ids; /* sorted ascending */
+    size_t n_llm_ids;
+    const char *monthly_budget;
+    const char *budget_start_date;
+    const char *namespace_;
+    int active;
+} gw_app;
+
+typedef struct gw_snapshot gw_snapshot;
+
+/*
+ * Builds a snapshot from serialized bytes. checksum is the value of
+ * aistudio.snapshot_checksum (stored as given; may be NULL). keys are the
+ * master keys for opening vendor keys (nkeys may be 0). A vendor key that
+ * cannot be opened does not fail the build: that LLM gets
+ * GW_KEY_UNAVAILABLE and *key_errors counts it. Malformed bytes, an
+ * unsupported format_version or a duplicate slug fail with -1.
+ */
+int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, const gw_secret_key *keys, int nkeys,
+                      gw_snapshot **out, int *key_errors, char err[GW_ERR_LEN]);
+
+void gw_snapshot_acquire(gw_snapshot *s);
+/* Drops a reference; the last one frees the snapshot and wipes its keys. */
+void gw_snapshot_release(gw_snapshot *s);
+
+const char *gw_snapshot_checksum(const gw_snapshot *s); /* "" when unknown */
+const char *gw_snapshot_namespace(const gw_snapshot *s);
+size_t gw_snapshot_llm_count(const gw_snapshot *s);
+const gw_llm *gw_snapshot_llm_at(const gw_snapshot *s, size_t i);
+size_t gw_snapshot_app_count(const gw_snapshot *s);
+
+const gw_llm *gw_snapshot_llm_by_slug(const gw_snapshot *s, const char *slug);
+const gw_llm *gw_snapshot_llm_by_id(const gw_snapshot *s, int64_t id);
+const gw_app *gw_snapshot_app_by_id(const gw_snapshot *s, int64_t id);
+/* 1 when app lists llm_id. */
+int gw_app_allows_llm(const gw_app *app, int64_t llm_id);
+/* 1 when model matches one of the LLM's allowed patterns (searched, like `~`; or the
+ * LLM has none); 0 otherwise, also for a NULL/empty or overlong model. */
+int gw_llm_model_allowed(const gw_llm *llm, const char *model);
+/* The price whose model_name is the longest prefix of model for vendor
+ * (an exact name is the longest prefix of itself), or NULL. */
+const gw_price *gw_snapshot_price(const gw_snapshot *s, const char *vendor, const char *model);
+
+/* ---- the current snapshot ---- */
+
+typedef struct gw_snapshot_holder {
+    pthread_mutex_t mu;
+    gw_snapshot *cur;
+} gw_snapshot_holder;
+
+void gw_snapshot_holder_init(gw_snapshot_holder *h);
+/* Releases the held snapshot. */
+void gw_snapshot_holder_destroy(gw_snapshot_holder *h);
+/* A counted reference to the current snapshot (NULL before the first load);
+ * the caller releases it with gw_snapshot_release. */
+gw_snapshot *gw_snapshot_current(gw_snapshot_holder *h);
+/* Installs s (taking over the caller's reference) and drops the holder's
+ * reference to the previous one. */
+void gw_snapshot_swap(gw_snapshot_holder *h, gw_snapshot *s);
+
+#endif
