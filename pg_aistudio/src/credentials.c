@@ -31,7 +31,7 @@
 PG_FUNCTION_INFO_V1(aistudio_issue_credential);
 PG_FUNCTION_INFO_V1(aistudio_resolve_credential);
 
-#define RESOLVE_COLUMNS 9
+#define RESOLVE_COLUMNS 10
 
 /* kept across calls: resolve_credential is on the gateway's miss path */
 static SPIPlanPtr resolve_plan = NULL;
@@ -158,7 +158,7 @@ aistudio_issue_credential(PG_FUNCTION_ARGS)
 /*
  * aistudio.resolve_credential(key text) -> TABLE(credential_id, app_id,
  *		app_name, owner_id, app_active, owner_active, namespace, llm_ids,
- *		monthly_budget)
+ *		monthly_budget, budget_start_date)
  *
  * The gateway's pull on a cache miss: one row for an active credential,
  * none for a malformed, unknown or revoked key.  One index lookup by hash.
@@ -187,7 +187,7 @@ aistudio_resolve_credential(PG_FUNCTION_ARGS)
 						   "       coalesce((SELECT array_agg(l.llm_id ORDER BY l.llm_id)"
 						   "                   FROM aistudio.app_llms l WHERE l.app_id = a.id),"
 						   "                '{}'::bigint[]),"
-						   "       a.monthly_budget"
+						   "       a.monthly_budget, a.budget_start_date"
 						   "  FROM aistudio.credentials c"
 						   "  JOIN aistudio.apps a ON a.id = c.app_id"
 						   "  JOIN aistudio.users u ON u.id = a.owner_id"

@@ -136,7 +136,7 @@ static const char *const query_text[SQ_COUNT] = {
 
 	[SQ_VENDORS] =
 	"SELECT name, wire_format, auth_header, key_required, default_endpoint,"
-	" prompt_includes_cache_reads FROM aistudio.vendors ORDER BY name",
+	" prompt_includes_cache_reads FROM aistudio.vendors ORDER BY name COLLATE \"C\"",
 };
 
 /* Plans are prepared once per backend and kept (the plan cache revalidates them). */

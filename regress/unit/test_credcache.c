@@ -7,6 +7,7 @@
  */
 #include "base/codec.c"
 #include "model/credcache.c"
+#include "base/money.c"
 #include "model/credresolve.c"
 #include "base/log.c"
 #include "db/pgpool.c"
@@ -236,7 +237,7 @@ int main(void)
     /* ---- resolve_credential rows ---- */
     {
         gw_credential cr;
-        const char *row[9] = {"5", "7", "my app", "42", "t", "f", "team-a", "{3,1,2}", "100.50"};
+        const char *row[10] = {"5", "7", "my app", "42", "t", "f", "team-a", "{3,1,2}", "100.50", "2026-01-15"};
         int64_t *arr;
         size_t n;
         ok(gw_credresolve_parse_row(row, &cr, err) == GW_CRED_FOUND, "row parses");
@@ -245,6 +246,8 @@ int main(void)
         ok(strcmp(cr.app_name, "my app") == 0 && strcmp(cr.namespace_, "team-a") == 0 &&
                strcmp(cr.monthly_budget, "100.50") == 0,
            "names and budget");
+        ok(cr.monthly_budget_nanos == 100500000000LL && strcmp(cr.budget_start_date, "2026-01-15") == 0,
+           "the budget in exact 10^-9 units and its start date");
         ok(cr.n_llm_ids == 3 && cr.llm_ids[0] == 3, "llm ids array");
         free(cr.llm_ids);
         row[1] = NULL;
@@ -256,7 +259,9 @@ int main(void)
         ok(gw_credresolve_parse_row(row, &cr, err) == GW_CRED_ERROR && cr.llm_ids == NULL, "bad array -> ERROR");
         row[7] = NULL;
         row[8] = NULL;
-        ok(gw_credresolve_parse_row(row, &cr, err) == GW_CRED_FOUND && cr.n_llm_ids == 0 && cr.monthly_budget[0] == 0,
+        row[9] = NULL;
+        ok(gw_credresolve_parse_row(row, &cr, err) == GW_CRED_FOUND && cr.n_llm_ids == 0 && cr.monthly_budget[0] == 0 &&
+               cr.monthly_budget_nanos == 0 && cr.budget_start_date[0] == 0,
            "NULL llm_ids and budget -> none");
         ok(gw_parse_int64_array("{}", &arr, &n, err) == 0 && n == 0, "empty array");
         free(arr);

@@ -57,7 +57,7 @@ static gw_event make_event(int i)
     ev.cache_read_tokens = 10;
     ev.latency_ms = 12;
     ev.status_code = 200;
-    ev.est_cost = 0.25 * i;
+    ev.est_cost = 250000000000000LL * i; /* 0.25 × i in 10^-15 units */
     return ev;
 }
 
@@ -73,7 +73,8 @@ static int64_t file_size(const char *name)
  * A version 1 payload exactly as the previous release wrote it (no
  * credential_id): 2025-01-01, request 0190a5d6-1234-7abc-8def-0123456789ab,
  * user 7, app 3, LLM 1, openai gpt-4o, tokens 1000/50/0/10, 12 ms, status
- * 200, chat, namespace team-a, no error, est_cost 0.5.
+ * 200, chat, namespace team-a, no error, est_cost 0.5 (a double; decoded as
+ * 0: an older record's cost is not this process's).
  */
 static const unsigned char spool_v1_record[] = {
     0x01, 0x00, 0x60, 0x0c, 0xba, 0x99, 0x2a, 0x06, 0x00, 0x24, 0x30, 0x31,
@@ -98,7 +99,7 @@ static int is_v1_event(const gw_event *ev)
            strcmp(ev->vendor, "openai") == 0 && strcmp(ev->model, "gpt-4o") == 0 && ev->prompt_tokens == 1000 &&
            ev->response_tokens == 50 && ev->cache_write_tokens == 0 && ev->cache_read_tokens == 10 &&
            ev->latency_ms == 12 && ev->status_code == 200 && ev->interaction_type == GW_INTERACTION_CHAT &&
-           strcmp(ev->namespace_, "team-a") == 0 && ev->error[0] == '\0' && ev->est_cost == 0.5;
+           strcmp(ev->namespace_, "team-a") == 0 && ev->error[0] == '\0' && ev->est_cost == 0;
 }
 
 static void test_codec(void)
@@ -120,7 +121,7 @@ static void test_codec(void)
     ok(gw_spool_decode_event(buf, len, &back) == 0, "and decodes");
     ok(memcmp(&ev, &back, sizeof(ev)) == 0, "round trip keeps every field");
     is_str(back.request_id, ev.request_id, "request id kept");
-    ok(back.est_cost == 1.25 && back.prompt_tokens == 1005 && back.cache_read_tokens == 10, "numbers kept");
+    ok(back.est_cost == 1250000000000000LL && back.prompt_tokens == 1005 && back.cache_read_tokens == 10, "numbers kept");
     is_int(buf[0], GW_SPOOL_RECORD_VERSION, "written in the current version (%d)", GW_SPOOL_RECORD_VERSION);
     is_int(back.credential_id, 9, "credential id kept");
     ev.credential_id = 0;

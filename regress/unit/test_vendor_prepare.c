@@ -25,6 +25,7 @@
 #include "vendors/aiout.c"
 
 #include "tap.h"
+#include "vendor_rows.h"
 
 static char KEY[] = "sk-vendor-secret";
 
@@ -35,6 +36,7 @@ static gw_llm mk_llm(const char *vendor, const char *endpoint, int with_key)
     l.name = "test-llm";
     l.slug = "test-llm";
     l.vendor = vendor;
+    l.vendor_def = test_vendor(vendor);
     l.api_endpoint = endpoint;
     l.default_model = "";
     l.key_state = with_key ? GW_KEY_OK : GW_KEY_NONE;
@@ -126,17 +128,17 @@ int main(void)
 
     gw_upstream_req_init(&r);
 
-    /* ---- names ---- */
+    /* ---- vendors: the snapshot's rows name their wire formats ---- */
     {
         const char *names[] = {"openai", "anthropic", "google_ai", "vertex", "huggingface", "ollama"};
         int okk = 1;
         for (size_t i = 0; i < 6; i++)
-            okk &= strcmp(gw_vendor_name(gw_vendor_parse(names[i])), names[i]) == 0 &&
-                   gw_vendor_parse(names[i]) != GW_VENDOR_UNKNOWN;
-        ok(okk, "vendor names round-trip for the six vendors");
-        ok(gw_vendor_parse("OpenAI") == GW_VENDOR_UNKNOWN && gw_vendor_parse(NULL) == GW_VENDOR_UNKNOWN &&
-               strcmp(gw_vendor_name(GW_VENDOR_UNKNOWN), "unknown") == 0,
-           "unknown vendor names are UNKNOWN");
+            okk &= gw_vendor_supported(test_vendor(names[i]));
+        ok(okk, "the six shipped vendors speak a wire format this gateway has");
+        gw_vendor odd = {"bedrock", "bedrock", GW_KEY_HEADER_BEARER, 1, 1};
+        ok(!gw_vendor_supported(NULL) && !gw_vendor_supported(&odd), "no vendor, or an unknown wire format: unsupported");
+        ok(gw_vendor_openai_errors(test_vendor("huggingface")) && !gw_vendor_openai_errors(test_vendor("anthropic")),
+           "error shapes follow the wire format");
     }
 
     /* ---- OpenAI: URL, auth, header allow-list ---- */

@@ -28,6 +28,7 @@
 #include "vendors/aiout.c"
 
 #include "tap.h"
+#include "vendor_rows.h"
 
 typedef struct sink {
     gw_buf out;
@@ -153,7 +154,7 @@ static int split_invariant(const gw_proc_opts *o, const char *in, const result *
     return !bad;
 }
 
-static gw_proc_opts opts(gw_vendor_id v, gw_proc_mode m, int strip)
+static gw_proc_opts opts(const gw_vendor *v, gw_proc_mode m, int strip)
 {
     gw_proc_opts o;
     memset(&o, 0, sizeof(o));
@@ -252,7 +253,7 @@ int main(void)
 
     /* ================= OpenAI SSE ================= */
     in = cat3(OA_STREAM_BODY, OA_USAGE_CHUNK, OA_DONE);
-    o = opts(GW_VENDOR_OPENAI, GW_PROC_SSE, 1);
+    o = opts(test_vendor("openai"), GW_PROC_SSE, 1);
     run_whole(&o, in, &r);
     ok(r.feed_rc == 0 && r.finish_rc == 0, "openai: clean stream (%s)", r.err);
     {
@@ -265,7 +266,7 @@ int main(void)
     is_str(r.model, "gpt-4o-2024", "openai: upstream model");
     ok(split_invariant(&o, in, &r, "openai strip"), "openai strip: identical at every split and byte by byte");
     result_free(&r);
-    o = opts(GW_VENDOR_OPENAI, GW_PROC_SSE, 0);
+    o = opts(test_vendor("openai"), GW_PROC_SSE, 0);
     run_whole(&o, in, &r);
     ok(r.out.len == strlen(in) && memcmp(r.out.data, in, r.out.len) == 0, "openai: client asked for usage: chunk relayed");
     check_usage(&r.u, 15, 2, 0, 3, "openai relayed usage");
@@ -276,7 +277,7 @@ int main(void)
     /* A stream cut before its usage (client gone / upstream reset): the
      * answer frames relayed are counted, one token each, marked estimated;
      * a stream that ends normally is never estimated. */
-    o = opts(GW_VENDOR_OPENAI, GW_PROC_SSE, 1);
+    o = opts(test_vendor("openai"), GW_PROC_SSE, 1);
     run_whole(&o, OA_STREAM_BODY, &r);
     ok(r.u.estimated == 1 && r.u.response_tokens == 2 && r.u.prompt_tokens == 0 && r.u.seen == 0,
        "openai cut before usage: 2 answer frames -> 2 estimated response tokens (got %lld, estimated %d)",
@@ -295,7 +296,7 @@ int main(void)
               "{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":4,"
               "\"completion_tokens\":11,\"total_tokens\":15}}\n\n",
               "data: [DONE]\n\n");
-    o = opts(GW_VENDOR_HUGGINGFACE, GW_PROC_SSE, 1);
+    o = opts(test_vendor("huggingface"), GW_PROC_SSE, 1);
     run_whole(&o, in, &r);
     ok(r.finish_rc == 0 && r.out.len == strlen(in), "tgi: usage on a chunk with choices is relayed (not stripped)");
     check_usage(&r.u, 4, 11, 0, 0, "tgi");
@@ -305,7 +306,7 @@ int main(void)
     /* CRLF framing and multi-line data */
     in = cat3("data: {\"model\":\"m\",\r\ndata: \"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\r\n\r\n",
               ": keep-alive comment\r\n\r\n", "data: [DONE]\r\n\r\n");
-    o = opts(GW_VENDOR_OPENAI, GW_PROC_SSE, 0);
+    o = opts(test_vendor("openai"), GW_PROC_SSE, 0);
     run_whole(&o, in, &r);
     ok(r.finish_rc == 0 && r.out.len == strlen(in), "CRLF events, comments: relayed as is, clean");
     check_usage(&r.u, 1, 2, 0, 0, "multi-line data joined with \\n");
@@ -314,7 +315,7 @@ int main(void)
     free(in);
 
     /* end marker missing */
-    o = opts(GW_VENDOR_OPENAI, GW_PROC_SSE, 1);
+    o = opts(test_vendor("openai"), GW_PROC_SSE, 1);
     run_whole(&o, OA_STREAM_BODY, &r);
     ok(r.feed_rc == 0 && r.finish_rc == -1 && strstr(r.err, "end marker"), "openai: no [DONE] → finish -1 (%s)", r.err);
     ok(r.out.len == strlen(OA_STREAM_BODY), "openai: what came was relayed");
@@ -342,7 +343,7 @@ int main(void)
         const char *first_end = strstr(OA_STREAM_BODY, "\n\n") + 2;
         size_t n1 = (size_t)(first_end - OA_STREAM_BODY);
         gw_buf_init(&s.out, 0);
-        o = opts(GW_VENDOR_OPENAI, GW_PROC_SSE, 1);
+        o = opts(test_vendor("openai"), GW_PROC_SSE, 1);
         gw_stream_proc_create(&o, sink_emit, &s, &p, err);
         gw_stream_proc_feed(p, OA_STREAM_BODY, n1 - 1, &gone, err);
         ok(s.out.len == 0, "an event is held until its blank line");
@@ -363,7 +364,7 @@ int main(void)
         char err[GW_ERR_LEN];
         gw_buf_init(&s.out, 0);
         in = cat3(OA_STREAM_BODY, OA_USAGE_CHUNK, OA_DONE);
-        o = opts(GW_VENDOR_OPENAI, GW_PROC_SSE, 1);
+        o = opts(test_vendor("openai"), GW_PROC_SSE, 1);
         gw_stream_proc_create(&o, sink_emit, &s, &p, err);
         rc1 = gw_stream_proc_feed(p, in, 40, &gone, err);
         rc2 = gw_stream_proc_feed(p, in + 40, strlen(in) - 40, &gone, err);
@@ -389,7 +390,7 @@ int main(void)
         char err[GW_ERR_LEN];
         gw_usage u;
         gw_buf_init(&s.out, 0);
-        o = opts(GW_VENDOR_ANTHROPIC, GW_PROC_SSE, 0);
+        o = opts(test_vendor("anthropic"), GW_PROC_SSE, 0);
         gw_stream_proc_create(&o, sink_emit, &s, &p, err);
         ok(gw_stream_proc_feed(p, AN_STREAM, strlen(AN_STREAM), &gone, err) == -1 && gone, "anthropic: client gone");
         gw_stream_proc_usage(p, &u);
@@ -407,7 +408,7 @@ int main(void)
         for (int i = 0; i < 5000; i++)
             gw_buf_puts(&big, "a");
         gw_buf_puts(&big, "\"}\n\n");
-        o = opts(GW_VENDOR_OPENAI, GW_PROC_SSE, 0);
+        o = opts(test_vendor("openai"), GW_PROC_SSE, 0);
         run_whole(&o, big.data, &r);
         ok(r.feed_rc == -1 && r.gone == 0 && strstr(r.err, "longer than 4096"), "line over max_line_bytes → -1 (%s)",
            r.err);
@@ -418,16 +419,16 @@ int main(void)
             ok(r.feed_rc == -1, "…also when the long line arrives in pieces without a newline");
             result_free(&r);
         }
-        o = opts(GW_VENDOR_OLLAMA, GW_PROC_NDJSON, 0);
+        o = opts(test_vendor("ollama"), GW_PROC_NDJSON, 0);
         run_whole(&o, big.data + 6, &r);
         ok(r.feed_rc == -1, "NDJSON line limit");
         result_free(&r);
-        o = opts(GW_VENDOR_OPENAI, GW_PROC_SSE, 0);
+        o = opts(test_vendor("openai"), GW_PROC_SSE, 0);
         o.max_line_bytes = 8000;
         run_whole(&o, big.data, &r);
         ok(r.feed_rc == 0 && r.finish_rc == -1, "a line within the limit passes (no end marker here)");
         result_free(&r);
-        o = opts(GW_VENDOR_OPENAI, GW_PROC_JSON, 0);
+        o = opts(test_vendor("openai"), GW_PROC_JSON, 0);
         o.max_json_bytes = 1000;
         run_whole(&o, big.data, &r);
         ok(r.feed_rc == -1 && strstr(r.err, "larger than 1000"), "JSON body over max_json_bytes → -1");
@@ -438,7 +439,7 @@ int main(void)
 
     /* ================= Anthropic SSE ================= */
     in = cat3(AN_STREAM, AN_STOP, "");
-    o = opts(GW_VENDOR_ANTHROPIC, GW_PROC_SSE, 0);
+    o = opts(test_vendor("anthropic"), GW_PROC_SSE, 0);
     run_whole(&o, in, &r);
     ok(r.finish_rc == 0 && r.out.len == strlen(in) && memcmp(r.out.data, in, r.out.len) == 0,
        "anthropic: relayed byte for byte, clean (%s)", r.err);
@@ -471,7 +472,7 @@ int main(void)
 
     /* ================= Google SSE / JSON array ================= */
     in = cat3(GG_SSE1, GG_SSE2, "");
-    o = opts(GW_VENDOR_GOOGLE_AI, GW_PROC_SSE, 0);
+    o = opts(test_vendor("google_ai"), GW_PROC_SSE, 0);
     run_whole(&o, in, &r);
     ok(r.finish_rc == 0 && r.out.len == strlen(in), "google SSE: clean after a finishReason (%s)", r.err);
     check_usage(&r.u, 15, 11, 0, 3, "google SSE (last usageMetadata; candidates + thoughts)");
@@ -487,7 +488,7 @@ int main(void)
     ok(r.finish_rc == 0, "google SSE: a blocked prompt (promptFeedback.blockReason) ends the stream cleanly");
     check_usage(&r.u, 4, 0, 0, 0, "google blocked prompt");
     result_free(&r);
-    o = opts(GW_VENDOR_VERTEX, GW_PROC_JSON_ARRAY, 0);
+    o = opts(test_vendor("vertex"), GW_PROC_JSON_ARRAY, 0);
     run_whole(&o, GG_ARR, &r);
     ok(r.finish_rc == 0 && r.out.len == strlen(GG_ARR) && memcmp(r.out.data, GG_ARR, r.out.len) == 0,
        "google JSON array: relayed byte for byte, clean at ']' (%s)", r.err);
@@ -533,7 +534,7 @@ int main(void)
 
     /* ================= Ollama NDJSON ================= */
     in = cat3(OL_STREAM, OL_DONE, "");
-    o = opts(GW_VENDOR_OLLAMA, GW_PROC_NDJSON, 0);
+    o = opts(test_vendor("ollama"), GW_PROC_NDJSON, 0);
     run_whole(&o, in, &r);
     ok(r.finish_rc == 0 && r.out.len == strlen(in) && memcmp(r.out.data, in, r.out.len) == 0,
        "ollama: relayed line by line, clean at done:true");
@@ -565,15 +566,15 @@ int main(void)
         const char *rs = "{\"id\":\"resp_1\",\"object\":\"response\",\"model\":\"gpt-4.1\",\"usage\":{\"input_tokens\":9,"
                          "\"input_tokens_details\":{\"cached_tokens\":2},\"output_tokens\":4}}";
         struct {
-            gw_vendor_id v;
+            const gw_vendor *v;
             const char *body;
             int64_t p, rr, cw, cr;
             const char *name;
-        } cases[] = {{GW_VENDOR_OPENAI, oa, 20, 8, 0, 4, "openai JSON"},
-                     {GW_VENDOR_ANTHROPIC, an, 11, 8, 2, 0, "anthropic JSON"},
-                     {GW_VENDOR_GOOGLE_AI, gg, 12, 8, 0, 3, "google JSON"},
-                     {GW_VENDOR_OLLAMA, ol, 8, 8, 0, 0, "ollama JSON"},
-                     {GW_VENDOR_OPENAI, rs, 9, 4, 0, 2, "openai responses JSON"}};
+        } cases[] = {{test_vendor("openai"), oa, 20, 8, 0, 4, "openai JSON"},
+                     {test_vendor("anthropic"), an, 11, 8, 2, 0, "anthropic JSON"},
+                     {test_vendor("google_ai"), gg, 12, 8, 0, 3, "google JSON"},
+                     {test_vendor("ollama"), ol, 8, 8, 0, 0, "ollama JSON"},
+                     {test_vendor("openai"), rs, 9, 4, 0, 2, "openai responses JSON"}};
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
             o = opts(cases[i].v, GW_PROC_JSON, 0);
             run_whole(&o, cases[i].body, &r);
@@ -590,14 +591,14 @@ int main(void)
             int gone;
             char err[GW_ERR_LEN];
             gw_buf_init(&s.out, 0);
-            o = opts(GW_VENDOR_OPENAI, GW_PROC_JSON, 0);
+            o = opts(test_vendor("openai"), GW_PROC_JSON, 0);
             gw_stream_proc_create(&o, sink_emit, &s, &p, err);
             gw_stream_proc_feed(p, oa, strlen(oa), &gone, err);
             ok(s.out.len == 0, "JSON mode: nothing emitted before finish");
             gw_stream_proc_destroy(p);
             gw_buf_free(&s.out);
         }
-        o = opts(GW_VENDOR_OPENAI, GW_PROC_JSON, 0);
+        o = opts(test_vendor("openai"), GW_PROC_JSON, 0);
         run_whole(&o, "<html>bad gateway</html>", &r);
         ok(r.finish_rc == 0 && r.out.len == 24 && !r.u.seen, "JSON mode: a non-JSON body is relayed, no usage");
         result_free(&r);
@@ -606,18 +607,18 @@ int main(void)
     /* ================= error events and content types ================= */
     {
         struct {
-            gw_vendor_id v;
+            const gw_vendor *v;
             gw_proc_mode m;
             const char *prefix, *suffix, *has;
         } cases[] = {
-            {GW_VENDOR_OPENAI, GW_PROC_SSE, "data: ", "\n\n", "\"upstream_error\""},
-            {GW_VENDOR_ANTHROPIC, GW_PROC_SSE, "event: error\ndata: ", "\n\n", "\"api_error\""},
-            {GW_VENDOR_GOOGLE_AI, GW_PROC_SSE, "data: ", "\n\n", "\"UNAVAILABLE\""},
-            {GW_VENDOR_VERTEX, GW_PROC_JSON_ARRAY, ",\r\n", "]", "\"code\":502"},
-            {GW_VENDOR_OLLAMA, GW_PROC_NDJSON, "", "\n", "{\"error\":\"cut \\\"here\\\"\"}"},
-            {GW_VENDOR_ANTHROPIC, GW_PROC_AI_SSE, "data: ", "\n\n", "\"upstream_error\""},
-            {GW_VENDOR_OLLAMA, GW_PROC_AI_JSON, "", "", "\"upstream_error\""},
-            {GW_VENDOR_ANTHROPIC, GW_PROC_JSON, "", "", "\"type\":\"error\""},
+            {test_vendor("openai"), GW_PROC_SSE, "data: ", "\n\n", "\"upstream_error\""},
+            {test_vendor("anthropic"), GW_PROC_SSE, "event: error\ndata: ", "\n\n", "\"api_error\""},
+            {test_vendor("google_ai"), GW_PROC_SSE, "data: ", "\n\n", "\"UNAVAILABLE\""},
+            {test_vendor("vertex"), GW_PROC_JSON_ARRAY, ",\r\n", "]", "\"code\":502"},
+            {test_vendor("ollama"), GW_PROC_NDJSON, "", "\n", "{\"error\":\"cut \\\"here\\\"\"}"},
+            {test_vendor("anthropic"), GW_PROC_AI_SSE, "data: ", "\n\n", "\"upstream_error\""},
+            {test_vendor("ollama"), GW_PROC_AI_JSON, "", "", "\"upstream_error\""},
+            {test_vendor("anthropic"), GW_PROC_JSON, "", "", "\"type\":\"error\""},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
             gw_buf b;
@@ -629,7 +630,7 @@ int main(void)
                    memcmp(b.data + b.len - sl, cases[i].suffix, sl) == 0 &&
                    gw_json_validate(b.data + pl, b.len - pl - sl, 8, err) == 0 && strstr(b.data, cases[i].has) &&
                    strstr(b.data, "cut \\\"here\\\""),
-               "error event %s/%d: framing and valid JSON", gw_vendor_name(cases[i].v), (int)cases[i].m);
+               "error event %s/%d: framing and valid JSON", cases[i].v->name, (int)cases[i].m);
             gw_buf_free(&b);
         }
     }

@@ -28,6 +28,7 @@
 #include "vendors/aiout.c"
 
 #include "tap.h"
+#include "vendor_rows.h"
 
 static char KEY[] = "vendor-key";
 
@@ -37,6 +38,7 @@ static gw_llm mk_llm(const char *vendor, const char *endpoint, const char *dflt)
     memset(&l, 0, sizeof(l));
     l.name = "t";
     l.vendor = vendor;
+    l.vendor_def = test_vendor(vendor);
     l.api_endpoint = endpoint;
     l.default_model = dflt;
     l.key_state = GW_KEY_OK;
@@ -143,7 +145,7 @@ static int split_invariant(const gw_proc_opts *o, const char *in, const result *
     return !bad;
 }
 
-static gw_proc_opts opts(gw_vendor_id v, gw_proc_mode m, int strip)
+static gw_proc_opts opts(const gw_vendor *v, gw_proc_mode m, int strip)
 {
     gw_proc_opts o;
     memset(&o, 0, sizeof(o));
@@ -488,7 +490,7 @@ int main(void)
                          "\"text\":\"Hello \\\"you\\\"\"},{\"type\":\"text\",\"text\":\" again\"}],\"stop_reason\":"
                          "\"end_turn\",\"usage\":{\"input_tokens\":10,\"cache_creation_input_tokens\":4,"
                          "\"cache_read_input_tokens\":6,\"output_tokens\":8}}";
-        o = opts(GW_VENDOR_ANTHROPIC, GW_PROC_AI_JSON, 0);
+        o = opts(test_vendor("anthropic"), GW_PROC_AI_JSON, 0);
         run_cuts(&o, an, strlen(an), NULL, 0, &res);
         ok(res.finish_rc == 0 && gw_json_validate(res.out.data, res.out.len, 64, err) == 0, "anthropic → chat.completion");
         ok(strstr(res.out.data, "\"id\":\"chatcmpl-0190a1b2-c3d4\",\"object\":\"chat.completion\",\"created\":1700000000,"
@@ -527,7 +529,7 @@ int main(void)
                          "\"lookup\",\"args\":{\"q\":1}}}],\"role\":\"model\"},\"finishReason\":\"STOP\"}],"
                          "\"usageMetadata\":{\"promptTokenCount\":12,\"candidatesTokenCount\":8,"
                          "\"cachedContentTokenCount\":3},\"modelVersion\":\"gemini-2.0-flash\"}";
-        o = opts(GW_VENDOR_GOOGLE_AI, GW_PROC_AI_JSON, 0);
+        o = opts(test_vendor("google_ai"), GW_PROC_AI_JSON, 0);
         run_cuts(&o, gg, strlen(gg), NULL, 0, &res);
         ok(strstr(res.out.data, "\"content\":\"Hi\",\"tool_calls\":[{\"id\":\"call_0190a1b2-c3d4_0\",\"type\":"
                                 "\"function\",\"function\":{\"name\":\"lookup\",\"arguments\":\"{\\\"q\\\":1}\"}}]") &&
@@ -539,7 +541,7 @@ int main(void)
 
         const char *ol = "{\"model\":\"llama3.2\",\"message\":{\"role\":\"assistant\",\"content\":\"Hello\"},"
                          "\"done_reason\":\"stop\",\"done\":true,\"prompt_eval_count\":8,\"eval_count\":8}";
-        o = opts(GW_VENDOR_OLLAMA, GW_PROC_AI_JSON, 0);
+        o = opts(test_vendor("ollama"), GW_PROC_AI_JSON, 0);
         run_cuts(&o, ol, strlen(ol), NULL, 0, &res);
         ok(strstr(res.out.data, "\"message\":{\"role\":\"assistant\",\"content\":\"Hello\"}") &&
                strstr(res.out.data, "\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":8,\"total_tokens\":16"),
@@ -548,12 +550,12 @@ int main(void)
 
         const char *oa = "{\"id\":\"chatcmpl-up\",\"object\":\"chat.completion\",\"model\":\"gpt-4o\",\"choices\":[],"
                          "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6}}";
-        o = opts(GW_VENDOR_OPENAI, GW_PROC_AI_JSON, 0);
+        o = opts(test_vendor("openai"), GW_PROC_AI_JSON, 0);
         run_cuts(&o, oa, strlen(oa), NULL, 0, &res);
         ok(res.out.len == strlen(oa) && res.u.prompt_tokens == 5 && res.u.response_tokens == 6,
            "openai → relayed as is, usage read");
         gw_buf_free(&res.out);
-        o = opts(GW_VENDOR_ANTHROPIC, GW_PROC_AI_JSON, 0);
+        o = opts(test_vendor("anthropic"), GW_PROC_AI_JSON, 0);
         run_cuts(&o, "{\"content\":", 11, NULL, 0, &res);
         ok(res.finish_rc == -1 && res.out.len == 0, "a broken JSON answer: finish -1, nothing emitted");
         gw_buf_free(&res.out);
@@ -561,7 +563,7 @@ int main(void)
 
     /* ================= streams ================= */
     in = cat(AN_STREAM, AN_STOP);
-    o = opts(GW_VENDOR_ANTHROPIC, GW_PROC_AI_SSE, 0);
+    o = opts(test_vendor("anthropic"), GW_PROC_AI_SSE, 0);
     run_cuts(&o, in, strlen(in), NULL, 0, &res);
     parse_chunks(res.out.data, &c);
     ok(res.finish_rc == 0 && c.bad_json == 0 && c.ids_ok, "anthropic stream → valid chunks (%s)", res.err);
@@ -577,7 +579,7 @@ int main(void)
     ok(split_invariant(&o, in, &res), "anthropic AI stream: identical at every split");
     chunks_free(&c);
     gw_buf_free(&res.out);
-    o = opts(GW_VENDOR_ANTHROPIC, GW_PROC_AI_SSE, 1);
+    o = opts(test_vendor("anthropic"), GW_PROC_AI_SSE, 1);
     run_cuts(&o, in, strlen(in), NULL, 0, &res);
     parse_chunks(res.out.data, &c);
     ok(c.usage_chunks == 0 && c.ndone == 1 && strcmp(c.finish, "length") == 0,
@@ -586,14 +588,14 @@ int main(void)
     chunks_free(&c);
     gw_buf_free(&res.out);
     free(in);
-    o = opts(GW_VENDOR_ANTHROPIC, GW_PROC_AI_SSE, 0);
+    o = opts(test_vendor("anthropic"), GW_PROC_AI_SSE, 0);
     run_cuts(&o, AN_STREAM, strlen(AN_STREAM), NULL, 0, &res);
     parse_chunks(res.out.data, &c);
     ok(res.finish_rc == -1 && c.ndone == 0 && c.finish[0] == '\0', "cut stream: finish -1, no [DONE], no finish chunk");
     chunks_free(&c);
     gw_buf_free(&res.out);
 
-    o = opts(GW_VENDOR_ANTHROPIC, GW_PROC_AI_SSE, 1);
+    o = opts(test_vendor("anthropic"), GW_PROC_AI_SSE, 1);
     run_cuts(&o, AN_TOOL_STREAM, strlen(AN_TOOL_STREAM), NULL, 0, &res);
     parse_chunks(res.out.data, &c);
     ok(res.finish_rc == 0 && c.bad_json == 0, "anthropic tool stream translated");
@@ -606,7 +608,7 @@ int main(void)
     chunks_free(&c);
     gw_buf_free(&res.out);
 
-    o = opts(GW_VENDOR_GOOGLE_AI, GW_PROC_AI_SSE, 0);
+    o = opts(test_vendor("google_ai"), GW_PROC_AI_SSE, 0);
     run_cuts(&o, GG_STREAM, strlen(GG_STREAM), NULL, 0, &res);
     parse_chunks(res.out.data, &c);
     ok(res.finish_rc == 0 && c.bad_json == 0 && c.role_first && c.ids_ok, "google stream → chunks (%s)", res.err);
@@ -638,7 +640,7 @@ int main(void)
     gw_buf_free(&res.out);
     free(in);
 
-    o = opts(GW_VENDOR_OLLAMA, GW_PROC_AI_SSE, 0);
+    o = opts(test_vendor("ollama"), GW_PROC_AI_SSE, 0);
     run_cuts(&o, OL_STREAM, strlen(OL_STREAM), NULL, 0, &res);
     parse_chunks(res.out.data, &c);
     ok(res.finish_rc == 0 && c.bad_json == 0 && c.role_first, "ollama NDJSON → chunks");
@@ -656,7 +658,7 @@ int main(void)
             "data: {\"id\":\"u\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o\",\"choices\":[],\"usage\":"
             "{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}\n\n"
             "data: [DONE]\n\n";
-        o = opts(GW_VENDOR_OPENAI, GW_PROC_AI_SSE, 1);
+        o = opts(test_vendor("openai"), GW_PROC_AI_SSE, 1);
         run_cuts(&o, oa, strlen(oa), NULL, 0, &res);
         ok(res.finish_rc == 0 && strstr(res.out.data, "\"usage\"") == NULL &&
                strstr(res.out.data, "data: [DONE]\n\n") && res.u.prompt_tokens == 3,

@@ -86,14 +86,14 @@ INSERT INTO aistudio.namespaces (name, description) VALUES ('', 'global');
 
 -- The one list of LLM vendors, with each vendor's facts that rules depend
 -- on: the wire format gatewayd speaks to it (its registry of per-format
--- operations), how the vendor key is sent, the default endpoint and model
+-- operations; 'vertex' is Gemini's with project-scoped paths), how the vendor key is sent, the default endpoint and model
 -- the UI offers, and the token semantics of its usage reports (whether the
 -- prompt count includes cached reads; src/pricing.c prices with it).
--- Carried in every snapshot and listed by aistudio.list_vendors().
+-- Carried in every snapshot (sorted by name) and listed by aistudio.list_vendors().
 CREATE TABLE aistudio.vendors (
 	name                        text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_]{0,31}$'),
 	display_name                text NOT NULL CHECK (display_name <> ''),
-	wire_format                 text NOT NULL CHECK (wire_format IN ('openai', 'anthropic', 'google', 'ollama')),
+	wire_format                 text NOT NULL CHECK (wire_format IN ('openai', 'anthropic', 'google', 'vertex', 'ollama')),
 	auth_header                 text NOT NULL CHECK (auth_header IN ('authorization', 'x-api-key', 'x-goog-api-key')),
 	key_required                boolean NOT NULL,
 	default_endpoint            text NOT NULL,
@@ -110,7 +110,7 @@ INSERT INTO aistudio.vendors (name, display_name, wire_format, auth_header, key_
 	 'The Messages API. The key is sent as x-api-key; cache reads and writes are counted apart from the prompt.', 2),
 	('google_ai', 'Google AI', 'google', 'x-goog-api-key', true, 'https://generativelanguage.googleapis.com',
 	 'gemini-2.0-flash', true, 'The Gemini API. The key is sent as x-goog-api-key.', 3),
-	('vertex', 'Vertex AI', 'google', 'authorization', true, 'https://us-central1-aiplatform.googleapis.com',
+	('vertex', 'Vertex AI', 'vertex', 'authorization', true, 'https://us-central1-aiplatform.googleapis.com',
 	 'gemini-2.0-flash', true, 'Gemini on Google Cloud Vertex AI. The key is an OAuth access token sent as Authorization: Bearer.', 4),
 	('huggingface', 'Hugging Face', 'openai', 'authorization', true, 'https://api-inference.huggingface.co/v1',
 	 '', true, 'Text Generation Inference and Inference Endpoints (OpenAI-compatible Messages API). The key is sent as Authorization: Bearer.', 5),

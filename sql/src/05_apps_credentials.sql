@@ -232,10 +232,10 @@ COMMENT ON FUNCTION aistudio.issue_credential(bigint) IS 'Issues a new API key f
 CREATE FUNCTION aistudio.resolve_credential(key text)
 	RETURNS TABLE (credential_id bigint, app_id bigint, app_name text, owner_id bigint,
 				   app_active boolean, owner_active boolean, namespace text,
-				   llm_ids bigint[], monthly_budget numeric)
+				   llm_ids bigint[], monthly_budget numeric, budget_start_date date)
 	LANGUAGE C STRICT STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1
 	AS 'MODULE_PATHNAME', 'aistudio_resolve_credential';
-COMMENT ON FUNCTION aistudio.resolve_credential(text) IS 'The app of an active API key; no row for a malformed, unknown or revoked key';
+COMMENT ON FUNCTION aistudio.resolve_credential(text) IS 'The app of an active API key (the one source of what the key may use: its app''s LLMs, state and budget); no row for a malformed, unknown or revoked key';
 
 -- Internal, shared by revoke_credential and rotate_credential: the
 -- credential's app and state, row locked, after the access check.

@@ -227,7 +227,7 @@ static int gw_chat_step_llm(gw_preq *r, void *arg)
         }
     }
     r->llm = by_name != NULL ? by_name : by_id;
-    r->vendor = gw_vendor_parse(r->llm->vendor);
+    r->vendor = r->llm->vendor_def;
     gw_copy(r->route.slug, sizeof(r->route.slug), r->llm->slug);
     return 0;
 }

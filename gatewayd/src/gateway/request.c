@@ -314,7 +314,7 @@ static void gw_preq_finish(gw_preq *r)
     gw_server *srv = r->srv;
     gw_event ev;
     gw_usage u;
-    double cost = 0;
+    gw_money cost = 0;
     int64_t now = gw_upstream_now_us();
     int64_t up = r->upstream_called ? gw_preq_upstream_us(r, now) : -1;
     int64_t total = now - r->t0_us;
@@ -323,7 +323,7 @@ static void gw_preq_finish(gw_preq *r)
     if (r->proc != NULL)
         gw_stream_proc_usage(r->proc, &u);
     if ((u.seen || u.estimated) && r->price != NULL)
-        cost = gw_budget_cost(r->price, r->llm->vendor, u.prompt_tokens, u.response_tokens, u.cache_write_tokens,
+        cost = gw_budget_cost(r->price, r->llm->vendor_def, u.prompt_tokens, u.response_tokens, u.cache_write_tokens,
                               u.cache_read_tokens);
     if (r->reserved)
         gw_budget_settle(srv->budget, &r->ticket, cost);
@@ -342,7 +342,7 @@ static void gw_preq_finish(gw_preq *r)
                  r->error[0] != '\0' ? "; " : "");
     else
         gw_copy(ev.error, sizeof(ev.error), r->error);
-    ev.est_cost = cost;
+    ev.est_cost = gw_money_i64(cost);
     /* in the journal until durable; kept there (for the next start) when
      * analytics is already closed and gw_preq_record refuses it */
     gw_journal_finish(srv->journal, r->jref, &ev);

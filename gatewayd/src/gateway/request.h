@@ -77,7 +77,7 @@ typedef struct gw_preq {
 
     gw_snapshot *snap;
     const gw_llm *llm;
-    gw_vendor_id vendor;
+    const gw_vendor *vendor; /* the LLM's vendor (a snapshot row); NULL: unknown */
     gw_cred_entry *cred_entry;
     const gw_credential *cred; /* the app key (NULL for the chat) */
     const gw_app *app;

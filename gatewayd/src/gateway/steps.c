@@ -94,7 +94,7 @@ static int gw_step_lookup_llm(gw_preq *r, void *arg)
     if (r->snap != NULL) {
         r->llm = gw_snapshot_llm_by_slug(r->snap, r->route.slug);
         if (r->llm != NULL)
-            r->vendor = gw_vendor_parse(r->llm->vendor);
+            r->vendor = r->llm->vendor_def;
     }
     gw_preq_headers(r);
     return 0;
@@ -164,8 +164,10 @@ int gw_step_llm_active(gw_preq *r, void *arg)
 static int gw_step_app_active(gw_preq *r, void *arg)
 {
     (void)arg;
-    r->app = gw_snapshot_app_by_id(r->snap, r->cred->app_id);
-    if (!r->cred->app_active || (r->app != NULL && !r->app->active)) {
+    /* the credential's answer is the one source of what the key may use
+     * (aistudio.resolve_credential; any configuration change empties the
+     * cache, so it is never older than the snapshot) */
+    if (!r->cred->app_active) {
         gw_preq_fail(r, 403, "app_inactive", "the app of this API key is not active");
         return -1;
     }
@@ -185,7 +187,7 @@ static int gw_step_owner_active(gw_preq *r, void *arg)
 static int gw_step_app_llm_access(gw_preq *r, void *arg)
 {
     (void)arg;
-    if (!gw_credential_allows_llm(r->cred, r->llm->id) || (r->app != NULL && !gw_app_allows_llm(r->app, r->llm->id))) {
+    if (!gw_credential_allows_llm(r->cred, r->llm->id)) {
         gw_preq_fail(r, 403, "llm_not_allowed", "this app may not use LLM '%s'", r->llm->slug);
         return -1;
     }
@@ -208,7 +210,7 @@ static int gw_step_vendor_key(gw_preq *r, void *arg)
                      r->llm->key_error);
         return -1;
     }
-    if (r->vendor == GW_VENDOR_UNKNOWN) {
+    if (!gw_vendor_supported(r->vendor)) {
         gw_preq_fail(r, 502, "vendor_unsupported", "LLM '%s' has an unsupported vendor", r->llm->slug);
         return -1;
     }
@@ -281,8 +283,8 @@ static int gw_step_streams(gw_preq *r, void *arg)
 static int gw_step_budget(gw_preq *r, void *arg)
 {
     const gw_config *cfg = &r->srv->cfg;
-    const char *app_budget = NULL, *app_start = NULL;
-    double worst;
+    gw_app_budget app = {0, 0, ""};
+    gw_money worst;
     gw_budget_result br;
 
     (void)arg;
@@ -294,12 +296,12 @@ static int gw_step_budget(gw_preq *r, void *arg)
         int64_t basis = (int64_t)(r->ureq.prompt_bytes > 0 ? r->ureq.prompt_bytes : r->body_len);
         worst = gw_budget_worst_cost(r->price, basis + 16, r->ureq.max_tokens, cfg->budget_default_max_tokens);
     }
-    if (r->cred != NULL) {
-        app_budget = r->app != NULL ? r->app->monthly_budget : r->cred->monthly_budget;
-        app_start = r->app != NULL ? r->app->budget_start_date : "";
+    if (r->cred != NULL && r->cred->monthly_budget[0] != '\0') {
+        app.set = 1;
+        app.nanos = r->cred->monthly_budget_nanos;
+        app.start_date = r->cred->budget_start_date;
     }
-    br = gw_budget_reserve(r->srv->budget, r->app_id, app_budget != NULL ? app_budget : "",
-                           app_start != NULL ? app_start : "", r->llm, worst, &r->ticket);
+    br = gw_budget_reserve(r->srv->budget, r->app_id, &app, r->llm, worst, &r->ticket);
     if (br == GW_BUDGET_APP_EXCEEDED || br == GW_BUDGET_LLM_EXCEEDED) {
         gw_preq_fail(r, 429, "budget_exceeded", "the monthly budget of the %s is exhausted",
                      br == GW_BUDGET_APP_EXCEEDED ? "app" : "LLM");

@@ -42,7 +42,7 @@ typedef struct gw_event {
     gw_interaction_type interaction_type;
     char namespace_[64];
     char error[GW_EVENT_ERROR_MAX]; /* "" = none; never contains keys */
-    double est_cost;         /* the gateway's own estimate (budgets only; not stored) */
+    int64_t est_cost;        /* the gateway's cost in 10^-15 units (model/budget.h gw_money, saturated): budgets only, not stored */
     uint32_t journal_slot;   /* 1 + the journal slot that holds the event until it is durable; 0 = none */
     uint32_t journal_gen;    /* the claim of that slot (journal.h); neither is stored nor spooled */
 } gw_event;

@@ -125,7 +125,7 @@ size_t gw_spool_encode_event(const gw_event *ev, unsigned char out[GW_SPOOL_PAYL
     *p++ = (unsigned char)ev->interaction_type;
     p = gw_sp_put_str(p, ev->namespace_, sizeof(ev->namespace_));
     p = gw_sp_put_str(p, ev->error, sizeof(ev->error));
-    memcpy(&bits, &ev->est_cost, sizeof(bits));
+    bits = (uint64_t)ev->est_cost;
     p = gw_sp_put_u64(p, bits);
     p = gw_sp_put_u64(p, (uint64_t)ev->credential_id); /* version 2 */
     return (size_t)(p - out);
@@ -212,7 +212,9 @@ int gw_spool_decode_event(const unsigned char *p, size_t len, gw_event *ev)
     gw_sp_take_str(&c, ev->namespace_, sizeof(ev->namespace_));
     gw_sp_take_str(&c, ev->error, sizeof(ev->error));
     bits = gw_sp_take_u64(&c);
-    memcpy(&ev->est_cost, &bits, sizeof(bits));
+    /* money since version 3; before, a double of a run long gone: its cost
+     * was never in this process's budget counts */
+    ev->est_cost = version >= 3 && bits <= (uint64_t)INT64_MAX ? (int64_t)bits : 0;
     if (version >= 2)
         ev->credential_id = (int64_t)gw_sp_take_u64(&c);
     if (c.bad || c.left != 0 || itype > GW_INTERACTION_CHAT)

@@ -7,7 +7,10 @@
  *
  * whose payload is one gw_event in a versioned binary form
  * (gw_spool_encode_event): a version byte, then the fields. Version 1 ends
- * with est_cost; version 2 (the current one) appends credential_id. Records
+ * with est_cost (a double); version 2 appends credential_id; version 3 (the
+ * current one) carries est_cost as exact money (int64, 10^-15 units), and
+ * older records decode with est_cost 0 (an earlier run's costs were never in
+ * this process's budgets). Records
  * are written in the current version and every version since
  * GW_SPOOL_RECORD_VERSION_MIN decodes (fields a version lacks are 0), so a
  * spool left by an older gatewayd replays after an upgrade. A small sidecar
@@ -44,7 +47,7 @@
 
 #define GW_SPOOL_FILE "analytics.spool"
 #define GW_SPOOL_OFFSET_FILE "analytics.spool.offset"
-#define GW_SPOOL_RECORD_VERSION 2     /* what gw_spool_encode_event writes */
+#define GW_SPOOL_RECORD_VERSION 3     /* what gw_spool_encode_event writes */
 #define GW_SPOOL_RECORD_VERSION_MIN 1 /* the oldest version that still decodes */
 #define GW_SPOOL_HEADER_LEN 8
 #define GW_SPOOL_PAYLOAD_MAX 1024 /* larger lengths are corruption */

@@ -2,19 +2,19 @@
  * src/model/budget.c: in-memory budget admission (see budget.h) for apps
  * and LLMs with a monthly budget.
  *
- * Per subject (app or LLM) we keep: the limit (from the snapshot), the
- * current period (computed like aistudio.budget_period: UTC, starting on the
- * start date's day of month clamped to the month's length), spent_db (the
- * database's spend of the period, aistudio.budget_status /
- * llm_budget_status, as last read, plus the costs the analytics writer has
- * committed since), pending (costs settled here whose events the writer has
- * not committed yet) and reserved (worst cases of requests in flight). A
- * request is admitted when, for each of its subjects,
- * spent_db + pending + reserved + worst <= limit. A cost moves reserved ->
- * pending (gw_budget_settle) -> spent_db (gw_budget_on_commit) and is
- * counted at every step. When the period changes (a new month, or an edit of
- * the start date) the subject is read from the database again before the
- * next admission.
+ * Per subject (app or LLM) we keep: the limit (from the snapshot, or the
+ * credential's answer for an app), the start date the spend was read for,
+ * the period's last day (aistudio.budget_status's period_end: the
+ * extension's calendar, never one of ours), spent_db (the database's spend
+ * of the period, budget_status / llm_budget_status, as last read, plus the
+ * costs the analytics writer has committed since), pending (costs settled
+ * here whose events the writer has not committed yet) and reserved (worst
+ * cases of requests in flight). A request is admitted when, for each of its
+ * subjects, spent_db + pending + reserved + worst <= limit. A cost moves
+ * reserved -> pending (gw_budget_settle) -> spent_db (gw_budget_on_commit)
+ * and is counted at every step. When the period may have changed — today
+ * is past the period's last day, or the start date changed (an edit) — the
+ * subject is read from the database again before the next admission.
  *
  * Locking protocol: one mutex (b->mu) guards every subject and the hash
  * table; reserve checks and reserves the app and the LLM under it, so
@@ -27,15 +27,13 @@
  *
  * Spend refresh: a background thread re-reads, every refresh_s, the
  * subjects used in the last GW_BUDGET_IDLE_MS. A batch committed while the
- * read runs may or may not be in its answer; its cost (already taken off
- * pending by gw_budget_on_commit) is added back on top of the answer, so a
+ * read runs may or may not be in its answer; its cost (already moved into
+ * spent_db by gw_budget_on_commit) is added back on top of the answer, so a
  * refresh can only over-count, never under-count, until the next one.
  */
 #include "model/budget.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,32 +45,36 @@
 #define GW_BUDGET_BUCKETS 1024
 #define GW_BUDGET_IDLE_MS (10 * 60 * 1000)
 #define GW_BUDGET_TICK_MS 1000
+#define GW_BUDGET_RECHECK_MS 1000 /* the database still answers for a past period (clocks apart) */
+#define GW_DATE_LEN 11            /* "YYYY-MM-DD" + NUL */
 
 enum { GW_BS_APP = 0, GW_BS_LLM = 1 };
 
 typedef struct gw_bsubj {
     int kind;
     int64_t id;
-    double limit;
-    int start_day;  /* 1..31 */
-    int64_t period; /* first day of the current period, days since 1970-01-01 */
+    gw_money limit;
+    char start_date[GW_DATE_LEN]; /* what the spend was read for ("" = the 1st) */
+    char period_end[GW_DATE_LEN]; /* the period's last day; "" = not known */
     int seeded, seeding, refreshing;
-    double spent_db, pending, reserved;
-    double committed; /* running sum of costs committed (gw_budget_on_commit) */
-    int64_t refreshed_ms, used_ms;
+    uint64_t gen; /* bumped when the start date changes */
+    gw_money spent_db, pending, reserved;
+    gw_money committed; /* running sum of costs committed (gw_budget_on_commit) */
+    int64_t refreshed_ms, used_ms, recheck_ms;
     struct gw_bsubj *next;
 } gw_bsubj;
 
-/* Reads a subject's spend: 0 (period = first day, "YYYY-MM-DD"), 1 when the
- * subject does not exist in the database, -1 on error. */
-typedef int (*gw_budget_read_fn)(void *ctx, int kind, int64_t id, char period[16], double *spent, char err[GW_ERR_LEN]);
+/* Reads a subject's spend: 0 (period_end "YYYY-MM-DD", spent exact
+ * decimal), 1 when the subject does not exist in the database, -1 on error. */
+typedef int (*gw_budget_read_fn)(void *ctx, int kind, int64_t id, char period_end[GW_DATE_LEN], gw_money *spent,
+                                 char err[GW_ERR_LEN]);
 
 struct gw_budget {
     gw_pgpool *pool;
     int refresh_s;
     gw_budget_read_fn read;
     void *read_ctx;
-    int64_t (*today)(void); /* days since 1970-01-01, UTC */
+    void (*today)(char out[GW_DATE_LEN]); /* UTC */
 
     pthread_mutex_t mu;
     pthread_cond_t cv;  /* a seed finished */
@@ -83,134 +85,57 @@ struct gw_budget {
     pthread_t thread;
 };
 
-/* ---- calendar (proleptic Gregorian, days since 1970-01-01) ---- */
-
-static int64_t gw_bg_days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void gw_bg_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    int64_t era, doe, yoe, doy, mp;
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int gw_bg_days_in_month(int64_t y, int m)
-{
-    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dim[m - 1];
-}
-
-/* The first day of the budget period containing today (aistudio.budget_period). */
-static int64_t gw_bg_period_start(int start_day, int64_t today)
-{
-    int64_t y;
-    int m, d, last;
-    int64_t start;
-    gw_bg_civil_from_days(today, &y, &m, &d);
-    last = gw_bg_days_in_month(y, m);
-    start = gw_bg_days_from_civil(y, m, start_day < last ? start_day : last);
-    if (today < start) {
-        if (--m == 0)
-            m = 12, y--;
-        last = gw_bg_days_in_month(y, m);
-        start = gw_bg_days_from_civil(y, m, start_day < last ? start_day : last);
-    }
-    return start;
-}
-
-/* "YYYY-MM-DD" -> days; -1 when malformed. */
-static int64_t gw_bg_parse_date(const char *s, int *day)
-{
-    int y, m, d;
-    char tail;
-    if (s == NULL || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 ||
-        d > gw_bg_days_in_month(y, m))
-        return -1;
-    if (day != NULL)
-        *day = d;
-    return gw_bg_days_from_civil(y, m, d);
-}
-
-static int64_t gw_bg_today_utc(void)
+static void gw_bg_today_utc(char out[GW_DATE_LEN])
 {
     time_t t = time(NULL);
-    return (int64_t)(t >= 0 ? t / 86400 : (t - 86399) / 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, GW_DATE_LEN, "%Y-%m-%d", &tm);
 }
 
-/* ---- prices ---- */
+/* ---- money ---- */
 
-static double gw_bg_num(const char *s, double dflt)
+static gw_money gw_bg_tokens(int64_t n)
 {
-    char *end;
-    double v;
-    if (s == NULL || s[0] == '\0')
-        return dflt;
-    errno = 0;
-    v = strtod(s, &end);
-    if (end == s || errno == ERANGE || !isfinite(v) || v < 0)
-        return dflt;
-    return v;
+    return n > 0 ? (gw_money)n : 0;
 }
 
-static double gw_bg_tokens(int64_t n)
+static gw_money gw_bg_nanos(int64_t n)
 {
-    return n > 0 ? (double)n : 0.0;
+    return n > 0 ? (gw_money)n : 0;
 }
 
-double gw_budget_worst_cost(const gw_price *price, int64_t prompt_tokens_max, int64_t max_tokens,
-                            int64_t default_max_tokens)
+gw_money gw_budget_worst_cost(const gw_price *price, int64_t prompt_tokens_max, int64_t max_tokens,
+                              int64_t default_max_tokens)
 {
-    double in, out, cw, cr, pin;
+    gw_money pin;
     if (price == NULL)
         return 0;
-    in = gw_bg_num(price->input_per_mtok, 0);
-    out = gw_bg_num(price->output_per_mtok, 0);
-    cw = gw_bg_num(price->cache_write_per_mtok, in);
-    cr = gw_bg_num(price->cache_read_per_mtok, in);
-    /* every prompt token may turn out to be a (dearer) cache write */
-    pin = in;
-    if (cw > pin)
-        pin = cw;
-    if (cr > pin)
-        pin = cr;
+    /* every prompt token may turn out to be a (dearer) cache write or read */
+    pin = gw_bg_nanos(price->input_nanos);
+    if (gw_bg_nanos(price->cache_write_nanos) > pin)
+        pin = gw_bg_nanos(price->cache_write_nanos);
+    if (gw_bg_nanos(price->cache_read_nanos) > pin)
+        pin = gw_bg_nanos(price->cache_read_nanos);
     if (max_tokens < 0)
         max_tokens = default_max_tokens;
-    return (gw_bg_tokens(prompt_tokens_max) * pin + gw_bg_tokens(max_tokens) * out) / 1e6;
+    /* tokens × (price per million tokens in 10^-9) = cost in 10^-15 */
+    return gw_money_sat(gw_bg_tokens(prompt_tokens_max) * pin +
+                     gw_bg_tokens(max_tokens) * gw_bg_nanos(price->output_nanos));
 }
 
-double gw_budget_cost(const gw_price *price, const char *vendor, int64_t prompt, int64_t response, int64_t cache_write,
-                      int64_t cache_read)
+gw_money gw_budget_cost(const gw_price *price, const gw_vendor *vendor, int64_t prompt, int64_t response,
+                        int64_t cache_write, int64_t cache_read)
 {
-    double in, out, cw, cr, p = gw_bg_tokens(prompt), r = gw_bg_tokens(response);
-    double w = gw_bg_tokens(cache_write), c = gw_bg_tokens(cache_read);
+    gw_money p = gw_bg_tokens(prompt), c = gw_bg_tokens(cache_read);
     if (price == NULL)
         return 0;
-    in = gw_bg_num(price->input_per_mtok, 0);
-    out = gw_bg_num(price->output_per_mtok, 0);
-    cw = gw_bg_num(price->cache_write_per_mtok, in);
-    cr = gw_bg_num(price->cache_read_per_mtok, in);
-    /* Anthropic's input count excludes cache tokens; everyone else's
-     * includes the cached reads (priced at the cache-read price). */
-    if (vendor == NULL || strcmp(vendor, "anthropic") != 0)
+    /* the vendor's token semantics (aistudio.vendors): its prompt count
+     * includes the cached reads, priced at the cache-read price */
+    if (vendor == NULL || vendor->prompt_includes_cache_reads)
         p = p > c ? p - c : 0;
-    return (p * in + w * cw + c * cr + r * out) / 1e6;
+    return gw_money_sat(p * gw_bg_nanos(price->input_nanos) + gw_bg_tokens(cache_write) * gw_bg_nanos(price->cache_write_nanos) +
+                     c * gw_bg_nanos(price->cache_read_nanos) + gw_bg_tokens(response) * gw_bg_nanos(price->output_nanos));
 }
 
 /* ---- subjects ---- */
@@ -226,32 +151,33 @@ static gw_bsubj *gw_bg_find(gw_budget *b, int kind, int64_t id, int create)
         return NULL;
     s->kind = kind;
     s->id = id;
-    s->period = -1;
     s->next = b->buckets[h];
     b->buckets[h] = s;
     return s;
 }
 
-/* Applies the snapshot's limit and start date; a new period resets the spend. */
-static void gw_bg_configure(gw_bsubj *s, const char *limit, const char *start, int64_t today)
+/*
+ * Applies the snapshot's limit and start date. The spend is read from the
+ * database again before the next admission when the start date changed
+ * (the period moved: a moved period overlaps the old one and today's spend
+ * is in both, so it is not "nothing") or today is past the period's last
+ * day. pending and reserved stay: they are costs of today, and today is in
+ * every period that is current.
+ */
+static void gw_bg_configure(gw_bsubj *s, gw_money limit, const char *start, const char *today, int64_t now)
 {
-    int day = 1;
-    int64_t period;
-    s->limit = gw_bg_num(limit, 0);
-    if (start != NULL && start[0] != '\0' && gw_bg_parse_date(start, &day) < 0)
-        day = 1;
-    s->start_day = day;
-    period = gw_bg_period_start(day, today);
-    if (period != s->period) {
-        if (s->period >= 0)
-            gw_log_info("budget: %s %" PRId64 " enters a new period", s->kind == GW_BS_APP ? "app" : "LLM", s->id);
-        /* The spend of the new period is read from the database before the
-         * next admission (it is not "nothing": a period moved by an edit of
-         * the start date overlaps the old one, and today's spend is in
-         * both). pending and reserved stay: they are costs of today, and
-         * today is in every period that is current. */
+    if (start == NULL)
+        start = "";
+    s->limit = limit;
+    if (strncmp(s->start_date, start, sizeof(s->start_date)) != 0) {
+        if (s->seeded)
+            gw_log_info("budget: %s %" PRId64 ": the start date changed", s->kind == GW_BS_APP ? "app" : "LLM", s->id);
+        snprintf(s->start_date, sizeof(s->start_date), "%s", start);
+        s->gen++;
         s->seeded = 0;
-        s->period = period;
+    } else if (s->seeded && s->period_end[0] != '\0' && strcmp(today, s->period_end) > 0 && now >= s->recheck_ms) {
+        gw_log_info("budget: %s %" PRId64 " enters a new period", s->kind == GW_BS_APP ? "app" : "LLM", s->id);
+        s->seeded = 0;
     }
 }
 
@@ -259,45 +185,45 @@ static void gw_bg_configure(gw_bsubj *s, const char *limit, const char *start, i
  * Reads the subject's spend from the database. Called with b->mu held and
  * s->seeding or s->refreshing set; drops the mutex during the read.
  */
-static int gw_bg_load(gw_budget *b, gw_bsubj *s)
+static int gw_bg_load(gw_budget *b, gw_bsubj *s, const char *today)
 {
-    char period_txt[16] = "", err[GW_ERR_LEN] = "";
-    double spent = 0, acc0 = s->committed;
-    int64_t period = s->period, db_period;
+    char period_end[GW_DATE_LEN] = "", err[GW_ERR_LEN] = "";
+    gw_money spent = 0, acc0 = s->committed;
+    uint64_t gen = s->gen;
     int kind = s->kind, rc;
 
     pthread_mutex_unlock(&b->mu);
-    rc = b->read(b->read_ctx, kind, s->id, period_txt, &spent, err);
+    rc = b->read(b->read_ctx, kind, s->id, period_end, &spent, err);
     pthread_mutex_lock(&b->mu);
     if (rc < 0) {
         gw_log_debug("budget: cannot read the spend of %s %" PRId64 ": %s", kind == GW_BS_APP ? "app" : "LLM", s->id,
                      err);
         return -1;
     }
-    if (rc == 1)
+    if (s->gen != gen)
+        return 0; /* the start date changed meanwhile: read again */
+    if (rc == 1) {
         spent = 0; /* not in the database (a stale snapshot): nothing spent */
-    db_period = rc == 0 ? gw_bg_parse_date(period_txt, NULL) : period;
-    if (s->period != period || (s->seeded && db_period != s->period)) {
-        /* our period changed meanwhile, or the database sits on the other
-         * side of midnight: keep what we have, retry at the next tick */
-        return 0;
+        period_end[0] = '\0';
     }
-    if (!isfinite(spent) || spent < 0)
-        spent = 0;
-    s->spent_db = spent + (s->committed - acc0);
+    s->spent_db = gw_money_sat(spent + (s->committed - acc0));
+    snprintf(s->period_end, sizeof(s->period_end), "%s", period_end);
+    /* the database's clock may still be on the other side of midnight:
+     * take its answer, ask again in a moment */
+    s->recheck_ms = period_end[0] != '\0' && strcmp(today, period_end) > 0 ? gw_now_ms() + GW_BUDGET_RECHECK_MS : 0;
     s->seeded = 1;
     s->refreshed_ms = gw_now_ms();
     return 0;
 }
 
-static int gw_bg_read_pg(void *ctx, int kind, int64_t id, char period[16], double *spent, char err[GW_ERR_LEN])
+static int gw_bg_read_pg(void *ctx, int kind, int64_t id, char period_end[GW_DATE_LEN], gw_money *spent,
+                         char err[GW_ERR_LEN])
 {
     gw_budget *b = ctx;
     char idbuf[24], state[GW_SQLSTATE_LEN];
     const char *params[1] = {idbuf};
     PGresult *res;
-    const char *sql = kind == GW_BS_APP ? GW_SQL_APP_BUDGET_STATUS
-                                        : GW_SQL_LLM_BUDGET_STATUS;
+    const char *sql = kind == GW_BS_APP ? GW_SQL_APP_BUDGET_STATUS : GW_SQL_LLM_BUDGET_STATUS;
     if (b->pool == NULL)
         return gw_errf(err, "no database");
     snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
@@ -307,8 +233,8 @@ static int gw_bg_read_pg(void *ctx, int kind, int64_t id, char period[16], doubl
         PQclear(res);
         return gw_errf(err, "unexpected budget_status result");
     }
-    snprintf(period, 16, "%s", PQgetvalue(res, 0, 0));
-    *spent = gw_bg_num(PQgetvalue(res, 0, 1), 0);
+    snprintf(period_end, GW_DATE_LEN, "%s", PQgetvalue(res, 0, 0));
+    *spent = gw_money_parse(PQgetvalue(res, 0, 1));
     PQclear(res);
     return 0;
 }
@@ -317,14 +243,16 @@ static void *gw_bg_refresher(void *arg)
 {
     gw_budget *b = arg;
     struct timespec ts;
+    char today[GW_DATE_LEN];
     pthread_mutex_lock(&b->mu);
     while (!b->stop) {
-        int64_t now = gw_now_ms();
+        int64_t now;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_sec += GW_BUDGET_TICK_MS / 1000;
         pthread_cond_timedwait(&b->tcv, &b->mu, &ts);
         if (b->stop)
             break;
+        b->today(today);
         /* Subjects are only ever added at a bucket's head and never freed,
          * so the chains stay walkable while gw_bg_load drops the mutex. */
         for (int i = 0; i < GW_BUDGET_BUCKETS && !b->stop; i++) {
@@ -334,7 +262,7 @@ static void *gw_bg_refresher(void *arg)
                     now - s->refreshed_ms < (int64_t)b->refresh_s * 1000)
                     continue;
                 s->refreshing = 1;
-                if (gw_bg_load(b, s) != 0) /* try again in a tick, not at once */
+                if (gw_bg_load(b, s, today) != 0) /* try again in a tick, not at once */
                     s->refreshed_ms = gw_now_ms() - (int64_t)b->refresh_s * 1000 + GW_BUDGET_TICK_MS;
                 s->refreshing = 0;
             }
@@ -401,27 +329,27 @@ void gw_budget_destroy(gw_budget *b)
     free(b);
 }
 
-/* spent + pending + reserved + worst <= limit, up to rounding noise */
-static int gw_bg_fits(const gw_bsubj *s, double worst)
+/* spent + pending + reserved + worst <= limit */
+static int gw_bg_fits(const gw_bsubj *s, gw_money worst)
 {
-    double used = s->spent_db + s->pending + s->reserved + worst;
-    return used <= s->limit + s->limit * 1e-12 + 1e-15;
+    return s->spent_db + s->pending + s->reserved + worst <= s->limit;
 }
 
-gw_budget_result gw_budget_reserve(gw_budget *b, int64_t app_id, const char *app_budget, const char *app_start,
-                                   const gw_llm *llm, double worst_cost, gw_budget_ticket *t)
+gw_budget_result gw_budget_reserve(gw_budget *b, int64_t app_id, const gw_app_budget *app, const gw_llm *llm,
+                                   gw_money worst_cost, gw_budget_ticket *t)
 {
-    int have_app = app_id > 0 && app_budget != NULL && app_budget[0] != '\0';
+    int have_app = app_id > 0 && app != NULL && app->set;
     int have_llm = llm != NULL && llm->id > 0 && llm->monthly_budget != NULL && llm->monthly_budget[0] != '\0';
     gw_bsubj *subj[2] = {NULL, NULL}; /* LLM, app */
-    int64_t today, now;
+    char today[GW_DATE_LEN];
+    int64_t now;
 
     memset(t, 0, sizeof(*t));
     if (!have_app && !have_llm)
         return GW_BUDGET_OK;
-    if (!isfinite(worst_cost) || worst_cost < 0)
-        worst_cost = 0;
-    today = b->today();
+    worst_cost = gw_money_sat(worst_cost);
+    b->today(today);
+    now = gw_now_ms();
 
     pthread_mutex_lock(&b->mu);
     for (;;) {
@@ -431,9 +359,10 @@ gw_budget_result gw_budget_reserve(gw_budget *b, int64_t app_id, const char *app
         if (have_app && (subj[1] = gw_bg_find(b, GW_BS_APP, app_id, 1)) == NULL)
             goto unavailable;
         if (subj[0] != NULL)
-            gw_bg_configure(subj[0], llm->monthly_budget, llm->budget_start_date, today);
+            gw_bg_configure(subj[0], gw_bg_nanos(llm->monthly_budget_nanos) * GW_MONEY_PER_NANO,
+                            llm->budget_start_date, today, now);
         if (subj[1] != NULL)
-            gw_bg_configure(subj[1], app_budget, app_start, today);
+            gw_bg_configure(subj[1], gw_bg_nanos(app->nanos) * GW_MONEY_PER_NANO, app->start_date, today, now);
         for (int i = 0; i < 2 && unseeded == NULL; i++)
             if (subj[i] != NULL && !subj[i]->seeded)
                 unseeded = subj[i];
@@ -443,16 +372,16 @@ gw_budget_result gw_budget_reserve(gw_budget *b, int64_t app_id, const char *app
             pthread_cond_wait(&b->cv, &b->mu);
             continue;
         }
-        /* the first use of this subject: read its spend now, once */
+        /* the first use of this subject (or of its new period): read its spend now, once */
         unseeded->seeding = 1;
-        if (gw_bg_load(b, unseeded) != 0) {
+        if (gw_bg_load(b, unseeded, today) != 0) {
             unseeded->seeding = 0;
             pthread_cond_broadcast(&b->cv);
             goto unavailable;
         }
         unseeded->seeding = 0;
         pthread_cond_broadcast(&b->cv);
-        /* loop: seeded now (or our period changed meanwhile: read again) */
+        /* loop: seeded now (or its start date changed meanwhile: read again) */
     }
 
     if (subj[0] != NULL && !gw_bg_fits(subj[0], worst_cost)) {
@@ -463,7 +392,6 @@ gw_budget_result gw_budget_reserve(gw_budget *b, int64_t app_id, const char *app
         pthread_mutex_unlock(&b->mu);
         return GW_BUDGET_APP_EXCEEDED;
     }
-    now = gw_now_ms();
     for (int i = 0; i < 2; i++) {
         if (subj[i] == NULL)
             continue;
@@ -483,13 +411,12 @@ unavailable:
     return GW_BUDGET_UNAVAILABLE;
 }
 
-void gw_budget_settle(gw_budget *b, gw_budget_ticket *t, double actual_cost)
+void gw_budget_settle(gw_budget *b, gw_budget_ticket *t, gw_money actual_cost)
 {
     int64_t ids[2] = {t->llm_id, t->app_id};
     if (t->app_id == 0 && t->llm_id == 0)
         return;
-    if (!isfinite(actual_cost) || actual_cost < 0)
-        actual_cost = 0;
+    actual_cost = gw_money_sat(actual_cost);
     pthread_mutex_lock(&b->mu);
     for (int i = 0; i < 2; i++) {
         gw_bsubj *s = ids[i] != 0 ? gw_bg_find(b, i == 0 ? GW_BS_LLM : GW_BS_APP, ids[i], 0) : NULL;
@@ -497,7 +424,7 @@ void gw_budget_settle(gw_budget *b, gw_budget_ticket *t, double actual_cost)
             continue;
         s->reserved -= t->reserved;
         if (s->reserved < 0)
-            s->reserved = 0; /* rounding noise */
+            s->reserved = 0;
         s->pending += actual_cost;
     }
     pthread_mutex_unlock(&b->mu);
@@ -513,7 +440,7 @@ void gw_budget_on_commit(void *ctx, const gw_event *events, int n)
     for (int i = 0; i < n; i++) {
         const gw_event *ev = &events[i];
         int64_t ids[2] = {ev->llm_id, ev->app_id};
-        if (!(ev->est_cost > 0) || !isfinite(ev->est_cost))
+        if (ev->est_cost <= 0)
             continue;
         for (int k = 0; k < 2; k++) {
             gw_bsubj *s = ids[k] > 0 ? gw_bg_find(b, k == 0 ? GW_BS_LLM : GW_BS_APP, ids[k], 0) : NULL;

@@ -4,21 +4,30 @@
  * its max tokens, prompt size and the model's price) against the app's and
  * the LLM's remaining budget, atomically in memory; when the call ends the
  * reservation is settled with the real cost. Spend is seeded from the
- * database (aistudio.budget_status / llm_budget_status) on first use and
- * refreshed periodically; costs settled locally but not yet ingested count
- * as spent until the analytics writer confirms them (gw_budget_on_commit).
- * Costs are doubles in the budget's currency: admission is an estimate, the
- * exact cost is computed by the database.
+ * database (aistudio.budget_status / llm_budget_status) on first use,
+ * refreshed periodically, and read again when the budget period changes;
+ * costs settled here count as spent while the analytics writer stores them
+ * (gw_budget_on_commit) and after.
+ *
+ * Money is exact integer arithmetic (gw_money, base/money.h): the
+ * snapshot gives prices per million tokens and budgets in 10^-9 units
+ * (aistudio.vendors / model_prices / budgets, at most 9 decimal places), so
+ * tokens × price is exact here, as it is in the database. The rules are the
+ * extension's: the vendor's token semantics (gw_vendor, from
+ * aistudio.vendors) and the period bounds (budget_status's period_end; no
+ * calendar here).
  */
 #ifndef GW_BUDGET_H
 #define GW_BUDGET_H
 
 #include <stdint.h>
 
-#include "ingest/analytics.h"
 #include "base/common.h"
+#include "base/money.h"
 #include "db/pgpool.h"
+#include "ingest/analytics.h"
 #include "model/snapshot.h"
+
 
 typedef struct gw_budget gw_budget;
 
@@ -30,10 +39,17 @@ typedef enum gw_budget_result {
 } gw_budget_result;
 
 typedef struct gw_budget_ticket {
-    int64_t app_id;  /* 0 when the app has no budget */
-    int64_t llm_id;  /* 0 when the LLM has no budget */
-    double reserved;
+    int64_t app_id; /* 0 when the app has no budget */
+    int64_t llm_id; /* 0 when the LLM has no budget */
+    gw_money reserved;
 } gw_budget_ticket;
+
+/* An app's budget as the credential resolver answered it. */
+typedef struct gw_app_budget {
+    int set;                /* 0: no budget */
+    int64_t nanos;          /* the monthly budget in 10^-9 units */
+    const char *start_date; /* YYYY-MM-DD, "" = the 1st */
+} gw_app_budget;
 
 int gw_budget_create(gw_pgpool *pool, int refresh_s, gw_budget **out, char err[GW_ERR_LEN]);
 void gw_budget_destroy(gw_budget *b);
@@ -41,22 +57,23 @@ void gw_budget_destroy(gw_budget *b);
 /* Worst-case cost of a request: prompt_tokens_max at the input price (or
  * the cache-write / cache-read price when dearer: any prompt token may be
  * one) plus max_tokens (or default_max_tokens when -1) at the output price.
- * 0 when unpriced. The proxy passes the settled cost as gw_event.est_cost. */
-double gw_budget_worst_cost(const gw_price *price, int64_t prompt_tokens_max, int64_t max_tokens,
-                            int64_t default_max_tokens);
-/* Cost of reported usage with the vendor's token semantics (mirrors aistudio.cost). */
-double gw_budget_cost(const gw_price *price, const char *vendor, int64_t prompt, int64_t response, int64_t cache_write,
-                      int64_t cache_read);
+ * 0 when unpriced. */
+gw_money gw_budget_worst_cost(const gw_price *price, int64_t prompt_tokens_max, int64_t max_tokens,
+                              int64_t default_max_tokens);
+/* Cost of reported usage with the vendor's token semantics (aistudio.cost's
+ * rule: cached reads inside the prompt when vendor->prompt_includes_cache_reads). */
+gw_money gw_budget_cost(const gw_price *price, const gw_vendor *vendor, int64_t prompt, int64_t response,
+                        int64_t cache_write, int64_t cache_read);
 
 /*
- * Reserves worst_cost against the app budget (app_budget: exact decimal
- * string, "" = none; app_start: YYYY-MM-DD or "") and the LLM's budget.
- * Both or neither are reserved. On GW_BUDGET_OK the ticket must be settled.
+ * Reserves worst_cost against the app budget and the LLM's (llm->monthly_budget
+ * / monthly_budget_nanos / budget_start_date). Both or neither are reserved.
+ * On GW_BUDGET_OK the ticket must be settled.
  */
-gw_budget_result gw_budget_reserve(gw_budget *b, int64_t app_id, const char *app_budget, const char *app_start,
-                                   const gw_llm *llm, double worst_cost, gw_budget_ticket *t);
+gw_budget_result gw_budget_reserve(gw_budget *b, int64_t app_id, const gw_app_budget *app, const gw_llm *llm,
+                                   gw_money worst_cost, gw_budget_ticket *t);
 /* Replaces the reservation with the actual cost (0 for a failed call). */
-void gw_budget_settle(gw_budget *b, gw_budget_ticket *t, double actual_cost);
+void gw_budget_settle(gw_budget *b, gw_budget_ticket *t, gw_money actual_cost);
 /* gw_analytics_commit_fn: the events' costs are now in the database's spend. */
 void gw_budget_on_commit(void *ctx, const gw_event *events, int n);
 

@@ -35,6 +35,8 @@ typedef struct gw_credential {
     char app_name[GW_CRED_NAME_MAX];
     char namespace_[64];
     char monthly_budget[48]; /* exact decimal, "" = none */
+    int64_t monthly_budget_nanos;  /* the same in 10^-9 units (at most 9 decimals: the extension's rule) */
+    char budget_start_date[11];    /* YYYY-MM-DD, "" = the 1st */
     int64_t *llm_ids;        /* sorted ascending; owned by the entry */
     size_t n_llm_ids;
 } gw_credential;

@@ -4,6 +4,7 @@
  * as a bind parameter only; it is never logged or put in an error.
  */
 #include "model/credresolve.h"
+#include "base/money.h"
 #include "db/sql.h"
 
 #include <errno.h>
@@ -93,6 +94,11 @@ gw_cred_result gw_credresolve_parse_row(const char *const vals[GW_CREDRESOLVE_NC
     out->owner_active = gw_parse_bool(vals[5]);
     snprintf(out->namespace_, sizeof(out->namespace_), "%s", vals[6] != NULL ? vals[6] : "");
     snprintf(out->monthly_budget, sizeof(out->monthly_budget), "%s", vals[8] != NULL ? vals[8] : "");
+    if (vals[8] != NULL) {
+        /* at most 9 decimals (the extension's rule): exact; beyond, rounded up */
+        out->monthly_budget_nanos = gw_money_nanos_ceil(gw_money_parse(vals[8]));
+    }
+    snprintf(out->budget_start_date, sizeof(out->budget_start_date), "%s", vals[9] != NULL ? vals[9] : "");
     if (gw_parse_int64_array(vals[7], &out->llm_ids, &out->n_llm_ids, err) != 0) {
         memset(out, 0, sizeof(*out));
         return GW_CRED_ERROR;

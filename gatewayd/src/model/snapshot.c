@@ -38,6 +38,8 @@ struct gw_snapshot {
     size_t n_apps;
     gw_price *prices;
     size_t n_prices;
+    gw_vendor *vendors; /* sorted by name (strcmp) */
+    size_t n_vendors;
     gw_index llm_slug_idx;
     gw_index llm_id_idx;
     gw_index app_id_idx;
@@ -118,6 +120,7 @@ static void gw_snapshot_free(gw_snapshot *s)
         free(s->apps[i].llm_ids);
     free(s->llms);
     free(s->apps);
+    free(s->vendors);
     free(s->prices);
     free(s->llm_slug_idx.slots);
     free(s->llm_id_idx.slots);
@@ -255,6 +258,11 @@ static int gw_snapshot_index(gw_snapshot *s, char *err)
     return 0;
 }
 
+static int gw_cmp_vendor(const void *a, const void *b)
+{
+    return strcmp(((const gw_vendor *)a)->name, ((const gw_vendor *)b)->name);
+}
+
 int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, const gw_secret_key *keys, int nkeys,
                       gw_snapshot **out, int *key_errors, char err[GW_ERR_LEN])
 {
@@ -291,8 +299,24 @@ int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, co
     s->llms = calloc(msg->n_llms + 1, sizeof(gw_llm));
     s->apps = calloc(msg->n_apps + 1, sizeof(gw_app));
     s->prices = calloc(msg->n_prices + 1, sizeof(gw_price));
-    if (s->llms == NULL || s->apps == NULL || s->prices == NULL)
+    s->vendors = calloc(msg->n_vendors + 1, sizeof(gw_vendor));
+    if (s->llms == NULL || s->apps == NULL || s->prices == NULL || s->vendors == NULL)
         goto oom;
+
+    for (size_t i = 0; i < msg->n_vendors; i++) {
+        const Aistudio__V1__Vendor *m = msg->vendors[i];
+        gw_vendor *v = &s->vendors[i];
+        const char *ah = gw_nz(m->auth_header);
+        v->name = gw_nz(m->name);
+        v->wire_format = gw_nz(m->wire_format);
+        v->key_header = strcmp(ah, "x-api-key") == 0        ? GW_KEY_HEADER_X_API_KEY
+                        : strcmp(ah, "x-goog-api-key") == 0 ? GW_KEY_HEADER_GOOG_API_KEY
+                                                            : GW_KEY_HEADER_BEARER;
+        v->key_required = m->key_required ? 1 : 0;
+        v->prompt_includes_cache_reads = m->prompt_includes_cache_reads ? 1 : 0;
+        s->n_vendors = i + 1;
+    }
+    qsort(s->vendors, s->n_vendors, sizeof(gw_vendor), gw_cmp_vendor);
 
     for (size_t i = 0; i < msg->n_llms; i++) {
         const Aistudio__V1__Llm *m = msg->llms[i];
@@ -302,10 +326,12 @@ int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, co
         l->name = gw_nz(m->name);
         l->slug = gw_nz(m->slug);
         l->vendor = gw_nz(m->vendor);
+        l->vendor_def = gw_snapshot_vendor(s, l->vendor);
         l->api_endpoint = gw_nz(m->api_endpoint);
         l->default_model = gw_nz(m->default_model);
         l->namespace_ = gw_nz(m->namespace_);
         l->monthly_budget = gw_nz(m->monthly_budget);
+        l->monthly_budget_nanos = m->monthly_budget_nanos;
         l->budget_start_date = gw_nz(m->budget_start_date);
         l->active = m->active ? 1 : 0;
         l->filter_ids = m->filter_ids;
@@ -326,6 +352,7 @@ int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, co
         a->name = gw_nz(m->name);
         a->owner_id = m->owner_id;
         a->monthly_budget = gw_nz(m->monthly_budget);
+        a->monthly_budget_nanos = m->monthly_budget_nanos;
         a->budget_start_date = gw_nz(m->budget_start_date);
         a->namespace_ = gw_nz(m->namespace_);
         a->active = m->active ? 1 : 0;
@@ -353,6 +380,10 @@ int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, co
                                      ? m->cache_read_per_mtok
                                      : p->input_per_mtok;
         p->currency = gw_nz(m->currency);
+        p->input_nanos = m->input_nanos_per_mtok;
+        p->output_nanos = m->output_nanos_per_mtok;
+        p->cache_write_nanos = m->cache_write_nanos_per_mtok;
+        p->cache_read_nanos = m->cache_read_nanos_per_mtok;
     }
     if (gw_snapshot_index(s, err) != 0) {
         gw_snapshot_free(s);
@@ -408,6 +439,24 @@ const gw_llm *gw_snapshot_llm_at(const gw_snapshot *s, size_t i)
 size_t gw_snapshot_app_count(const gw_snapshot *s)
 {
     return s->n_apps;
+}
+
+const gw_vendor *gw_snapshot_vendor(const gw_snapshot *s, const char *name)
+{
+    size_t lo = 0, hi = s->n_vendors;
+    if (name == NULL)
+        return NULL;
+    while (lo < hi) { /* a handful of rows, sorted by name */
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(s->vendors[mid].name, name);
+        if (c == 0)
+            return &s->vendors[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
 const gw_llm *gw_snapshot_llm_by_slug(const gw_snapshot *s, const char *slug)

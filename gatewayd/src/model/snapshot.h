@@ -43,15 +43,34 @@ typedef enum gw_key_state {
     GW_KEY_UNAVAILABLE /* a key is configured but could not be opened */
 } gw_key_state;
 
+/* How a vendor key is sent upstream (aistudio.vendors.auth_header). */
+typedef enum gw_key_header {
+    GW_KEY_HEADER_BEARER = 0, /* Authorization: Bearer <key> */
+    GW_KEY_HEADER_X_API_KEY,  /* x-api-key: <key> */
+    GW_KEY_HEADER_GOOG_API_KEY /* x-goog-api-key: <key> */
+} gw_key_header;
+
+/* A vendor: a row of aistudio.vendors, carried in the snapshot — the one
+ * list of vendors and the facts rules depend on. */
+typedef struct gw_vendor {
+    const char *name;
+    const char *wire_format; /* the API dialect; vendors/registry.h maps it to its operations */
+    gw_key_header key_header;
+    int key_required;
+    int prompt_includes_cache_reads; /* token semantics of its usage reports */
+} gw_vendor;
+
 typedef struct gw_llm {
     int64_t id;
     const char *name;
     const char *slug;
     const char *vendor;
+    const gw_vendor *vendor_def; /* the snapshot's row of vendor; NULL: not a known vendor */
     const char *api_endpoint;
     const char *default_model;
     const char *namespace_;
     const char *monthly_budget;    /* exact decimal, "" = none */
+    int64_t monthly_budget_nanos;  /* the same in 10^-9 units (when monthly_budget is set) */
     const char *budget_start_date; /* YYYY-MM-DD, "" = first of the month */
     int active;
     gw_key_state key_state;
@@ -82,6 +101,12 @@ typedef struct gw_price {
     const char *cache_write_per_mtok; /* the input price when the field was "" */
     const char *cache_read_per_mtok;  /* the input price when the field was "" */
     const char *currency;
+    /* the same prices, exact, in 10^-9 units of the currency per million
+     * tokens (cache prices resolved): what the gateway computes with */
+    int64_t input_nanos;
+    int64_t output_nanos;
+    int64_t cache_write_nanos;
+    int64_t cache_read_nanos;
 } gw_price;
 
 typedef struct gw_app {
@@ -91,6 +116,7 @@ typedef struct gw_app {
     int64_t *llm_ids; /* sorted ascending */
     size_t n_llm_ids;
     const char *monthly_budget;
+    int64_t monthly_budget_nanos;
     const char *budget_start_date;
     const char *namespace_;
     int active;
@@ -120,6 +146,8 @@ const gw_llm *gw_snapshot_llm_at(const gw_snapshot *s, size_t i);
 size_t gw_snapshot_app_count(const gw_snapshot *s);
 
 const gw_llm *gw_snapshot_llm_by_slug(const gw_snapshot *s, const char *slug);
+/* The vendor of that name, NULL when the snapshot has none. */
+const gw_vendor *gw_snapshot_vendor(const gw_snapshot *s, const char *name);
 const gw_llm *gw_snapshot_llm_by_id(const gw_snapshot *s, int64_t id);
 const gw_app *gw_snapshot_app_by_id(const gw_snapshot *s, int64_t id);
 /* 1 when app lists llm_id. */

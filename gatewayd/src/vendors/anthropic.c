@@ -412,6 +412,5 @@ const gw_wire_ops gw_wire_anthropic = {
     .ai_path = gw_anthropic_ai_path,
     .sse = gw_anthropic_sse,
     .json = gw_anthropic_json,
-    .prompt_excludes_cache = 1,
     .error_style = GW_ERRSTYLE_ANTHROPIC,
 };

@@ -508,14 +508,26 @@ static int gw_google_ai_model(char model[GW_MODEL_MAX], char err[GW_ERR_LEN])
     return 0;
 }
 
+/* The Gemini API's path: a version first unless the endpoint has one. */
 static int gw_google_ai_path(const gw_tr *t, gw_buf *path, const char **query)
+{
+    *query = NULL;
+    if (!gw_vendor_endpoint_versioned(t->llm->api_endpoint))
+        gw_buf_puts(path, "/v1beta");
+    gw_buf_printf(path, "/models/%s:%s", t->out->model, t->stream ? "streamGenerateContent" : "generateContent");
+    if (t->stream)
+        *query = "alt=sse";
+    return path->failed ? -1 : 0;
+}
+
+/* Vertex's path: under the endpoint's project and location, the Google
+ * publisher unless the endpoint names one. */
+static int gw_vertex_ai_path(const gw_tr *t, gw_buf *path, const char **query)
 {
     const char *ep = t->llm->api_endpoint;
 
     *query = NULL;
-    if (t->vendor == GW_VENDOR_GOOGLE_AI && !gw_vendor_endpoint_versioned(ep))
-        gw_buf_puts(path, "/v1beta");
-    else if (t->vendor == GW_VENDOR_VERTEX && strstr(ep, "/locations/") != NULL && strstr(ep, "/publishers/") == NULL)
+    if (strstr(ep, "/locations/") != NULL && strstr(ep, "/publishers/") == NULL)
         gw_buf_puts(path, "/publishers/google");
     gw_buf_printf(path, "/models/%s:%s", t->out->model, t->stream ? "streamGenerateContent" : "generateContent");
     if (t->stream)
@@ -532,5 +544,19 @@ const gw_wire_ops gw_wire_google = {
     .sse = gw_google_sse,
     .elem = gw_google_elem,
     .json = gw_google_json,
+    .error_style = GW_ERRSTYLE_GOOGLE,
+};
+
+/* Gemini on Vertex AI: the same wire, project-scoped paths. */
+const gw_wire_ops gw_wire_vertex = {
+    .name = "vertex",
+    .prepare = gw_google_prepare,
+    .ai_model = gw_google_ai_model,
+    .ai_request = gw_google_ai_request,
+    .ai_path = gw_vertex_ai_path,
+    .sse = gw_google_sse,
+    .elem = gw_google_elem,
+    .json = gw_google_json,
+    .project_paths = 1,
     .error_style = GW_ERRSTYLE_GOOGLE,
 };

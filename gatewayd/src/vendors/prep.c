@@ -3,7 +3,7 @@
  * shared by the dispatchers (vendor.c, translate.c) and the wire files: the
  * URL (endpoint + validated path + the client's query without its ?key=; an
  * endpoint ending with a version segment such as ".../v1" is not given a
- * second one, and with GW_VF_PROJECT_PATHS a full client path
+ * second one, and for a wire with project_paths (Vertex) a full client path
  * "/v1/projects/…" goes on the endpoint's origin), the header allow-list
  * with the vendor key in its vendor's header, the body rewrites, and the
  * model name rules. Calls no wire file and no dispatcher.
@@ -159,12 +159,12 @@ static void gw_hdr_add(gw_buf *h, const char *name, const char *value, size_t vl
     gw_buf_append(h, "", 1); /* the NUL separating the lines */
 }
 
-int gw_vendor_build_headers(gw_upstream_req *out, const gw_llm *llm, const gw_vendor_def *vd, const gw_wire_ops *wire,
+int gw_vendor_build_headers(gw_upstream_req *out, const gw_llm *llm, const gw_wire_ops *wire,
                             const gw_header *headers, size_t nheaders, int translated, int has_body,
                             char err[GW_ERR_LEN])
 {
     gw_buf *h = &out->headers;
-    gw_auth_style auth = vd->auth;
+    gw_key_header auth = llm->vendor_def != NULL ? llm->vendor_def->key_header : GW_KEY_HEADER_BEARER;
     int have_ctype = 0, have_version = 0;
 
     gw_buf_reset(h);
@@ -175,10 +175,10 @@ int gw_vendor_build_headers(gw_upstream_req *out, const gw_llm *llm, const gw_ve
             return gw_errf(err, "the vendor key of LLM %s contains characters not allowed in a header",
                            llm->name != NULL ? llm->name : "?");
         switch (auth) {
-        case GW_AUTH_X_API_KEY:
+        case GW_KEY_HEADER_X_API_KEY:
             gw_hdr_add(h, "x-api-key", k, kl);
             break;
-        case GW_AUTH_GOOG_API_KEY:
+        case GW_KEY_HEADER_GOOG_API_KEY:
             gw_hdr_add(h, "x-goog-api-key", k, kl);
             break;
         default: /* a bearer token (Vertex: an OAuth token) */

@@ -6,10 +6,10 @@
  * requests, stream.c: the answers) reach a vendor's code only through its
  * row, and no wire file names another one.
  *
- * The product's vendor names (DESIGN §4: openai, anthropic, vertex,
- * google_ai, huggingface, ollama) map to wire formats in ONE table
- * (registry.c), with what differs between vendors of one wire: how the key
- * is sent, and Vertex's project paths.
+ * Which vendors exist, which wire format each speaks and how its key is sent
+ * is not written here: it is the extension's table aistudio.vendors,
+ * carried in the snapshot (gw_vendor, model/snapshot.h). A row names its
+ * wire format; gw_wire_of finds that format's operations here.
  */
 #ifndef GW_VENDORS_REGISTRY_H
 #define GW_VENDORS_REGISTRY_H
@@ -19,7 +19,8 @@
 typedef enum gw_wire {
     GW_WIRE_OPENAI = 0, /* OpenAI chat/completions, responses; Hugging Face TGI (also /generate_stream) */
     GW_WIRE_ANTHROPIC,  /* Anthropic Messages */
-    GW_WIRE_GOOGLE,     /* Gemini / Vertex generateContent */
+    GW_WIRE_GOOGLE,     /* Gemini API generateContent */
+    GW_WIRE_VERTEX,     /* Gemini on Vertex AI: Google's wire with project-scoped paths */
     GW_WIRE_OLLAMA,     /* Ollama's native API (its /v1 routes are OpenAI's) */
     GW_WIRE_COUNT
 } gw_wire;
@@ -61,7 +62,7 @@ typedef struct gw_wire_ops {
     int (*json)(gw_stream_proc *p, const gw_json_value *root);    /* the whole JSON body */
     int ai_stream_ndjson;                                         /* its /ai streams are NDJSON lines, not SSE */
     int openai_errors;                                            /* it answers errors in the OpenAI shape already */
-    int prompt_excludes_cache;                                    /* its prompt count leaves out cache reads/writes */
+    int project_paths; /* a client path "/v1/projects/…" goes on the endpoint's origin (Vertex) */
     gw_error_style error_style;                                   /* its error event */
 } gw_wire_ops;
 
@@ -69,31 +70,13 @@ typedef struct gw_wire_ops {
 extern const gw_wire_ops gw_wire_openai;
 extern const gw_wire_ops gw_wire_anthropic;
 extern const gw_wire_ops gw_wire_google;
+extern const gw_wire_ops gw_wire_vertex;
 extern const gw_wire_ops gw_wire_ollama;
 
-/* How the vendor key goes upstream. */
-typedef enum gw_auth_style {
-    GW_AUTH_BEARER = 0,  /* Authorization: Bearer (OpenAI, Hugging Face, Ollama; Vertex: an OAuth token) */
-    GW_AUTH_X_API_KEY,   /* x-api-key (Anthropic) */
-    GW_AUTH_GOOG_API_KEY /* x-goog-api-key (Gemini API) */
-} gw_auth_style;
-
-#define GW_VF_PROJECT_PATHS 1 /* a client path "/v1/projects/…" goes on the endpoint's origin (Vertex) */
-
-/* One product vendor. */
-typedef struct gw_vendor_def {
-    gw_vendor_id id;
-    const char *name; /* as in llms.vendor */
-    gw_wire wire;
-    gw_auth_style auth;
-    int flags; /* GW_VF_* */
-} gw_vendor_def;
-
-/* The row of a vendor; an unknown vendor gets the OpenAI row (never NULL). */
-const gw_wire_ops *gw_wire_of(gw_vendor_id v);
+/* The operations of a vendor's wire format (gw_vendor.wire_format); NULL
+ * for a vendor without one or a format this gateway does not speak. */
+const gw_wire_ops *gw_wire_of(const gw_vendor *v);
 /* The row of a wire format. */
 const gw_wire_ops *gw_wire_get(gw_wire w);
-/* The definition of a vendor, NULL for GW_VENDOR_UNKNOWN. */
-const gw_vendor_def *gw_vendor_def_of(gw_vendor_id v);
 
 #endif

@@ -43,7 +43,10 @@ int gw_stream_proc_create(const gw_proc_opts *opts, gw_emit_fn emit, void *emit_
     p->emit = emit;
     p->emit_ctx = emit_ctx;
     p->wire = gw_wire_of(p->o.vendor);
-    p->prompt_excludes_cache = p->wire->prompt_excludes_cache;
+    if (p->wire == NULL)
+        p->wire = gw_wire_get(GW_WIRE_OPENAI);
+    /* the extension's token semantics (aistudio.vendors) */
+    p->prompt_excludes_cache = p->o.vendor != NULL && !p->o.vendor->prompt_includes_cache_reads;
     p->max_line = p->o.max_line_bytes;
     gw_buf_init(&p->pend, 0);
     gw_buf_init(&p->data, 0);
@@ -376,13 +379,13 @@ int gw_stream_proc_finish(gw_stream_proc *p, int *client_gone, char err[GW_ERR_L
 
 /* ================= errors and content types ================= */
 
-int gw_vendor_stream_error(gw_vendor_id v, gw_proc_mode mode, const char *message, gw_buf *out)
+int gw_vendor_stream_error(const gw_vendor *v, gw_proc_mode mode, const char *message, gw_buf *out)
 {
     gw_jw w;
+    const gw_wire_ops *wire = gw_wire_of(v);
     /* /ai clients get OpenAI's shape whatever the vendor */
-    gw_error_style style = mode == GW_PROC_AI_SSE || mode == GW_PROC_AI_JSON || gw_vendor_def_of(v) == NULL
-                               ? GW_ERRSTYLE_OPENAI
-                               : gw_wire_of(v)->error_style;
+    gw_error_style style = mode == GW_PROC_AI_SSE || mode == GW_PROC_AI_JSON || wire == NULL ? GW_ERRSTYLE_OPENAI
+                                                                                              : wire->error_style;
     int anthropic = style == GW_ERRSTYLE_ANTHROPIC;
     int google = style == GW_ERRSTYLE_GOOGLE;
     int ollama = style == GW_ERRSTYLE_OLLAMA;

@@ -109,7 +109,6 @@ int gw_vendor_translate_request(const gw_llm *llm, const gw_header *headers, siz
     gw_buf tmp, path;
     gw_jw w;
     const char *query = NULL;
-    const gw_vendor_def *vd;
     const gw_wire_ops *wire;
     char perr[GW_ERR_LEN];
     int rc = 0;
@@ -120,10 +119,9 @@ int gw_vendor_translate_request(const gw_llm *llm, const gw_header *headers, siz
     t.body = body;
     t.body_len = body_len;
     t.out = out;
-    t.vendor = out->vendor = gw_vendor_parse(llm->vendor);
-    vd = gw_vendor_def_of(t.vendor);
+    t.vendor = out->vendor = llm->vendor_def;
     wire = gw_wire_of(t.vendor);
-    if (vd == NULL || llm->api_endpoint == NULL || llm->api_endpoint[0] == '\0') {
+    if (wire == NULL || llm->api_endpoint == NULL || llm->api_endpoint[0] == '\0') {
         *status = 502;
         return gw_errf(err, "the LLM has an unknown vendor or no api_endpoint");
     }
@@ -162,9 +160,9 @@ int gw_vendor_translate_request(const gw_llm *llm, const gw_header *headers, siz
     *status = 500;
     if (rc == 0 &&
         (wire->ai_path(&t, &path, &query) != 0 ||
-         gw_vendor_build_url(out, llm->api_endpoint, path.data, query, 0, (vd->flags & GW_VF_PROJECT_PATHS) != 0) != 0))
+         gw_vendor_build_url(out, llm->api_endpoint, path.data, query, 0, wire->project_paths) != 0))
         rc = gw_errf(err, "out of memory building the upstream URL");
-    if (rc == 0 && gw_vendor_build_headers(out, llm, vd, wire, headers, nheaders, 1, 1, err) != 0) {
+    if (rc == 0 && gw_vendor_build_headers(out, llm, wire, headers, nheaders, 1, 1, err) != 0) {
         *status = 502;
         rc = -1;
     }

@@ -82,16 +82,14 @@ int gw_vendor_prepare(const gw_llm *llm, gw_route_kind kind, const char *method,
 {
     gw_prep pp;
     const gw_header *ct = gw_hdr_find(headers, nheaders, "content-type");
-    const gw_vendor_def *vd;
     const gw_wire_ops *wire;
-    int rc;
+    int rc, project_paths;
     size_t ml = method != NULL ? strlen(method) : 0;
 
     *status = 400;
     memset(&pp, 0, sizeof(pp));
-    out->vendor = gw_vendor_parse(llm->vendor);
-    vd = gw_vendor_def_of(out->vendor);
-    if (vd == NULL) {
+    out->vendor = llm->vendor_def;
+    if (gw_wire_of(out->vendor) == NULL) {
         *status = 502;
         return gw_errf(err, "the LLM has an unknown vendor");
     }
@@ -134,14 +132,15 @@ int gw_vendor_prepare(const gw_llm *llm, gw_route_kind kind, const char *method,
     gw_buf_init(&pp.new_path, 0);
     out->prompt_bytes = pp.body_len;
     wire = gw_wire_of(out->vendor);
+    project_paths = wire->project_paths;
     if (wire->compat_prefix != NULL && strncmp(path, wire->compat_prefix, strlen(wire->compat_prefix)) == 0)
         wire = gw_wire_get(wire->compat); /* e.g. Ollama's OpenAI-compatible /v1 routes */
     rc = wire->prepare(&pp, status, err);
     if (rc == 0 && gw_vendor_build_url(out, llm->api_endpoint, pp.new_path.len > 0 ? pp.new_path.data : path, query,
-                                       pp.add_alt_sse, (vd->flags & GW_VF_PROJECT_PATHS) != 0) != 0)
+                                       pp.add_alt_sse, project_paths) != 0)
         rc = gw_errf(err, "out of memory building the upstream URL");
     gw_buf_free(&pp.new_path);
-    if (rc == 0 && gw_vendor_build_headers(out, llm, vd, wire, headers, nheaders, 0, pp.body_len > 0, err) != 0) {
+    if (rc == 0 && gw_vendor_build_headers(out, llm, wire, headers, nheaders, 0, pp.body_len > 0, err) != 0) {
         *status = 502;
         rc = -1;
     }

@@ -27,20 +27,14 @@
 #include "base/json.h"
 #include "model/snapshot.h"
 
-typedef enum gw_vendor_id {
-    GW_VENDOR_UNKNOWN = 0,
-    GW_VENDOR_OPENAI,
-    GW_VENDOR_ANTHROPIC,
-    GW_VENDOR_GOOGLE_AI,
-    GW_VENDOR_VERTEX,
-    GW_VENDOR_HUGGINGFACE,
-    GW_VENDOR_OLLAMA
-} gw_vendor_id;
+/* Vendors are rows of aistudio.vendors carried in the snapshot (gw_vendor,
+ * model/snapshot.h: name, wire format, how the key is sent, token
+ * semantics); this layer knows wire formats only (registry.h). */
 
-gw_vendor_id gw_vendor_parse(const char *name); /* "openai" … ; UNKNOWN otherwise */
-const char *gw_vendor_name(gw_vendor_id v);
+/* 1 when the vendor's wire format speaks it (a request can be served). */
+int gw_vendor_supported(const gw_vendor *v);
 /* 1 when the vendor answers errors in the OpenAI shape already (its wire is OpenAI's). */
-int gw_vendor_openai_errors(gw_vendor_id v);
+int gw_vendor_openai_errors(const gw_vendor *v);
 
 /* Tokens as the upstream reported them (DESIGN: recorded exactly). */
 typedef struct gw_usage {
@@ -92,7 +86,7 @@ int gw_vendor_model_from_json(const gw_json_value *v, char out[GW_MODEL_MAX], ch
 
 /* The upstream request, built by gw_vendor_prepare / gw_vendor_translate_request. */
 typedef struct gw_upstream_req {
-    gw_vendor_id vendor;
+    const gw_vendor *vendor; /* the LLM's vendor (a snapshot row) */
     gw_buf url;     /* absolute URL (endpoint + path + query; client's ?key= removed) */
     gw_buf headers; /* "Name: value" lines, each NUL-terminated, ready for curl_slist_append */
     gw_buf body;    /* the body to send when body_rewritten, else send the client's body */
@@ -149,7 +143,7 @@ int gw_vendor_translate_request(const gw_llm *llm, const gw_header *headers, siz
 typedef int (*gw_emit_fn)(void *ctx, const char *data, size_t len);
 
 typedef struct gw_proc_opts {
-    gw_vendor_id vendor;
+    const gw_vendor *vendor;
     gw_proc_mode mode;
     int strip_usage_chunk;
     size_t max_line_bytes;  /* SSE / NDJSON line limit; longer → error */
@@ -188,7 +182,7 @@ void gw_stream_proc_destroy(gw_stream_proc *p);
  * after its first byte (OpenAI/AI: `data: {"error":…}`; Anthropic:
  * `event: error`; Google: `data: {"error":…}`; Ollama: `{"error":"…"}\n`).
  */
-int gw_vendor_stream_error(gw_vendor_id v, gw_proc_mode mode, const char *message, gw_buf *out);
+int gw_vendor_stream_error(const gw_vendor *v, gw_proc_mode mode, const char *message, gw_buf *out);
 
 /* Content-Type of the response the client gets for a mode. */
 const char *gw_proc_content_type(gw_proc_mode mode);

@@ -118,7 +118,7 @@ static inline int gw_proc_ai(const gw_stream_proc *p)
 
 typedef struct gw_prep {
     const gw_llm *llm;
-    gw_vendor_id vendor;
+    const gw_vendor *vendor;
     gw_route_kind kind;
     const char *method;
     const char *path;  /* validated, starts with '/' */
@@ -200,15 +200,14 @@ void gw_ai_tool_call_json(gw_buf *b, const gw_json_value *id, const char *gen_id
 
 /* ---- URL and headers (prep.c) ---- */
 
-/* project_paths: GW_VF_PROJECT_PATHS of the vendor (registry.h) */
+/* project_paths: the wire's project_paths (registry.h: Vertex) */
 int gw_vendor_build_url(gw_upstream_req *out, const char *endpoint, const char *path, const char *query,
                         int add_alt_sse, int project_paths);
 /* 1 when the endpoint's last path segment is a version (".../v1"). */
 int gw_vendor_endpoint_versioned(const char *endpoint);
-/* The vendor key in the header vd says (registry.h), the client's allowed
+/* The vendor key in the header the LLM's vendor says (gw_vendor.key_header), the client's allowed
  * headers, the version header of the wire row. */
-struct gw_vendor_def;
-int gw_vendor_build_headers(gw_upstream_req *out, const gw_llm *llm, const struct gw_vendor_def *vd,
+int gw_vendor_build_headers(gw_upstream_req *out, const gw_llm *llm,
                             const struct gw_wire_ops *wire, const gw_header *headers, size_t nheaders, int translated,
                             int has_body, char err[GW_ERR_LEN]);
 
@@ -240,7 +239,7 @@ enum {
  * and validates it; the vendor files write their request body from it). */
 typedef struct gw_tr {
     const gw_llm *llm;
-    gw_vendor_id vendor;
+    const gw_vendor *vendor;
     const char *body;
     size_t body_len;
     gw_json_field f[TR_NFIELDS];
