@@ -32,6 +32,9 @@ extern char *aistudio_secret_key_file;	/* pg_aistudio.secret_key_file */
 extern char *aistudio_previous_secret_key_file;	/* pg_aistudio.previous_secret_key_file */
 extern int	aistudio_rollup_interval;	/* pg_aistudio.rollup_interval, seconds */
 extern char *aistudio_worker_database;	/* pg_aistudio.worker_database */
+extern bool aistudio_edge_shared_token;	/* pg_aistudio.edge_shared_token */
+extern int	aistudio_edge_stale_after;	/* pg_aistudio.edge_stale_after, seconds */
+extern bool aistudio_edge_outbox;		/* pg_aistudio.edge_outbox */
 
 /* ---- Roles, ordered by power; DBA = database superuser with no acting user ---- */
 typedef enum AistudioRole
