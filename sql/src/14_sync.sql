@@ -67,10 +67,12 @@ CREATE TABLE aistudio.edge_events (
 CREATE INDEX edge_events_at_idx ON aistudio.edge_events (at);
 CREATE INDEX edge_events_edge_idx ON aistudio.edge_events (edge_id, id);
 
--- The metrics of each edge's last 60 heartbeats (a ring: slot = sequence % 60).
+-- The metrics of each edge's last 60 heartbeats (a ring: slot = seq % 60,
+-- seq = edges.metrics_seq when it was written).
 CREATE TABLE aistudio.edge_metrics (
 	edge_id text NOT NULL REFERENCES aistudio.edges (edge_id) ON DELETE CASCADE,
 	slot    integer NOT NULL CHECK (slot BETWEEN 0 AND 59),
+	seq     bigint NOT NULL,
 	at      timestamptz NOT NULL,
 	metrics jsonb NOT NULL,
 	PRIMARY KEY (edge_id, slot)
@@ -526,9 +528,9 @@ BEGIN
 	END IF;
 	INSERT INTO aistudio.edge_auth_failures (edge_id, peer) VALUES (v_edge, v_peer);
 	INSERT INTO aistudio.audit_log (actor_id, actor_role, action, object_type, object_id, changes)
-	VALUES (aistudio.acting_user_id(), session_user, 'edge_auth_failed', 'edges', v_edge,
-			jsonb_build_object('namespace', v_ns, 'peer', v_peer, 'reason', v_reason,
-							   'shared_token', $4));
+	VALUES (aistudio.acting_user_id(), session_user, 'edge_auth_failed', 'edges', CASE WHEN v_valid THEN v_edge END,
+			jsonb_build_object('namespace', v_ns, 'peer', v_peer, 'reason', v_reason, 'shared_token', $4)
+			|| CASE WHEN v_valid THEN '{}'::jsonb ELSE jsonb_build_object('edge_id', v_edge) END);
 	PERFORM aistudio.edge_event(CASE WHEN v_valid THEN v_edge END, v_ns, 'auth_failed',
 								jsonb_build_object('edge_id', v_edge, 'peer', v_peer, 'reason', v_reason));
 	RETURN QUERY SELECT false, v_reason, 0;
@@ -738,9 +740,9 @@ BEGIN
 		RETURNING e.edge_id, e.namespace, o.loaded_checksum AS old_loaded, e.loaded_checksum AS loaded,
 				  x.sum AS expected, o.was_connected, o.hub_id AS old_hub, i.met, e.metrics_seq
 	), met AS (
-		INSERT INTO aistudio.edge_metrics AS m (edge_id, slot, at, metrics)
-		SELECT u.edge_id, (u.metrics_seq % 60)::integer, now(), u.met FROM upd u WHERE u.met IS NOT NULL
-		ON CONFLICT (edge_id, slot) DO UPDATE SET at = excluded.at, metrics = excluded.metrics
+		INSERT INTO aistudio.edge_metrics AS m (edge_id, slot, seq, at, metrics)
+		SELECT u.edge_id, (u.metrics_seq % 60)::integer, u.metrics_seq, now(), u.met FROM upd u WHERE u.met IS NOT NULL
+		ON CONFLICT (edge_id, slot) DO UPDATE SET seq = excluded.seq, at = excluded.at, metrics = excluded.metrics
 	), ev AS (
 		INSERT INTO aistudio.edge_events (edge_id, namespace, event, detail)
 		SELECT u.edge_id, u.namespace, 'connected', jsonb_build_object('hub_id', v_hub, 'reason', 'heartbeat')
@@ -1141,12 +1143,15 @@ $$;
 COMMENT ON FUNCTION aistudio.ingest_edge_events(text, jsonb) IS 'Ingests an edge''s analytics batch (idempotent by request_id; edge_id and namespace from the edge)';
 
 -- aistudio.edge_lease: budget leases (docs/sql-api/sync.md#budget-leases).
--- op acquire or renew: the edge asks for want_nanos more; it gets
---   min(want, available / (1 + other edges holding a lease)), available =
---   budget - spent - what edges hold; op return: the lease is cut to what
---   the edge says it spent (spent_nanos), never below what the hub has
---   seen of it.  Returns the edge's whole grant of the period
---   (granted_nanos: its limit), NULL when the app or LLM has no budget.
+-- An edge's grant of a period is its allowance for the whole period: it
+-- may spend up to granted, its own spend of the period included.  op
+-- acquire or renew: the edge asks for want_nanos of headroom (grant minus
+-- its spend: spent_nanos, its own figure, or what the hub has seen of it if
+-- more); it gets the missing part, at most available / (1 + other edges
+-- holding a lease), available = budget - spent - what edges hold; op
+-- return: the grant is cut to what the edge says it spent, never below
+-- what the hub has seen of it.  Returns the whole grant (granted_nanos:
+-- the edge's limit), NULL when the app or LLM has no budget.
 CREATE FUNCTION aistudio.edge_lease(edge_id text, op text, subject text, subject_id bigint, want_nanos bigint,
 									spent_nanos bigint)
 	RETURNS TABLE (granted_nanos bigint, period_start date, period_end date)
@@ -1228,7 +1233,8 @@ BEGIN
 
 	IF v_op = 'return' THEN
 		v_mine := least(v_mine, greatest(v_edge_spent, v_seen));
-	ELSE
+	ELSIF v_want > (v_mine - greatest(v_edge_spent, v_seen)) * 1e9 THEN
+		-- the edge wants more headroom (grant minus its spend) than it has
 		SELECT count(*) INTO v_others FROM aistudio.edge_leases l
 		 WHERE l.subject = v_subject AND l.subject_id = v_id AND l.period_start = lower(v_period)
 		   AND l.edge_id <> v_edge
@@ -1237,7 +1243,8 @@ BEGIN
 							   AND s.day >= lower(v_period) AND s.day < upper(v_period));
 		v_avail := v_budget - aistudio.subject_spend(v_subject, v_id, v_period)
 				 - aistudio.subject_leased(v_subject, v_id, v_period);
-		v_grant := least(v_want, floor(greatest(v_avail, 0) * 1e9 / (1 + v_others)));
+		v_grant := least(ceil(v_want - (v_mine - greatest(v_edge_spent, v_seen)) * 1e9),
+						 floor(greatest(v_avail, 0) * 1e9 / (1 + v_others)));
 		v_mine := v_mine + trunc(v_grant / 1e9, 9);
 	END IF;
 	INSERT INTO aistudio.edge_leases AS l (subject, subject_id, period_start, edge_id, period_end, granted, edge_spent)
@@ -1292,9 +1299,9 @@ BEGIN
 			   (m.metrics ->> 'p50_ms')::numeric, (m.metrics ->> 'p99_ms')::numeric,
 			   (m.metrics ->> 'prompt_tokens')::numeric::bigint, (m.metrics ->> 'response_tokens')::numeric::bigint,
 			   (m.metrics ->> 'since_ms')::numeric::bigint
-		  FROM (SELECT x.at, x.metrics FROM aistudio.edge_metrics x WHERE x.edge_id = $1
-				 ORDER BY x.at DESC LIMIT limit_rows) m
-		 ORDER BY m.at;
+		  FROM (SELECT x.seq, x.at, x.metrics FROM aistudio.edge_metrics x WHERE x.edge_id = $1
+				 ORDER BY x.seq DESC LIMIT limit_rows) m
+		 ORDER BY m.seq;
 END
 $$;
 
