@@ -1,11 +1,11 @@
 /*-------------------------------------------------------------------------
  * src/sync.c
- *		The C parts of hub and edge (SECTION sync, sql/src/14_sync.sql):
- *		edge tokens and edge keys, the constant-time comparison of token
- *		hashes, what an edge materialises from a snapshot, and the statement
- *		trigger that notes the namespaces' expected checksums after a
- *		configuration change.  Everything else (status, pushes, leases,
- *		ingestion) is SQL.
+ *		The C parts of hub and edge (SECTIONS sync and edge of the install
+ *		script, sql/src/14_sync.sql and 15_edge.sql): edge tokens and edge
+ *		keys, the constant-time comparison of token hashes, what an edge
+ *		materialises from a snapshot, and the statement trigger that notes
+ *		the namespaces' expected checksums after a configuration change.
+ *		Everything else (status, pushes, leases, ingestion) is SQL.
  *
  * Edge tokens.  enroll_edge gets from edge_credentials_new a token 'aie_' +
  * 43 base64url characters of 32 random bytes, its SHA-256 in hex (what is

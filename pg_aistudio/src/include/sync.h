@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  * src/include/sync.h
  *		Hub and edge: edge tokens and keys, the edge-side snapshot decoding
- *		and the sync statement trigger (src/sync.c; the SQL API is SECTION
- *		sync, sql/src/14_sync.sql).
+ *		and the sync statement trigger (src/sync.c; the SQL API is in
+ *		sql/src/14_sync.sql and 15_edge.sql).
  *
  * An edge token is SYNC_TOKEN_TAG followed by the base64url encoding
  * (no padding) of SYNC_TOKEN_RANDOM_BYTES random bytes; only its SHA-256
