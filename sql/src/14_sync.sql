@@ -1,5 +1,5 @@
 -------------------------------------------------------------------------------
--- SECTION sync: hub and edge (src/sync.c)
+-- SECTION sync: the hub of hub and edge (src/sync.c, src/sealbox.c)
 -------------------------------------------------------------------------------
 -- Every decision of the control plane is here; the gRPC server and client
 -- of gatewayd (gatewayd/src/sync) translate bytes and call these functions
