@@ -21,8 +21,13 @@
  * hashes are never written; a redacted column appears as "[redacted]" (and
  * as "[redacted]" instead of {"old", "new"} when an update changed it).
  * Bookkeeping columns (updated_at, last_used_at, last_heartbeat) are left
- * out, and an update that changed nothing else writes no row at all, so
- * edge heartbeats and credential use do not flood the log.
+ * out, and so are an edge's connection and sync bookkeeping (hub_id,
+ * connected_at, disconnected_at, heartbeat_interval_s, last_metrics,
+ * metrics_seq, pending_since, stale_event_for, last_push_at: the sync
+ * trail, aistudio.edge_events, records those); an update that changed
+ * nothing else writes no row at all, so edge heartbeats and credential use
+ * do not flood the log.  Edge token hashes and sealed edge keys are
+ * redacted.
  *
  * Not logged: the rows an extension script (ALTER EXTENSION ... UPDATE)
  * migrates, and the rows a restore loads.  A restore is a superuser session
@@ -79,11 +84,18 @@ static const struct
 	{"llms", "api_key_cipher"},
 	{"users", "password_hash"},
 	{"credentials", "key_hash"},
+	{"edges", "token_sha256"},
+	{"edges", "edge_key_id"},
 };
 
-/* Bookkeeping columns: never logged, and changing only them logs nothing. */
+/*
+ * Bookkeeping columns: never logged, and changing only them logs nothing
+ * (an edge's connection and sync bookkeeping changes with its heartbeats).
+ */
 static const char *const ignored_columns[] = {
 	"updated_at", "last_used_at", "last_heartbeat",
+	"hub_id", "connected_at", "disconnected_at", "heartbeat_interval_s", "last_metrics", "metrics_seq",
+	"pending_since", "stale_event_for", "last_push_at",
 };
 
 /* The INSERT into aistudio.audit_log, prepared once per backend. */
@@ -114,7 +126,7 @@ AuditColumnIsIgnored(const char *column)
  * Is this an extension script or a restore (see the top of this file)?
  * Their rows are not logged.
  */
-static bool
+bool
 AuditIsBulkLoad(void)
 {
 	if (creating_extension)

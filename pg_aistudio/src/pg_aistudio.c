@@ -1,11 +1,14 @@
 /*-------------------------------------------------------------------------
  * src/pg_aistudio.c
- *		Module entry point: PG_MODULE_MAGIC, the GUCs of pg_aistudio and
+ *		Module entry point: PG_MODULE_MAGIC, the GUCs of pg_aistudio (the
+ *		hub-and-edge ones are read by SECTION sync with current_setting) and
  *		the registration of the rollup background worker (which needs
  *		shared_preload_libraries = 'pg_aistudio').
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <limits.h>
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -21,6 +24,9 @@ char	   *aistudio_secret_key_file = NULL;
 char	   *aistudio_previous_secret_key_file = NULL;
 int			aistudio_rollup_interval = 60;
 char	   *aistudio_worker_database = NULL;
+bool		aistudio_edge_shared_token = true;
+int			aistudio_edge_stale_after = 900;
+bool		aistudio_edge_outbox = false;
 
 void		_PG_init(void);
 
@@ -56,6 +62,25 @@ _PG_init(void)
 							   NULL,
 							   &aistudio_worker_database, "aistudio",
 							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+	/* hub and edge (SECTION sync; the SQL reads them with current_setting) */
+	DefineCustomBoolVariable("pg_aistudio.edge_shared_token",
+							 "Whether edges may authenticate with the hub's shared token (GRPC_AUTH_TOKEN) instead of their own.",
+							 "Off: only tokens from aistudio.enroll_edge() are accepted.",
+							 &aistudio_edge_shared_token, true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_aistudio.edge_stale_after",
+							"How long an edge may stay pending (running another checksum than its namespace's) before its status is stale.",
+							NULL,
+							&aistudio_edge_stale_after, 900, 1, INT_MAX / 1000,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("pg_aistudio.edge_outbox",
+							 "Whether analytics ingested by this session are queued for upload to the hub (an edge's analytics connection sets it).",
+							 NULL,
+							 &aistudio_edge_outbox, false,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_aistudio");
 

@@ -6,6 +6,10 @@
  *		the internal SQL helpers seal_value, open_value, reseal_value and
  *		secret_key_id that the secrets section of the SQL API builds on.
  *
+ * The format of a sealed value, the key id and the parsing of a key are
+ * src/sealbox.c's (the one implementation, which gatewayd compiles too);
+ * this file picks the key.
+ *
  * The master key is 32 bytes written as 64 hex digits (surrounding
  * whitespace allowed) in the file named by pg_aistudio.secret_key_file, or,
  * when that GUC is empty, in the server environment variable
@@ -20,12 +24,7 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
 #include <sys/stat.h>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "access/htup_details.h"
 #include "fmgr.h"
@@ -34,6 +33,7 @@
 #include "utils/builtins.h"
 
 #include "aistudio.h"
+#include "sealbox.h"
 #include "secrets.h"
 
 PG_FUNCTION_INFO_V1(aistudio_seal_value);
@@ -54,8 +54,7 @@ typedef struct KeySlot
 	off_t		st_size;
 	time_t		st_mtime_;
 	time_t		st_ctime_;
-	unsigned char key[AISTUDIO_KEY_LEN];
-	char		key_id[SECRETS_KEY_ID_SIZE];
+	aistudio_seal_key k;		/* the key bytes and their key_id */
 } KeySlot;
 
 static KeySlot current_key;
@@ -68,66 +67,19 @@ KeySlotWipe(KeySlot *slot)
 	explicit_bzero(slot, sizeof(*slot));
 }
 
-/* key_id = first 16 lowercase hex digits of SHA-256(key bytes). */
-static void
-ComputeKeyId(const unsigned char *key, char *key_id)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	static const char hex[] = "0123456789abcdef";
-
-	if (EVP_Digest(key, AISTUDIO_KEY_LEN, md, &mdlen, EVP_sha256(), NULL) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not compute the master key id")));
-	for (int i = 0; i < 8; i++)
-	{
-		key_id[2 * i] = hex[md[i] >> 4];
-		key_id[2 * i + 1] = hex[md[i] & 0x0f];
-	}
-	key_id[16] = '\0';
-	explicit_bzero(md, sizeof(md));
-}
-
-static int
-HexValue(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
- * Parse 64 hex digits with optional surrounding whitespace into key.
- * Returns false (leaving key wiped) when the text is malformed.
+ * Parse a key (64 hex digits, surrounding whitespace allowed; sealbox.c) into
+ * slot.  Returns false (slot wiped) when the text is malformed.
  */
 static bool
-ParseKey(const char *text, size_t len, unsigned char *key)
+ParseKey(const char *text, size_t len, KeySlot *slot)
 {
-	size_t		start = 0;
-	size_t		end = len;
+	char		err[AISTUDIO_SEAL_ERR_LEN];
 
-	while (start < end && isspace((unsigned char) text[start]))
-		start++;
-	while (end > start && isspace((unsigned char) text[end - 1]))
-		end--;
-	if (end - start != 2 * AISTUDIO_KEY_LEN)
-		return false;
-	for (int i = 0; i < AISTUDIO_KEY_LEN; i++)
+	if (aistudio_seal_key_parse(text, len, &slot->k, err) != 0)
 	{
-		int			hi = HexValue(text[start + 2 * i]);
-		int			lo = HexValue(text[start + 2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-		{
-			explicit_bzero(key, AISTUDIO_KEY_LEN);
-			return false;
-		}
-		key[i] = (unsigned char) ((hi << 4) | lo);
+		KeySlotWipe(slot);
+		return false;
 	}
 	return true;
 }
@@ -162,7 +114,7 @@ LoadKeyFile(KeySlot *slot, const char *path, const char *guc)
 
 	KeySlotWipe(slot);
 	if (ok)
-		ok = ParseKey(buf, n, slot->key);
+		ok = ParseKey(buf, n, slot);
 	explicit_bzero(buf, sizeof(buf));
 	if (!ok)
 		ereport(ERROR,
@@ -177,7 +129,6 @@ LoadKeyFile(KeySlot *slot, const char *path, const char *guc)
 	slot->st_size = st.st_size;
 	slot->st_mtime_ = st.st_mtime;
 	slot->st_ctime_ = st.st_ctime;
-	ComputeKeyId(slot->key, slot->key_id);
 	slot->loaded = true;
 }
 
@@ -224,13 +175,12 @@ CurrentKey(void)
 				 errdetail("Neither pg_aistudio.secret_key_file nor the server environment variable %s is set.",
 						   SECRET_KEY_ENV),
 				 errhint("Write a key made with \"openssl rand -hex 32\" to a file readable only by the server and set pg_aistudio.secret_key_file to its path.")));
-	ok = ParseKey(env, strlen(env), current_key.key);
+	ok = ParseKey(env, strlen(env), &current_key);
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the master key in the environment variable %s is malformed", SECRET_KEY_ENV),
 				 errdetail("The key must be exactly 64 hexadecimal digits (32 bytes).")));
-	ComputeKeyId(current_key.key, current_key.key_id);
 	current_key.loaded = true;
 	return &current_key;
 }
@@ -258,15 +208,15 @@ KeyById(const char *key_id)
 {
 	const KeySlot *k = CurrentKey();
 
-	if (strcmp(k->key_id, key_id) == 0)
+	if (strcmp(k->k.key_id, key_id) == 0)
 		return k;
 	k = PreviousKey();
-	if (k != NULL && strcmp(k->key_id, key_id) == 0)
+	if (k != NULL && strcmp(k->k.key_id, key_id) == 0)
 		return k;
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("the value was sealed with master key %s, which is not loaded", key_id),
-			 errdetail("The current master key is %s.", CurrentKey()->key_id),
+			 errdetail("The current master key is %s.", CurrentKey()->k.key_id),
 			 errhint("Set pg_aistudio.previous_secret_key_file to the file holding key %s and run aistudio.rotate_secret_key().",
 					 key_id)));
 	return NULL;				/* keep compiler quiet */
@@ -275,70 +225,22 @@ KeyById(const char *key_id)
 void
 SecretsCurrentKeyId(char *key_id_out)
 {
-	strlcpy(key_id_out, CurrentKey()->key_id, SECRETS_KEY_ID_SIZE);
-}
-
-/*
- * AES-256-GCM encryption of plain into out (len bytes + tag).  Returns false
- * on an OpenSSL failure; the caller raises the error.
- */
-static bool
-GcmEncrypt(const unsigned char *key, const unsigned char *nonce,
-		   const char *aad, const char *plain, int len, unsigned char *out)
-{
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int			outl = 0;
-	int			finl = 0;
-	bool		ok;
-
-	if (ctx == NULL)
-		return false;
-	ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, AISTUDIO_NONCE_LEN, NULL) == 1 &&
-		EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) == 1 &&
-		EVP_EncryptUpdate(ctx, NULL, &outl, (const unsigned char *) aad, (int) strlen(aad)) == 1 &&
-		EVP_EncryptUpdate(ctx, out, &outl, (const unsigned char *) plain, len) == 1 &&
-		EVP_EncryptFinal_ex(ctx, out + outl, &finl) == 1 &&
-		outl + finl == len &&
-		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, AISTUDIO_TAG_LEN, out + len) == 1;
-	EVP_CIPHER_CTX_free(ctx);
-	return ok;
-}
-
-/*
- * AES-256-GCM decryption of in (len bytes + tag) into out.  Returns false
- * when the tag does not authenticate or OpenSSL fails.
- */
-static bool
-GcmDecrypt(const unsigned char *key, const unsigned char *nonce,
-		   const char *aad, const unsigned char *in, int len, unsigned char *out)
-{
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	unsigned char tag[AISTUDIO_TAG_LEN];
-	int			outl = 0;
-	int			finl = 0;
-	bool		ok;
-
-	if (ctx == NULL)
-		return false;
-	memcpy(tag, in + len, AISTUDIO_TAG_LEN);
-	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, AISTUDIO_NONCE_LEN, NULL) == 1 &&
-		EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) == 1 &&
-		EVP_DecryptUpdate(ctx, NULL, &outl, (const unsigned char *) aad, (int) strlen(aad)) == 1 &&
-		EVP_DecryptUpdate(ctx, out, &outl, in, len) == 1 &&
-		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, AISTUDIO_TAG_LEN, tag) == 1 &&
-		EVP_DecryptFinal_ex(ctx, out + outl, &finl) == 1 &&
-		outl + finl == len;
-	EVP_CIPHER_CTX_free(ctx);
-	return ok;
+	strlcpy(key_id_out, CurrentKey()->k.key_id, SECRETS_KEY_ID_SIZE);
 }
 
 void
 SecretsSeal(const char *aad, const char *plain, Size len,
 			char *key_id_out, bytea **nonce, bytea **ciphertext)
 {
-	const KeySlot *k = CurrentKey();
+	SecretsSealWith(&CurrentKey()->k, aad, plain, len, nonce, ciphertext);
+	strlcpy(key_id_out, CurrentKey()->k.key_id, SECRETS_KEY_ID_SIZE);
+}
+
+void
+SecretsSealWith(const aistudio_seal_key *key, const char *aad, const char *plain, Size len,
+				bytea **nonce, bytea **ciphertext)
+{
+	char		err[AISTUDIO_SEAL_ERR_LEN];
 	bytea	   *n;
 	bytea	   *c;
 
@@ -348,24 +250,15 @@ SecretsSeal(const char *aad, const char *plain, Size len,
 				 errmsg("value to seal is too long"),
 				 errdetail("At most %d bytes can be sealed.", SECRETS_MAX_PLAIN_LEN)));
 
-	n = (bytea *) palloc(VARHDRSZ + AISTUDIO_NONCE_LEN);
-	SET_VARSIZE(n, VARHDRSZ + AISTUDIO_NONCE_LEN);
-	if (RAND_bytes((unsigned char *) VARDATA(n), AISTUDIO_NONCE_LEN) != 1)
+	n = (bytea *) palloc(VARHDRSZ + AISTUDIO_SEAL_NONCE_LEN);
+	SET_VARSIZE(n, VARHDRSZ + AISTUDIO_SEAL_NONCE_LEN);
+	c = (bytea *) palloc(VARHDRSZ + len + AISTUDIO_SEAL_TAG_LEN);
+	SET_VARSIZE(c, VARHDRSZ + len + AISTUDIO_SEAL_TAG_LEN);
+	if (aistudio_seal(key, aad, plain, len, (unsigned char *) VARDATA(n),
+					  (unsigned char *) VARDATA(c), err) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random nonce")));
-
-	c = (bytea *) palloc(VARHDRSZ + len + AISTUDIO_TAG_LEN);
-	SET_VARSIZE(c, VARHDRSZ + len + AISTUDIO_TAG_LEN);
-	if (!GcmEncrypt(k->key, (unsigned char *) VARDATA(n), aad, plain, (int) len,
-					(unsigned char *) VARDATA(c)))
-	{
-		explicit_bzero(VARDATA(c), len + AISTUDIO_TAG_LEN);
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not encrypt the value")));
-	}
-	strlcpy(key_id_out, k->key_id, SECRETS_KEY_ID_SIZE);
+				 errmsg("could not encrypt the value: %s", err)));
 	*nonce = n;
 	*ciphertext = c;
 }
@@ -376,23 +269,22 @@ SecretsOpen(const char *aad, const char *key_id, bytea *nonce,
 {
 	const KeySlot *k = KeyById(key_id);
 	Size		clen = VARSIZE_ANY_EXHDR(ciphertext);
-	Size		plen;
+	size_t		plen = 0;
 	char	   *plain;
+	char		err[AISTUDIO_SEAL_ERR_LEN];
 
-	if (VARSIZE_ANY_EXHDR(nonce) != AISTUDIO_NONCE_LEN ||
-		clen < AISTUDIO_TAG_LEN || clen - AISTUDIO_TAG_LEN > SECRETS_MAX_PLAIN_LEN)
+	if (VARSIZE_ANY_EXHDR(nonce) != AISTUDIO_SEAL_NONCE_LEN ||
+		clen < AISTUDIO_SEAL_TAG_LEN || clen - AISTUDIO_SEAL_TAG_LEN > SECRETS_MAX_PLAIN_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("sealed value is malformed"),
 				 errdetail("A sealed value has a %d-byte nonce and at least a %d-byte tag.",
-						   AISTUDIO_NONCE_LEN, AISTUDIO_TAG_LEN)));
-	plen = clen - AISTUDIO_TAG_LEN;
-	plain = palloc(plen + 1);
-	if (!GcmDecrypt(k->key, (const unsigned char *) VARDATA_ANY(nonce), aad,
-					(const unsigned char *) VARDATA_ANY(ciphertext), (int) plen,
-					(unsigned char *) plain))
+						   AISTUDIO_SEAL_NONCE_LEN, AISTUDIO_SEAL_TAG_LEN)));
+	plain = palloc(clen - AISTUDIO_SEAL_TAG_LEN + 1);
+	if (aistudio_seal_open(&k->k, aad, (const unsigned char *) VARDATA_ANY(nonce), AISTUDIO_SEAL_NONCE_LEN,
+						   (const unsigned char *) VARDATA_ANY(ciphertext), clen,
+						   (unsigned char *) plain, &plen, err) != 0)
 	{
-		explicit_bzero(plain, plen + 1);
 		pfree(plain);
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

@@ -2,8 +2,8 @@
 # regress/cluster/dump_restore.sh: a database with configuration and
 # ingested analytics (events in several monthly partitions and in the
 # default partition, rejects, rollups, pending aggregates, budget
-# notifications, the audit log) survives pg_dump -Fc + pg_restore and a
-# plain pg_dump + psql with zero errors: every row comes back identical,
+# notifications, the audit log, an edge's sync state) survives pg_dump -Fc
+# + pg_restore and a plain pg_dump + psql with zero errors: every row comes back identical,
 # the partitions come back with their keys and indexes, the snapshot
 # checksum is unchanged, and afterwards a replay of the same events inserts
 # nothing while new events are ingested and rolled up.
@@ -124,8 +124,9 @@ ok $? "a row inserted directly for a month without a partition"
 is "$(psql_q "$SRC" -c "SELECT (SELECT count(*) > 0 FROM aistudio.rollup_pending) AND (SELECT count(*) > 0 FROM aistudio.spend_pending)
 	AND (SELECT count(*) = 1 FROM aistudio.llm_interactions_default) AND (SELECT count(*) = 2 FROM aistudio.ingest_rejects)
 	AND (SELECT count(*) > 0 FROM aistudio.usage_hourly) AND (SELECT count(*) > 0 FROM aistudio.spend_daily)
-	AND (SELECT count(*) > 0 FROM aistudio.audit_log)")" "t" \
-	"every analytics table and the audit log have rows"
+	AND (SELECT count(*) > 0 FROM aistudio.audit_log) AND (SELECT count(*) > 0 FROM aistudio.edge_spend)
+	AND (SELECT count(*) > 0 FROM aistudio.namespace_checksums) AND (SELECT count(*) > 0 FROM aistudio.edge_events)")" "t" \
+	"every analytics table, the audit log and the sync state have rows"
 is "$(psql_q "$SRC" -c "SELECT count(*) >= 3 FROM pg_inherits WHERE inhparent = 'aistudio.llm_interactions'::regclass AND inhrelid::regclass::text ~ '_[0-9]{6}\$'")" \
 	"t" "events in at least two monthly partitions (plus the next month)"
 

@@ -310,7 +310,8 @@ SELECT count(*) AS rows FROM aistudio.resolve_credential(NULL);
 -- NULL in every argument of every API entry point (the functions the
 -- gateway or analysts may call), as a DBA and as a chat user: an error
 -- with a SQLSTATE or a NULL/empty answer, never a crash.  (Where NULL means
--- "all", a call may succeed: mark_edges_pushed(NULL) pushes every edge.)
+-- "all", a call may succeed: push_config(NULL) and mark_edges_pushed(NULL)
+-- push to every edge, and each records its push.)
 --
 SELECT p.oid::regprocedure AS function,
        pg_temp.try('', format('SELECT aistudio.%I(%s)', p.proname,

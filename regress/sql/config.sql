@@ -252,8 +252,12 @@ SELECT pg_temp.err($$SELECT aistudio.edge_heartbeat('edge-1', 'ABC')$$);
 SELECT pg_temp.err($$SELECT aistudio.edge_heartbeat('edge-1', upper(repeat('a', 64)))$$);
 SELECT edge_id, namespace, loaded_checksum = expected_checksum AS same, status, version
   FROM aistudio.edge_status ORDER BY edge_id;
--- a heartbeat older than 90 s is stale
+-- the status follows the checksums, not the age of the heartbeat: an old
+-- heartbeat leaves edge-1 in sync (and no longer connected); an edge
+-- pending for longer than pg_aistudio.edge_stale_after (15 min) is stale
 UPDATE aistudio.edges SET last_heartbeat = now() - interval '91 seconds' WHERE edge_id = 'edge-1';
+SELECT edge_id, status, connected FROM aistudio.edge_status ORDER BY edge_id;
+UPDATE aistudio.edges SET pending_since = now() - interval '16 minutes' WHERE edge_id = 'edge-3';
 SELECT edge_id, status FROM aistudio.edge_status ORDER BY edge_id;
 -- a configuration change makes a fresh edge pending
 SELECT aistudio.edge_heartbeat('edge-1', aistudio.snapshot_checksum('us')) IS NOT NULL AS hb;

@@ -1,5 +1,5 @@
 -------------------------------------------------------------------------------
--- SECTION config: llms, prices, filters, plugins, namespaces, edges
+-- SECTION config: llms, prices, filters, plugins, namespaces
 -------------------------------------------------------------------------------
 -- src/config.c holds the C validators (api_endpoint URLs, regular
 -- expressions, the gateway-or-admin check); the API itself is plpgsql.
@@ -813,9 +813,8 @@ BEGIN
 END
 $$;
 
--- Edges (hub and spoke).  The hub's gateway connection registers edges and
--- records their heartbeats; admins push reloads.  Status: see the view
--- aistudio.edge_status (SECTION snapshot, as it needs snapshot_checksum).
+-- Edges (hub and spoke): their functions are in SECTION sync
+-- (sql/src/14_sync.sql), which uses this check.
 CREATE FUNCTION aistudio.check_edge_id(edge_id text) RETURNS void
 	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
 AS $$
@@ -824,91 +823,6 @@ BEGIN
 		RAISE EXCEPTION 'invalid edge_id'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'An edge id is 1 to 128 letters, digits, ''_'', ''.'' or ''-''.';
-	END IF;
-END
-$$;
-
-CREATE FUNCTION aistudio.register_edge(edge_id text, namespace text DEFAULT '', version text DEFAULT '')
-	RETURNS bigint
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_id bigint;
-BEGIN
-	PERFORM aistudio.require_gateway_or_role('admin', 'register edges');
-	PERFORM aistudio.check_edge_id(edge_id);
-	PERFORM aistudio.check_namespace_exists(namespace);
-	IF length(coalesce(version, '')) > 128 OR version ~ '[[:cntrl:]]' THEN
-		RAISE EXCEPTION 'invalid edge version'
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'A version has at most 128 characters and no control characters.';
-	END IF;
-	INSERT INTO aistudio.edges AS e (edge_id, namespace, version)
-	VALUES (register_edge.edge_id, register_edge.namespace, coalesce(register_edge.version, ''))
-	ON CONFLICT ON CONSTRAINT edges_edge_id_key DO UPDATE SET
-		namespace = EXCLUDED.namespace,
-		version = EXCLUDED.version,
-		registered_at = now()
-	RETURNING e.id INTO v_id;
-	RETURN v_id;
-END
-$$;
-
--- Records an edge's heartbeat; returns the checksum the edge should run.
-CREATE FUNCTION aistudio.edge_heartbeat(edge_id text, loaded_checksum text) RETURNS text
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_ns text;
-BEGIN
-	PERFORM aistudio.require_gateway_or_role('admin', 'record edge heartbeats');
-	IF loaded_checksum IS NOT NULL AND loaded_checksum <> '' AND loaded_checksum !~ '^[0-9a-f]{64}$' THEN
-		RAISE EXCEPTION 'invalid loaded_checksum'
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'A checksum is 64 lower-case hexadecimal digits, or empty when nothing is loaded.';
-	END IF;
-	UPDATE aistudio.edges e SET
-		loaded_checksum = nullif(edge_heartbeat.loaded_checksum, ''),
-		last_heartbeat = now()
-	 WHERE e.edge_id = edge_heartbeat.edge_id
-	RETURNING e.namespace INTO v_ns;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'edge "%" is not registered', coalesce(edge_id, 'NULL')
-			USING ERRCODE = 'no_data_found',
-				  HINT = 'Register it with aistudio.register_edge() first.';
-	END IF;
-	RETURN aistudio.snapshot_checksum(v_ns);
-END
-$$;
-
--- Marks the edges of a namespace (NULL = all) as pushed and notifies channel
--- aistudio_push with the namespace ('*' = all) so the hub signals reloads.
-CREATE FUNCTION aistudio.mark_edges_pushed(namespace text DEFAULT NULL) RETURNS integer
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_n integer;
-BEGIN
-	PERFORM aistudio.require_role('admin', 'push configuration to edges');
-	IF namespace IS NOT NULL THEN
-		PERFORM aistudio.check_namespace_exists(namespace);
-	END IF;
-	UPDATE aistudio.edges e SET last_push_at = now()
-	 WHERE mark_edges_pushed.namespace IS NULL OR e.namespace = mark_edges_pushed.namespace;
-	GET DIAGNOSTICS v_n = ROW_COUNT;
-	PERFORM pg_notify('aistudio_push', coalesce(namespace, '*'));
-	RETURN v_n;
-END
-$$;
-
-CREATE FUNCTION aistudio.delete_edge(edge_id text) RETURNS void
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM aistudio.require_role('admin', 'delete edges');
-	DELETE FROM aistudio.edges e WHERE e.edge_id = delete_edge.edge_id;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'edge "%" is not registered', coalesce(edge_id, 'NULL') USING ERRCODE = 'no_data_found';
 	END IF;
 END
 $$;
@@ -978,10 +892,6 @@ GRANT EXECUTE ON FUNCTION
 	aistudio.attach_filter(bigint, bigint, int),
 	aistudio.detach_filter(bigint, bigint),
 	aistudio.attach_plugin(bigint, bigint, int),
-	aistudio.detach_plugin(bigint, bigint),
-	aistudio.register_edge(text, text, text),
-	aistudio.edge_heartbeat(text, text),
-	aistudio.mark_edges_pushed(text),
-	aistudio.delete_edge(text)
+	aistudio.detach_plugin(bigint, bigint)
 	TO aistudio_gateway;
 

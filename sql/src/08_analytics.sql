@@ -7,6 +7,9 @@
 -- per-batch aggregates to rollup_pending; rollup_now() (src/rollup.c, run
 -- by the background worker) folds them into the hourly/daily/spend tables
 -- and records budget notifications.  Buckets and budget periods are UTC.
+-- Events an edge uploads are ingested the same way (aistudio.ingest_edge_events,
+-- SECTION sync): ingestion also adds their spend to edge_spend, and on an
+-- edge it queues what it inserts in edge_outbox for the upload.
 
 -- Rows inserted directly into llm_interactions for a month without a
 -- partition land here; creating the month's partition moves them out.
@@ -208,6 +211,8 @@ DECLARE
 	v_oldest constant timestamptz := now() - interval '400 days';
 	v_newest constant timestamptz := now() + interval '1 day';
 	v_months timestamptz[];
+	-- on an edge, its analytics connection queues what it inserts for upload
+	v_outbox constant boolean := coalesce(nullif(current_setting('pg_aistudio.edge_outbox', true), ''), 'off')::boolean;
 BEGIN
 	-- the months this call will insert into, and the current and next month
 	SELECT array_agg(DISTINCT x.m) INTO v_months
@@ -277,7 +282,24 @@ BEGIN
 		ON CONFLICT DO NOTHING
 		RETURNING i."timestamp", i.app_id, i.user_id, i.llm_id, i.vendor, i.model_name,
 		          i.interaction_type, i.currency, i.status_code, i.prompt_tokens, i.response_tokens,
-		          i.cache_write_tokens, i.cache_read_tokens, i.total_tokens, i.cost, i.latency_ms
+		          i.cache_write_tokens, i.cache_read_tokens, i.total_tokens, i.cost, i.latency_ms,
+		          i.request_id, i.edge_id
+	), edge_spent AS (
+		-- what the hub has seen of each edge's spend (budget leases); one
+		-- row per edge, subject and day, which only that edge's batches touch
+		INSERT INTO aistudio.edge_spend AS es (subject, subject_id, day, edge_id, cost)
+		SELECT x.subject, x.subject_id, x.day, x.edge_id, sum(x.cost)
+		  FROM (SELECT 'app'::text AS subject, n.app_id AS subject_id, n."timestamp"::date AS day, n.edge_id, n.cost
+		          FROM ins n WHERE n.edge_id <> '' AND n.app_id IS NOT NULL
+		        UNION ALL
+		        SELECT 'llm'::text, n.llm_id, n."timestamp"::date, n.edge_id, n.cost
+		          FROM ins n WHERE n.edge_id <> '' AND n.llm_id IS NOT NULL) x
+		 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+		ON CONFLICT (subject, subject_id, day, edge_id) DO UPDATE SET cost = es.cost + excluded.cost
+	), outbox AS (
+		INSERT INTO aistudio.edge_outbox (request_id, "timestamp")
+		SELECT n.request_id, n."timestamp" FROM ins n WHERE v_outbox
+		ON CONFLICT DO NOTHING
 	), pend AS (
 		INSERT INTO aistudio.rollup_pending
 		       (hour, app_id, user_id, llm_id, vendor, model_name, interaction_type, currency,
@@ -344,6 +366,29 @@ $$;
 COMMENT ON FUNCTION aistudio.ingest_staged() IS
 	'Validate, price and insert the staged analytics events; returns inserted, duplicate and rejected counts';
 
+-- Internal: raise 22023 unless events is a JSON array of objects of at
+-- most 50000 events (ingest_events, ingest_edge_events).
+CREATE FUNCTION aistudio.check_event_array(events jsonb) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF events IS NULL OR jsonb_typeof(events) <> 'array' THEN
+		RAISE EXCEPTION 'events must be a JSON array of event objects'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF jsonb_array_length(events) > 50000 THEN
+		RAISE EXCEPTION 'too many events in one batch'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('The batch has %s events; the limit is 50000.', jsonb_array_length(events));
+	END IF;
+	IF EXISTS (SELECT 1 FROM jsonb_array_elements(events) e WHERE jsonb_typeof(e) <> 'object') THEN
+		RAISE EXCEPTION 'events must be a JSON array of event objects'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'Every element of the array must be an object whose keys are columns of aistudio.interaction_staging.';
+	END IF;
+END
+$$;
+
 -- aistudio.ingest_events(events jsonb): the same path for a JSON array of
 -- event objects (keys = the staging columns).
 CREATE FUNCTION aistudio.ingest_events(events jsonb)
@@ -352,15 +397,7 @@ CREATE FUNCTION aistudio.ingest_events(events jsonb)
 	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
 AS $$
 BEGIN
-	IF events IS NULL OR jsonb_typeof(events) <> 'array' THEN
-		RAISE EXCEPTION 'events must be a JSON array of event objects'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF EXISTS (SELECT 1 FROM jsonb_array_elements(events) e WHERE jsonb_typeof(e) <> 'object') THEN
-		RAISE EXCEPTION 'events must be a JSON array of event objects'
-			USING ERRCODE = 'invalid_parameter_value',
-			      DETAIL = 'Every element of the array must be an object whose keys are columns of aistudio.interaction_staging.';
-	END IF;
+	PERFORM aistudio.check_event_array(events);
 	INSERT INTO aistudio.interaction_staging
 	SELECT * FROM jsonb_populate_recordset(NULL::aistudio.interaction_staging, events);
 	RETURN QUERY SELECT * FROM aistudio.ingest_staged();
@@ -462,11 +499,40 @@ $$;
 COMMENT ON FUNCTION aistudio.rollup_rebuild(timestamptz, timestamptz) IS
 	'Recompute the rollups and spend of the whole UTC days covering [from, to) from the raw events; returns the events counted (admin or DBA)';
 
+-- Internal: the spend of one app or LLM in a budget period: spend_daily
+-- plus the not-yet-folded pending spend (edge events the hub ingested
+-- included).
+CREATE FUNCTION aistudio.subject_spend(subject text, subject_id bigint, period daterange) RETURNS numeric
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT (SELECT coalesce(sum(d.cost), 0) FROM aistudio.spend_daily d
+			 WHERE d.subject = $1 AND d.subject_id = $2 AND d.day >= lower($3) AND d.day < upper($3))
+		 + (SELECT coalesce(sum(p.cost), 0) FROM aistudio.spend_pending p
+			 WHERE p.subject = $1 AND p.subject_id = $2 AND p.day >= lower($3) AND p.day < upper($3))
+$$;
+
+-- Internal: what edges still hold of one app's or LLM's budget in a period
+-- (aistudio.edge_lease): per lease, what was granted minus the spend of
+-- that edge's events the hub has ingested, never below 0.  Computed from
+-- ingested events, never from what an edge says.
+CREATE FUNCTION aistudio.subject_leased(subject text, subject_id bigint, period daterange) RETURNS numeric
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(sum(greatest(l.granted - coalesce(
+				(SELECT sum(s.cost) FROM aistudio.edge_spend s
+				  WHERE s.subject = l.subject AND s.subject_id = l.subject_id AND s.edge_id = l.edge_id
+				    AND s.day >= lower($3) AND s.day < upper($3)), 0), 0)), 0)
+	  FROM aistudio.edge_leases l
+	 WHERE l.subject = $1 AND l.subject_id = $2 AND l.period_start = lower($3)
+$$;
+
 -- Budget status of one app or LLM: spend of the current (UTC) period from
--- spend_daily plus the not-yet-folded pending spend.
+-- spend_daily plus the not-yet-folded pending spend; leased = what edges
+-- hold of it (a gateway's admission counts it as spent), remaining =
+-- budget - spent - leased.
 CREATE FUNCTION aistudio.subject_budget_status(subject text, subject_id bigint)
 	RETURNS TABLE (monthly_budget numeric, period_start date, period_end date,
-	               spent numeric, remaining numeric, percent_used numeric)
+	               spent numeric, remaining numeric, percent_used numeric, leased numeric)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
 AS $$
@@ -476,7 +542,7 @@ DECLARE
 	v_found boolean;
 	v_period daterange;
 	v_spent numeric;
-	v_pending numeric;
+	v_leased numeric;
 BEGIN
 	IF $1 = 'app' THEN
 		SELECT a.monthly_budget, a.budget_start_date, true INTO v_budget, v_start, v_found
@@ -490,22 +556,15 @@ BEGIN
 			USING ERRCODE = 'no_data_found';
 	END IF;
 	v_period := aistudio.budget_period(v_start, current_date);
-
-	SELECT coalesce(sum(d.cost), 0) INTO v_spent
-	  FROM aistudio.spend_daily d
-	 WHERE d.subject = $1 AND d.subject_id = $2
-	   AND d.day >= lower(v_period) AND d.day < upper(v_period);
-	SELECT coalesce(sum(p.cost), 0) INTO v_pending
-	  FROM aistudio.spend_pending p
-	 WHERE p.subject = $1 AND p.subject_id = $2
-	   AND p.day >= lower(v_period) AND p.day < upper(v_period);
-	v_spent := v_spent + v_pending;
+	v_spent := aistudio.subject_spend($1, $2, v_period);
+	v_leased := aistudio.subject_leased($1, $2, v_period);
 
 	monthly_budget := v_budget;
 	period_start := lower(v_period);
 	period_end := upper(v_period) - 1;
 	spent := v_spent;
-	remaining := v_budget - v_spent;
+	leased := v_leased;
+	remaining := v_budget - v_spent - v_leased;
 	percent_used := CASE WHEN v_budget > 0 THEN round(v_spent * 100 / v_budget, 2) END;
 	RETURN NEXT;
 END
@@ -513,19 +572,19 @@ $$;
 
 CREATE FUNCTION aistudio.budget_status(app_id bigint)
 	RETURNS TABLE (monthly_budget numeric, period_start date, period_end date,
-	               spent numeric, remaining numeric, percent_used numeric)
+	               spent numeric, remaining numeric, percent_used numeric, leased numeric)
 	LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $$ SELECT * FROM aistudio.subject_budget_status('app', $1) $$;
 COMMENT ON FUNCTION aistudio.budget_status(bigint) IS
-	'Monthly budget, current period (period_end inclusive), spend, remaining and percent used of an app';
+	'Monthly budget, current period (period_end inclusive), spend, remaining, percent used and what edges hold (leased) of an app';
 
 CREATE FUNCTION aistudio.llm_budget_status(llm_id bigint)
 	RETURNS TABLE (monthly_budget numeric, period_start date, period_end date,
-	               spent numeric, remaining numeric, percent_used numeric)
+	               spent numeric, remaining numeric, percent_used numeric, leased numeric)
 	LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $$ SELECT * FROM aistudio.subject_budget_status('llm', $1) $$;
 COMMENT ON FUNCTION aistudio.llm_budget_status(bigint) IS
-	'Monthly budget, current period (period_end inclusive), spend, remaining and percent used of an LLM';
+	'Monthly budget, current period (period_end inclusive), spend, remaining, percent used and what edges hold (leased) of an LLM';
 
 -- aistudio.acknowledge_budget_notification(id): mark a notification seen
 CREATE FUNCTION aistudio.acknowledge_budget_notification(id bigint) RETURNS void
@@ -565,11 +624,11 @@ SELECT date_trunc('month', d.bucket::timestamp)::date AS month, d.vendor, d.mode
 
 CREATE VIEW aistudio.v_budget_usage AS
 SELECT 'app'::text AS subject, a.id AS subject_id, a.name, b.monthly_budget, b.period_start,
-       b.period_end, b.spent, b.remaining, b.percent_used
+       b.period_end, b.spent, b.remaining, b.percent_used, b.leased
   FROM aistudio.apps a CROSS JOIN LATERAL aistudio.budget_status(a.id) b
 UNION ALL
 SELECT 'llm'::text, l.id, l.name, b.monthly_budget, b.period_start, b.period_end, b.spent,
-       b.remaining, b.percent_used
+       b.remaining, b.percent_used, b.leased
   FROM aistudio.llms l CROSS JOIN LATERAL aistudio.llm_budget_status(l.id) b;
 
 -- pg_dump: analytics rows belong to the user.  This is the one list of the
@@ -589,6 +648,11 @@ SELECT pg_catalog.pg_extension_config_dump('aistudio.usage_daily', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.spend_daily', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.budget_notifications', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.budget_notifications_id_seq', '');
+-- edge spend and leases (budgets across edges) and, on an edge, the events
+-- not yet uploaded to its hub
+SELECT pg_catalog.pg_extension_config_dump('aistudio.edge_spend', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.edge_leases', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.edge_outbox', '');
 
 -- Grants (analytics)
 GRANT INSERT ON aistudio.interaction_staging TO aistudio_gateway;

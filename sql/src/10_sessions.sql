@@ -514,12 +514,14 @@ BEGIN
 END
 $fn$;
 
--- aistudio.list_edges: edges with their sync status (admins and above).
+-- aistudio.list_edges: edges with their sync status and connection
+-- (admins and above); see aistudio.edge_status.
 CREATE FUNCTION aistudio.list_edges(by_namespace text DEFAULT NULL, by_status text DEFAULT NULL,
 									limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
 	RETURNS TABLE (edge_id text, namespace text, status text, loaded_checksum text, expected_checksum text,
 				   version text, last_heartbeat timestamptz, registered_at timestamptz,
-				   last_push_at timestamptz, total_count bigint)
+				   last_push_at timestamptz, connected boolean, hub_id text, last_metrics jsonb,
+				   pending_since timestamptz, token_enrolled boolean, revoked boolean, total_count bigint)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
 	PERFORM aistudio.require_role('admin', 'list edges');
@@ -531,7 +533,8 @@ BEGIN
 	END IF;
 	RETURN QUERY
 		SELECT e.edge_id, e.namespace, e.status, e.loaded_checksum, e.expected_checksum, e.version,
-			   e.last_heartbeat, e.registered_at, e.last_push_at, count(*) OVER ()
+			   e.last_heartbeat, e.registered_at, e.last_push_at, e.connected, e.hub_id, e.last_metrics,
+			   e.pending_since, e.token_enrolled, e.revoked, count(*) OVER ()
 		  FROM aistudio.edge_status e
 		 WHERE (by_namespace IS NULL OR e.namespace = by_namespace)
 		   AND (by_status IS NULL OR e.status = by_status)
@@ -542,13 +545,15 @@ $fn$;
 CREATE FUNCTION aistudio.get_edge(edge text)
 	RETURNS TABLE (edge_id text, namespace text, status text, loaded_checksum text, expected_checksum text,
 				   version text, last_heartbeat timestamptz, registered_at timestamptz,
-				   last_push_at timestamptz)
+				   last_push_at timestamptz, connected boolean, hub_id text, last_metrics jsonb,
+				   pending_since timestamptz, token_enrolled boolean, revoked boolean)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 BEGIN
 	PERFORM aistudio.require_role('admin', 'see edges');
 	RETURN QUERY
 		SELECT e.edge_id, e.namespace, e.status, e.loaded_checksum, e.expected_checksum, e.version,
-			   e.last_heartbeat, e.registered_at, e.last_push_at
+			   e.last_heartbeat, e.registered_at, e.last_push_at, e.connected, e.hub_id, e.last_metrics,
+			   e.pending_since, e.token_enrolled, e.revoked
 		  FROM aistudio.edge_status e WHERE e.edge_id = $1;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'edge "%" is not registered', coalesce($1, 'NULL') USING ERRCODE = 'no_data_found';
@@ -574,9 +579,9 @@ DECLARE
 BEGIN
 	PERFORM aistudio.require_role('super_admin', 'read the audit log');
 	PERFORM aistudio.check_page(limit_rows, offset_rows);
-	IF v_action IS NOT NULL AND v_action NOT IN ('insert', 'update', 'delete') THEN
+	IF v_action IS NOT NULL AND v_action NOT IN ('insert', 'update', 'delete', 'edge_auth_failed') THEN
 		RAISE EXCEPTION 'unknown audit action "%"', v_action
-			USING ERRCODE = 'invalid_parameter_value', HINT = 'Actions are insert, update and delete.';
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Actions are insert, update, delete and edge_auth_failed.';
 	END IF;
 	RETURN QUERY
 		SELECT a.id, a.at, a.actor_id, a.actor_role, a.action, a.object_type, a.object_id, a.changes,

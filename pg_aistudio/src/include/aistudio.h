@@ -6,7 +6,9 @@
  * Module map (one .c + one .h each):
  *	pg_aistudio.c	module magic, _PG_init: GUCs and the background worker
  *	rbac.c			acting user, roles, permission checks, can_use_llm
- *	secrets.c		AES-256-GCM sealing of secrets and literal API keys
+ *	sealbox.c		the sealed-value format and the edge key (pure C, shared
+ *					with gatewayd)
+ *	secrets.c		the master key; sealing of secrets and literal API keys
  *	hosts.c			the hosts a secret may be sent to (allowed_hosts)
  *	password.c		scrypt password hashing for users
  *	credentials.c	app credential issue/resolve/revoke/rotate
@@ -15,6 +17,8 @@
  *	ingest.c		analytics ingestion (cost computed in the database)
  *	rollup.c		rollups, month-to-date spend, budgets, notifications
  *	rollup_worker.c	the background worker that runs the rollups
+ *	sync.c			hub and edge: edge tokens and keys, the edge-side
+ *					snapshot store, the sync statement trigger
  *-------------------------------------------------------------------------
  */
 #ifndef AISTUDIO_H
@@ -28,6 +32,9 @@ extern char *aistudio_secret_key_file;	/* pg_aistudio.secret_key_file */
 extern char *aistudio_previous_secret_key_file;	/* pg_aistudio.previous_secret_key_file */
 extern int	aistudio_rollup_interval;	/* pg_aistudio.rollup_interval, seconds */
 extern char *aistudio_worker_database;	/* pg_aistudio.worker_database */
+extern bool aistudio_edge_shared_token;	/* pg_aistudio.edge_shared_token */
+extern int	aistudio_edge_stale_after;	/* pg_aistudio.edge_stale_after, seconds */
+extern bool aistudio_edge_outbox;		/* pg_aistudio.edge_outbox */
 
 /* ---- Roles, ordered by power; DBA = database superuser with no acting user ---- */
 typedef enum AistudioRole
@@ -56,10 +63,5 @@ extern bool RbacActingUserId(int64 *user_id, bool strict);
 extern void RbacGetActor(AistudioActor *actor);
 extern void RbacRequireRole(AistudioRole min_role, const char *action);
 extern bool RbacUserCanUseLlm(int64 user_id, int64 llm_id);
-
-/* secrets.c: the gateway-side decryption uses the same layout */
-#define AISTUDIO_NONCE_LEN 12
-#define AISTUDIO_TAG_LEN 16
-#define AISTUDIO_KEY_LEN 32
 
 #endif							/* AISTUDIO_H */

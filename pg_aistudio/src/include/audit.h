@@ -24,4 +24,12 @@
  */
 extern bool AuditColumnIsRedacted(const char *table, const char *column, Oid typid);
 
+/*
+ * Is this session an extension script or a restore (a superuser without an
+ * acting user and with check_function_bodies off, as pg_dump scripts and
+ * pg_restore set)?  Triggers that derive state from configuration rows
+ * (the audit log, the sync state) skip the rows such a session loads.
+ */
+extern bool AuditIsBulkLoad(void);
+
 #endif							/* AUDIT_H */

@@ -15,6 +15,8 @@
 
 #include "postgres.h"
 
+#include "sealbox.h"
+
 /* length of a key id including its terminating NUL */
 #define SECRETS_KEY_ID_SIZE 17
 
@@ -38,6 +40,13 @@ extern void SecretsSeal(const char *aad, const char *plain, Size len,
  */
 extern char *SecretsOpen(const char *aad, const char *key_id, bytea *nonce,
 						 bytea *ciphertext, Size *len);
+
+/*
+ * Seal plain[0..len) under key (an edge key, say) instead of the master
+ * key; *nonce and *ciphertext are palloc'd.
+ */
+extern void SecretsSealWith(const aistudio_seal_key *key, const char *aad, const char *plain,
+							Size len, bytea **nonce, bytea **ciphertext);
 
 /* Key id of the current master key (raises 55000 when there is none). */
 extern void SecretsCurrentKeyId(char *key_id_out);
