@@ -38,10 +38,12 @@
     "SELECT credential_id, app_id, app_name, owner_id, app_active, owner_active, namespace, llm_ids, "                 \
     "monthly_budget, budget_start_date FROM aistudio.resolve_credential($1)"
 
-/* ---- model/budget.c: $1 the app / LLM id → (period_end, spent) ---- */
+/* ---- model/budget.c: $1 the app / LLM id → (period_end, spent) ----
+ * What edges hold in budget leases counts as spent here: the hub's own
+ * admission never hands out what an edge may still spend. */
 
-#define GW_SQL_APP_BUDGET_STATUS "SELECT period_end, spent FROM aistudio.budget_status($1)"
-#define GW_SQL_LLM_BUDGET_STATUS "SELECT period_end, spent FROM aistudio.llm_budget_status($1)"
+#define GW_SQL_APP_BUDGET_STATUS "SELECT period_end, spent + leased FROM aistudio.budget_status($1)"
+#define GW_SQL_LLM_BUDGET_STATUS "SELECT period_end, spent + leased FROM aistudio.llm_budget_status($1)"
 
 /* ---- ingest/analytics.c: one batch of events, COPY then ingest ---- */
 

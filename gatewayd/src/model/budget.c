@@ -6,8 +6,9 @@
  * credential's answer for an app), the start date the spend was read for,
  * the period's last day (aistudio.budget_status's period_end: the
  * extension's calendar, never one of ours), spent_db (the database's spend
- * of the period, budget_status / llm_budget_status, as last read, plus the
- * costs the analytics writer has committed since), pending (costs settled
+ * of the period, budget_status / llm_budget_status, with what edges hold in
+ * budget leases, as last read, plus the costs the analytics writer has
+ * committed since), pending (costs settled
  * here whose events the writer has not committed yet) and reserved (worst
  * cases of requests in flight). A request is admitted when, for each of its
  * subjects, spent_db + pending + reserved + worst <= limit. A cost moves
