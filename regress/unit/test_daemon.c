@@ -29,12 +29,23 @@
 
 static pid_t running_pid = -1;
 
+/* This run's scratch folder (logs, the spool): never shared with another
+ * run of the tests on the same machine. */
+static char scratch[64] = "/tmp/gw-test-daemon.XXXXXX";
+static char run_log[96], daemon_log[96], spool_dir[128];
+
 static void cleanup(void)
 {
     if (running_pid > 0) {
         kill(running_pid, SIGKILL);
         waitpid(running_pid, NULL, 0);
         running_pid = -1;
+    }
+    if (scratch[strlen(scratch) - 1] != 'X') {
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
+        if (system(cmd) != 0)
+            fprintf(stderr, "# could not remove %s\n", scratch);
     }
 }
 
@@ -138,7 +149,7 @@ static char *slurp(const char *path)
 /* Runs the daemon to completion; returns its exit status, output in *out. */
 static int run(const char *const *vars, const char *arg, char **out)
 {
-    const char *log = "/tmp/gw-test-daemon-run.log";
+    const char *log = run_log;
     pid_t pid = spawn(vars, arg, log);
     int rc = wait_exit(pid, 20000);
     *out = slurp(log);
@@ -199,10 +210,17 @@ int main(void)
     char *out, buf[65536];
     int port = free_port(), dead_port = free_port(), rc;
     char proxy_port[32], dburl[160], side_ports[2][2][32];
-    const char *log = "/tmp/gw-test-daemon.log";
+    const char *log = daemon_log;
     pid_t pid;
     int64_t t0;
 
+    if (mkdtemp(scratch) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(run_log, sizeof(run_log), "%s/run.log", scratch);
+    snprintf(daemon_log, sizeof(daemon_log), "%s/daemon.log", scratch);
+    snprintf(spool_dir, sizeof(spool_dir), "SPOOL_DIR=%s/spool", scratch);
     atexit(cleanup);
     signal(SIGPIPE, SIG_IGN);
     ok(access(GW_TEST_DAEMON, X_OK) == 0, "daemon binary exists: %s", GW_TEST_DAEMON);
@@ -263,7 +281,7 @@ int main(void)
     /* ---- a running daemon without a database ---- */
     {
         const char *vars[] = {proxy_port,     dburl, "WORKER_THREADS=8", "SHUTDOWN_GRACE_MS=5000", "LOG_LEVEL=info",
-                              "SPOOL_DIR=/tmp/gw-test-spool", side_ports[0][0], side_ports[0][1], NULL};
+                              spool_dir, side_ports[0][0], side_ports[0][1], NULL};
         pid = spawn(vars, NULL, log);
         running_pid = pid;
     }
