@@ -375,10 +375,10 @@ describe('refusals', () => {
     assert.equal(r.headers.get('allow'), 'POST');
   });
 
-  it("the LLM's monthly budget applies: 429 budget_exceeded before the upstream", async () => {
+  it("the LLM's monthly budget applies: 429 request_exceeds_remaining_budget before the upstream", async () => {
     await mock.resetLedger();
     const r = await c.chat({ llm: 'pricey-gpt', messages });
-    assertError(r, 429, 'budget_exceeded');
+    assertError(r, 429, 'request_exceeds_remaining_budget');
     assert.match(r.json.error.message, /LLM/);
     assert.deepEqual(await mock.ledger(), []);
     await checkChatRow(r.headers.get('x-request-id'), { llm: 'Pricey GPT', status: 429 });

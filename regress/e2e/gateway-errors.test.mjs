@@ -4,7 +4,8 @@
 // the client got: 401 (missing / invalid key, identical bodies), 403
 // (inactive LLM, LLM not allowed for the app, model not allowed, inactive
 // app), 404 (unknown slug, unknown route), 413 (body over MAX_BODY_BYTES,
-// without reading it all), 400 (malformed JSON), 429 budget_exceeded,
+// without reading it all), 400 (malformed JSON), 429 budget_exceeded /
+// request_exceeds_remaining_budget,
 // 502 (upstream down), 504 (upstream slower than UPSTREAM_TIMEOUT_MS), a
 // stream stalled past STREAM_STALL_MS (error event, not a clean end), and
 // upstream 500/429 relayed.
@@ -43,6 +44,7 @@ before(async () => {
     apps: [
       { name: 'err-app', llms: ['Main', 'Faults', 'Sleeping', 'Down', 'Claude', 'Pricey'] },
       { name: 'poor-app', llms: ['Main'], budget: 0.00001 },
+      { name: 'broke-app', llms: ['Main'], budget: 0 },
       { name: 'off-app', llms: ['Main'], active: false },
     ],
   });
@@ -298,24 +300,39 @@ describe('other limits', () => {
 });
 
 describe('429 budget', () => {
-  it('over budget: 429 budget_exceeded, the upstream is not called', async () => {
+  it('a worst case above what is left: 429 request_exceeds_remaining_budget with the numbers, no upstream call', async () => {
     await mock.resetLedger();
     const r = await post(`/llm/rest/${slug('Main')}/v1/chat/completions`,
       { key: KEY('poor-app'), body: chat('gpt-4o', { max_tokens: 500 }) });
     assert.equal(r.status, 429, r.text);
-    errorShape(r, 'budget_exceeded');
+    errorShape(r, 'request_exceeds_remaining_budget');
+    const msg = JSON.parse(r.text).error.message;
+    assert.match(msg, /could cost up to [0-9.]+ /, msg);
+    assert.match(msg, /more than the 0\.00001 left of the app's monthly budget of 0\.00001; lower max_tokens/, msg);
     const ev = await recordedOnce(r, 429);
     assert.equal(Number(ev.app_id), ids.apps['poor-app'].id);
+    assert.equal((await mock.ledger()).length, 0);
+  });
+
+  it('nothing left: 429 budget_exceeded', async () => {
+    await mock.resetLedger();
+    const r = await post(`/llm/rest/${slug('Main')}/v1/chat/completions`,
+      { key: KEY('broke-app'), body: chat('gpt-4o', { max_tokens: 1 }) });
+    assert.equal(r.status, 429, r.text);
+    errorShape(r, 'budget_exceeded');
+    assert.match(JSON.parse(r.text).error.message, /the monthly budget of the app \(0\) is spent/);
+    await recordedOnce(r, 429);
     assert.equal((await mock.ledger()).length, 0);
   });
 });
 
 describe('429 LLM budget', () => {
-  it('over the LLM budget: 429 budget_exceeded', async () => {
+  it("a worst case above what is left of the LLM's budget: 429 request_exceeds_remaining_budget", async () => {
     await mock.resetLedger();
     const r = await post(`/llm/rest/${slug('Pricey')}/v1/chat/completions`, { body: chat('gpt-4o', { max_tokens: 500 }) });
     assert.equal(r.status, 429, r.text);
-    errorShape(r, 'budget_exceeded');
+    errorShape(r, 'request_exceeds_remaining_budget');
+    assert.match(JSON.parse(r.text).error.message, /left of the LLM's monthly budget of 0\.00001/);
     const ev = await recordedOnce(r, 429);
     assert.equal(Number(ev.llm_id), ids.llms.Pricey.id);
     assert.equal((await mock.ledger()).length, 0);

@@ -119,6 +119,14 @@ static void test_money(void)
        "as int64, saturating");
     ok(gw_money_nanos_ceil(USD("0.000000001")) == 1 && gw_money_nanos_ceil(USD("0.0000000010000001")) == 2,
        "to 10^-9 units, rounded up");
+    {
+        char b[64];
+        is_str(gw_money_format(USD("0.0098"), b), "0.0098", "formatted exactly, trailing zeros trimmed");
+        is_str(gw_money_format(USD("12"), b), "12", "a whole amount has no point");
+        is_str(gw_money_format(1, b), "0.000000000000001", "10^-15");
+        is_str(gw_money_format(-USD("0.5"), b), "-0.5", "negative");
+        is_str(gw_money_format(USD("123456789.123456789"), b), "123456789.123456789", "round trip");
+    }
 }
 
 static void test_costs(void)
@@ -187,8 +195,9 @@ static void test_accounting(void)
     is_int(db.reads, 2, "first use read both spends");
     ok(subject(b, GW_BS_LLM, 1)->reserved == USD("0.6"), "LLM reserved 0.6");
     is_str(subject(b, GW_BS_APP, 3)->period_end, "2025-03-31", "the period's last day is the database's");
-    is_int(gw_budget_reserve(b, 3, &app10, &llm, USD("0.6"), &t2), GW_BUDGET_APP_EXCEEDED,
-           "another 0.6 would pass 10: app exceeded");
+    is_int(gw_budget_reserve(b, 3, &app10, &llm, USD("0.6"), &t2), GW_BUDGET_APP_INSUFFICIENT,
+           "another 0.6 would pass 10 (0.4 left): the request exceeds what remains");
+    ok(t2.remaining == USD("0.4") && t2.limit == USD("10"), "the refusal says what is left (in flight counted) and the budget");
     ok(subject(b, GW_BS_LLM, 1)->reserved == USD("0.6"), "both or neither: the LLM was not reserved either");
     gw_budget_settle(b, &t1, USD("0.3"));
     ok(t1.app_id == 0 && t1.reserved == 0, "settle clears the ticket");
@@ -197,7 +206,8 @@ static void test_accounting(void)
     gw_budget_settle(b, &t1, USD("0.3"));
     ok(subject(b, GW_BS_APP, 3)->pending == USD("0.3"), "settling twice does nothing");
     is_int(gw_budget_reserve(b, 3, &app10, &llm, USD("0.7"), &t2), GW_BUDGET_OK, "9 + 0.3 pending + 0.7 = 10: fits exactly");
-    is_int(gw_budget_reserve(b, 3, &app10, &llm, 1, &t3), GW_BUDGET_APP_EXCEEDED, "not 10^-15 more");
+    is_int(gw_budget_reserve(b, 3, &app10, &llm, 1, &t3), GW_BUDGET_APP_EXCEEDED, "not 10^-15 more: nothing is left");
+    ok(t3.remaining == 0, "and it says so");
     gw_budget_settle(b, &t2, 0);
     ev.app_id = 3;
     ev.llm_id = 1;
@@ -207,7 +217,7 @@ static void test_accounting(void)
        "on_commit: the cost leaves pending");
     ok(subject(b, GW_BS_APP, 3)->spent_db == USD("9.3") && subject(b, GW_BS_LLM, 1)->spent_db == USD("50.3"),
        "on_commit: and is counted as spent (the database's spend has it)");
-    is_int(gw_budget_reserve(b, 3, &app10, &llm, USD("0.71"), &t3), GW_BUDGET_APP_EXCEEDED,
+    is_int(gw_budget_reserve(b, 3, &app10, &llm, USD("0.71"), &t3), GW_BUDGET_APP_INSUFFICIENT,
            "committed spend still counts: 9.3 + 0.71 > 10");
     gw_budget_on_commit(b, &ev, 1);
     ok(subject(b, GW_BS_APP, 3)->pending == 0, "pending never goes below 0");
@@ -216,8 +226,9 @@ static void test_accounting(void)
 
     {
         gw_app_budget big = app_with("1000", "");
-        is_int(gw_budget_reserve(b, 3, &big, &llm, USD("49.8"), &t1), GW_BUDGET_LLM_EXCEEDED,
-               "LLM 50.3 spent of 100, 49.8 more: LLM exceeded");
+        is_int(gw_budget_reserve(b, 3, &big, &llm, USD("49.8"), &t1), GW_BUDGET_LLM_INSUFFICIENT,
+               "LLM 50.3 spent of 100, 49.8 more: more than the LLM's 49.7 left");
+        ok(t1.remaining == USD("49.7"), "49.7 left");
     }
     ok(subject(b, GW_BS_APP, 3)->reserved == 0, "and the app was not reserved");
     {
@@ -378,7 +389,7 @@ static void test_commit_refresh_reload(void)
     snprintf(db.period_end, sizeof(db.period_end), "2025-03-14");
     db.spent[GW_BS_APP][6] = USD("1.9");
     pthread_mutex_unlock(&db.mu);
-    is_int(gw_budget_reserve(b, 6, &a2_15, NULL, USD("0.2"), &t1), GW_BUDGET_APP_EXCEEDED,
+    is_int(gw_budget_reserve(b, 6, &a2_15, NULL, USD("0.2"), &t1), GW_BUDGET_APP_INSUFFICIENT,
            "start date moved to the 15th: 1.9 spent in that period, 0.2 more refused");
     is_int(db.reads, 1, "the new period's spend was read once");
     ok(s->spent_db == USD("1.9") && s->pending == USD("0.01") && s->reserved == USD("0.005"),
@@ -504,7 +515,7 @@ static void test_refresher(void)
         usleep(100000);
     }
     usleep(20000);
-    is_int(gw_budget_reserve(b, 5, &app10, NULL, USD("0.6"), &t), GW_BUDGET_APP_EXCEEDED,
+    is_int(gw_budget_reserve(b, 5, &app10, NULL, USD("0.6"), &t), GW_BUDGET_APP_INSUFFICIENT,
            "the background refresh picked up spend from elsewhere");
     gw_budget_destroy(b);
 }

@@ -20,6 +20,38 @@ int64_t gw_money_nanos_ceil(gw_money m)
     return gw_money_i64((gw_money_sat(m) + GW_MONEY_PER_NANO - 1) / GW_MONEY_PER_NANO);
 }
 
+const char *gw_money_format(gw_money m, char out[64])
+{
+    char digits[48];
+    int n = 0, neg = m < 0;
+    unsigned __int128 u = neg ? (unsigned __int128)(-(m + 1)) + 1 : (unsigned __int128)m;
+    unsigned __int128 whole = u / (unsigned __int128)GW_MONEY_PER_UNIT;
+    unsigned long long frac = (unsigned long long)(u % (unsigned __int128)GW_MONEY_PER_UNIT);
+    char *p = out;
+
+    do {
+        digits[n++] = (char)('0' + (int)(whole % 10));
+        whole /= 10;
+    } while (whole > 0 && n < (int)sizeof(digits));
+    if (neg)
+        *p++ = '-';
+    while (n > 0)
+        *p++ = digits[--n];
+    if (frac > 0) {
+        char f[16];
+        int len = 15;
+        for (int i = 14; i >= 0; i--, frac /= 10)
+            f[i] = (char)('0' + (int)(frac % 10));
+        while (len > 0 && f[len - 1] == '0')
+            len--;
+        *p++ = '.';
+        for (int i = 0; i < len; i++)
+            *p++ = f[i];
+    }
+    *p = '\0';
+    return out;
+}
+
 gw_money gw_money_parse(const char *s)
 {
     gw_money v = 0, unit = GW_MONEY_PER_UNIT;

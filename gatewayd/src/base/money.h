@@ -24,5 +24,8 @@ gw_money gw_money_sat(gw_money m);
 int64_t gw_money_i64(gw_money m);
 /* Money → 10^-9 units, rounded up; saturating int64. */
 int64_t gw_money_nanos_ceil(gw_money m);
+/* Exact decimal text of m (at most 15 decimals, trailing zeros trimmed:
+ * "0.0098", "12", "-0.5"); out must hold 64 bytes. */
+const char *gw_money_format(gw_money m, char out[64]);
 
 #endif

@@ -303,8 +303,21 @@ static int gw_step_budget(gw_preq *r, void *arg)
     }
     br = gw_budget_reserve(r->srv->budget, r->app_id, &app, r->llm, worst, &r->ticket);
     if (br == GW_BUDGET_APP_EXCEEDED || br == GW_BUDGET_LLM_EXCEEDED) {
-        gw_preq_fail(r, 429, "budget_exceeded", "the monthly budget of the %s is exhausted",
-                     br == GW_BUDGET_APP_EXCEEDED ? "app" : "LLM");
+        char lim[64];
+        gw_preq_fail(r, 429, "budget_exceeded", "the monthly budget of the %s (%s) is spent",
+                     br == GW_BUDGET_APP_EXCEEDED ? "app" : "LLM", gw_money_format(r->ticket.limit, lim));
+        return -1;
+    }
+    if (br == GW_BUDGET_APP_INSUFFICIENT || br == GW_BUDGET_LLM_INSUFFICIENT) {
+        /* something is left, not this request's worst case: say so, with
+         * the numbers (docs/gateway.md "Budgets": the reservation rule) */
+        char left[64], est[64], lim[64];
+        gw_preq_fail(r, 429, "request_exceeds_remaining_budget",
+                     "this request could cost up to %s (its prompt and %s output tokens at the model's prices), more "
+                     "than the %s left of the %s's monthly budget of %s; lower max_tokens or raise the budget",
+                     gw_money_format(worst, est), r->ureq.max_tokens >= 0 ? "its max_tokens" : "the default max",
+                     gw_money_format(r->ticket.remaining, left), br == GW_BUDGET_APP_INSUFFICIENT ? "app" : "LLM",
+                     gw_money_format(r->ticket.limit, lim));
         return -1;
     }
     if (br != GW_BUDGET_OK) {

@@ -336,6 +336,24 @@ static int gw_bg_fits(const gw_bsubj *s, gw_money worst)
     return s->spent_db + s->pending + s->reserved + worst <= s->limit;
 }
 
+/* What is left of a subject's budget now (never negative). */
+static gw_money gw_bg_remaining(const gw_bsubj *s)
+{
+    gw_money left = s->limit - s->spent_db - s->pending - s->reserved;
+    return left > 0 ? left : 0;
+}
+
+/* The refusal of subject s: exceeded when nothing is left, insufficient
+ * when something is but not the request's worst case. */
+static gw_budget_result gw_bg_refuse(const gw_bsubj *s, int app, gw_budget_ticket *t)
+{
+    t->remaining = gw_bg_remaining(s);
+    t->limit = s->limit;
+    if (t->remaining > 0)
+        return app ? GW_BUDGET_APP_INSUFFICIENT : GW_BUDGET_LLM_INSUFFICIENT;
+    return app ? GW_BUDGET_APP_EXCEEDED : GW_BUDGET_LLM_EXCEEDED;
+}
+
 gw_budget_result gw_budget_reserve(gw_budget *b, int64_t app_id, const gw_app_budget *app, const gw_llm *llm,
                                    gw_money worst_cost, gw_budget_ticket *t)
 {
@@ -386,12 +404,14 @@ gw_budget_result gw_budget_reserve(gw_budget *b, int64_t app_id, const gw_app_bu
     }
 
     if (subj[0] != NULL && !gw_bg_fits(subj[0], worst_cost)) {
+        gw_budget_result r = gw_bg_refuse(subj[0], 0, t);
         pthread_mutex_unlock(&b->mu);
-        return GW_BUDGET_LLM_EXCEEDED;
+        return r;
     }
     if (subj[1] != NULL && !gw_bg_fits(subj[1], worst_cost)) {
+        gw_budget_result r = gw_bg_refuse(subj[1], 1, t);
         pthread_mutex_unlock(&b->mu);
-        return GW_BUDGET_APP_EXCEEDED;
+        return r;
     }
     for (int i = 0; i < 2; i++) {
         if (subj[i] == NULL)

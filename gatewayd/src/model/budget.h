@@ -33,8 +33,10 @@ typedef struct gw_budget gw_budget;
 
 typedef enum gw_budget_result {
     GW_BUDGET_OK = 0,
-    GW_BUDGET_APP_EXCEEDED,
-    GW_BUDGET_LLM_EXCEEDED,
+    GW_BUDGET_APP_EXCEEDED,     /* nothing is left of the app's budget */
+    GW_BUDGET_LLM_EXCEEDED,     /* nothing is left of the LLM's budget */
+    GW_BUDGET_APP_INSUFFICIENT, /* something is left, less than this request's worst case */
+    GW_BUDGET_LLM_INSUFFICIENT,
     GW_BUDGET_UNAVAILABLE /* the spend could not be read (database down and never seeded) */
 } gw_budget_result;
 
@@ -42,6 +44,9 @@ typedef struct gw_budget_ticket {
     int64_t app_id; /* 0 when the app has no budget */
     int64_t llm_id; /* 0 when the LLM has no budget */
     gw_money reserved;
+    /* on a refusal: what remains of the refusing budget (limit − spent −
+     * settled − reserved by requests in flight) and the budget itself */
+    gw_money remaining, limit;
 } gw_budget_ticket;
 
 /* An app's budget as the credential resolver answered it. */
