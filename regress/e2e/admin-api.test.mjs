@@ -231,6 +231,7 @@ describe('authentication and sessions', () => {
     assert.equal(r.json.gateway_url, null);
     assert.equal(r.json.public_url, `http://127.0.0.1:${gw.serverPort}`);
     assert.equal(r.json.mode, 'standalone');
+    assert.equal(r.json.grpc_port, gw.grpcPort);
     assertError(await anon.post('/info', {}), 405);
   });
 

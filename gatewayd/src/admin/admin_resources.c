@@ -44,7 +44,8 @@
     }
 
 /* GET info (public): what the UI must know about this deployment before
- * anyone logs in: where the gateway and the docs are reached. No database. */
+ * anyone logs in: where the gateway, the docs and (on a hub) the gRPC
+ * server are reached, and the mode. No database. */
 static int gw_admin_info(gw_admin_req *r)
 {
     const gw_config *cfg = &r->adm->srv->cfg;
@@ -66,6 +67,8 @@ static int gw_admin_info(gw_admin_req *r)
     gw_jw_int(&w, cfg->proxy_port);
     gw_jw_key(&w, "docs_port");
     gw_jw_int(&w, cfg->docs_port);
+    gw_jw_key(&w, "grpc_port");
+    gw_jw_int(&w, cfg->grpc_port);
     gw_jw_key(&w, "mode");
     gw_jw_string(&w, gw_config_mode_name(cfg->mode));
     gw_jw_object_end(&w);
