@@ -16,12 +16,19 @@ RUN="$ROOT/docker/local-run.sh"
 W=$AISTUDIO_TEST_WORK
 PIDS=()
 
-# the ports every server of both instances uses (each free, none shared)
+# the ports every server of both instances uses: each free, none shared,
+# and below the kernel's ephemeral range (32768 up), so that no outgoing
+# connection (the edge's to its hub) takes one before its server binds it
 ports() {
 	local p
 	for _ in "$@"; do
-		p=$(free_port)
-		while [[ " ${TAKEN:-} " == *" $p "* ]]; do p=$(free_port); done
+		while :; do
+			p=$((20000 + RANDOM % 12000))
+			[[ " ${TAKEN:-} " == *" $p "* ]] && continue
+			(exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null && continue
+			[ -e "$W/.s.PGSQL.$p" ] && continue
+			break
+		done
 		TAKEN="${TAKEN:-} $p"
 		echo "$p"
 	done
