@@ -134,8 +134,8 @@ function PushProgress({ push }) {
   useInterval(q.refresh, push.targets > 0 && waiting > 0 ? 1000 : 0);
   if (push.targets === 0) {
     const scope = push.namespace == null ? '' : html`of <code>${push.namespace || 'global'}</code> `;
-    return html`<${Notice} tone="warning" icon="alert"><span data-testid="push-none">No edge ${scope}is connected, so no edge was signalled.</span>${' '}
-      Only connected edges are pushed to: push again once they are connected. Their status shows whether they run the current configuration.<//>`;
+    return html`<${Notice} tone="warning" icon="alert"><span><span data-testid="push-none">No edge ${scope}is connected, so no edge was signalled.</span>${' '}
+      Only connected edges are pushed to: push again once they are connected. Their status shows whether they run the current configuration.</span><//>`;
   }
   if (q.error && !d) return html`<${ErrorBanner} error=${q.error} onRetry=${q.reload} />`;
   if (!d) return html`<${Spinner} label="Waiting for the edges…" />`;
@@ -322,8 +322,8 @@ function ModeNotice() {
     ? 'This server is an edge: its configuration comes from its hub. Enrol, watch and push to edges on the hub.'
     : html`This server runs standalone (<code>GATEWAY_MODE=standalone</code>): it runs no gRPC server, so edges cannot connect to it.${' '}
       Start it with <code>GATEWAY_MODE=control</code> to make it a hub.`;
-  return html`<${Notice} tone="info" icon="info"><span data-testid="mode-notice">${what}</span>${' '}
-    See <a href=${docsUrl('hub-and-edge')} target="_blank" rel="noopener">Hub and edges</a>.<//>`;
+  return html`<${Notice} tone="info" icon="info"><span><span data-testid="mode-notice">${what}</span>${' '}
+    See <a href=${docsUrl('hub-and-edge')} target="_blank" rel="noopener">Hub and edges</a>.</span><//>`;
 }
 
 function OutOfSync({ counts, onPush }) {

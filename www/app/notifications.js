@@ -27,8 +27,8 @@ function EdgesOutOfSync() {
   const some = [...stale.data, ...pending.data].slice(0, 5).map((e) => e.edge_id);
   const names = `${some.join(', ')}${n > some.length ? ', …' : ''}`;
   return html`<div data-testid="edges-out-of-sync"><${Notice} tone="warning" icon="server">
-    <strong>${n} ${n === 1 ? 'edge is' : 'edges are'} out of sync</strong> (${pending.total} pending, ${stale.total} stale): ${names}. They run an older configuration than this hub's until you push.${' '}
-    <a href="#/edges">Open Edges</a><//></div>`;
+    <span><strong>${n} ${n === 1 ? 'edge is' : 'edges are'} out of sync</strong> (${pending.total} pending, ${stale.total} stale): ${names}. They run an older configuration than this hub's until you push.${' '}
+    <a href="#/edges">Open Edges</a></span><//></div>`;
 }
 
 export function NotificationsPage({ me }) {
