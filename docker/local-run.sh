@@ -2,15 +2,34 @@
 # docker/local-run.sh: the embedded default deployment behind `make run` and
 # `make psql`. Creates (first time) a PostgreSQL 15 cluster under
 # $AISTUDIO_DATA_DIR (default ./.data), the `aistudio` database with the
-# extension, a master key, the gateway's login role and the first super
-# admin; then runs gatewayd in the foreground (when built). Ctrl-C / SIGTERM
-# stops gatewayd and the cluster. Running it again reuses everything.
+# extension, a master key, the gateway's login role and — except on an edge
+# — the first super admin; then runs gatewayd in the foreground (when
+# built). Ctrl-C / SIGTERM stops gatewayd and the cluster. Running it again
+# reuses everything.
 #
 #   bash docker/local-run.sh        start (what `make run` does after building)
 #   bash docker/local-run.sh psql   psql on the running cluster as the DBA
+#
+# GATEWAY_MODE chooses what runs (docs/hub-and-edge.md):
+#   standalone (default)  the gateway with its own configuration
+#   control               a hub: the same, plus the gRPC server its edges
+#                         connect to (GRPC_PORT, default 50051)
+#   edge                  an edge of a hub: needs CONTROL_ENDPOINT, EDGE_ID and
+#                         EDGE_TOKEN (or GRPC_AUTH_TOKEN); its cluster keeps
+#                         only what the hub sends, so no admin is created and
+#                         gatewayd gets no master key (it derives its edge key
+#                         from the token). Give a second instance on one
+#                         machine its own AISTUDIO_DATA_DIR, PGPORT, PROXY_PORT,
+#                         SERVER_PORT and DOCS_PORT.
+# Every other setting in the environment reaches gatewayd as it is
+# (docs/configuration.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${AISTUDIO_DATA_DIR:-$ROOT/.data}
+# a relative directory is taken from where `make run` runs (the socket
+# directory in postgresql.conf and DATABASE_URL must be absolute)
+case "$DATA" in /*) ;; *) DATA="$PWD/$DATA" ;; esac
+MODE=${GATEWAY_MODE:-standalone}
 PORT=${PGPORT:-5499}
 DB=aistudio
 PGBIN=$(pg_config --bindir)
@@ -38,6 +57,17 @@ if [ "${1:-}" = psql ]; then
 fi
 
 case "$PORT" in '' | *[!0-9]*) die "PGPORT must be a port number, got '$PORT'" ;; esac
+case "$MODE" in
+	standalone | control) ;;
+	edge)
+		# gatewayd checks these too; here they stop us before a cluster is made
+		[ -n "${CONTROL_ENDPOINT:-}" ] || die "CONTROL_ENDPOINT: required when GATEWAY_MODE=edge (the hub's host:port, e.g. 127.0.0.1:50051)"
+		[ -n "${EDGE_ID:-}" ] || die "EDGE_ID: required when GATEWAY_MODE=edge (the id the edge was enrolled with)"
+		[ -n "${EDGE_TOKEN:-}${GRPC_AUTH_TOKEN:-}" ] ||
+			die "EDGE_TOKEN: required when GATEWAY_MODE=edge (the token its enrolment showed once, or the hub's GRPC_AUTH_TOKEN)"
+		;;
+	*) die "GATEWAY_MODE must be standalone, control or edge, got '$MODE'" ;;
+esac
 
 mkdir -p "$DATA"
 [ "$(id -u)" = 0 ] && chown postgres: "$DATA"
@@ -90,8 +120,10 @@ END $$;
 EOF
 
 # ---- first super admin (password printed once, kept in a 0600 file) ----
+# Not on an edge: admins sign in on the hub; an edge's database holds no users.
 ADMIN_FILE="$DATA/initial-admin.txt"
-if [ -z "$(psql_dba -d "$DB" -Atc "SELECT 1 FROM aistudio.users WHERE role = 'super_admin' LIMIT 1")" ]; then
+if [ "$MODE" != edge ] &&
+	[ -z "$(psql_dba -d "$DB" -Atc "SELECT 1 FROM aistudio.users WHERE role = 'super_admin' LIMIT 1")" ]; then
 	PASSWORD=$(openssl rand -base64 24 | tr -d '/+=' | cut -c1-20)
 	psql_dba -d "$DB" -v email="$ADMIN_EMAIL" -v pw="$PASSWORD" > /dev/null <<'EOF'
 SELECT aistudio.create_user(:'email', 'Administrator', :'pw', 'super_admin');
@@ -104,18 +136,42 @@ EOF
 	echo "  password: $PASSWORD   (shown once; also in $ADMIN_FILE, mode 0600)"
 fi
 
+export GATEWAY_MODE=$MODE
 export DATABASE_URL="host=$DATA port=$PORT dbname=$DB user=aistudio_gatewayd"
-export AISTUDIO_SECRET_KEY_FILE="$DATA/secret.key"
+if [ "$MODE" = edge ]; then
+	# an edge never holds a master key: vendor keys reach it sealed under
+	# the key it derives from its token
+	unset AISTUDIO_SECRET_KEY AISTUDIO_SECRET_KEY_FILE
+else
+	export AISTUDIO_SECRET_KEY_FILE="$DATA/secret.key"
+fi
 export SPOOL_DIR=${SPOOL_DIR:-$DATA/spool}
 mkdir -p "$SPOOL_DIR"
 
+HOST=${LISTEN_HOST:-127.0.0.1}
 echo
 echo "DATABASE_URL=$DATABASE_URL"
-echo "DBA shell:        make psql"
-echo "Admin UI + API:   http://127.0.0.1:${SERVER_PORT:-8080}/"
-echo "LLM gateway:      http://127.0.0.1:${PROXY_PORT:-9090}/"
-echo "Documentation:    http://127.0.0.1:${DOCS_PORT:-8989}/"
-echo "First admin:      $ADMIN_EMAIL (password in $ADMIN_FILE)"
+if [ -n "${AISTUDIO_DATA_DIR:-}${PGPORT:-}" ]; then
+	echo "DBA shell:        AISTUDIO_DATA_DIR=${AISTUDIO_DATA_DIR:-.data} PGPORT=$PORT make psql"
+else
+	echo "DBA shell:        make psql"
+fi
+case "$MODE" in
+	edge)
+		echo "Edge:             $EDGE_ID of namespace '${EDGE_NAMESPACE:-}' (global when empty), hub $CONTROL_ENDPOINT"
+		echo "LLM gateway:      http://$HOST:${PROXY_PORT:-9090}/   (readiness: /readyz)"
+		echo "Documentation:    http://$HOST:${DOCS_PORT:-8989}/"
+		echo "Admin UI:         none here (this database has no users): manage the edge on its hub"
+		;;
+	*)
+		[ "$MODE" = control ] &&
+			echo "Hub (gRPC):       $HOST:${GRPC_PORT:-50051}   edges connect here (CONTROL_ENDPOINT); enrol them on the Edges page"
+		echo "Admin UI + API:   http://$HOST:${SERVER_PORT:-8080}/"
+		echo "LLM gateway:      http://$HOST:${PROXY_PORT:-9090}/"
+		echo "Documentation:    http://$HOST:${DOCS_PORT:-8989}/"
+		echo "First admin:      $ADMIN_EMAIL (password in $ADMIN_FILE)"
+		;;
+esac
 echo
 
 GATEWAYD="$ROOT/gatewayd/gatewayd"

@@ -10,7 +10,7 @@
 //   developer signs in, creates an app and a key (shown once); the key calls
 //   the gateway through the OpenAI SDK; the call's tokens and cost show on the
 //   developer's usage page and the admin dashboard (after rollup_now());
-//   edges show their sync status and the Push Configuration dialog pushes;
+//   edges show their sync status (the hub's Edges page: edges.test.mjs);
 //   the chat user chats with streaming output (POST /api/v1/chat/completions);
 //   role-aware navigation; every page screenshotted (see lib/browser.mjs for
 //   where the PNGs go).
@@ -343,7 +343,7 @@ describe('web UI', () => {
     await b.shot('dashboard');
   });
 
-  it('edges show sync-status chips and Push Configuration pushes', async () => {
+  it('edges show sync-status chips; on a standalone server the page says edges cannot connect to it', async () => {
     await pg.sql(`SELECT aistudio.register_edge('edge-sync', '', '1.0'); SELECT aistudio.edge_heartbeat('edge-sync', aistudio.snapshot_checksum(''));
                   SELECT aistudio.register_edge('edge-new', '', '1.0')`);
     const p = page();
@@ -351,12 +351,16 @@ describe('web UI', () => {
     const rowOf = (id) => p.locator('tbody tr').filter({ hasText: id });
     await rowOf('edge-sync').locator('.chip-green').getByText('In Sync').waitFor();
     await rowOf('edge-new').locator('.chip-gray').getByText('Unknown').waitFor();
+    await p.locator('[data-testid="mode-notice"]').getByText('runs standalone').waitFor();
+    // neither is connected to a hub: a push signals nobody, and says so
     await p.locator('[data-testid="push-config"]').click();
     await dialog().getByText('All namespaces').waitFor();
     await b.shot('push-dialog');
     await dialog().getByRole('button', { name: 'Push now' }).click();
-    await toastSays('Configuration pushed to 2 edges');
-    assert.equal(await pg.sql(`SELECT count(*) FROM aistudio.edge_status WHERE last_push_at IS NOT NULL`), '2');
+    await toastSays('No connected edge to push to');
+    await dialog().locator('[data-testid="push-none"]').waitFor();
+    assert.equal(await pg.sql(`SELECT count(*) FROM aistudio.edge_status WHERE last_push_at IS NOT NULL`), '0');
+    await dialog().getByRole('button', { name: 'Close' }).first().click();
     await b.shot('edges');
   });
 

@@ -231,6 +231,7 @@ describe('authentication and sessions', () => {
     assert.equal(r.json.gateway_url, null);
     assert.equal(r.json.public_url, `http://127.0.0.1:${gw.serverPort}`);
     assert.equal(r.json.mode, 'standalone');
+    assert.equal(r.json.grpc_port, gw.grpcPort);
     assertError(await anon.post('/info', {}), 405);
   });
 
@@ -510,15 +511,15 @@ describe('roles', () => {
     const ns = await c.post('/namespaces', { name: 'eu', description: 'EU edges' });
     assert.equal(ns.status, 201, ns.text);
     assert.equal(ns.json.name, 'eu');
-    const e = await c.post('/edges', { edge_id: 'edge-eu-1', namespace: 'eu', version: '1.0' });
+    const e = await c.post('/edges', { edge_id: 'edge-eu-1', namespace: 'eu' });
     assert.equal(e.status, 201, e.text);
     assert.equal(e.json.status, 'unknown');
     const edges = await c.get('/edges?namespace=eu');
     assert.equal(edges.json.total, 1);
     assert.equal(edges.json.data[0].edge_id, 'edge-eu-1');
     const push = await c.post('/edges/push', { namespace: 'eu' });
-    assert.equal(push.status, 200, push.text);
-    assert.equal(push.json.pushed, 1);
+    assert.equal(push.status, 201, push.text);
+    assert.equal(push.json.targets, 0); // enrolled, never connected: nothing to signal
     assertError(await c.del('/namespaces/eu'), 409);
     assert.equal((await c.del('/edges/edge-eu-1')).status, 204);
     assert.equal((await c.del('/namespaces/eu')).status, 204);
@@ -760,6 +761,182 @@ describe('lists, analytics, notifications', () => {
     const open = await admin.get('/notifications?open=true&page_size=100');
     assert.equal(open.json.total, notes.json.total - 1);
     assert.ok(!open.json.data.some((n) => n.id === id));
+  });
+});
+
+describe('edges: enrolment, status, sync trail, metrics, pushes, revocation (docs/hub-and-edge.md)', () => {
+  // what a hub does when an edge connects and heartbeats (gatewayd/src/sync calls these)
+  const connect = (id, ns, checksum) => pg.sql(`SELECT * FROM aistudio.edge_register('${id}', '${ns}', '1.4.2', ${checksum}, 'hub-a', 5)`);
+  const heartbeat = (id, checksum, metrics) => pg.sql(`SELECT * FROM aistudio.edge_heartbeats(ARRAY['${id}'], ARRAY[${checksum}],
+    ARRAY['1.4.2'], ARRAY['${JSON.stringify(metrics)}'::jsonb], 'hub-a')`);
+
+  it('an admin enrols an edge and gets its token once; only its hash is stored', async () => {
+    const c = await loggedIn('ada');
+    await pg.sql(`SELECT aistudio.create_namespace('apac')`);
+    const e = await c.post('/edges', { edge_id: 'edge-apac-1', namespace: 'apac' });
+    assert.equal(e.status, 201, e.text);
+    assert.match(e.json.token, /^aie_[A-Za-z0-9_-]{43}$/);
+    assert.equal(e.json.edge_id, 'edge-apac-1');
+    assert.equal(e.json.namespace, 'apac');
+    assert.equal(e.json.status, 'unknown');
+    assert.equal(e.json.token_enrolled, true);
+    assert.equal(e.json.connected, false);
+    assert.equal(e.json.revoked, false);
+    assert.equal(await pg.sql(`SELECT token_sha256 FROM aistudio.edges WHERE edge_id = 'edge-apac-1'`), sha256(e.json.token));
+    // never shown again, nor written anywhere readable
+    const one = await c.get('/edges/edge-apac-1');
+    assert.equal(one.status, 200, one.text);
+    assert.ok(!('token' in one.json));
+    assert.ok(!(await c.get('/edges?page_size=1000')).text.includes(e.json.token));
+    assert.ok(!(await c.get('/edges/events?edge=edge-apac-1')).text.includes(e.json.token));
+    assert.equal(await pg.sql(`SELECT count(*) FROM aistudio.audit_log WHERE changes::text LIKE '%${e.json.token}%'`), '0');
+    // the token authenticates its edge, in its namespace only
+    const auth = (token, ns = 'apac') => pg.sql(`SELECT ok || ':' || coalesce(reason, '') FROM aistudio.edge_authenticate('edge-apac-1', '${ns}', '${sha256(token)}', false)`);
+    assert.equal(await auth(e.json.token), 'true:');
+    assert.equal(await auth(e.json.token, ''), 'false:wrong_namespace');
+    // enrolling again re-keys it: the old token stops working
+    const again = await c.post('/edges', { edge_id: 'edge-apac-1', namespace: 'apac' });
+    assert.equal(again.status, 201, again.text);
+    assert.notEqual(again.json.token, e.json.token);
+    assert.equal(await auth(e.json.token), 'false:bad_token');
+    assert.equal(await auth(again.json.token), 'true:');
+  });
+
+  it('refuses bad enrolments and lookups with a clear status, changing nothing', async () => {
+    const c = await loggedIn('ada');
+    const before = await count('aistudio.edges');
+    assertError(await c.post('/edges', { edge_id: 'bad id!', namespace: 'apac' }), 400, { code: '22023' });
+    assertError(await c.post('/edges', { edge_id: 'edge-x', namespace: 'nowhere' }), 400, { code: '22023' });
+    assertError(await c.post('/edges', { namespace: 'apac' }), 400);
+    assertError(await c.post('/edges', { edge_id: 'edge-x', version: '1.0' }), 400);
+    assertError(await c.post('/edges', { edge_id: 'x'.repeat(129) }), 400);
+    assertError(await c.post('/edges/push', { namespace: 'nowhere' }), 400, { code: '22023' });
+    assertError(await c.get('/edges/no-such-edge'), 404);
+    assertError(await c.post('/edges/no-such-edge/revoke'), 404);
+    assertError(await c.get('/edges/no-such-edge/metrics'), 404);
+    assertError(await c.get('/edges/edge-apac-1/metrics?limit=0'), 400, { code: '22023' });
+    assertError(await c.get('/edges/edge-apac-1/metrics?limit=61'), 400, { code: '22023' });
+    assertError(await c.get('/edges/edge-apac-1/metrics?limit=x'), 400);
+    assertError(await c.get('/edges/events?bogus=1'), 400);
+    assertError(await c.get('/pushes/999999'), 404);
+    assertError(await c.get('/pushes/0'), 400);
+    assertError(await c.del('/edges/no-such-edge'), 404);
+    assert.equal(await count('aistudio.edges'), before);
+    // developers and chat users see none of it
+    for (const who of ['dev', 'chat']) {
+      const u = await loggedIn(who);
+      assertError(await u.post('/edges', { edge_id: 'edge-mine', namespace: 'apac' }), 403);
+      assertError(await u.get('/edges/events'), 403);
+      assertError(await u.get('/edges/edge-apac-1/metrics'), 403);
+      assertError(await u.post('/edges/edge-apac-1/revoke'), 403);
+      assertError(await u.post('/edges/push', {}), 403);
+      assertError(await u.get('/pushes'), 403);
+    }
+    assert.equal(await count('aistudio.edges'), before);
+    assert.equal(await pg.sql(`SELECT revoked_at IS NULL FROM aistudio.edges WHERE edge_id = 'edge-apac-1'`), 't');
+  });
+
+  it('shows each edge\'s status, connection, checksums, version and metrics', async () => {
+    const c = await loggedIn('ada');
+    assert.equal((await c.post('/edges', { edge_id: 'edge-apac-2', namespace: 'apac' })).status, 201);
+    await connect('edge-apac-1', 'apac', "aistudio.snapshot_checksum('apac')");
+    await connect('edge-apac-2', 'apac', `'${'a'.repeat(64)}'`);
+    await heartbeat('edge-apac-1', "aistudio.snapshot_checksum('apac')",
+      { requests: 120, errors: 3, p50_ms: 14, p99_ms: 95.5, prompt_tokens: 5000, response_tokens: 900, since_ms: 5000 });
+    await heartbeat('edge-apac-1', "aistudio.snapshot_checksum('apac')",
+      { requests: 80, errors: 0, p50_ms: 12, p99_ms: 60, prompt_tokens: 3000, response_tokens: 700, since_ms: 5000 });
+    const expected = await pg.sql(`SELECT aistudio.snapshot_checksum('apac')`);
+    const e1 = (await c.get('/edges/edge-apac-1')).json;
+    assert.equal(e1.status, 'in_sync');
+    assert.equal(e1.connected, true);
+    assert.equal(e1.hub_id, 'hub-a');
+    assert.equal(e1.version, '1.4.2');
+    assert.equal(e1.loaded_checksum, expected);
+    assert.equal(e1.expected_checksum, expected);
+    assert.equal(e1.last_metrics.requests, 80);
+    assert.ok(Date.parse(e1.last_heartbeat) > Date.now() - 60000);
+    const e2 = (await c.get('/edges/edge-apac-2')).json;
+    assert.equal(e2.status, 'pending');
+    assert.equal(e2.loaded_checksum, 'a'.repeat(64));
+    assert.ok(e2.pending_since);
+    const pending = await c.get('/edges?status=pending&namespace=apac');
+    assert.deepEqual(pending.json.data.map((x) => x.edge_id), ['edge-apac-2']);
+    // the metrics history, oldest first
+    const m = await c.get('/edges/edge-apac-1/metrics');
+    assert.equal(m.status, 200, m.text);
+    assert.deepEqual(m.json.data.map((x) => x.requests), [120, 80]);
+    assert.deepEqual(m.json.data.map((x) => x.p99_ms), [95.5, 60]);
+    assert.deepEqual((await c.get('/edges/edge-apac-1/metrics?limit=1')).json.data.map((x) => x.requests), [80]);
+    assert.deepEqual((await c.get('/edges/edge-apac-2/metrics')).json.data, []);
+    // an edge whose stream ended
+    await pg.sql(`SELECT aistudio.edge_disconnected('edge-apac-2', 'hub-a')`);
+    assert.equal((await c.get('/edges/edge-apac-2')).json.connected, false);
+    await connect('edge-apac-2', 'apac', `'${'a'.repeat(64)}'`);
+  });
+
+  it('a push signals the connected edges in scope; its progress per edge is readable', async () => {
+    const c = await loggedIn('ada');
+    const push = await c.post('/edges/push', { namespace: 'apac' });
+    assert.equal(push.status, 201, push.text);
+    assert.equal(push.json.namespace, 'apac');
+    assert.equal(push.json.targets, 2);
+    const id = push.json.push_id;
+    assert.equal(await pg.sql(`SELECT string_agg(edge_id, ',' ORDER BY edge_id) FROM aistudio.push_targets(${id}, 'hub-a')`), 'edge-apac-1,edge-apac-2');
+    let p = await c.get(`/pushes/${id}`);
+    assert.equal(p.status, 200, p.text);
+    assert.equal(p.json.signalled, 2);
+    assert.deepEqual(p.json.edges.map((x) => [x.edge_id, x.phase]), [['edge-apac-1', 'signalled'], ['edge-apac-2', 'signalled']]);
+    // the edges report their phases (the hub records them from the stream)
+    await pg.sql(`SELECT aistudio.push_progress(${id}, 'edge-apac-1', 'pulling', '', '');
+                  SELECT aistudio.push_progress(${id}, 'edge-apac-1', 'applied', aistudio.snapshot_checksum('apac'), '');
+                  SELECT aistudio.push_progress(${id}, 'edge-apac-2', 'pulling', '', '');
+                  SELECT aistudio.push_progress(${id}, 'edge-apac-2', 'failed', '', 'snapshot checksum mismatch')`);
+    p = await c.get(`/pushes/${id}`);
+    assert.deepEqual([p.json.targets, p.json.signalled, p.json.pulling, p.json.applied, p.json.failed], [2, 0, 0, 1, 1]);
+    const [a, f] = p.json.edges;
+    assert.equal(a.phase, 'applied');
+    assert.equal(a.checksum, await pg.sql(`SELECT aistudio.snapshot_checksum('apac')`));
+    assert.equal(f.phase, 'failed');
+    assert.equal(f.reason, 'snapshot checksum mismatch');
+    const list = await c.get('/pushes?page_size=5');
+    assert.equal(list.status, 200, list.text);
+    const mine = list.json.data.find((x) => x.push_id === id);
+    assert.deepEqual([mine.namespace, mine.targets, mine.applied, mine.failed, mine.pushed_by], ['apac', 2, 1, 1, ids.ada]);
+    assert.equal(list.json.data[0].push_id, id, 'newest first');
+    // all namespaces: null namespace
+    const all = await c.post('/edges/push', {});
+    assert.equal(all.status, 201, all.text);
+    assert.equal(all.json.namespace, null);
+    assert.ok(all.json.targets >= 2);
+    // the sync trail, newest first: this edge's push and acknowledgement
+    const ev = await c.get('/edges/events?edge=edge-apac-1&page_size=100');
+    assert.equal(ev.status, 200, ev.text);
+    const kinds = ev.json.data.map((x) => x.event);
+    for (const k of ['enrolled', 'connected', 'push', 'ack']) assert.ok(kinds.includes(k), `${k} in ${kinds}`);
+    assert.ok(ev.json.data.every((x) => x.edge_id === 'edge-apac-1'));
+    assert.ok(Date.parse(ev.json.data[0].at) >= Date.parse(ev.json.data.at(-1).at));
+    const every = await c.get('/edges/events?page_size=100');
+    assert.ok(every.json.data.some((x) => x.event === 'push_failed' && x.edge_id === 'edge-apac-2'
+      && x.detail.reason === 'snapshot checksum mismatch'));
+  });
+
+  it('revoking an edge refuses its token at once and leaves it out of pushes; deleting forgets it', async () => {
+    const c = await loggedIn('ada');
+    const token = (await c.post('/edges', { edge_id: 'edge-apac-3', namespace: 'apac' })).json.token;
+    await connect('edge-apac-3', 'apac', "aistudio.snapshot_checksum('apac')");
+    const r = await c.post('/edges/edge-apac-3/revoke');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.revoked, true);
+    assert.equal(await pg.sql(`SELECT ok || ':' || reason FROM aistudio.edge_authenticate('edge-apac-3', 'apac', '${sha256(token)}', false)`), 'false:revoked');
+    assert.equal((await c.post('/edges/edge-apac-3/revoke')).status, 200, 'idempotent');
+    const push = await c.post('/edges/push', { namespace: 'apac' });
+    assert.ok(!(await c.get(`/pushes/${push.json.push_id}`)).json.edges.some((x) => x.edge_id === 'edge-apac-3'));
+    assert.ok((await c.get('/edges/events?edge=edge-apac-3')).json.data.some((x) => x.event === 'revoked'));
+    assert.equal((await c.del('/edges/edge-apac-3')).status, 204);
+    assertError(await c.get('/edges/edge-apac-3'), 404);
+    assert.ok((await c.get('/edges/events?edge=edge-apac-3')).json.data.some((x) => x.event === 'deleted'), 'the trail outlives the edge');
+    // cleanup for the namespace tests elsewhere
+    for (const id of ['edge-apac-1', 'edge-apac-2']) assert.equal((await c.del(`/edges/${id}`)).status, 204);
   });
 });
 

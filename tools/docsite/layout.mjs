@@ -17,7 +17,7 @@ export const SECTIONS = [
   { title: 'REST API', files: ['rest-api.md'], openapi: true },
   { title: 'Gateway routes', files: ['gateway.md'] },
   { title: 'Analytics for analysts', files: ['sql-api/analytics.md'] },
-  { title: 'Operations', files: ['upgrading.md', 'operations.md'] },
+  { title: 'Operations', files: ['upgrading.md', 'operations.md', 'hub-and-edge.md'] },
   { title: 'Benchmarks', files: ['BENCHMARKS.md'] },
 ];
 

@@ -80,8 +80,8 @@ export function initials(name, email) {
 }
 
 // What the server says about this deployment (GET /api/v1/info, loaded
-// once at start by main.js): GATEWAY_PUBLIC_URL and PROXY_PORT.
-let deployment = { gateway_url: null, proxy_port: 9090 };
+// once at start by main.js): GATEWAY_PUBLIC_URL, the ports and the mode.
+let deployment = { gateway_url: null, proxy_port: 9090, docs_port: 8989, grpc_port: 50051, mode: 'standalone' };
 export function setDeployment(info) {
   if (info && typeof info === 'object') deployment = { ...deployment, ...info };
 }
@@ -93,4 +93,19 @@ export function gatewayOrigin() {
 }
 export function gatewayBase(slug) {
   return `${gatewayOrigin()}/ai/${slug}/v1`;
+}
+
+// GATEWAY_MODE of this server: standalone, control (a hub) or edge.
+export function deploymentMode() {
+  return deployment.mode;
+}
+
+// Where edges reach this hub (CONTROL_ENDPOINT): this host on GRPC_PORT.
+export function hubEndpoint() {
+  return `${location.hostname}:${deployment.grpc_port}`;
+}
+
+// A page of the documentation site (DOCS_PORT), e.g. docsUrl('hub-and-edge').
+export function docsUrl(page) {
+  return `${location.protocol}//${location.hostname}:${deployment.docs_port}/${page}`;
 }

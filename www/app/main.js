@@ -21,7 +21,7 @@ import { SecretsPage } from './secrets.js';
 import { SsoPage } from './sso.js';
 import { FiltersPage } from './filters.js';
 import { PluginsPage } from './plugins.js';
-import { EdgesPage } from './edges.js';
+import { EdgesPage, EdgeDetail } from './edges.js';
 import { AuditPage } from './audit.js';
 import { NotificationsPage } from './notifications.js';
 import { PortalPage } from './portal.js';
@@ -55,6 +55,7 @@ const ROUTES = [
   { path: '/secrets', page: SecretsPage, roles: ADMIN, nav: 'Access', label: 'Secrets', icon: 'lock' },
   { path: '/sso', page: SsoPage, roles: SUPER, nav: 'Access', label: 'Single sign-on', icon: 'key' },
   { path: '/edges', page: EdgesPage, roles: ADMIN, nav: 'Operations', label: 'Edges', icon: 'server' },
+  { path: '/edges/:id', page: EdgeDetail, roles: ADMIN },
   { path: '/notifications', page: NotificationsPage, roles: ADMIN_DEV, nav: 'Operations', label: 'Notifications', icon: 'bell' },
   { path: '/audit', page: AuditPage, roles: SUPER, nav: 'Operations', label: 'Audit log', icon: 'list' },
   { path: '/chat', page: ChatPage, roles: ALL, nav: 'Workspace', label: 'Chat', icon: 'chat' },

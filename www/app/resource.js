@@ -13,7 +13,8 @@
 //   label(row)             the item's name in titles and toasts (row.name)
 //   title, icon, description, listTitle, subtitle, caption (default: the
 //                          title), pageSize, paged (false: every row, no
-//                          pager), rowKey(row)
+//                          pager), rowKey(row), pollMs (the list is
+//                          reloaded quietly that often; then extra.onPoll())
 //   filters: [{ name, kind: 'select' | 'search', label, id, all, options(ctx), placeholder }]
 //   refs(ctx)              lists the page needs (e.g. ['llms'] to name ids)
 //   columns(ctx)           table columns ({ key, label, render(row), class })
@@ -51,7 +52,7 @@ import { api, listAll } from './api.js';
 import {
   PageHeader, Card, Table, Pager, Button, Chip, Dialog, DialogForm, TextField, TextArea, SelectField, Toggle, TagsInput,
   CheckList, RowActions, IconButton, EmptyState, SearchBox, Spinner, useAction, usePagedList, useFetch, useDebounced,
-  confirmDialog, toast,
+  useInterval, confirmDialog, toast,
 } from './ui.js';
 
 const val = (x, ...args) => (typeof x === 'function' ? x(...args) : x);
@@ -282,6 +283,7 @@ function useResource(res, me, query, extra) {
     ? listAll(res.path, params).then((data) => ({ data, total: data.length }))
     : api.get(res.path, { ...p, ...params })), [JSON.stringify(params)], res.pageSize);
   const refs = useFetch(() => (res.refs ? loadRefs(res.refs({ me, ...extra })) : Promise.resolve({})), []);
+  useInterval(() => { paged.refresh(); if (extra.onPoll) extra.onPoll(); }, res.pollMs);
   const [dlg, setDlg] = useState(null); // { row, form } while a dialog is open
   const creating = useAction();
   const ctx = {

@@ -12,21 +12,38 @@ import { vendor, vendorName, roleName, rankOf } from './lookups.js';
 // ---- data loading ----------------------------------------------------------
 
 // Runs fn() now and whenever deps change (or reload() is called); keeps the
-// last data while reloading so the page does not flicker.
+// last data while reloading so the page does not flicker. refresh() is a
+// quiet reload for polling: no loading state, and a failure keeps the data
+// it had (the error is still reported).
 export function useFetch(fn, deps = []) {
   const [state, setState] = useState({ loading: true, data: null, error: null });
   const [tick, setTick] = useState(0);
+  const quiet = useRef(false);
   useEffect(() => {
     let live = true;
-    setState((s) => ({ ...s, loading: true, error: null }));
+    const q = quiet.current;
+    quiet.current = false;
+    if (!q) setState((s) => ({ ...s, loading: true, error: null }));
     Promise.resolve().then(fn).then(
       (data) => { if (live) setState({ loading: false, data, error: null }); },
-      (error) => { if (live) setState({ loading: false, data: null, error }); },
+      (error) => { if (live) setState((s) => ({ loading: false, data: q ? s.data : null, error })); },
     );
     return () => { live = false; };
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { ...state, reload };
+  const refresh = useCallback(() => { quiet.current = true; setTick((t) => t + 1); }, []);
+  return { ...state, reload, refresh };
+}
+
+// Calls fn every ms milliseconds while the page is visible (polling).
+export function useInterval(fn, ms) {
+  const saved = useRef(fn);
+  saved.current = fn;
+  useEffect(() => {
+    if (!ms) return undefined;
+    const t = setInterval(() => { if (!document.hidden) saved.current(); }, ms);
+    return () => clearInterval(t);
+  }, [ms]);
 }
 
 // ---- layout ----------------------------------------------------------------

@@ -44,7 +44,8 @@
     }
 
 /* GET info (public): what the UI must know about this deployment before
- * anyone logs in: where the gateway and the docs are reached. No database. */
+ * anyone logs in: where the gateway, the docs and (on a hub) the gRPC
+ * server are reached, and the mode. No database. */
 static int gw_admin_info(gw_admin_req *r)
 {
     const gw_config *cfg = &r->adm->srv->cfg;
@@ -66,6 +67,8 @@ static int gw_admin_info(gw_admin_req *r)
     gw_jw_int(&w, cfg->proxy_port);
     gw_jw_key(&w, "docs_port");
     gw_jw_int(&w, cfg->docs_port);
+    gw_jw_key(&w, "grpc_port");
+    gw_jw_int(&w, cfg->grpc_port);
     gw_jw_key(&w, "mode");
     gw_jw_string(&w, gw_config_mode_name(cfg->mode));
     gw_jw_object_end(&w);
@@ -204,9 +207,10 @@ static const gw_admin_field namespace_create[] = {F("name", GW_AT_STRING, 5, REQ
                                                   F("description", GW_AT_STRING, 6, 0, 10000), END};
 static const gw_admin_field edge_query[] = {F("namespace", GW_AT_STRING, 5, 0, 0), F("status", GW_AT_STRING, 6, 0, 0),
                                             END};
-static const gw_admin_field edge_create[] = {F("edge_id", GW_AT_STRING, 5, REQ, 128),
-                                             F("namespace", GW_AT_STRING, 6, 0, 63),
-                                             F("version", GW_AT_STRING, 7, 0, 128), END};
+static const gw_admin_field edge_enroll[] = {F("edge_id", GW_AT_STRING, 5, REQ, 128),
+                                             F("namespace", GW_AT_STRING, 6, 0, 63), END};
+static const gw_admin_field edge_events_query[] = {F("edge", GW_AT_STRING, 5, 0, 128), END};
+static const gw_admin_field edge_metrics_query[] = {F("limit", GW_AT_INT, 5, 0, 0), END};
 static const gw_admin_field push_body[] = {F("namespace", GW_AT_STRING, 5, 0, 63), END};
 static const gw_admin_field audit_query[] = {F("since", GW_AT_STRING, 5, 0, 0),       F("until", GW_AT_STRING, 6, 0, 0),
                                              F("object_type", GW_AT_STRING, 7, 0, 0), F("actor_id", GW_AT_INT, 8, 0, 0),
@@ -494,24 +498,55 @@ const gw_admin_op gw_admin_resource_ops[] = {
     OP_GET("namespaces/{name}", GET_NAMESPACE),
     OP_DELETE("namespaces/{name}", "SELECT aistudio.delete_namespace($1)"),
 
-    /* edges (with their sync status) */
+    /* edges (with their sync status and connection), the sync trail, pushes
+     * (docs/hub-and-edge.md); "edges/events" and "edges/push" come before
+     * "edges/{name}" (the first matching row wins) */
     OP_LIST("edges", edge_query,
             LIST("aistudio.list_edges(by_namespace => $5, by_status => $6, limit_rows => $3::int,"
                  " offset_rows => $4::int)")),
+    OP_LIST("edges/events", edge_events_query,
+            LIST("aistudio.list_edge_events(by_edge => $5, limit_rows => $3::int, offset_rows => $4::int)")),
+    /* a push: every connected edge in scope is signalled (push_config); its
+     * progress is GET pushes/{id} */
     {.method = "POST",
      .path = "edges/push",
-     .result = GW_AR_OBJECT,
+     .result = GW_AR_CREATED,
      .body = push_body,
-     .stmts = {{"SELECT json_build_object('pushed', aistudio.mark_edges_pushed($5), 'namespace', $5)"}}},
+     .stmts = {{"SELECT aistudio.push_config($5)", .flags = GW_AS_SETS_ID}},
+     .fetch = "SELECT json_build_object('push_id', $1::bigint, 'namespace', $5::text,"
+              " 'targets', (SELECT count(*) FROM aistudio.get_push($1::bigint)))"},
+    /* enrolment: the token is returned once, next to the edge (the SETS_ID
+     * statement hands it to the fetch as $1; it is never stored in clear) */
     {.method = "POST",
      .path = "edges",
      .result = GW_AR_CREATED,
-     .body = edge_create,
-     .id_param = 5,
-     .stmts = {{"SELECT aistudio.register_edge($5, coalesce($6, ''), coalesce($7, ''))"}},
-     .fetch = GET_EDGE},
+     .body = edge_enroll,
+     .stmts = {{"SELECT aistudio.enroll_edge($5, coalesce($6, ''))", .flags = GW_AS_SETS_ID}},
+     .fetch = "SELECT to_jsonb(e) || jsonb_build_object('token', $1::text) FROM aistudio.get_edge($5) e"},
     OP_GET("edges/{name}", GET_EDGE),
+    {.method = "POST",
+     .path = "edges/{name}/revoke",
+     .result = GW_AR_OBJECT,
+     .stmts = {{"SELECT aistudio.revoke_edge($1)"}},
+     .fetch = GET_EDGE},
+    {.method = "GET",
+     .path = "edges/{name}/metrics",
+     .result = GW_AR_DATA,
+     .query = edge_metrics_query,
+     .stmts = {{"SELECT coalesce(json_agg(to_jsonb(t) - 'ordinality' ORDER BY t.ordinality), '[]'::json)"
+                " FROM ROWS FROM (aistudio.edge_metrics($1, coalesce($5::int, 60))) WITH ORDINALITY t"}}},
     OP_DELETE("edges/{name}", "SELECT aistudio.delete_edge($1)"),
+    OP_LIST("pushes", NULL, LIST("aistudio.list_pushes(limit_rows => $3::int, offset_rows => $4::int)")),
+    {.method = "GET",
+     .path = "pushes/{id}",
+     .result = GW_AR_OBJECT,
+     .fetch = "SELECT json_build_object('push_id', $1::bigint, 'targets', count(*),"
+              " 'signalled', count(*) FILTER (WHERE g.phase = 'signalled'),"
+              " 'pulling', count(*) FILTER (WHERE g.phase = 'pulling'),"
+              " 'applied', count(*) FILTER (WHERE g.phase = 'applied'),"
+              " 'failed', count(*) FILTER (WHERE g.phase = 'failed'),"
+              " 'edges', coalesce(json_agg(to_jsonb(g) ORDER BY g.edge_id), '[]'::json))"
+              " FROM aistudio.get_push($1::bigint) g"},
 
     /* audit log (super admin) */
     OP_LIST("audit-log", audit_query,
