@@ -68,7 +68,9 @@ int gw_reload_snapshot(gw_snapshot_loader *ld, int force, int *changed, char err
 
     *changed = 0;
     cur = gw_snapshot_current(ld->holder);
-    if (!force && cur != NULL) {
+    /* an edge's stored snapshot is what its link swapped in already when
+     * the checksums match (its own store notifies this reload) */
+    if ((!force || ld->stored) && cur != NULL) {
         int same = 0;
         if (gw_pgpool_exec(ld->pool, ld->stored ? GW_SQL_EDGE_STORED_CHECKSUM : GW_SQL_SNAPSHOT_CHECKSUM, nparams,
                            params, NULL, NULL, 0, GW_PG_IDEMPOTENT, &res, sqlstate, qerr) != 0) {

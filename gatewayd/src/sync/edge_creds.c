@@ -112,7 +112,11 @@ gw_cred_result gw_edge_creds_resolve(void *ctx, const char *key, size_t key_len,
         all.all = 1;
         gw_edge_creds_invalidate(c, &all);
     }
+    /* under the read side: an invalidation forgetting in the database
+     * (write side) is never read around */
+    pthread_rwlock_rdlock(&c->lock);
     local = atomic_load(&c->forget_pending) ? -1 : gw_edge_creds_local(c, sha, out);
+    pthread_rwlock_unlock(&c->lock);
     if (local >= 0) {
         atomic_fetch_add(&c->db_hits, 1);
         return local == 1 ? GW_CRED_FOUND : GW_CRED_NOT_FOUND;

@@ -14,10 +14,13 @@
  * and apps, or all, from memory and from the database at once; so does a
  * (re)connection to the hub (invalidations may have been missed).
  *
- * Race: an answer the hub gave before an invalidation must not be stored
- * after it. A generation counter is read before asking the hub; the answer
- * is stored (under the read side of a rwlock) only if it is unchanged; an
- * invalidation bumps it and forgets (under the write side). When the
+ * Races: an answer the hub gave before an invalidation must not be stored
+ * after it, and an answer the database still holds must not be read while
+ * an invalidation is forgetting it. The database is read, and the hub's
+ * answers stored, under the read side of a rwlock; an invalidation bumps a
+ * generation counter and forgets under the write side; a hub's answer is
+ * stored only if the generation is the one read before asking. (The memory
+ * cache guards itself the same way: model/credcache.h.) When the
  * database cannot be reached to forget, its answers are not used (the hub
  * is asked) until everything there has been forgotten.
  */

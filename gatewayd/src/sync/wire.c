@@ -12,6 +12,7 @@
 #include "base/errmap.h"
 #include "base/json.h"
 #include "base/vjson.h"
+#include "model/credresolve.h"
 #include "sealbox.h" /* the extension's sealed-value module (pg_aistudio/src) */
 
 /* ---- bytes ---- */
@@ -137,7 +138,7 @@ int gw_sync_cred_from_proto(const Aistudio__V1__Credential *c, gw_credential *ou
     out->owner_active = c->owner_active;
     snprintf(out->app_name, sizeof(out->app_name), "%s", c->app_name);
     snprintf(out->namespace_, sizeof(out->namespace_), "%s", c->namespace_);
-    snprintf(out->monthly_budget, sizeof(out->monthly_budget), "%s", c->monthly_budget);
+    gw_credresolve_set_budget(out, c->monthly_budget);
     snprintf(out->budget_start_date, sizeof(out->budget_start_date), "%s", c->budget_start_date);
     if (c->n_llm_ids > 100000)
         return gw_errf(err, "the credential lists %zu LLMs", c->n_llm_ids);
@@ -234,6 +235,7 @@ int gw_sync_cred_from_json(const char *json, size_t len, gw_credential *out, cha
     gw_json_value root, ids, el;
     gw_vj_iter it;
     size_t cap = 0;
+    char budget[sizeof(out->monthly_budget)];
 
     memset(out, 0, sizeof(*out));
     if (gw_vj_parse(json, len, &root, err) != 0)
@@ -247,11 +249,12 @@ int gw_sync_cred_from_json(const char *json, size_t len, gw_credential *out, cha
         gw_sync_json_bool(&root, "owner_active", &out->owner_active) != 0 ||
         gw_sync_json_str(&root, "app_name", out->app_name, sizeof(out->app_name)) != 0 ||
         gw_sync_json_str(&root, "namespace", out->namespace_, sizeof(out->namespace_)) != 0 ||
-        gw_sync_json_str(&root, "monthly_budget", out->monthly_budget, sizeof(out->monthly_budget)) != 0 ||
+        gw_sync_json_str(&root, "monthly_budget", budget, sizeof(budget)) != 0 ||
         gw_sync_json_str(&root, "budget_start_date", out->budget_start_date, sizeof(out->budget_start_date)) != 0)
         return gw_errf(err, "a cached credential has a member of the wrong type");
     if (out->app_id <= 0)
         return gw_errf(err, "a cached credential has no app_id");
+    gw_credresolve_set_budget(out, budget);
     if (gw_vj_get(&root, "llm_ids", &ids) && ids.type == GW_JSON_ARRAY) {
         gw_vj_iter_init(&it, &ids);
         while (gw_vj_next_elem(&it, &el)) {
