@@ -122,14 +122,21 @@ static int gw_start_http(gw_server *srv, char *err)
     return 0;
 }
 
-/* The REST API + web UI (SERVER_PORT, every mode) and the documentation
- * server (DOCS_PORT; off with a warning when no docs directory is found). */
+/* The REST API + web UI (SERVER_PORT; not on an edge: its configuration
+ * is its hub's, admins use the hub) and the documentation server
+ * (DOCS_PORT; off with a warning when no docs directory is found). */
 static int gw_start_side_servers(gw_server *srv, char *err)
 {
     char dir[PATH_MAX];
     char tmp[GW_ERR_LEN];
     gw_http_route extra[GW_HEALTH_NROUTES + GW_CHAT_NROUTES + GW_STATIC_NROUTES];
     size_t nextra = 0;
+
+    if (srv->cfg.mode == GW_MODE_EDGE) {
+        gw_log_info("edge mode: no REST API or web UI on SERVER_PORT (the hub's serve this edge's configuration); "
+                    "health and metrics are on PROXY_PORT");
+        goto docs;
+    }
 
     gw_admin_set_cookie_secure(srv->cfg.session_cookie_secure);
     /* /healthz and /readyz (every mode) */
@@ -153,6 +160,7 @@ static int gw_start_side_servers(gw_server *srv, char *err)
     }
     if (gw_admin_start_with(srv, extra, nextra, &srv->admin_http, tmp) != 0)
         return gw_errf(err, "%s", tmp);
+docs:
     if (gw_docs_find_dir(srv->cfg.docs_dir, dir, tmp) != 0) {
         gw_log_warn("%s: the documentation server is off", tmp);
         return 0;
