@@ -184,6 +184,31 @@ function startPython(args) {
   };
 }
 
+// Waits until the hub holds as many rows of the edge as the edge itself;
+// on a timeout, says which events are missing and where they are.
+async function waitUploaded(id) {
+  try {
+    // both read again each time: the edge's writer may still be storing its
+    // last events (it flushes every ANALYTICS_FLUSH_MS, 200 ms); equal twice
+    // 400 ms apart, so that nothing is still on its way
+    await sleep(400);
+    for (;;) {
+      const [mine] = await waitFor(async () => [await localRows(id), await hubRowsOf(id)], ([m, h]) => m === h && m > 0,
+        { what: `${id}: the hub holding as many rows as the edge` });
+      await sleep(400);
+      if ((await localRows(id)) === mine && (await hubRowsOf(id)) === mine) break;
+    }
+  } catch (e) {
+    const mine = await dbs[id].json(`SELECT request_id::text AS rid, status_code, app_id,
+      EXISTS (SELECT 1 FROM aistudio.edge_outbox o WHERE o.request_id = i.request_id) AS queued
+      FROM aistudio.llm_interactions i`);
+    const theirs = new Set((await pg.json(`SELECT request_id::text AS rid FROM aistudio.llm_interactions WHERE edge_id = ${lit(id)}`)).map((r) => r.rid));
+    const missing = mine.filter((r) => !theirs.has(r.rid));
+    const rejects = await pg.json(`SELECT request_id::text AS rid, reason FROM aistudio.ingest_rejects WHERE edge_id = ${lit(id)}`);
+    throw new Error(`${e.message}\nmissing on the hub: ${JSON.stringify(missing)}\nhub rejects: ${JSON.stringify(rejects)}`);
+  }
+}
+
 async function hubRowsOf(edgeId) {
   return Number(await pg.sql(`SELECT count(*) FROM aistudio.llm_interactions WHERE edge_id = ${lit(edgeId)}`));
 }
@@ -521,10 +546,7 @@ describe('hub and edges', { concurrency: false }, () => {
 
     hubA = await startHub({ GRPC_PORT: String(grpcPort) });
     await waitFor(statuses, (s) => ['edge-eu-1', 'edge-eu-2', 'edge-us-1'].every((id) => s[id].connected), { what: 'edges back' });
-    for (const id of ['edge-eu-1', 'edge-eu-2', 'edge-us-1']) {
-      const local = await localRows(id);
-      await waitFor(() => hubRowsOf(id), (n) => n === local, { what: `${id}: ${local} rows on the hub` });
-    }
+    for (const id of ['edge-eu-1', 'edge-eu-2', 'edge-us-1']) await waitUploaded(id);
     assert.equal(await pg.sql(`SELECT count(*) FROM (SELECT request_id FROM aistudio.llm_interactions GROUP BY request_id HAVING count(*) > 1) d`), '0',
       'no event stored twice');
     for (const id of ['edge-eu-1', 'edge-eu-2', 'edge-us-1']) {
@@ -607,10 +629,7 @@ async function hammer(app, edgeIds, perEdge, { hubDown = false } = {}) {
   }));
   assert.deepEqual(other, [], 'only admitted or budget_exceeded');
   if (hubDown) return { ok, refused };
-  for (const id of edgeIds) {
-    const local = await localRows(id);
-    await waitFor(() => hubRowsOf(id), (n) => n === local, { what: `${id} uploaded` });
-  }
+  for (const id of edgeIds) await waitUploaded(id);
   const total = await pg.sql(`SELECT coalesce(sum(cost), 0) FROM aistudio.llm_interactions WHERE app_id = ${ids[app]}`);
   return { ok, refused, total };
 }
