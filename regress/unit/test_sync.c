@@ -10,7 +10,9 @@
  * sent empty, everything but sealed values is byte-identical, malformed
  * input is refused); the edge key against a vector computed with python's
  * hmac (regress/expected/sync.out); the peer address the rate limit
- * counts; the heartbeat window's counts and percentiles.
+ * counts; the heartbeat window's counts and percentiles; an edge's client
+ * that stops calling a hub which refused it (the hub rate-limits refusals
+ * per address: one refused edge must not lock the others out).
  */
 #include "base/buf.c"
 #include "base/codec.c"
@@ -23,7 +25,11 @@
 #include "db/pgpool.c"
 #include "model/credresolve.c"
 #include "rpc/call.c"
+#include "rpc/client.c"
 #include "rpc/core.c"
+#include "rpc/pool.c"
+#include "rpc/server.c"
+#include "sync/edge_rpc.c"
 #include "sync/edge_window.c"
 #include "sync/hub_auth.c"
 #include "sync/wire.c"
@@ -390,9 +396,75 @@ static void test_window(void)
     gw_edge_window_destroy(&w);
 }
 
+static atomic_int refusals;
+
+static gw_rpc_status refuse_all(gw_rpc_call *call, const gw_rpc_md *md, size_t n, void **ctx, char msg[GW_ERR_LEN],
+                                void *arg)
+{
+    (void)call;
+    (void)ctx;
+    (void)arg;
+    atomic_fetch_add(&refusals, 1);
+    ok(gw_rpc_md_get(md, n, GW_SYNC_MD_EDGE_ID) != NULL && strcmp(gw_rpc_md_get(md, n, GW_SYNC_MD_EDGE_ID), "e-1") == 0 &&
+           strcmp(gw_rpc_md_get(md, n, GW_SYNC_MD_NAMESPACE), "eu") == 0 &&
+           strcmp(gw_rpc_md_bearer(md, n), "aie_tok") == 0,
+       "the edge's metadata: id, namespace, bearer token");
+    snprintf(msg, GW_ERR_LEN, "bad_token");
+    return GW_RPC_UNAUTHENTICATED;
+}
+
+static void never(gw_rpc_call *call, const unsigned char *req, size_t len, gw_rpc_reply *reply, void *arg)
+{
+    (void)call;
+    (void)req;
+    (void)len;
+    (void)arg;
+    gw_rpc_reply_set(reply, "", 0);
+}
+
+static void test_refusal_hold(void)
+{
+    gw_rpc_server_opts so = {0};
+    gw_rpc_method m = {GW_SYNC_M_REGISTER, GW_RPC_UNARY, never, NULL, NULL, NULL, NULL};
+    gw_rpc_server *srv;
+    gw_edge_rpc_opts eo = {0};
+    gw_edge_rpc *r;
+    gw_rpc_reply reply;
+    Aistudio__V1__RegisterRequest rq = AISTUDIO__V1__REGISTER_REQUEST__INIT;
+    char err[GW_ERR_LEN], target[64];
+
+    so.listen = "127.0.0.1:0";
+    so.auth = refuse_all;
+    srv = gw_rpc_server_create(&so, err);
+    ok(srv != NULL && gw_rpc_server_add_method(srv, &m, err) == 0 && gw_rpc_server_start(srv, err) == 0,
+       "a hub that refuses everyone: %s", err);
+    snprintf(target, sizeof(target), "127.0.0.1:%d", gw_rpc_server_port(srv));
+    eo.endpoint = target;
+    eo.edge_id = "e-1";
+    eo.ns = "eu";
+    eo.token = "aie_tok";
+    ok(gw_edge_rpc_create(&eo, &r, err) == 0, "an edge's client");
+    ok(gw_edge_rpc_call(r, GW_SYNC_M_REGISTER, &rq.base, 5000, &reply) != 0 && reply.status == GW_RPC_UNAUTHENTICATED,
+       "refused: UNAUTHENTICATED");
+    gw_rpc_reply_clear(&reply);
+    for (int i = 0; i < 5; i++) {
+        ok(gw_edge_rpc_call(r, GW_SYNC_M_REGISTER, &rq.base, 5000, &reply) != 0 && reply.status == GW_RPC_UNAUTHENTICATED,
+           "asked again at once: refused without a call");
+        gw_rpc_reply_clear(&reply);
+    }
+    is_int(atomic_load(&refusals), 1, "the hub saw one call, not six");
+    atomic_store(&r->hold_until_ms, 0); /* the hold is over */
+    ok(gw_edge_rpc_call(r, GW_SYNC_M_REGISTER, &rq.base, 5000, &reply) != 0, "after the hold: asked again");
+    gw_rpc_reply_clear(&reply);
+    is_int(atomic_load(&refusals), 2, "and the hub saw it");
+    gw_edge_rpc_destroy(r);
+    gw_rpc_server_destroy(srv);
+}
+
 int main(void)
 {
     gw_log_set_level(GW_LOG_ERROR);
+    test_refusal_hold();
     test_pg_array();
     test_status();
     test_credentials();

@@ -46,6 +46,8 @@ int gw_edge_rpc_create(const gw_edge_rpc_opts *o, gw_edge_rpc **out, char err[GW
         return -1;
     }
     atomic_init(&r->hub_up, 0);
+    atomic_init(&r->hold_until_ms, 0);
+    atomic_init(&r->hold_status, 0);
     *out = r;
     return 0;
 }
@@ -77,6 +79,11 @@ int gw_edge_rpc_call(gw_edge_rpc *r, const char *method, const ProtobufCMessage 
     int rc;
 
     memset(reply, 0, sizeof(*reply));
+    if (gw_now_ms() < atomic_load(&r->hold_until_ms)) {
+        reply->status = (gw_rpc_status)atomic_load(&r->hold_status);
+        snprintf(reply->message, sizeof(reply->message), "the hub refused this edge a moment ago: not asked again yet");
+        return -1;
+    }
     if (gw_sync_pack(req, &buf, &len) != 0) {
         reply->status = GW_RPC_RESOURCE_EXHAUSTED;
         snprintf(reply->message, sizeof(reply->message), "out of memory");
@@ -85,6 +92,11 @@ int gw_edge_rpc_call(gw_edge_rpc *r, const char *method, const ProtobufCMessage 
     rc = gw_rpc_client_unary(r->cli, method, r->md, 3, buf, len, timeout_ms, reply);
     free(buf);
     atomic_store(&r->hub_up, rc == 0 || !gw_edge_rpc_unreachable(reply->status));
+    if (rc != 0 && (reply->status == GW_RPC_UNAUTHENTICATED || reply->status == GW_RPC_RESOURCE_EXHAUSTED)) {
+        atomic_store(&r->hold_status, (int)reply->status);
+        atomic_store(&r->hold_until_ms, gw_now_ms() + (reply->status == GW_RPC_UNAUTHENTICATED ? GW_EDGE_REFUSED_HOLD_MS
+                                                                                               : GW_EDGE_BUSY_HOLD_MS));
+    }
     return rc;
 }
 

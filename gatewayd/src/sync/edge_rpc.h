@@ -6,6 +6,12 @@
  * credential resolver (edge_creds.c), the uploader (edge_upload.c) and the
  * lease manager (edge_lease.c) share it; calls are thread safe.
  * hub_up says whether the last call reached the hub.
+ *
+ * Refusals: the hub audits and rate-limits refused calls per edge and per
+ * address (10 a minute), so an edge whose token is refused must not keep
+ * trying from every thread: after UNAUTHENTICATED no call leaves for
+ * GW_EDGE_REFUSED_HOLD_MS (RESOURCE_EXHAUSTED: GW_EDGE_BUSY_HOLD_MS); calls
+ * meanwhile fail at once with the same status.
  */
 #ifndef GW_SYNC_EDGE_RPC_H
 #define GW_SYNC_EDGE_RPC_H
@@ -15,6 +21,9 @@
 #include "base/common.h"
 #include "rpc/rpc.h"
 #include "sync/wire.h"
+
+#define GW_EDGE_REFUSED_HOLD_MS 30000
+#define GW_EDGE_BUSY_HOLD_MS 5000
 
 typedef struct gw_edge_rpc_opts {
     const char *endpoint;    /* CONTROL_ENDPOINT, host:port */
@@ -31,6 +40,8 @@ typedef struct gw_edge_rpc {
     char *bearer; /* "Bearer <token>", wiped on destroy */
     gw_rpc_md md[3];
     atomic_int hub_up;
+    atomic_llong hold_until_ms; /* no call before (a refusal) */
+    atomic_int hold_status;
 } gw_edge_rpc;
 
 int gw_edge_rpc_create(const gw_edge_rpc_opts *o, gw_edge_rpc **out, char err[GW_ERR_LEN]);
