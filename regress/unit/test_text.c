@@ -111,6 +111,10 @@ int main(void)
     prompt(GW_DIALECT_OLLAMA_GENERATE, "{\"model\":\"l\",\"prompt\":\"P\",\"system\":\"S\"}", "system:0:S|user:0:P",
            "ollama generate");
     prompt(GW_DIALECT_NONE, "{\"input\":\"embed me\"}", "", "no dialect: no parts");
+    /* a NUL the JSON reader will not decode into C text is read as a space
+     * (so "top\u0000secret" is two words to a filter, not an unreadable body) */
+    prompt(GW_DIALECT_OPENAI_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"top\\u0000secret \\\\u0000\"}]}",
+           "user:0:top secret \\u0000", "a \\u0000 in a prompt");
     prompt(GW_DIALECT_OPENAI_CHAT, "", "", "an empty body: no parts");
     ok(gw_text_prompt(&t, GW_DIALECT_OPENAI_CHAT, "{\"messages\":[", 13, err) == -1 && err[0] != '\0',
        "a body that is not JSON: an error (%s)", err);

@@ -467,7 +467,7 @@ static int gw_iban_prefix(const unsigned char *t, size_t s, size_t len)
 size_t gw_pii_hold(const char *text, size_t len, int kinds)
 {
     const unsigned char *t = (const unsigned char *)text;
-    size_t hold = len, s;
+    size_t hold = len, s, floor = len > GW_PII_HOLD_MAX ? len - GW_PII_HOLD_MAX : 0;
 
     if (kinds & GW_PII_EMAIL) {
         s = gw_tail_run(t, len, gw_email_char, GW_PII_HOLD_MAX);
@@ -489,6 +489,25 @@ size_t gw_pii_hold(const char *text, size_t len, int kinds)
         if (s < hold)
             hold = s;
     }
+    /* never cut through a run of one of the classes: what is held is
+     * scanned again later, and must see its run whole (a number after a
+     * letter, or the later groups of a longer number, are no match) */
+    for (int moved = 1; moved && hold > floor && hold < len;) {
+        static int (*const cls[])(unsigned char) = {gw_email_char, gw_number_char, gw_iban_char};
+        static const size_t cap[] = {GW_PII_HOLD_MAX, 48, 48};
+        moved = 0;
+        for (int c = 0; c < 3 && !moved; c++) {
+            if (cls[c](t[hold - 1]) && cls[c](t[hold])) {
+                size_t r = gw_tail_run(t, hold, cls[c], cap[c]);
+                if (r < floor)
+                    r = floor;
+                if (r < hold) {
+                    hold = r;
+                    moved = 1;
+                }
+            }
+        }
+    }
     return hold;
 }
 
@@ -500,12 +519,15 @@ static const char *gw_pii_ph(const gw_pii_opts *o, int kind)
     return o->placeholder[b] != NULL ? o->placeholder[b] : gw_pii_default_ph[b];
 }
 
-/* Appends text[0..upto) with the matches of l that end by upto replaced;
- * returns how many were. */
-static size_t gw_pii_apply(const gw_pii_opts *o, const char *text, size_t upto, const gw_pii_list *l, gw_buf *out)
+/* Appends text[from..upto) with the matches of l that start at from or
+ * later and end by upto replaced; returns how many were. */
+static size_t gw_pii_apply(const gw_pii_opts *o, const char *text, size_t from, size_t upto, const gw_pii_list *l,
+                           gw_buf *out)
 {
-    size_t pos = 0, n = 0;
+    size_t pos = from, n = 0;
     for (size_t i = 0; i < l->n && l->v[i].at + l->v[i].len <= upto; i++) {
+        if (l->v[i].at < from)
+            continue;
         gw_buf_append(out, text + pos, l->v[i].at - pos);
         gw_buf_puts(out, gw_pii_ph(o, l->v[i].kind));
         pos = l->v[i].at + l->v[i].len;
@@ -525,7 +547,7 @@ int gw_pii_redact(const gw_pii_opts *o, const char *text, size_t len, gw_buf *ou
         free(l.v);
         return -1;
     }
-    n = gw_pii_apply(o, text, len, &l, out);
+    n = gw_pii_apply(o, text, 0, len, &l, out);
     for (size_t i = 0; matches != NULL && i < l.n && i < max; i++)
         matches[i] = l.v[i];
     if (count != NULL)
@@ -537,6 +559,7 @@ int gw_pii_redact(const gw_pii_opts *o, const char *text, size_t len, gw_buf *ou
 void gw_pii_stream_init(gw_pii_stream *s)
 {
     gw_buf_init(&s->pending, 0);
+    s->ctx = 0;
 }
 
 void gw_pii_stream_free(gw_pii_stream *s)
@@ -559,17 +582,25 @@ int gw_pii_stream_feed(gw_pii_stream *s, const gw_pii_opts *o, const char *text,
         return -1;
     }
     hold = final ? s->pending.len : gw_pii_hold(p, s->pending.len, o->kinds);
+    if (hold < s->ctx)
+        hold = s->ctx; /* the context byte is out already */
     /* a match that runs into the held text is held with it */
     for (size_t i = 0; i < l.n; i++)
-        if (l.v[i].at < hold && l.v[i].at + l.v[i].len > hold)
+        if (l.v[i].at >= s->ctx && l.v[i].at < hold && l.v[i].at + l.v[i].len > hold)
             hold = l.v[i].at;
-    n = gw_pii_apply(o, p, hold, &l, out);
+    n = gw_pii_apply(o, p, s->ctx, hold, &l, out);
     free(l.v);
     if (count != NULL)
         *count += n;
-    if (hold > 0) {
-        memmove(s->pending.data, p + hold, s->pending.len - hold);
-        s->pending.len -= hold;
+    if (hold > s->ctx) {
+        /* keep the last byte released as the context of what is held */
+        memmove(s->pending.data, p + hold - 1, s->pending.len - hold + 1);
+        s->pending.len -= hold - 1;
+        s->ctx = 1;
+    }
+    if (final) {
+        s->pending.len = 0;
+        s->ctx = 0;
     }
     return out->failed ? -1 : 0;
 }

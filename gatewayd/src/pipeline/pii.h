@@ -22,10 +22,13 @@
  *
  * Streaming (gw_pii_stream): text is held back only from where a match
  * could still grow — the last run of characters an e-mail, a number or an
- * IBAN may contain (at most GW_PII_HOLD_MAX bytes) — and released, redacted,
+ * IBAN may contain (at most GW_PII_HOLD_MAX bytes, and a match running into
+ * it: GW_PII_HELD_MAX in all) — and released, redacted,
  * as soon as a character that ends it arrives; gw_pii_stream_feed with
  * final set releases everything. So a card number split over two frames is
- * replaced whole, and ordinary words are delayed by at most one frame.
+ * replaced whole, and ordinary words are delayed by at most one frame. The
+ * last byte released stays as the left context of what is held (a number
+ * right after a letter is no match, however the text was cut).
  *
  * Pure code; a gw_pii_stream belongs to one request.
  */
@@ -44,7 +47,10 @@ enum {
     GW_PII_ALL = 15
 };
 #define GW_PII_KINDS 4
-#define GW_PII_HOLD_MAX 256 /* the longest text a stream holds back for one open match */
+#define GW_PII_HOLD_MAX 256 /* the longest run a stream holds back as the start of an open match */
+#define GW_PII_MATCH_MAX 320 /* the longest match (an address: 64 + 1 + 255) */
+/* the most a stream ever holds back: the open run and a match running into it */
+#define GW_PII_HELD_MAX (GW_PII_HOLD_MAX + GW_PII_MATCH_MAX)
 
 typedef struct gw_pii_match {
     size_t at, len;
@@ -76,7 +82,8 @@ int gw_pii_redact(const gw_pii_opts *o, const char *text, size_t len, gw_buf *ou
                   gw_pii_match *matches, size_t max);
 
 typedef struct gw_pii_stream {
-    gw_buf pending; /* held back, not redacted yet */
+    gw_buf pending; /* [the last byte released, when ctx] + the text held back */
+    size_t ctx;     /* 1 when pending starts with that byte: the left context of a match */
 } gw_pii_stream;
 
 void gw_pii_stream_init(gw_pii_stream *s);
@@ -87,7 +94,7 @@ int gw_pii_stream_feed(gw_pii_stream *s, const gw_pii_opts *o, const char *text,
                        size_t *count);
 static inline size_t gw_pii_stream_held(const gw_pii_stream *s)
 {
-    return s->pending.len;
+    return s->pending.len - s->ctx;
 }
 
 #endif

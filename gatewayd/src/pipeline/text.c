@@ -44,6 +44,34 @@ void gw_text_free(gw_text *t)
 
 /* ---- collecting parts ---- */
 
+/* Appends the decoded text of string value v to b. A \u0000 in it (the
+ * JSON reader refuses to decode one into C text) is read as a space, so
+ * "top\u0000secret" is still seen as two words by a filter. */
+static int gw_text_decode(const gw_json_value *v, gw_buf *b)
+{
+    gw_json_value w;
+    char *copy;
+    int rc;
+
+    if (gw_vj_str_append(v, b) == 0)
+        return 0;
+    if (b->failed || (copy = malloc(v->len)) == NULL)
+        return -1;
+    memcpy(copy, v->ptr, v->len);
+    for (size_t i = 1; i + 1 < v->len; i++) {
+        if (copy[i] != '\\')
+            continue;
+        if (copy[i + 1] == 'u' && i + 5 < v->len && memcmp(copy + i + 2, "0000", 4) == 0)
+            memcpy(copy + i + 2, "0020", 4);
+        i++; /* the escaped character */
+    }
+    w = *v;
+    w.ptr = copy;
+    rc = gw_vj_str_append(&w, b);
+    free(copy);
+    return rc;
+}
+
 /* Adds the string value v (a span of t->src) as a part. */
 static int gw_text_add(gw_text *t, const gw_json_value *v, const char *role, int channel, int whole)
 {
@@ -62,7 +90,7 @@ static int gw_text_add(gw_text *t, const gw_json_value *v, const char *role, int
     p = &t->parts[t->n];
     memset(p, 0, sizeof(*p));
     p->off = t->arena.len;
-    if (gw_vj_str_append(v, &t->arena) != 0 || gw_buf_append(&t->arena, "", 1) != 0)
+    if (gw_text_decode(v, &t->arena) != 0 || gw_buf_append(&t->arena, "", 1) != 0)
         return -1;
     p->len = t->arena.len - 1 - p->off;
     snprintf(p->role, sizeof(p->role), "%s", role != NULL ? role : "");
