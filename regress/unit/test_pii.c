@@ -149,6 +149,16 @@ int main(void)
         gw_pii_stream_free(&st);
     }
     {
+        /* what is held is scanned again with what came before it: a number
+         * right after a letter, or the later groups of a longer run, are no
+         * match however the text was cut (found by the fuzz target) */
+        const char *s1 = "Card 4111 1q11 1111 1111, ok";
+        const char *s2 = " 5555-5555-)55-5555-5555-4WESEST more";
+        size_t c1[3] = {13, 16, 18}, c2[2] = {15, 28};
+        is_str(streamed(&all, s1, c1, 3, NULL), s1, "cut after a letter: no phone number made of the rest");
+        is_str(streamed(&all, s2, c2, 2, NULL), s2, "cut inside a run of groups: no phone number made of its end");
+    }
+    {
         /* a long run without a break: held back at most GW_PII_HOLD_MAX */
         char big[4096];
         size_t max_held = 0, cuts[64];
