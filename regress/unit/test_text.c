@@ -218,7 +218,7 @@ int main(void)
     is_str(rewrite_all("L"),
            ",\r\n{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"L\"}]},\"finishReason\":\"STOP\",\"index\":0}]}",
            "written back after its separator");
-    unit(GW_DIALECT_GOOGLE, GW_PROC_JSON_ARRAY, "]", "", 0, "google array: the closing bracket");
+    unit(GW_DIALECT_GOOGLE, GW_PROC_JSON_ARRAY, "]", "", 1, "google array: the closing bracket ends the answer");
     unit(GW_DIALECT_OLLAMA_CHAT, GW_PROC_NDJSON,
          "{\"model\":\"l\",\"message\":{\"role\":\"assistant\",\"content\":\"n\"},\"done\":false}\n", "assistant:0:n", 0,
          "ollama NDJSON line");

@@ -176,8 +176,13 @@ static int gw_fh_flush_chan(const gw_filter *f, gw_fh_state *s, const gw_hook_re
             return gw_fh_oom(v);
     }
     gw_buf_reset(&s->scratch);
-    if (gw_text_write(&s->t2, &s->scratch) != 0)
+    if (rq->answer_mode == GW_PROC_JSON_ARRAY) {
+        /* one more element of the array, whatever the copied one began with */
+        if (gw_buf_puts(&s->scratch, ",\r\n") != 0 || gw_text_write_value(&s->t2, &s->scratch) != 0)
+            return gw_fh_oom(v);
+    } else if (gw_text_write(&s->t2, &s->scratch) != 0) {
         return gw_fh_oom(v);
+    }
     return emit(ectx, s->scratch.data, s->scratch.len);
 }
 

@@ -514,8 +514,12 @@ int gw_text_unit(gw_text *t, gw_dialect d, gw_proc_mode mode, const char *unit, 
         if (mode == GW_PROC_JSON_ARRAY && p < end && *p == '[') /* the array's own bracket */
             for (p++; p < end && *p != '{'; p++)
                 ;
-        if (p >= end)
+        if (p >= end) {
+            /* the closing bracket of a streamed array ends the answer */
+            if (mode == GW_PROC_JSON_ARRAY && memchr(unit, ']', len) != NULL)
+                t->done_marker = t->end = 1;
             return 0;
+        }
         json = gw_text_trim(p, end, &jend);
         jlen = (size_t)(jend - json);
         t->json_at = (size_t)(json - unit);
@@ -573,6 +577,11 @@ static int gw_text_write_json(const gw_text *t, gw_buf *out)
     }
     gw_buf_append(out, t->src + pos, t->src_len - pos);
     return out->failed ? -1 : 0;
+}
+
+int gw_text_write_value(const gw_text *t, gw_buf *out)
+{
+    return t->src != NULL ? gw_text_write_json(t, out) : 0;
 }
 
 int gw_text_write(const gw_text *t, gw_buf *out)

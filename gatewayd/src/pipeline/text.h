@@ -107,6 +107,9 @@ int gw_text_changed(const gw_text *t);
  * gw_text_unit. 0, or -1 when out failed.
  */
 int gw_text_write(const gw_text *t, gw_buf *out);
+/* Only the JSON value of a unit (no SSE framing, separator or newline),
+ * with the replaced parts re-encoded. */
+int gw_text_write_value(const gw_text *t, gw_buf *out);
 
 /* Total bytes of text in the parts (the max_prompt filter's count is in
  * characters: gw_text_chars). */
