@@ -146,20 +146,33 @@ static int gw_text_content(gw_text *t, const gw_json_value *content, const char 
     return 0;
 }
 
-/* messages[] with role and content (OpenAI chat, Anthropic, Ollama chat). */
+/* messages[] with role and content (OpenAI chat, Anthropic, Ollama chat).
+ * Each message's members are walked once (the last of a repeated key wins,
+ * like gw_vj_get): a long content is skipped over once, not per key. */
 static int gw_text_messages(gw_text *t, const gw_json_value *root)
 {
-    gw_json_value msgs, m, c;
-    gw_vj_iter it;
+    gw_json_value msgs, m, k, v, c, r;
+    gw_vj_iter it, mi;
     char role[GW_TEXT_ROLE_MAX];
 
     if (!gw_vj_get(root, "messages", &msgs))
         return 0;
     gw_vj_iter_init(&it, &msgs);
     while (gw_vj_next_elem(&it, &m)) {
-        if (m.type != GW_JSON_OBJECT || !gw_vj_get(&m, "content", &c))
+        if (m.type != GW_JSON_OBJECT)
             continue;
-        gw_text_role(&m, role, "user");
+        c.type = r.type = GW_JSON_ABSENT;
+        gw_vj_iter_init(&mi, &m);
+        while (gw_vj_next_member(&mi, &k, &v)) {
+            if (gw_vj_key_is(&k, "content"))
+                c = v;
+            else if (gw_vj_key_is(&k, "role"))
+                r = v;
+        }
+        if (c.type == GW_JSON_ABSENT)
+            continue;
+        if (r.type != GW_JSON_STRING || gw_vj_str_copy(&r, role, sizeof(role)) < 0)
+            snprintf(role, sizeof(role), "user");
         if (gw_text_content(t, &c, role, 0, 0) != 0)
             return -1;
     }
@@ -632,12 +645,8 @@ size_t gw_text_chars(const gw_text *t)
     size_t n = 0;
     for (size_t i = 0; i < t->n; i++) {
         const unsigned char *s = (const unsigned char *)gw_text_str(t, &t->parts[i]);
-        size_t len = t->parts[i].len, k = 0;
-        while (k < len) {
-            size_t sl = gw_utf8_seq_len(s + k, len - k);
-            k += sl > 0 ? sl : 1;
-            n++;
-        }
+        for (size_t k = 0, len = t->parts[i].len; k < len; k++)
+            n += (s[k] & 0xC0) != 0x80; /* every byte that begins a character */
     }
     return n;
 }

@@ -114,7 +114,8 @@ int gw_text_write_value(const gw_text *t, gw_buf *out);
 /* Total bytes of text in the parts (the max_prompt filter's count is in
  * characters: gw_text_chars). */
 size_t gw_text_bytes(const gw_text *t);
-/* Characters (UTF-8 code points; an invalid byte counts as one) of the parts. */
+/* Characters of the parts: the bytes that begin a UTF-8 character (a
+ * stray continuation byte counts as none). */
 size_t gw_text_chars(const gw_text *t);
 
 #endif
