@@ -404,6 +404,15 @@ for target in $TARGETS; do
 			let b=JSON.stringify({model:"gpt-4o-mini",messages:[{role:"system",content:"You are a helpful assistant."},{role:"user",content:u}]});
 			b=b.replace(/"}]}$/, " ".repeat(2048-b.length)+"\"}]}"); process.stdout.write(b)' > "$WORK/body2k.json"
 		GKEY=$(jget key)
+		# the filter runs: a prompt it blocks gets 400 from the filtered LLM only
+		for which in slug slug_filter; do
+			code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $GKEY" -H 'Content-Type: application/json' \
+				-d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"my password: hunter2"}]}' \
+				"http://127.0.0.1:$GPORT/llm/rest/$(jget $which)/v1/chat/completions")
+			want=200
+			[ "$which" = slug_filter ] && want=400
+			[ "$code" = "$want" ] || { echo "gatewayd-regex: $which answered $code, not $want" >&2; exit 1; }
+		done
 		p50f=() p50p=() p99f=() p99p=()
 		rounds=$((REPEAT < 3 ? 3 : REPEAT))
 		for ((rep = 1; rep <= rounds; rep++)); do
