@@ -51,7 +51,8 @@ static double measure(const gw_filter *f, const char *body, size_t len, const ch
         for (int i = 0; i < N; i++) {
             gw_filter_outcome o;
             gw_filter_outcome_init(&o);
-            if (gw_text_prompt(&txt, GW_DIALECT_OPENAI_CHAT, body, len, err) != 0 || gw_filter_check(f, &txt, 0, &o) != 0)
+            if (gw_text_prompt(&txt, GW_DIALECT_OPENAI_CHAT, body, len, err) != 0 ||
+                gw_filter_check(f, &txt, 0, &o) != 0)
                 exit(1);
             *action = o.action == GW_HOOK_BLOCK ? "block" : o.action == GW_HOOK_MODIFY ? "modify" : "pass";
             gw_filter_outcome_free(&o);
@@ -80,15 +81,17 @@ int main(void)
         {"max_prompt (the read)", "max_prompt", "{\"max_chars\":100000}"},
     };
 
-    n = snprintf(body, sizeof(body), "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"system\",\"content\":\"You are a "
-                                     "helpful assistant.\"},{\"role\":\"user\",\"content\":\"");
+    n = snprintf(body, sizeof(body),
+                 "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"system\",\"content\":\"You are a "
+                 "helpful assistant.\"},{\"role\":\"user\",\"content\":\"");
     while (n + (int)sizeof(w) + 8 < 2048)
         n += snprintf(body + n, sizeof(body) - (size_t)n, "%s", w);
     while (n < 2048 - 4)
         body[n++] = ' ';
     n += snprintf(body + n, sizeof(body) - (size_t)n, "\"}]}");
     len = (size_t)n;
-    printf("filter cost on a %zu-byte chat body (read the prompt + run the filter), median of %d x %d:\n", len, RUNS, N);
+    printf("filter cost on a %zu-byte chat body (read the prompt + run the filter), median of %d x %d:\n", len, RUNS,
+           N);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         gw_filter *f;
         const char *action = "";

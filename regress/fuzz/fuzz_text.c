@@ -66,13 +66,15 @@ static void gw_fuzz_text(gw_dialect d, int what, const char *body, size_t len)
         goto done;
     if (gw_json_validate(out.data, out.len, 128, err) != 0)
         abort();
-    rc = what == 0 ? gw_text_prompt(&back, d, out.data, out.len, err) : gw_text_answer(&back, d, out.data, out.len, err);
+    rc =
+        what == 0 ? gw_text_prompt(&back, d, out.data, out.len, err) : gw_text_answer(&back, d, out.data, out.len, err);
     if (rc != 0 || back.n != t.n)
         abort();
     for (size_t i = 0; i < back.n; i++) {
         /* the invalid byte came back as U+FFFD */
         static const char want[] = "r\"\\\x01\xef\xbf\xbd\xc3\xa9 x";
-        if (back.parts[i].len != sizeof(want) - 1 || memcmp(gw_text_str(&back, &back.parts[i]), want, sizeof(want) - 1) != 0)
+        if (back.parts[i].len != sizeof(want) - 1 ||
+            memcmp(gw_text_str(&back, &back.parts[i]), want, sizeof(want) - 1) != 0)
             abort();
     }
 done:

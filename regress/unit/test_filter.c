@@ -91,9 +91,11 @@ static void test_filters(void)
     ok(compile("regex", "{}") == NULL && strstr(err, "config.patterns") != NULL, "regex without patterns (%s)", err);
     ok(compile("regex", "{\"patterns\":[\"(x\"]}") == NULL && strstr(err, "patterns[1]") != NULL,
        "a pattern that does not compile, named (%s)", err);
-    ok(compile("regex", "{\"patterns\":[\"a\"],\"action\":\"redact\"}") == NULL, "a regex action that is not block/allow");
+    ok(compile("regex", "{\"patterns\":[\"a\"],\"action\":\"redact\"}") == NULL,
+       "a regex action that is not block/allow");
     ok(compile("keywords", "{\"keywords\":[\"\"]}") == NULL, "an empty keyword");
-    ok(compile("pii", "{\"kinds\":[\"ssn\"]}") == NULL && strstr(err, "kinds") != NULL, "an unknown pii kind (%s)", err);
+    ok(compile("pii", "{\"kinds\":[\"ssn\"]}") == NULL && strstr(err, "kinds") != NULL, "an unknown pii kind (%s)",
+       err);
     ok(compile("pii", "{\"placeholders\":{\"card\":5}}") == NULL, "a placeholder that is not text");
     ok(compile("max_prompt", "{}") == NULL && strstr(err, "max_chars or") != NULL, "max_prompt without a limit");
     ok(compile("max_prompt", "{\"max_chars\":0}") == NULL, "a limit of 0");
@@ -189,8 +191,8 @@ static int plug_response(void *inst, const gw_hook_def *def, void *state, const 
     return data != NULL ? emit(ectx, data, len) : 0;
 }
 
-static const gw_hook_ops plug_ops = {.name = "plugin", .open = plug_open, .request = plug_request,
-                                     .response = plug_response};
+static const gw_hook_ops plug_ops = {
+    .name = "plugin", .open = plug_open, .request = plug_request, .response = plug_response};
 
 typedef struct snapfix {
     Aistudio__V1__Snapshot snap;
@@ -341,10 +343,11 @@ static int answer(const gw_hook_list *hl, gw_dialect d, gw_proc_mode m, const ch
     return rc;
 }
 
-#define OAI(c) "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" c "\"},\"finish_reason\":null}]}\n\n"
+#define OAI(c)                                                                                                         \
+    "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" c "\"},\"finish_reason\":null}]}\n\n"
 #define ANT(c)                                                                                                         \
-    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"" c \
-    "\"}}\n\n"
+    "event: content_block_delta\ndata: "                                                                               \
+    "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"" c "\"}}\n\n"
 
 static void test_snapshot_hooks(void)
 {
@@ -390,8 +393,9 @@ static void test_snapshot_hooks(void)
     ok(rq.body == res.v.body.data, "the request's body is the new one");
     gw_hook_result_free(&res);
     gw_hook_req_free(&rq);
-    is_int(run_stage(hl, GW_STAGE_POST_AUTH, "{\"messages\":[{\"role\":\"user\",\"content\":\"a SECRET\"}]}", &res, &rq), -1,
-           "the regex blocks first");
+    is_int(
+        run_stage(hl, GW_STAGE_POST_AUTH, "{\"messages\":[{\"role\":\"user\",\"content\":\"a SECRET\"}]}", &res, &rq),
+        -1, "the regex blocks first");
     ok(res.v.status == 400 && strcmp(res.by->name, "no-secret") == 0 && strstr(res.v.message, "'no-secret'") != NULL,
        "400 by no-secret, the default message names it (%s)", res.v.message);
     gw_hook_result_free(&res);
@@ -405,13 +409,15 @@ static void test_snapshot_hooks(void)
     gw_hook_result_free(&res);
     gw_hook_req_free(&rq);
     {
-        const char *u[] = {OAI("Card 4111 11"), OAI("11 1111 1111 and a@b"), OAI(".io"),
-                           "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
-                           "data: [DONE]\n\n"};
+        const char *u[] = {
+            OAI("Card 4111 11"), OAI("11 1111 1111 and a@b"), OAI(".io"),
+            "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+            "data: [DONE]\n\n"};
         is_int(answer(hl, GW_DIALECT_OPENAI_CHAT, GW_PROC_AI_SSE, u, 5, &res), 0, "an OpenAI stream");
         is_str(got,
-               OAI("Card") OAI(" [CARD] and ") OAI("") OAI("[EMAIL]") "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{},"
-               "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
+               OAI("Card") OAI(" [CARD] and ") OAI("")
+                   OAI("[EMAIL]") "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{},"
+                                  "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
                "the card split over two frames replaced whole; the held address flushed before the finish chunk");
         gw_hook_result_free(&res);
     }
@@ -419,20 +425,26 @@ static void test_snapshot_hooks(void)
         const char *u[] = {ANT("mail jane@exa"), ANT("mple.com"),
                            "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"};
         is_int(answer(hl, GW_DIALECT_ANTHROPIC, GW_PROC_SSE, u, 3, &res), 0, "an Anthropic stream");
-        is_str(got, ANT("mail ") ANT("") ANT("[EMAIL]") "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+        is_str(got,
+               ANT("mail ") ANT("")
+                   ANT("[EMAIL]") "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
                "the address flushed in a delta made from the last one, before content_block_stop");
         gw_hook_result_free(&res);
     }
     {
-        const char *u[] = {"data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"IBAN GB82 WEST 1234 \"}]},\"index\":0}]}\r\n\r\n",
-                           "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"5698 7654 32 ok\"}]},\"finishReason\":\"STOP\",\"index\":0}]}\r\n\r\n"};
+        const char *u[] = {"data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"IBAN GB82 WEST 1234 "
+                           "\"}]},\"index\":0}]}\r\n\r\n",
+                           "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"5698 7654 32 "
+                           "ok\"}]},\"finishReason\":\"STOP\",\"index\":0}]}\r\n\r\n"};
         is_int(answer(hl, GW_DIALECT_GOOGLE, GW_PROC_SSE, u, 2, &res), 0, "a Gemini stream");
-        ok(strstr(got, "[IBAN] ok") != NULL && strstr(got, "GB82") == NULL, "the IBAN replaced across the frames (%s)", got);
+        ok(strstr(got, "[IBAN] ok") != NULL && strstr(got, "GB82") == NULL, "the IBAN replaced across the frames (%s)",
+           got);
         gw_hook_result_free(&res);
     }
     {
         const char *u[] = {"[{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"call +1 555\"}]},\"index\":0}]}",
-                           ",\r\n{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\" 123 4567\"}]},\"index\":0}]}", "]"};
+                           ",\r\n{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\" 123 4567\"}]},\"index\":0}]}",
+                           "]"};
         is_int(answer(hl, GW_DIALECT_GOOGLE, GW_PROC_JSON_ARRAY, u, 3, &res), 0, "a Gemini JSON array");
         ok(strstr(got, "[PHONE]") != NULL && strstr(got, "555") == NULL && got[strlen(got) - 1] == ']',
            "the number flushed at the end, before the closing bracket (%s)", got);

@@ -49,14 +49,15 @@ int main(void)
 {
     /* ---- what is found ---- */
     is_str(redact(&all, "mail jane.doe+x@mail.example.co.uk, please."), "mail [EMAIL], please.", "an e-mail address");
-    is_str(redact(&all, "a@b.c a@b x@@y.com @example.com user@-bad.com"), "a@b.c a@b x@@y.com @example.com user@-bad.com",
-           "not e-mail addresses");
+    is_str(redact(&all, "a@b.c a@b x@@y.com @example.com user@-bad.com"),
+           "a@b.c a@b x@@y.com @example.com user@-bad.com", "not e-mail addresses");
     is_str(redact(&all, "Write to <ops@example.org>."), "Write to <[EMAIL]>.", "in brackets, before a period");
     is_str(redact(&all, "card 4111 1111 1111 1111 ok"), "card [CARD] ok", "a card in groups");
     is_str(redact(&all, "card 4111-1111-1111-1111."), "card [CARD].", "a card with hyphens");
     is_str(redact(&all, "5555555555554444"), "[CARD]", "a card alone");
     is_str(redact(&all, "card 4111 1111 1111 1112 ok"), "card 4111 1111 1111 1112 ok", "a Luhn failure is no card");
-    is_str(redact(&all, "ref 12 4111 1111 1111 1111 2024"), "ref 12 [CARD] 2024", "the card within a longer run of groups");
+    is_str(redact(&all, "ref 12 4111 1111 1111 1111 2024"), "ref 12 [CARD] 2024",
+           "the card within a longer run of groups");
     is_str(redact(&all, "id4111111111111111"), "id4111111111111111", "digits glued to a word are no card");
     is_str(redact(&all, "IBAN DE89 3704 0044 0532 0130 00 THEN"), "IBAN [IBAN] THEN", "an IBAN in groups");
     is_str(redact(&all, "GB82WEST12345698765432"), "[IBAN]", "an IBAN without spaces");
@@ -65,7 +66,8 @@ int main(void)
     is_str(redact(&all, "call (555) 123-4567 now"), "call [PHONE] now", "a national one");
     is_str(redact(&all, "call 555.123.4567"), "call [PHONE]", "dots as 3.3.4");
     is_str(redact(&all, "+44 20 7946 0958"), "[PHONE]", "a UK number");
-    is_str(redact(&all, "on 2024-01-15 at 10.30, order 1234567, v1.2.3.4"), "on 2024-01-15 at 10.30, order 1234567, v1.2.3.4",
+    is_str(redact(&all, "on 2024-01-15 at 10.30, order 1234567, v1.2.3.4"),
+           "on 2024-01-15 at 10.30, order 1234567, v1.2.3.4",
            "dates, times, order numbers and versions are left alone");
     is_str(redact(&all, "on 2024-01-15 555-123-4567"), "on 2024-01-15 [PHONE]", "a phone after a date");
     is_str(redact(&all, "ip 192.168.100.200"), "ip 192.168.100.200", "an IPv4 address is no phone");
@@ -88,7 +90,8 @@ int main(void)
 
     /* ---- hold-back ---- */
     is_int(gw_pii_hold("Hello there, ", 13, GW_PII_ALL), 13, "nothing held after a space");
-    is_int(gw_pii_hold("my card is 4111 11", 18, GW_PII_ALL), 10, "the start of a number is held (from the space before it)");
+    is_int(gw_pii_hold("my card is 4111 11", 18, GW_PII_ALL), 10,
+           "the start of a number is held (from the space before it)");
     is_int(gw_pii_hold("write to jane", 13, GW_PII_ALL), 9, "a word that may become an e-mail address is held");
     is_int(gw_pii_hold("write to jane", 13, GW_PII_CARD), 13, "…unless e-mail is not redacted");
     is_int(gw_pii_hold("IBAN DE8", 8, GW_PII_IBAN), 0, "the start of an IBAN is held (with the capitals before it)");

@@ -88,7 +88,8 @@ int main(void)
            "completions: prompt strings");
     prompt(GW_DIALECT_OPENAI_COMPLETIONS, "{\"prompt\":\"one\"}", "user:0:one", "completions: prompt string");
     prompt(GW_DIALECT_OPENAI_RESPONSES,
-           "{\"instructions\":\"sys\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"q\"}]},"
+           "{\"instructions\":\"sys\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":"
+           "\"q\"}]},"
            "{\"role\":\"assistant\",\"content\":\"a\"}]}",
            "system:0:sys|user:0:q|assistant:0:a", "responses: instructions and input items");
     prompt(GW_DIALECT_OPENAI_RESPONSES, "{\"input\":\"plain\"}", "user:0:plain", "responses: input string");
@@ -100,11 +101,13 @@ int main(void)
            "system:0:S|user:0:U|tool:0:R|user:0:V", "anthropic: system blocks, messages, tool results");
     prompt(GW_DIALECT_ANTHROPIC, "{\"system\":\"plain\",\"messages\":[]}", "system:0:plain",
            "anthropic: system string");
+    prompt(
+        GW_DIALECT_GOOGLE,
+        "{\"systemInstruction\":{\"parts\":[{\"text\":\"S\"}]},\"contents\":[{\"role\":\"user\",\"parts\":"
+        "[{\"text\":\"A\"},{\"inlineData\":{}},{\"text\":\"B\"}]},{\"role\":\"model\",\"parts\":[{\"text\":\"C\"}]}]}",
+        "system:0:S|user:0:A|user:0:B|model:0:C", "google: systemInstruction and contents");
     prompt(GW_DIALECT_GOOGLE,
-           "{\"systemInstruction\":{\"parts\":[{\"text\":\"S\"}]},\"contents\":[{\"role\":\"user\",\"parts\":"
-           "[{\"text\":\"A\"},{\"inlineData\":{}},{\"text\":\"B\"}]},{\"role\":\"model\",\"parts\":[{\"text\":\"C\"}]}]}",
-           "system:0:S|user:0:A|user:0:B|model:0:C", "google: systemInstruction and contents");
-    prompt(GW_DIALECT_GOOGLE, "{\"system_instruction\":{\"parts\":[{\"text\":\"s\"}]},\"contents\":[{\"parts\":[{\"text\":\"x\"}]}]}",
+           "{\"system_instruction\":{\"parts\":[{\"text\":\"s\"}]},\"contents\":[{\"parts\":[{\"text\":\"x\"}]}]}",
            "system:0:s|user:0:x", "google: system_instruction, content without a role");
     prompt(GW_DIALECT_OLLAMA_CHAT, "{\"model\":\"l\",\"messages\":[{\"role\":\"user\",\"content\":\"hey\"}]}",
            "user:0:hey", "ollama chat");
@@ -127,7 +130,9 @@ int main(void)
         gw_buf_init(&b, 0);
         gw_text_replace(&t, 0, "q\"\\\n\x01\xff", 6);
         ok(gw_text_write(&t, &b) == 0, "write-back with quotes, controls and an invalid byte");
-        is_str(gw_buf_cstr(&b), "{\"a\":\"\\u0041\\n\",\"messages\":[{\"role\":\"user\",\"content\":\"q\\\"\\\\\\n\\u0001\\ufffd\"}],\"z\":1.50}",
+        is_str(gw_buf_cstr(&b),
+               "{\"a\":\"\\u0041\\n\",\"messages\":[{\"role\":\"user\",\"content\":\"q\\\"\\\\\\n\\u0001\\ufffd\"}],"
+               "\"z\":1.50}",
                "only the replaced string changed, escaped; other bytes as they were");
         ok(gw_json_validate(b.data, b.len, 64, err) == 0, "the result is valid JSON");
         gw_buf_free(&b);
@@ -170,8 +175,7 @@ int main(void)
            "assistant:0:g", "google answer");
     answer(GW_DIALECT_OLLAMA_CHAT, "{\"message\":{\"role\":\"assistant\",\"content\":\"o\"},\"done\":true}",
            "assistant:0:o", "ollama chat answer");
-    answer(GW_DIALECT_OLLAMA_GENERATE, "{\"response\":\"r\",\"done\":true}", "assistant:0:r",
-           "ollama generate answer");
+    answer(GW_DIALECT_OLLAMA_GENERATE, "{\"response\":\"r\",\"done\":true}", "assistant:0:r", "ollama generate answer");
 
     /* ---- stream units ---- */
     unit(GW_DIALECT_OPENAI_CHAT, GW_PROC_SSE,
@@ -187,16 +191,21 @@ int main(void)
     ok(t.done_marker, "[DONE] is the end marker");
     unit(GW_DIALECT_OPENAI_CHAT, GW_PROC_AI_SSE, ": keep-alive\n\n", "", 0, "a comment: nothing");
     unit(GW_DIALECT_ANTHROPIC, GW_PROC_SSE,
-         "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"A\"}}\n\n",
+         "event: content_block_delta\ndata: "
+         "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"A\"}}\n\n",
          "assistant:1:A", 0, "anthropic text delta on block 1");
     is_str(rewrite_all("B"),
-           "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"B\"}}\n\n",
+           "event: content_block_delta\ndata: "
+           "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"B\"}}\n\n",
            "anthropic event written back with its event line");
     unit(GW_DIALECT_ANTHROPIC, GW_PROC_SSE,
-         "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\"}}\n\n",
+         "event: content_block_delta\ndata: "
+         "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{"
+         "\"}}\n\n",
          "", 0, "anthropic tool input delta: not text");
     unit(GW_DIALECT_ANTHROPIC, GW_PROC_SSE,
-         "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+         "event: content_block_start\ndata: "
+         "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
          "assistant:0:", 0, "anthropic block start");
     ok(t.opens, "…opens its channel");
     unit(GW_DIALECT_ANTHROPIC, GW_PROC_SSE,
@@ -204,38 +213,42 @@ int main(void)
          "anthropic block stop: end");
     unit(GW_DIALECT_ANTHROPIC, GW_PROC_SSE, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", "", 1,
          "anthropic message stop: end");
-    unit(GW_DIALECT_GOOGLE, GW_PROC_SSE,
-         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"g1\"}],\"role\":\"model\"},\"index\":0}]}\r\n\r\n",
-         "assistant:0:g1", 0, "google SSE chunk");
+    unit(
+        GW_DIALECT_GOOGLE, GW_PROC_SSE,
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"g1\"}],\"role\":\"model\"},\"index\":0}]}\r\n\r\n",
+        "assistant:0:g1", 0, "google SSE chunk");
     unit(GW_DIALECT_GOOGLE, GW_PROC_JSON_ARRAY,
          "[{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"first\"}]},\"index\":0}]}", "assistant:0:first", 0,
          "google array: the first element");
     is_str(rewrite_all("F"), "[{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"F\"}]},\"index\":0}]}",
            "google array element written back after its bracket");
-    unit(GW_DIALECT_GOOGLE, GW_PROC_JSON_ARRAY,
-         ",\r\n{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"last\"}]},\"finishReason\":\"STOP\",\"index\":0}]}",
-         "assistant:0:last", 1, "google array: a later element with finishReason");
+    unit(
+        GW_DIALECT_GOOGLE, GW_PROC_JSON_ARRAY,
+        ",\r\n{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"last\"}]},\"finishReason\":\"STOP\",\"index\":0}]}",
+        "assistant:0:last", 1, "google array: a later element with finishReason");
     is_str(rewrite_all("L"),
            ",\r\n{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"L\"}]},\"finishReason\":\"STOP\",\"index\":0}]}",
            "written back after its separator");
     unit(GW_DIALECT_GOOGLE, GW_PROC_JSON_ARRAY, "]", "", 1, "google array: the closing bracket ends the answer");
     unit(GW_DIALECT_OLLAMA_CHAT, GW_PROC_NDJSON,
-         "{\"model\":\"l\",\"message\":{\"role\":\"assistant\",\"content\":\"n\"},\"done\":false}\n", "assistant:0:n", 0,
-         "ollama NDJSON line");
-    is_str(rewrite_all("N"), "{\"model\":\"l\",\"message\":{\"role\":\"assistant\",\"content\":\"N\"},\"done\":false}\n",
+         "{\"model\":\"l\",\"message\":{\"role\":\"assistant\",\"content\":\"n\"},\"done\":false}\n", "assistant:0:n",
+         0, "ollama NDJSON line");
+    is_str(rewrite_all("N"),
+           "{\"model\":\"l\",\"message\":{\"role\":\"assistant\",\"content\":\"N\"},\"done\":false}\n",
            "written back with its newline");
     unit(GW_DIALECT_OLLAMA_GENERATE, GW_PROC_NDJSON, "{\"response\":\"\",\"done\":true}\n", "assistant:0:", 1,
          "ollama last line: end");
     unit(GW_DIALECT_OPENAI_RESPONSES, GW_PROC_SSE,
-         "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"output_index\":0,\"content_index\":0,\"delta\":\"d\"}\n\n",
+         "event: response.output_text.delta\ndata: "
+         "{\"type\":\"response.output_text.delta\",\"output_index\":0,\"content_index\":0,\"delta\":\"d\"}\n\n",
          "assistant:0:d", 0, "responses delta event");
     unit(GW_DIALECT_OPENAI_RESPONSES, GW_PROC_SSE,
-         "event: response.output_text.done\ndata: {\"type\":\"response.output_text.done\",\"output_index\":0,\"content_index\":0,\"text\":\"all\"}\n\n",
+         "event: response.output_text.done\ndata: "
+         "{\"type\":\"response.output_text.done\",\"output_index\":0,\"content_index\":0,\"text\":\"all\"}\n\n",
          "assistant:0:all(whole)", 1, "responses done event: the whole text");
     unit(GW_DIALECT_TGI, GW_PROC_SSE, "data:{\"token\":{\"id\":1,\"text\":\" x\"},\"generated_text\":null}\n\n",
          "assistant:0: x", 0, "tgi token");
-    unit(GW_DIALECT_TGI, GW_PROC_SSE,
-         "data:{\"token\":{\"id\":2,\"text\":\"y\"},\"generated_text\":\"all x y\"}\n\n",
+    unit(GW_DIALECT_TGI, GW_PROC_SSE, "data:{\"token\":{\"id\":2,\"text\":\"y\"},\"generated_text\":\"all x y\"}\n\n",
          "assistant:0:y|assistant:1000000:all x y(whole)", 1, "tgi last event: token and the whole text");
     /* several data lines: joined, written back as one */
     unit(GW_DIALECT_OPENAI_CHAT, GW_PROC_SSE,
@@ -245,8 +258,8 @@ int main(void)
            "written back as one data line (the JSON keeps its newline)");
     ok(gw_text_unit(&t, GW_DIALECT_OPENAI_CHAT, GW_PROC_SSE, "data: {bad\n\n", 12, err) == -1,
        "an event whose data is not JSON: an error");
-    unit(GW_DIALECT_OPENAI_CHAT, GW_PROC_AI_JSON, "{\"choices\":[{\"message\":{\"content\":\"w\"}}]}", "assistant:0:w", 0,
-         "a JSON mode unit is the whole answer");
+    unit(GW_DIALECT_OPENAI_CHAT, GW_PROC_AI_JSON, "{\"choices\":[{\"message\":{\"content\":\"w\"}}]}", "assistant:0:w",
+         0, "a JSON mode unit is the whole answer");
 
     gw_text_free(&t);
     return tap_done();

@@ -50,8 +50,8 @@ static void gw_llm_hook_req(gw_preq *r, gw_hook_req *rq, gw_stage st, const char
 
 /* Runs stage st of the LLM's hooks on body; 0 with res (the caller applies a
  * MODIFY and frees res), or -1 after answering the block. */
-static int gw_llm_hooks_run(gw_preq *r, const gw_hook_list *hl, gw_stage st, const char *body, size_t len,
-                            gw_dialect d, gw_hook_result *res)
+static int gw_llm_hooks_run(gw_preq *r, const gw_hook_list *hl, gw_stage st, const char *body, size_t len, gw_dialect d,
+                            gw_hook_result *res)
 {
     gw_hook_req rq;
     int rc;

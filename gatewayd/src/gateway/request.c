@@ -149,7 +149,8 @@ void gw_preq_block(gw_preq *r, int status, const char *code, const char *message
         r->resp.extra_headers = NULL;
         if (!r->body_read)
             gw_resp_close_after(&r->resp);
-        if (r->route.kind != GW_ROUTE_AI && r->interaction != GW_INTERACTION_CHAT && !gw_vendor_openai_errors(r->vendor)) {
+        if (r->route.kind != GW_ROUTE_AI && r->interaction != GW_INTERACTION_CHAT &&
+            !gw_vendor_openai_errors(r->vendor)) {
             char mem[1536];
             gw_buf b;
             gw_buf_init_fixed(&b, mem, sizeof(mem));

@@ -30,8 +30,8 @@ typedef enum gw_budget_result {
 } gw_budget_result;
 
 typedef struct gw_budget_ticket {
-    int64_t app_id;  /* 0 when the app has no budget */
-    int64_t llm_id;  /* 0 when the LLM has no budget */
+    int64_t app_id; /* 0 when the app has no budget */
+    int64_t llm_id; /* 0 when the LLM has no budget */
     double reserved;
 } gw_budget_ticket;
 

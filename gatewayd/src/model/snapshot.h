@@ -32,8 +32,8 @@
 #include "base/secretbox.h"
 #include "pattern.h" /* the extension's pattern module (pg_aistudio/src) */
 
-#define GW_SNAPSHOT_FORMAT_MAX 1          /* highest format_version understood */
-#define GW_SNAPSHOT_MAX_BYTES (64u << 20) /* refuse larger snapshots */
+#define GW_SNAPSHOT_FORMAT_MAX 1           /* highest format_version understood */
+#define GW_SNAPSHOT_MAX_BYTES (64u << 20)  /* refuse larger snapshots */
 #define GW_MODEL_NAME_MAX GW_MODEL_LEN_MAX /* longer model names never match (requests cannot name one) */
 #define GW_CHECKSUM_HEX_LEN 64
 

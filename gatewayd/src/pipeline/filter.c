@@ -22,7 +22,7 @@
 
 struct gw_filter {
     gw_filter_type type;
-    int allow;    /* regex: allow-list mode */
+    int allow;     /* regex: allow-list mode */
     int pii_block; /* pii: block instead of redact */
     aistudio_pattern **pats;
     size_t npats;
@@ -227,8 +227,7 @@ static int gw_filter_keywords(gw_filter *f, const gw_json_value *cfg, char err[G
         if (n >= GW_FILTER_MAX_KEYWORDS)
             return gw_errf(err, "config.keywords has more than %d keywords", GW_FILTER_MAX_KEYWORDS);
         if (gw_json_get_string(&e, raw, sizeof(raw), &kl) != 0 || kl == 0)
-            return gw_errf(err, "config.keywords[%zu] is not a keyword of 1 to %d bytes", n + 1,
-                           GW_FILTER_KEYWORD_MAX);
+            return gw_errf(err, "config.keywords[%zu] is not a keyword of 1 to %d bytes", n + 1, GW_FILTER_KEYWORD_MAX);
         gw_buf_init(&b, 0);
         gw_fold(&b, raw, kl);
         if (gw_buf_append(&b, "", 1) != 0) {
@@ -331,9 +330,10 @@ int gw_filter_compile(const char *type, const char *config_json, gw_filter **out
         rc = gw_filter_pii_cfg(f, &cfg, err);
     } else if (type != NULL && strcmp(type, "max_prompt") == 0) {
         f->type = GW_FILTER_MAX_PROMPT;
-        rc = gw_cfg_count(&cfg, "max_chars", &f->max_chars) != 0 || gw_cfg_count(&cfg, "max_tokens", &f->max_tokens) != 0
-                 ? gw_errf(err, "config.max_chars and config.max_tokens must be positive integers")
-                 : 0;
+        rc =
+            gw_cfg_count(&cfg, "max_chars", &f->max_chars) != 0 || gw_cfg_count(&cfg, "max_tokens", &f->max_tokens) != 0
+                ? gw_errf(err, "config.max_chars and config.max_tokens must be positive integers")
+                : 0;
         if (rc == 0 && f->max_chars == 0 && f->max_tokens == 0)
             rc = gw_errf(err, "a max_prompt filter needs config.max_chars or config.max_tokens");
     } else {
@@ -425,8 +425,8 @@ static int gw_keywords_find(const gw_filter *f, const char *text, size_t len, gw
                 break;
             at = (size_t)(hit - s);
             e = at + f->kwlen[k];
-            if (!f->whole_word ||
-                ((at == 0 || !gw_word_cp(gw_cp_before(s, at))) && (e >= tmp->len || !gw_word_cp(gw_cp_at(s + e, tmp->len - e)))))
+            if (!f->whole_word || ((at == 0 || !gw_word_cp(gw_cp_before(s, at))) &&
+                                   (e >= tmp->len || !gw_word_cp(gw_cp_at(s + e, tmp->len - e)))))
                 return (int)k;
             p = hit + 1;
         }

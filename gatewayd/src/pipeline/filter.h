@@ -62,12 +62,12 @@ int gw_filter_pii_blocks(const gw_filter *f); /* pii with action "block" */
 
 /* What a filter decided about some text. */
 typedef struct gw_filter_outcome {
-    gw_hook_action action;          /* CONTINUE (pass), MODIFY (parts replaced in t), BLOCK */
-    int status;                     /* BLOCK: 400, or 413 for max_prompt */
-    char code[GW_HOOK_CODE_MAX];    /* BLOCK: blocked_by_filter, prompt_too_large */
-    char message[GW_HOOK_MSG_MAX];  /* BLOCK: why ("" : the runner's default) */
-    gw_buf matches;                 /* a JSON array of what was found: {"pattern":i} / {"keyword":"…"} /
-                                       {"kind":"card","part":i,"at":n,"length":n} / {"chars":n,"tokens":n} */
+    gw_hook_action action;         /* CONTINUE (pass), MODIFY (parts replaced in t), BLOCK */
+    int status;                    /* BLOCK: 400, or 413 for max_prompt */
+    char code[GW_HOOK_CODE_MAX];   /* BLOCK: blocked_by_filter, prompt_too_large */
+    char message[GW_HOOK_MSG_MAX]; /* BLOCK: why ("" : the runner's default) */
+    gw_buf matches;                /* a JSON array of what was found: {"pattern":i} / {"keyword":"…"} /
+                                      {"kind":"card","part":i,"at":n,"length":n} / {"chars":n,"tokens":n} */
     int nmatches;
 } gw_filter_outcome;
 

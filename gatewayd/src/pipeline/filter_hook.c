@@ -167,7 +167,8 @@ static int gw_fh_flush_chan(const gw_filter *f, gw_fh_state *s, const gw_hook_re
         return gw_fh_oom(v);
     if (count > 0 && gw_filter_pii_blocks(f))
         return gw_fh_pii_block(f, v);
-    if (c->tmpl.len == 0 || gw_text_unit(&s->t2, rq->answer_dialect, rq->answer_mode, c->tmpl.data, c->tmpl.len, err) != 0)
+    if (c->tmpl.len == 0 ||
+        gw_text_unit(&s->t2, rq->answer_dialect, rq->answer_mode, c->tmpl.data, c->tmpl.len, err) != 0)
         return 0; /* no unit to carry it: nothing was ever sent on this channel */
     for (size_t i = 0; i < s->t2.n; i++) {
         const gw_text_part *p = &s->t2.parts[i];

@@ -332,8 +332,8 @@ static void gw_hook_unavailable(gw_hook_result *res, const gw_hook *h, const cha
     memset(&v, 0, sizeof(v));
     v.status = 503;
     snprintf(v.code, sizeof(v.code), "%s_unavailable", gw_hook_kind_name(h->def.kind));
-    snprintf(v.message, sizeof(v.message), "%s '%.128s' cannot run: %.300s", gw_hook_kind_name(h->def.kind), h->def.name,
-             why != NULL && why[0] != '\0' ? why : "it failed");
+    snprintf(v.message, sizeof(v.message), "%s '%.128s' cannot run: %.300s", gw_hook_kind_name(h->def.kind),
+             h->def.name, why != NULL && why[0] != '\0' ? why : "it failed");
     gw_hook_blocked(res, h, &v, 0);
 }
 
@@ -403,10 +403,10 @@ struct gw_hook_stream {
     const gw_hook_list *hl;
     const gw_hook_req *rq;
     size_t n;
-    void **state;         /* per hook */
-    gw_hook_verdict *v;   /* per hook */
-    gw_hook_result *res;  /* of the unit being passed */
-    gw_hook_emit_fn out;  /* of the unit being passed */
+    void **state;        /* per hook */
+    gw_hook_verdict *v;  /* per hook */
+    gw_hook_result *res; /* of the unit being passed */
+    gw_hook_emit_fn out; /* of the unit being passed */
     void *out_ctx;
     int stopped;
 };
@@ -453,16 +453,15 @@ static int gw_hook_chain_call(gw_hook_stream *hs, size_t i, const char *data, si
         memset(&u, 0, sizeof(u));
         u.status = 502;
         snprintf(u.code, sizeof(u.code), "%s_unavailable", gw_hook_kind_name(h->def.kind));
-        snprintf(u.message, sizeof(u.message), "%s '%.128s' failed on the answer: %.300s", gw_hook_kind_name(h->def.kind),
-                 h->def.name, v->message);
+        snprintf(u.message, sizeof(u.message), "%s '%.128s' failed on the answer: %.300s",
+                 gw_hook_kind_name(h->def.kind), h->def.name, v->message);
         gw_hook_blocked(hs->res, h, &u, 1);
         hs->stopped = 1;
     }
     return rc;
 }
 
-int gw_hooks_response_begin(const gw_hook_list *hl, const gw_hook_req *rq, gw_hook_stream **out,
-                            char err[GW_ERR_LEN])
+int gw_hooks_response_begin(const gw_hook_list *hl, const gw_hook_req *rq, gw_hook_stream **out, char err[GW_ERR_LEN])
 {
     size_t n = gw_hooks_count(hl, GW_STAGE_ON_RESPONSE);
     gw_hook_stream *hs;

@@ -67,12 +67,12 @@ typedef enum gw_hook_action {
 typedef struct gw_hook_def {
     gw_hook_kind kind;
     int64_t id;
-    const char *name;        /* filters.name / plugins.name (snapshot memory) */
-    const char *type;        /* filter_type / plugin_type */
-    gw_stage stage;          /* a filter's stage, a plugin's hook */
-    const char *config_json; /* its config, a JSON object */
-    const char *command;     /* plugins: what to run; filters: NULL */
-    int32_t position;        /* the position it was attached at */
+    const char *name;            /* filters.name / plugins.name (snapshot memory) */
+    const char *type;            /* filter_type / plugin_type */
+    gw_stage stage;              /* a filter's stage, a plugin's hook */
+    const char *config_json;     /* its config, a JSON object */
+    const char *command;         /* plugins: what to run; filters: NULL */
+    int32_t position;            /* the position it was attached at */
     const gw_filter_def *filter; /* the snapshot's definition (one of the two) */
     const gw_plugin_def *plugin;
 } gw_hook_def;
@@ -108,12 +108,12 @@ typedef struct gw_hook_req {
 /* What one hook answers (the runner hands each hook a clean one). */
 typedef struct gw_hook_verdict {
     gw_hook_action action;
-    int status;                   /* BLOCK: HTTP status (0: 400 on requests, 502 on answers) */
-    char code[GW_HOOK_CODE_MAX];  /* BLOCK: the error code ("" : blocked_by_filter / blocked_by_plugin) */
+    int status;                    /* BLOCK: HTTP status (0: 400 on requests, 502 on answers) */
+    char code[GW_HOOK_CODE_MAX];   /* BLOCK: the error code ("" : blocked_by_filter / blocked_by_plugin) */
     char message[GW_HOOK_MSG_MAX]; /* BLOCK: what the client reads */
-    gw_buf body;                  /* MODIFY: the new body (same dialect), when body_set */
+    gw_buf body;                   /* MODIFY: the new body (same dialect), when body_set */
     int body_set;
-    gw_buf headers;               /* MODIFY: headers for the upstream request, "Name: value" each NUL-terminated */
+    gw_buf headers; /* MODIFY: headers for the upstream request, "Name: value" each NUL-terminated */
 } gw_hook_verdict;
 
 /* A stage's outcome. */
@@ -212,8 +212,7 @@ typedef struct gw_hook_stream gw_hook_stream;
 
 /* The per-request state of the on_response hooks of hl (NULL *out when
  * there are none); -1 when out of memory. rq must outlive the stream. */
-int gw_hooks_response_begin(const gw_hook_list *hl, const gw_hook_req *rq, gw_hook_stream **out,
-                            char err[GW_ERR_LEN]);
+int gw_hooks_response_begin(const gw_hook_list *hl, const gw_hook_req *rq, gw_hook_stream **out, char err[GW_ERR_LEN]);
 /* One unit of the answer through the hooks, then to emit. 0; -1 when a hook
  * blocked (res as for gw_hooks_run) or emit failed (res->action CONTINUE). */
 int gw_hooks_response_unit(gw_hook_stream *hs, const char *data, size_t len, gw_hook_emit_fn emit, void *ectx,

@@ -537,8 +537,8 @@ static size_t gw_pii_apply(const gw_pii_opts *o, const char *text, size_t from, 
     return n;
 }
 
-int gw_pii_redact(const gw_pii_opts *o, const char *text, size_t len, gw_buf *out, size_t *count,
-                  gw_pii_match *matches, size_t max)
+int gw_pii_redact(const gw_pii_opts *o, const char *text, size_t len, gw_buf *out, size_t *count, gw_pii_match *matches,
+                  size_t max)
 {
     gw_pii_list l;
     size_t n;

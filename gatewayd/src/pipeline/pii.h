@@ -39,15 +39,9 @@
 
 #include "base/buf.h"
 
-enum {
-    GW_PII_EMAIL = 1,
-    GW_PII_PHONE = 2,
-    GW_PII_CARD = 4,
-    GW_PII_IBAN = 8,
-    GW_PII_ALL = 15
-};
+enum { GW_PII_EMAIL = 1, GW_PII_PHONE = 2, GW_PII_CARD = 4, GW_PII_IBAN = 8, GW_PII_ALL = 15 };
 #define GW_PII_KINDS 4
-#define GW_PII_HOLD_MAX 256 /* the longest run a stream holds back as the start of an open match */
+#define GW_PII_HOLD_MAX 256  /* the longest run a stream holds back as the start of an open match */
 #define GW_PII_MATCH_MAX 320 /* the longest match (an address: 64 + 1 + 255) */
 /* the most a stream ever holds back: the open run and a match running into it */
 #define GW_PII_HELD_MAX (GW_PII_HOLD_MAX + GW_PII_MATCH_MAX)
@@ -78,8 +72,8 @@ typedef struct gw_pii_opts {
 /* Appends text with every match replaced to out; *count (may be NULL) gets
  * the number of matches, and matches (may be NULL) each one's kind and
  * position in the input, at most max. -1 when out failed. */
-int gw_pii_redact(const gw_pii_opts *o, const char *text, size_t len, gw_buf *out, size_t *count,
-                  gw_pii_match *matches, size_t max);
+int gw_pii_redact(const gw_pii_opts *o, const char *text, size_t len, gw_buf *out, size_t *count, gw_pii_match *matches,
+                  size_t max);
 
 typedef struct gw_pii_stream {
     gw_buf pending; /* [the last byte released, when ctx] + the text held back */

@@ -352,8 +352,8 @@ static int gw_text_answer_root(gw_text *t, gw_dialect d, const gw_json_value *ro
                            ? gw_text_add(t, &x, "assistant", ch, 0)
                            : 0;
             if (gw_vj_str_is(&ty, "content_block_start") && (t->opens = 1))
-                return gw_vj_get(root, "content_block", &v) && gw_vj_get(&v, "type", &x) &&
-                               gw_vj_str_is(&x, "text") && gw_vj_get(&v, "text", &x)
+                return gw_vj_get(root, "content_block", &v) && gw_vj_get(&v, "type", &x) && gw_vj_str_is(&x, "text") &&
+                               gw_vj_get(&v, "text", &x)
                            ? gw_text_add(t, &x, "assistant", ch, 0)
                            : 0;
             if (gw_vj_str_is(&ty, "content_block_stop") || gw_vj_str_is(&ty, "message_delta") ||

@@ -44,11 +44,11 @@
 #define GW_TEXT_ROLE_MAX 16
 
 typedef struct gw_text_part {
-    size_t off, len;               /* the decoded text: t->arena.data + off, len bytes (NUL after it) */
-    char role[GW_TEXT_ROLE_MAX];   /* system, user, assistant, tool, model, … ("" when the format has none) */
-    int channel;                   /* answers: the choice / candidate / content block index; prompts: 0 */
-    int whole;                     /* stream units: the whole answer so far, not a continuation */
-    size_t at, span;               /* the JSON string literal in t->src (quotes included) */
+    size_t off, len;             /* the decoded text: t->arena.data + off, len bytes (NUL after it) */
+    char role[GW_TEXT_ROLE_MAX]; /* system, user, assistant, tool, model, … ("" when the format has none) */
+    int channel;                 /* answers: the choice / candidate / content block index; prompts: 0 */
+    int whole;                   /* stream units: the whole answer so far, not a continuation */
+    size_t at, span;             /* the JSON string literal in t->src (quotes included) */
     /* write-back: a replacement text (repl_len bytes at t->repl.data + repl_off) when replaced */
     int replaced;
     size_t repl_off, repl_len;
@@ -69,10 +69,10 @@ typedef struct gw_text {
      * the blank line; the "," of a JSON array element) */
     const char *unit;
     size_t unit_len;
-    size_t json_at; /* where the JSON starts in the unit (single data line) */
-    int multi_data; /* the JSON came from several data lines (rebuilt as one) */
-    int end;        /* the unit ends a channel or the answer */
-    int opens;      /* the unit opens a channel (Anthropic's content_block_start): not a continuation */
+    size_t json_at;  /* where the JSON starts in the unit (single data line) */
+    int multi_data;  /* the JSON came from several data lines (rebuilt as one) */
+    int end;         /* the unit ends a channel or the answer */
+    int opens;       /* the unit opens a channel (Anthropic's content_block_start): not a continuation */
     int done_marker; /* the unit is data: [DONE] (or another end marker without JSON) */
 } gw_text;
 

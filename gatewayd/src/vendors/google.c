@@ -516,7 +516,7 @@ static gw_dialect gw_google_dialect(const char *path)
     if (gw_google_split(path, model, method, &at, err) != 1)
         return GW_DIALECT_NONE;
     return strcmp(method, "generateContent") == 0 || strcmp(method, "streamGenerateContent") == 0 ? GW_DIALECT_GOOGLE
-                                                                                                 : GW_DIALECT_NONE;
+                                                                                                  : GW_DIALECT_NONE;
 }
 
 static int gw_google_ai_path(const gw_tr *t, gw_buf *path, const char **query)

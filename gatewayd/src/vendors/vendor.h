@@ -88,18 +88,18 @@ typedef enum gw_proc_mode {
  * gets a chat answer (or chunks); /ai answers are always OpenAI chat.
  */
 typedef enum gw_dialect {
-    GW_DIALECT_NONE = 0,          /* no text this gateway reads (embeddings, model lists, token counts, …) */
-    GW_DIALECT_OPENAI_CHAT,       /* messages[].content (string or [{type:text,text}]); choices[].message.content,
-                                     chunks: choices[].delta.content (OpenAI, TGI's /v1, Ollama's /v1) */
+    GW_DIALECT_NONE = 0,           /* no text this gateway reads (embeddings, model lists, token counts, …) */
+    GW_DIALECT_OPENAI_CHAT,        /* messages[].content (string or [{type:text,text}]); choices[].message.content,
+                                      chunks: choices[].delta.content (OpenAI, TGI's /v1, Ollama's /v1) */
     GW_DIALECT_OPENAI_COMPLETIONS, /* prompt (string or strings); choices[].text */
-    GW_DIALECT_OPENAI_RESPONSES,  /* instructions + input (string or items); output[].content[].text, stream
-                                     events response.output_text.delta / .done */
-    GW_DIALECT_TGI,               /* TGI native /generate(_stream): inputs; generated_text, token.text */
-    GW_DIALECT_ANTHROPIC,         /* system + messages[].content (string or blocks); content[].text,
-                                     content_block_delta text_delta */
-    GW_DIALECT_GOOGLE,            /* systemInstruction + contents[].parts[].text; candidates[].content.parts[].text */
-    GW_DIALECT_OLLAMA_CHAT,       /* messages[].content; message.content */
-    GW_DIALECT_OLLAMA_GENERATE,   /* system + prompt; response */
+    GW_DIALECT_OPENAI_RESPONSES,   /* instructions + input (string or items); output[].content[].text, stream
+                                      events response.output_text.delta / .done */
+    GW_DIALECT_TGI,                /* TGI native /generate(_stream): inputs; generated_text, token.text */
+    GW_DIALECT_ANTHROPIC,          /* system + messages[].content (string or blocks); content[].text,
+                                      content_block_delta text_delta */
+    GW_DIALECT_GOOGLE,             /* systemInstruction + contents[].parts[].text; candidates[].content.parts[].text */
+    GW_DIALECT_OLLAMA_CHAT,        /* messages[].content; message.content */
+    GW_DIALECT_OLLAMA_GENERATE,    /* system + prompt; response */
     GW_DIALECT_COUNT
 } gw_dialect;
 
