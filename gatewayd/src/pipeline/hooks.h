@@ -113,7 +113,7 @@ typedef struct gw_hook_verdict {
     char message[GW_HOOK_MSG_MAX]; /* BLOCK: what the client reads */
     gw_buf body;                   /* MODIFY: the new body (same dialect), when body_set */
     int body_set;
-    gw_buf headers; /* MODIFY: headers for the upstream request, "Name: value" each NUL-terminated */
+    gw_buf headers; /* MODIFY: headers added upstream (post_auth), "Name: value" each NUL-terminated */
 } gw_hook_verdict;
 
 /* A stage's outcome. */
