@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gateway/request.h"
+#include "model/budget.h"
 
 /* The LLM's hooks, looked up once per request; NULL (after answering 503)
  * when they cannot be built. *none when the LLM or the snapshot is unknown
@@ -48,6 +49,17 @@ static void gw_llm_hook_req(gw_preq *r, gw_hook_req *rq, gw_stage st, const char
     rq->text_state = 0;
 }
 
+/* A block answers the client: the budget reservation (post_auth) is given
+ * back first, so the client's next request finds it free. */
+static void gw_llm_hooks_block(gw_preq *r, const gw_hook_result *res)
+{
+    if (r->reserved) {
+        gw_budget_settle(r->srv->budget, &r->ticket, 0);
+        r->reserved = 0;
+    }
+    gw_preq_block(r, res->v.status, res->v.code, res->v.message, res->by);
+}
+
 /* Runs stage st of the LLM's hooks on body; 0 with res (the caller applies a
  * MODIFY and frees res), or -1 after answering the block. */
 static int gw_llm_hooks_run(gw_preq *r, const gw_hook_list *hl, gw_stage st, const char *body, size_t len, gw_dialect d,
@@ -62,7 +74,7 @@ static int gw_llm_hooks_run(gw_preq *r, const gw_hook_list *hl, gw_stage st, con
     rc = gw_hooks_run(hl, &rq, res);
     gw_hook_req_free(&rq);
     if (rc != 0) {
-        gw_preq_block(r, res->v.status, res->v.code, res->v.message, res->by);
+        gw_llm_hooks_block(r, res);
         gw_hook_result_free(res);
         return -1;
     }
@@ -166,7 +178,7 @@ int gw_step_hooks_post_auth(gw_preq *r, void *arg)
         int ai = r->ureq.proc_mode == GW_PROC_AI_JSON || r->ureq.proc_mode == GW_PROC_AI_SSE;
         gw_hook_result_init(&res);
         if (gw_hooks_ready(hl, GW_STAGE_ON_RESPONSE, &res) != 0) {
-            gw_preq_block(r, res.v.status, res.v.code, res.v.message, res.by);
+            gw_llm_hooks_block(r, &res);
             gw_hook_result_free(&res);
             return -1;
         }

@@ -16,8 +16,8 @@
  *
  * A block answers the client (gw_preq_block: the vendor's error shape on
  * pass-through routes) and the request's one event records it with the
- * hook's name, no upstream call, no cost: gw_preq_end settles the budget
- * reservation with 0. A changed body replaces the client's (pre_auth) or
+ * hook's name, no upstream call, no cost: the budget reservation is given
+ * back (settled with 0) before the answer goes out. A changed body replaces the client's (pre_auth) or
  * the upstream request's (post_auth); headers a hook sets go on the
  * upstream request (post_auth).
  */
