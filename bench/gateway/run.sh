@@ -8,6 +8,9 @@
 #   gatewayd  standalone, analytics ON (a real PostgreSQL with pg_aistudio),
 #             and again with analytics off when gatewayd has a setting for it
 #   portkey   npm @portkey-ai/gateway 1.15.2 (x-portkey-custom-host → mock)
+#   gatewayd-regex  (only when named in TARGETS) what one regex content
+#             filter adds: a 2 KB prompt at c=1, to an LLM with the filter
+#             and to one without, in alternating rounds (REPEAT, at least 3)
 # Loads per target:
 #   c=1       2,000 sequential keep-alive requests (exact p50/p99, loadgen seq)
 #   c=64      wrk, 10 s  (req/s)        c=256   wrk, 10 s (req/s)
@@ -375,6 +378,62 @@ for target in $TARGETS; do
 		for _ in $(seq 1 300); do kill -0 "$CLPID" 2> /dev/null || break; sleep 0.1; done
 		ran+=("$target")
 		;;
+	gatewayd-regex)
+		# one regex filter (post_auth) on a 2 KB prompt, against the same
+		# gateway and prompt without it: c=1 only, rounds alternating
+		"${PIN_PROXY[@]}" env BENCH_FILTER=1 node "$HERE/cluster.mjs" "$MOCK_PORT" "$VKEY" > "$WORK/cluster.json" \
+			2> "$WORK/cluster.err" < <(sleep 100000) &
+		CLPID=$!
+		PIDS+=("$CLPID")
+		for _ in $(seq 1 600); do [ -s "$WORK/cluster.json" ] && break; sleep 0.1; done
+		[ -s "$WORK/cluster.json" ] || { echo "cluster did not start" >&2; cat "$WORK/cluster.err" >&2; exit 1; }
+		J=$(cat "$WORK/cluster.json")
+		jget() { node -e "process.stdout.write(String(JSON.parse(process.argv[1])['$1']))" "$J"; }
+		GPORT=$(free_port)
+		mkdir -p "$WORK/spool"
+		env -i PATH="$PATH" DATABASE_URL="$(jget database_url)" AISTUDIO_SECRET_KEY_FILE="$(jget key_file)" \
+			PROXY_PORT="$GPORT" SERVER_PORT="$(free_port)" DOCS_PORT="$(free_port)" GRPC_PORT="$(free_port)" \
+			LISTEN_HOST=127.0.0.1 SPOOL_DIR="$WORK/spool" LOG_LEVEL=warn \
+			"${PIN_PROXY[@]}" "$GATEWAYD" > "$WORK/gatewayd.log" 2>&1 &
+		GWPID=$!
+		PIDS+=("$GWPID")
+		wait_http "http://127.0.0.1:$GPORT/readyz" 30 || { tail -50 "$WORK/gatewayd.log" >&2; exit 1; }
+		# a 2,048-byte chat body: a system prompt and a user message of plain prose
+		node -e 'const w="The quick brown fox jumps over the lazy dog near the river bank at dawn. ";
+			let u=""; while (JSON.stringify({model:"gpt-4o-mini",messages:[{role:"system",content:"You are a helpful assistant."},{role:"user",content:u+w}]}).length<=2048) u+=w;
+			let b=JSON.stringify({model:"gpt-4o-mini",messages:[{role:"system",content:"You are a helpful assistant."},{role:"user",content:u}]});
+			b=b.replace(/"}]}$/, " ".repeat(2048-b.length)+"\"}]}"); process.stdout.write(b)' > "$WORK/body2k.json"
+		GKEY=$(jget key)
+		# the filter runs: a prompt it blocks gets 400 from the filtered LLM only
+		for which in slug slug_filter; do
+			code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $GKEY" -H 'Content-Type: application/json' \
+				-d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"my password: hunter2"}]}' \
+				"http://127.0.0.1:$GPORT/llm/rest/$(jget $which)/v1/chat/completions")
+			want=200
+			[ "$which" = slug_filter ] && want=400
+			[ "$code" = "$want" ] || { echo "gatewayd-regex: $which answered $code, not $want" >&2; exit 1; }
+		done
+		p50f=() p50p=() p99f=() p99p=()
+		rounds=$((REPEAT < 3 ? 3 : REPEAT))
+		for ((rep = 1; rep <= rounds; rep++)); do
+			for which in plain filter; do
+				slug=$(jget slug)
+				[ "$which" = filter ] && slug=$(jget slug_filter)
+				log "gatewayd-regex ($rep/$rounds): $which, 2 KB prompt, c=1 x $N_SEQ"
+				seq=$(timeout 300 "${PIN_LOAD[@]}" "$LOADGEN" seq -u "http://127.0.0.1:$GPORT/llm/rest/$slug/v1/chat/completions" \
+					-n "$N_SEQ" -w 500 -t 10 -f "$WORK/body2k.json" -H "Authorization: Bearer $GKEY")
+				echo "gatewayd-regex $which seq: $seq" >> "$WORK/raw.log"
+				if [ "$which" = filter ]; then p50f+=("$(kv p50_us "$seq")"); p99f+=("$(kv p99_us "$seq")")
+				else p50p+=("$(kv p50_us "$seq")"); p99p+=("$(kv p99_us "$seq")"); fi
+			done
+		done
+		R[regex]="2 KB prompt, c=1, $rounds alternating rounds of $N_SEQ: without the filter p50 $(median "${p50p[@]}") µs (runs ${p50p[*]}), p99 $(median "${p99p[@]}") µs; with one regex filter p50 $(median "${p50f[@]}") µs (runs ${p50f[*]}), p99 $(median "${p99f[@]}") µs; added p50 $(awk -v a="$(median "${p50f[@]}")" -v b="$(median "${p50p[@]}")" 'BEGIN {printf "%+d", a - b}') µs"
+		kill "$GWPID"
+		for _ in $(seq 1 300); do kill -0 "$GWPID" 2> /dev/null || break; sleep 0.1; done
+		kill -9 "$GWPID" 2> /dev/null || true
+		kill "$CLPID" 2> /dev/null || true
+		for _ in $(seq 1 300); do kill -0 "$CLPID" 2> /dev/null || break; sleep 0.1; done
+		;;
 	portkey)
 		if ! bash "$ROOT/bench/peers/portkey.sh" install; then
 			log "portkey could not be installed: skipping"
@@ -445,5 +504,6 @@ if [ "$REPEAT" -gt 1 ]; then
 	done
 fi
 [ -n "${R[parity]:-}" ] && echo "- database parity (gatewayd, analytics on): ${R[parity]}"
+[ -n "${R[regex]:-}" ] && echo "- a regex content filter (gatewayd-regex): ${R[regex]}"
 echo
 echo "Medians of $REPEAT run(s). Loads: c=1 = $N_SEQ sequential requests on one keep-alive connection (after 2,000 + 200 warm-up); c=64/c=256 = wrk -t2 for ${DURATION}s (after a ${DURATION}s warm-up at c=64); streams = $STREAMS SSE streams (40 frames 50 ms apart, ~2 s each) opened evenly over 1 s, TTFT from connect to the first body byte. Mock: 1 thread, 0 ms latency. RSS after the loads."

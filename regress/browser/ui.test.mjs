@@ -381,6 +381,29 @@ describe('web UI', () => {
     assert.deepEqual(b.problems, []);
   });
 
+  it('a filter is created in its dialog and tried with its Test button (the gateway runs it)', async () => {
+    const p = page();
+    await go('/filters');
+    await p.getByRole('heading', { name: 'Filters', level: 1 }).waitFor();
+    await p.getByRole('button', { name: 'Add filter' }).first().click();
+    let d = dialog();
+    await d.getByRole('textbox', { name: 'Name' }).fill('ui-pii');
+    await d.getByLabel('Type').selectOption('pii');
+    await d.getByRole('button', { name: 'Create filter' }).click();
+    await toastSays('Created ui-pii');
+    assert.equal(await pg.sql(`SELECT filter_type || ' ' || config::text FROM aistudio.filters WHERE name = 'ui-pii'`),
+      'pii {"kinds": ["email", "phone", "card", "iban"]}');
+    await p.getByRole('button', { name: 'Test ui-pii' }).click();
+    d = dialog();
+    await d.getByLabel('Sample text').fill('my card 4111 1111 1111 1111, mail me at a@b.example');
+    await d.getByRole('button', { name: 'Run' }).click();
+    const out = d.locator('[data-testid="filter-test-result"]');
+    await out.getByText('my card [CARD], mail me at [EMAIL]').waitFor();
+    await out.getByText('modify').waitFor();
+    await b.shot('filter-test');
+    await d.getByRole('button', { name: 'Cancel' }).click();
+  });
+
   it('the chat user sees only chat and gets a streamed answer', async () => {
     const p = page();
     await signOut();

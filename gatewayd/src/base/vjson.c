@@ -53,11 +53,29 @@ static const char *gw_vj_ws(const char *p, const char *end)
     return p;
 }
 
+/* Past the closing quote of a string whose text starts at p (just after
+ * its opening quote); end when it is not closed. The quotes are found with
+ * memchr: a long prompt or answer is skipped at memory speed. */
+static const char *gw_vj_skip_str(const char *p, const char *end)
+{
+    while (p < end) {
+        const char *q = memchr(p, '"', (size_t)(end - p)), *b;
+        if (q == NULL)
+            return end;
+        for (b = q; b > p && b[-1] == '\\'; b--)
+            ;
+        if (((q - b) & 1) == 0) /* not escaped: an even run of backslashes before it */
+            return q + 1;
+        p = q + 1;
+    }
+    return end;
+}
+
 /* Reads the value at p (after whitespace) into *v; returns the end. */
 static const char *gw_vj_value(const char *p, const char *end, gw_json_value *v)
 {
     const char *s;
-    int depth = 0, in_str = 0;
+    int depth = 0;
 
     p = gw_vj_ws(p, end);
     s = p;
@@ -73,13 +91,8 @@ static const char *gw_vj_value(const char *p, const char *end, gw_json_value *v)
         v->type = *p == '{' ? GW_JSON_OBJECT : GW_JSON_ARRAY;
         for (; p < end; p++) {
             char c = *p;
-            if (in_str) {
-                if (c == '\\')
-                    p++;
-                else if (c == '"')
-                    in_str = 0;
-            } else if (c == '"') {
-                in_str = 1;
+            if (c == '"') {
+                p = gw_vj_skip_str(p + 1, end) - 1;
             } else if (c == '{' || c == '[') {
                 depth++;
             } else if (c == '}' || c == ']') {
@@ -92,14 +105,7 @@ static const char *gw_vj_value(const char *p, const char *end, gw_json_value *v)
         break;
     case '"':
         v->type = GW_JSON_STRING;
-        for (p++; p < end; p++) {
-            if (*p == '\\')
-                p++;
-            else if (*p == '"') {
-                p++;
-                break;
-            }
-        }
+        p = gw_vj_skip_str(p + 1, end);
         break;
     default:
         v->type = *p == 't' ? GW_JSON_TRUE : *p == 'f' ? GW_JSON_FALSE : *p == 'n' ? GW_JSON_NULL : GW_JSON_NUMBER;

@@ -40,6 +40,10 @@ int gw_reload_build(gw_snapshot_loader *ld, const uint8_t *bytes, size_t len, co
         if (l->key_state == GW_KEY_UNAVAILABLE)
             gw_log_warn("snapshot: llm '%s': vendor key unavailable: %s", l->slug, l->key_error);
     }
+    if (ld->prepare != NULL && ld->prepare(next, err) != 0) {
+        gw_snapshot_release(next);
+        return -1;
+    }
     gw_log_info("snapshot loaded%s: namespace '%s', checksum %.16s, %zu llms, %zu apps%s",
                 ld->stored ? " (from the hub)" : "", gw_snapshot_namespace(next), gw_snapshot_checksum(next),
                 gw_snapshot_llm_count(next), gw_snapshot_app_count(next),

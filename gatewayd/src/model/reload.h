@@ -29,6 +29,9 @@ typedef struct gw_snapshot_loader {
     atomic_llong *loads;                         /* counts the swaps (metrics); may be NULL */
     int stored;                                  /* an edge: the stored snapshot from the hub */
     int none_logged;                             /* "nothing stored yet" said once */
+    /* derived state built from a new snapshot before it is swapped in (the
+     * pipeline's hooks, main.c); may be NULL. -1 with err: not swapped in */
+    int (*prepare)(gw_snapshot *s, char err[GW_ERR_LEN]);
     char last_mismatch[GW_CHECKSUM_HEX_LEN + 1]; /* checksum mismatch logged once */
 } gw_snapshot_loader;
 
@@ -42,8 +45,8 @@ int gw_reload_snapshot(gw_snapshot_loader *ld, int force, int *changed, char err
 
 /*
  * Builds the snapshot bytes[0..len) with checksum, its vendor keys opened
- * with ld->key (nothing is swapped yet). -1 with err when the bytes are
- * not a snapshot gatewayd can serve.
+ * with ld->key and its derived state prepared (nothing is swapped yet).
+ * -1 with err when the bytes are not a snapshot gatewayd can serve.
  */
 int gw_reload_build(gw_snapshot_loader *ld, const uint8_t *bytes, size_t len, const char *checksum, gw_snapshot **out,
                     char err[GW_ERR_LEN]);
