@@ -78,12 +78,12 @@ static const char *const query_text[SQ_COUNT] = {
 	"SELECT 1 FROM aistudio.namespaces WHERE name = $1",
 
 	[SQ_LLM_FILTERS] =
-	"SELECT x.llm_id, x.filter_id FROM aistudio.llm_filters x"
+	"SELECT x.llm_id, x.filter_id, x.position FROM aistudio.llm_filters x"
 	" JOIN aistudio.llms l ON l.id = x.llm_id WHERE l.namespace IN ('', $1)"
 	" ORDER BY x.llm_id, x.position, x.filter_id",
 
 	[SQ_LLM_PLUGINS] =
-	"SELECT x.llm_id, x.plugin_id FROM aistudio.llm_plugins x"
+	"SELECT x.llm_id, x.plugin_id, x.position FROM aistudio.llm_plugins x"
 	" JOIN aistudio.llms l ON l.id = x.llm_id WHERE l.namespace IN ('', $1)"
 	" ORDER BY x.llm_id, x.position, x.plugin_id",
 
@@ -150,8 +150,10 @@ typedef struct Row
 } Row;
 
 /*
- * The rows of a link table (llm_filters, llm_plugins, app_llms) as two
- * parallel arrays sorted by owner id, consumed in owner order.
+ * The rows of a link table (llm_filters, llm_plugins, app_llms) as
+ * parallel arrays sorted by owner id, consumed in owner order; a third
+ * column, when the query has one, is the link's position (llm_filters,
+ * llm_plugins).
  */
 typedef struct Links
 {
@@ -159,6 +161,7 @@ typedef struct Links
 	uint64		pos;
 	int64_t    *owner;
 	int64_t    *target;
+	int32_t    *position;		/* NULL without a position column */
 } Links;
 
 /* Run query q (SPI connected); rows land in SPI_tuptable. */
@@ -276,20 +279,24 @@ LoadLinks(Links *links, SPITupleTable *tt, uint64 n)
 	links->pos = 0;
 	links->owner = palloc((n + 1) * sizeof(int64_t));
 	links->target = palloc((n + 1) * sizeof(int64_t));
+	links->position = tt->tupdesc->natts >= 3 ? palloc((n + 1) * sizeof(int32_t)) : NULL;
 	for (uint64 i = 0; i < n; i++)
 	{
 		GetRow(tt, i, &row);
 		links->owner[i] = ColInt64(&row, 0);
 		links->target[i] = ColInt64(&row, 1);
+		if (links->position != NULL)
+			links->position[i] = DatumGetInt32(row.v[2]);
 	}
 }
 
 /*
  * The targets of owner (owners are visited in ascending id order, like the
- * link rows); *out points into the links' array, which outlives the message.
+ * link rows); *out (and *pos_out, the positions, when not NULL) point into
+ * the links' arrays, which outlive the message.
  */
 static size_t
-TakeLinks(Links *links, int64_t owner, int64_t **out)
+TakeLinks(Links *links, int64_t owner, int64_t **out, int32_t **pos_out)
 {
 	uint64		start;
 
@@ -299,6 +306,8 @@ TakeLinks(Links *links, int64_t owner, int64_t **out)
 	while (links->pos < links->n && links->owner[links->pos] == owner)
 		links->pos++;
 	*out = links->pos > start ? &links->target[start] : NULL;
+	if (pos_out != NULL)
+		*pos_out = links->pos > start && links->position != NULL ? &links->position[start] : NULL;
 	return links->pos - start;
 }
 
@@ -334,8 +343,10 @@ LoadLlms(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n, bool full,
 		m->monthly_budget = ColText(&row, 14);
 		m->budget_start_date = ColText(&row, 15);
 		m->monthly_budget_nanos = ColInt64(&row, 16);
-		m->n_filter_ids = TakeLinks(filters, m->id, &m->filter_ids);
-		m->n_plugin_ids = TakeLinks(plugins, m->id, &m->plugin_ids);
+		m->n_filter_ids = TakeLinks(filters, m->id, &m->filter_ids, &m->filter_positions);
+		m->n_filter_positions = m->filter_positions != NULL ? m->n_filter_ids : 0;
+		m->n_plugin_ids = TakeLinks(plugins, m->id, &m->plugin_ids, &m->plugin_positions);
+		m->n_plugin_positions = m->plugin_positions != NULL ? m->n_plugin_ids : 0;
 		snap->llms[i] = m;
 	}
 }
@@ -390,7 +401,7 @@ LoadApps(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n, Links *llms)
 		m->namespace_ = ColText(&row, 5);
 		m->active = ColBool(&row, 6);
 		m->monthly_budget_nanos = ColInt64(&row, 7);
-		m->n_llm_ids = TakeLinks(llms, m->id, &m->llm_ids);
+		m->n_llm_ids = TakeLinks(llms, m->id, &m->llm_ids, NULL);
 		snap->apps[i] = m;
 	}
 }

@@ -24,17 +24,38 @@ static int step(struct gw_preq *r, void *arg)
     return r->stop_at != NULL && strcmp(r->stop_at, name) == 0 ? -1 : 0;
 }
 
-static int count_bytes(struct gw_preq *r, void *arg, const char *data, size_t len)
+static int count_bytes(struct gw_preq *r, void *arg, const char *data, size_t len, gw_piece_fn next, void *nctx)
 {
-    (void)arg, (void)data;
+    (void)arg;
+    if (data == NULL)
+        return next(nctx, "<end>", 5);
     r->seen += len;
-    return 0;
+    return next(nctx, data, len);
 }
 
-static int refuse_secret(struct gw_preq *r, void *arg, const char *data, size_t len)
+static int refuse_secret(struct gw_preq *r, void *arg, const char *data, size_t len, gw_piece_fn next, void *nctx)
 {
     (void)r, (void)arg;
-    return memmem(data, len, "secret", 6) != NULL ? -1 : 0;
+    if (data == NULL)
+        return 0;
+    return memmem(data, len, "secret", 6) != NULL ? -1 : next(nctx, data, len);
+}
+
+/* Doubles each piece (a step that emits two units for one). */
+static int twice(struct gw_preq *r, void *arg, const char *data, size_t len, gw_piece_fn next, void *nctx)
+{
+    (void)r, (void)arg;
+    if (data == NULL)
+        return 0;
+    return next(nctx, data, len) != 0 ? -1 : next(nctx, data, len);
+}
+
+static char got[256];
+static int collect(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    strncat(got, data, len < sizeof(got) - strlen(got) - 1 ? len : sizeof(got) - strlen(got) - 1);
+    return 0;
 }
 
 int main(void)
@@ -71,13 +92,25 @@ int main(void)
     /* on_response */
     ok(!gw_pipeline_has_response_steps(&p), "no on_response step yet");
     memset(&r, 0, sizeof(r));
-    is_int(gw_pipeline_on_response(&p, &r, "data: x\n\n", 9), 0, "no on_response step: passes");
+    got[0] = '\0';
+    is_int(gw_pipeline_on_response(&p, &r, "data: x\n\n", 9, collect, NULL), 0, "no on_response step: passes");
+    is_str(got, "data: x\n\n", "and the piece goes out as it is");
     ok(gw_pipeline_add_response(&p, "count", count_bytes, NULL, err) == 0, "add an on_response step");
     ok(gw_pipeline_add_response(&p, "refuse", refuse_secret, NULL, err) == 0, "add a second one");
     ok(gw_pipeline_has_response_steps(&p), "the pipeline has on_response steps");
-    is_int(gw_pipeline_on_response(&p, &r, "data: x\n\n", 9), 0, "a frame both let through");
-    is_int(gw_pipeline_on_response(&p, &r, "data: secret\n\n", 14), -1, "a frame the second refuses");
+    got[0] = '\0';
+    is_int(gw_pipeline_on_response(&p, &r, "data: x\n\n", 9, collect, NULL), 0, "a frame both let through");
+    is_str(got, "data: x\n\n", "it reaches the client");
+    is_int(gw_pipeline_on_response(&p, &r, "data: secret\n\n", 14, collect, NULL), -1, "a frame the second refuses");
+    is_str(got, "data: x\n\n", "the refused frame does not");
     is_int((int)r.seen, 23, "the first saw both frames, in order before the second");
+    got[0] = '\0';
+    is_int(gw_pipeline_on_response_end(&p, &r, collect, NULL), 0, "the end of the answer");
+    is_str(got, "<end>", "what the first step held at the end passes the second");
+    ok(gw_pipeline_add_response(&p, "twice", twice, NULL, err) == 0, "a third step that emits two units for one");
+    got[0] = '\0';
+    is_int(gw_pipeline_on_response(&p, &r, "a", 1, collect, NULL), 0, "one piece");
+    is_str(got, "aa", "comes out twice");
 
     /* refusals */
     ok(gw_pipeline_add(&p, GW_STAGE_ON_RESPONSE, "x", step, NULL, err) == -1 &&

@@ -40,21 +40,32 @@ static void gw_relay_cut(gw_preq *r, int status, const char *code, const char *m
 
 /* ---- upstream callbacks ---- */
 
+/* What the client gets: into the outgoing buffer. */
+static int gw_relay_out(void *ctx, const char *data, size_t len)
+{
+    gw_preq *r = ctx;
+    if (gw_outbuf_append(&r->tls->out, data, len) != 0) {
+        r->out_overflow = 1;
+        return -1;
+    }
+    return 0;
+}
+
 static int gw_relay_emit(void *ctx, const char *data, size_t len)
 {
     gw_preq *r = ctx;
     if (r->resp.failed)
         return -1;
     /* the on_response stage: each piece of the answer as the client gets it */
-    if (gw_pipeline_has_response_steps(r->pipe) && gw_pipeline_on_response(r->pipe, r, data, len) != 0) {
-        r->response_stopped = 1;
-        return -1;
+    if (gw_pipeline_has_response_steps(r->pipe)) {
+        if (gw_pipeline_on_response(r->pipe, r, data, len, gw_relay_out, r) != 0) {
+            if (!r->out_overflow)
+                r->response_stopped = 1;
+            return -1;
+        }
+        return 0;
     }
-    if (gw_outbuf_append(&r->tls->out, data, len) != 0) {
-        r->out_overflow = 1;
-        return -1;
-    }
-    return 0;
+    return gw_relay_out(r, data, len);
 }
 
 static void gw_relay_head_fields(gw_preq *r)

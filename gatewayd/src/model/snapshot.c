@@ -38,6 +38,12 @@ struct gw_snapshot {
     size_t n_apps;
     gw_price *prices;
     size_t n_prices;
+    gw_filter_def *filters; /* sorted by id (the message's order) */
+    size_t n_filters;
+    gw_plugin_def *plugins; /* sorted by id */
+    size_t n_plugins;
+    _Atomic(void *) ext[GW_SNAP_EXT_COUNT];
+    gw_snapshot_ext_free_fn ext_free[GW_SNAP_EXT_COUNT];
     gw_index llm_slug_idx;
     gw_index llm_id_idx;
     gw_index app_id_idx;
@@ -112,6 +118,11 @@ static void gw_snapshot_free(gw_snapshot *s)
 {
     if (s == NULL)
         return;
+    for (int i = 0; i < GW_SNAP_EXT_COUNT; i++) {
+        void *v = atomic_load(&s->ext[i]);
+        if (v != NULL && s->ext_free[i] != NULL)
+            s->ext_free[i](v);
+    }
     for (size_t i = 0; s->llms != NULL && i < s->n_llms; i++)
         gw_llm_free(&s->llms[i]);
     for (size_t i = 0; s->apps != NULL && i < s->n_apps; i++)
@@ -119,6 +130,8 @@ static void gw_snapshot_free(gw_snapshot *s)
     free(s->llms);
     free(s->apps);
     free(s->prices);
+    free(s->filters);
+    free(s->plugins);
     free(s->llm_slug_idx.slots);
     free(s->llm_id_idx.slots);
     free(s->app_id_idx.slots);
@@ -291,7 +304,9 @@ int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, co
     s->llms = calloc(msg->n_llms + 1, sizeof(gw_llm));
     s->apps = calloc(msg->n_apps + 1, sizeof(gw_app));
     s->prices = calloc(msg->n_prices + 1, sizeof(gw_price));
-    if (s->llms == NULL || s->apps == NULL || s->prices == NULL)
+    s->filters = calloc(msg->n_filters + 1, sizeof(gw_filter_def));
+    s->plugins = calloc(msg->n_plugins + 1, sizeof(gw_plugin_def));
+    if (s->llms == NULL || s->apps == NULL || s->prices == NULL || s->filters == NULL || s->plugins == NULL)
         goto oom;
 
     for (size_t i = 0; i < msg->n_llms; i++) {
@@ -308,10 +323,13 @@ int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, co
         l->monthly_budget = gw_nz(m->monthly_budget);
         l->budget_start_date = gw_nz(m->budget_start_date);
         l->active = m->active ? 1 : 0;
+        l->idx = i;
         l->filter_ids = m->filter_ids;
         l->n_filter_ids = m->n_filter_ids;
+        l->filter_positions = m->n_filter_positions == m->n_filter_ids ? m->filter_positions : NULL;
         l->plugin_ids = m->plugin_ids;
         l->n_plugin_ids = m->n_plugin_ids;
+        l->plugin_positions = m->n_plugin_positions == m->n_plugin_ids ? m->plugin_positions : NULL;
         gw_llm_open_key(l, m, msg, keys, nkeys);
         if (l->key_state == GW_KEY_UNAVAILABLE)
             nkerr++;
@@ -353,6 +371,35 @@ int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, co
                                      ? m->cache_read_per_mtok
                                      : p->input_per_mtok;
         p->currency = gw_nz(m->currency);
+    }
+    for (size_t i = 0; i < msg->n_filters; i++) {
+        const Aistudio__V1__Filter *m = msg->filters[i];
+        gw_filter_def *f = &s->filters[s->n_filters];
+        if (s->n_filters > 0 && m->id <= s->filters[s->n_filters - 1].id)
+            continue; /* sorted by id (snapshot.proto); a repeat is ignored */
+        s->n_filters++;
+        f->id = m->id;
+        f->name = gw_nz(m->name);
+        f->filter_type = gw_nz(m->filter_type);
+        f->stage = gw_nz(m->stage);
+        f->config_json = m->config_json != NULL && m->config_json[0] != '\0' ? m->config_json : "{}";
+        f->namespace_ = gw_nz(m->namespace_);
+        f->active = m->active ? 1 : 0;
+    }
+    for (size_t i = 0; i < msg->n_plugins; i++) {
+        const Aistudio__V1__Plugin *m = msg->plugins[i];
+        gw_plugin_def *p = &s->plugins[s->n_plugins];
+        if (s->n_plugins > 0 && m->id <= s->plugins[s->n_plugins - 1].id)
+            continue;
+        s->n_plugins++;
+        p->id = m->id;
+        p->name = gw_nz(m->name);
+        p->plugin_type = gw_nz(m->plugin_type);
+        p->hook = gw_nz(m->hook);
+        p->command = gw_nz(m->command);
+        p->config_json = m->config_json != NULL && m->config_json[0] != '\0' ? m->config_json : "{}";
+        p->namespace_ = gw_nz(m->namespace_);
+        p->active = m->active ? 1 : 0;
     }
     if (gw_snapshot_index(s, err) != 0) {
         gw_snapshot_free(s);
@@ -499,6 +546,54 @@ const gw_price *gw_snapshot_price(const gw_snapshot *s, const char *vendor, cons
         }
     }
     return NULL;
+}
+
+static int gw_cmp_filter(const void *key, const void *elem)
+{
+    int64_t id = *(const int64_t *)key, x = ((const gw_filter_def *)elem)->id;
+    return (id > x) - (id < x);
+}
+
+static int gw_cmp_plugin(const void *key, const void *elem)
+{
+    int64_t id = *(const int64_t *)key, x = ((const gw_plugin_def *)elem)->id;
+    return (id > x) - (id < x);
+}
+
+const gw_filter_def *gw_snapshot_filter_by_id(const gw_snapshot *s, int64_t id)
+{
+    return bsearch(&id, s->filters, s->n_filters, sizeof(gw_filter_def), gw_cmp_filter);
+}
+
+const gw_plugin_def *gw_snapshot_plugin_by_id(const gw_snapshot *s, int64_t id)
+{
+    return bsearch(&id, s->plugins, s->n_plugins, sizeof(gw_plugin_def), gw_cmp_plugin);
+}
+
+/* ---- derived state ---- */
+
+void *gw_snapshot_ext_get(const gw_snapshot *s, gw_snapshot_ext_slot slot)
+{
+    if (slot < 0 || slot >= GW_SNAP_EXT_COUNT)
+        return NULL;
+    return atomic_load_explicit(&((gw_snapshot *)s)->ext[slot], memory_order_acquire);
+}
+
+void *gw_snapshot_ext_set(gw_snapshot *s, gw_snapshot_ext_slot slot, void *value, gw_snapshot_ext_free_fn free_fn)
+{
+    void *expect = NULL;
+    if (slot < 0 || slot >= GW_SNAP_EXT_COUNT)
+        return NULL;
+    if (atomic_compare_exchange_strong_explicit(&s->ext[slot], &expect, value, memory_order_acq_rel,
+                                                memory_order_acquire)) {
+        /* only the winner writes it; it is read when the last reference
+         * goes (after every holder's release) */
+        s->ext_free[slot] = free_fn;
+        return value;
+    }
+    if (free_fn != NULL)
+        free_fn(value);
+    return expect;
 }
 
 /* ---- holder ---- */

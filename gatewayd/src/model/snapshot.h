@@ -67,11 +67,41 @@ typedef struct gw_llm {
     aistudio_pattern **allowed; /* compiled allowed_models (pattern.h: PCRE2, searched like `~`) */
     size_t n_allowed;           /* 0 = any model allowed */
     int allowed_invalid;        /* a pattern did not compile: no model allowed */
+    /* the filters and plugins attached (global ones and the LLM's
+     * namespace's), each list in execution order, with the position each
+     * was attached at (NULL: an older snapshot without positions, then the
+     * order alone counts) */
     const int64_t *filter_ids;
+    const int32_t *filter_positions;
     size_t n_filter_ids;
     const int64_t *plugin_ids;
+    const int32_t *plugin_positions;
     size_t n_plugin_ids;
+    size_t idx; /* its index in the snapshot (gw_snapshot_llm_at) */
 } gw_llm;
+
+/* A content filter as the snapshot has it (aistudio.filters). */
+typedef struct gw_filter_def {
+    int64_t id;
+    const char *name;
+    const char *filter_type; /* regex | keywords | pii | max_prompt */
+    const char *stage;       /* pre_auth | post_auth | on_response */
+    const char *config_json; /* a JSON object, checked by the extension */
+    const char *namespace_;
+    int active;
+} gw_filter_def;
+
+/* A plugin as the snapshot has it (aistudio.plugins). */
+typedef struct gw_plugin_def {
+    int64_t id;
+    const char *name;
+    const char *plugin_type;
+    const char *hook; /* the stage it runs at */
+    const char *command;
+    const char *config_json;
+    const char *namespace_;
+    int active;
+} gw_plugin_def;
 
 typedef struct gw_price {
     int64_t id;
@@ -130,6 +160,22 @@ int gw_llm_model_allowed(const gw_llm *llm, const char *model);
 /* The price whose model_name is the longest prefix of model for vendor
  * (an exact name is the longest prefix of itself), or NULL. */
 const gw_price *gw_snapshot_price(const gw_snapshot *s, const char *vendor, const char *model);
+
+/* The filter / plugin with this id, or NULL. */
+const gw_filter_def *gw_snapshot_filter_by_id(const gw_snapshot *s, int64_t id);
+const gw_plugin_def *gw_snapshot_plugin_by_id(const gw_snapshot *s, int64_t id);
+
+/*
+ * Derived state a higher layer keeps with a snapshot (built from it once,
+ * freed with it): the pipeline's per-LLM hooks (GW_SNAP_EXT_HOOKS). The
+ * first gw_snapshot_ext_set of a slot wins (compare-and-swap): it returns
+ * the value now in the slot, and frees (with free_fn) a value that lost.
+ * free_fn of the winner runs when the snapshot is freed.
+ */
+typedef enum gw_snapshot_ext_slot { GW_SNAP_EXT_HOOKS = 0, GW_SNAP_EXT_COUNT } gw_snapshot_ext_slot;
+typedef void (*gw_snapshot_ext_free_fn)(void *value);
+void *gw_snapshot_ext_get(const gw_snapshot *s, gw_snapshot_ext_slot slot);
+void *gw_snapshot_ext_set(gw_snapshot *s, gw_snapshot_ext_slot slot, void *value, gw_snapshot_ext_free_fn free_fn);
 
 /* ---- the current snapshot ---- */
 

@@ -64,11 +64,48 @@ int gw_pipeline_run(const gw_pipeline *p, gw_stage from, gw_stage to, struct gw_
     return 0;
 }
 
-int gw_pipeline_on_response(const gw_pipeline *p, struct gw_preq *r, const char *data, size_t len)
+/* The rest of the on_response steps after step i, as a gw_piece_fn. */
+typedef struct gw_resp_chain {
+    const gw_pipeline *p;
+    struct gw_preq *r;
+    size_t i;
+    gw_piece_fn out;
+    void *out_ctx;
+} gw_resp_chain;
+
+static int gw_resp_chain_next(void *ctx, const char *data, size_t len)
+{
+    const gw_resp_chain *c = ctx;
+    const gw_step *st = c->p->steps[GW_STAGE_ON_RESPONSE];
+    gw_resp_chain next = *c;
+
+    if (data == NULL)
+        return 0;
+    if (c->i >= c->p->nsteps[GW_STAGE_ON_RESPONSE])
+        return c->out(c->out_ctx, data, len);
+    next.i = c->i + 1;
+    return st[c->i].on_response(c->r, st[c->i].arg, data, len, gw_resp_chain_next, &next);
+}
+
+int gw_pipeline_on_response(const gw_pipeline *p, struct gw_preq *r, const char *data, size_t len, gw_piece_fn out,
+                            void *out_ctx)
+{
+    gw_resp_chain c = {p, r, 0, out, out_ctx};
+    if (data == NULL)
+        data = "";
+    return gw_resp_chain_next(&c, data, len);
+}
+
+/* At the end each step gets data NULL once, in order; what a step passes on
+ * through next goes on to the steps after it (a NULL it passes is dropped:
+ * each later step gets its own end call). */
+int gw_pipeline_on_response_end(const gw_pipeline *p, struct gw_preq *r, gw_piece_fn out, void *out_ctx)
 {
     const gw_step *st = p->steps[GW_STAGE_ON_RESPONSE];
-    for (size_t i = 0, n = p->nsteps[GW_STAGE_ON_RESPONSE]; i < n; i++)
-        if (st[i].on_response(r, st[i].arg, data, len) != 0)
+    for (size_t i = 0, n = p->nsteps[GW_STAGE_ON_RESPONSE]; i < n; i++) {
+        gw_resp_chain next = {p, r, i + 1, out, out_ctx};
+        if (st[i].on_response(r, st[i].arg, NULL, 0, gw_resp_chain_next, &next) != 0)
             return -1;
+    }
     return 0;
 }

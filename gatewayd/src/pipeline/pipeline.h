@@ -14,7 +14,8 @@
  * the request (struct gw_preq is the gateway's, gateway/request.h): the
  * built-in steps are registered by the gateway when it starts, and content
  * filters and plugin hooks (issue 11) will be more steps of the same
- * stages, each with its argument. Walking is a plain array walk: no
+ * stages, each with its argument (pipeline/hooks.h: the per-LLM list
+ * behind one step of each stage). Walking is a plain array walk: no
  * allocation, no lock (a pipeline is built before its listener starts and
  * only read afterwards).
  */
@@ -40,10 +41,17 @@ struct gw_preq;
 
 /* A request step: 0 to go on, -1 when it answered the client and the walk stops. */
 typedef int (*gw_step_fn)(struct gw_preq *r, void *arg);
-/* An on_response step, for each piece of the answer (frames as the client
- * gets them): 0 to let it through, -1 to stop the answer there (the step
- * says why with the request's error; the relay ends the answer with it). */
-typedef int (*gw_response_fn)(struct gw_preq *r, void *arg, const char *data, size_t len);
+/* Where an on_response step sends what it lets through; -1 when the
+ * client is gone. */
+typedef int (*gw_piece_fn)(void *ctx, const char *data, size_t len);
+/* An on_response step, for each piece of the answer (a whole unit as the
+ * client gets it: the JSON body, an SSE event, an NDJSON line) and once at
+ * the end (data NULL, len 0): passes on, through next, the piece, a changed
+ * one, none or several (what it held back, at the end). 0, or -1 to stop
+ * the answer there (the step says why with the request's error; the relay
+ * ends the answer with it) or when next failed. */
+typedef int (*gw_response_fn)(struct gw_preq *r, void *arg, const char *data, size_t len, gw_piece_fn next,
+                              void *next_ctx);
 
 typedef struct gw_step {
     const char *name;
@@ -73,8 +81,13 @@ static inline int gw_pipeline_has_response_steps(const gw_pipeline *p)
 {
     return p != NULL && p->nsteps[GW_STAGE_ON_RESPONSE] > 0;
 }
-/* Passes one piece of the answer through the on_response steps; -1 when one stopped it. */
-int gw_pipeline_on_response(const gw_pipeline *p, struct gw_preq *r, const char *data, size_t len);
+/* Passes one piece of the answer through the on_response steps, in order,
+ * and what the last lets through to out; -1 when one stopped it (or out
+ * failed). */
+int gw_pipeline_on_response(const gw_pipeline *p, struct gw_preq *r, const char *data, size_t len, gw_piece_fn out,
+                            void *out_ctx);
+/* The answer is complete: each step, in order, passes on what it held. */
+int gw_pipeline_on_response_end(const gw_pipeline *p, struct gw_preq *r, gw_piece_fn out, void *out_ctx);
 
 const char *gw_stage_name(gw_stage s);
 

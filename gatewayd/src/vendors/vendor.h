@@ -80,6 +80,35 @@ typedef enum gw_proc_mode {
 
 #define GW_MODEL_MAX (GW_MODEL_LEN_MAX + 1) /* a model name and its NUL */
 
+/*
+ * Where the text is in a request body and in its answer (the prompt a
+ * content filter reads, the answer it redacts): one dialect per API shape,
+ * decided by the wire format and the path (gw_vendor_dialect). Read and
+ * written back by pipeline/text.h. Answers mirror requests: a chat request
+ * gets a chat answer (or chunks); /ai answers are always OpenAI chat.
+ */
+typedef enum gw_dialect {
+    GW_DIALECT_NONE = 0,          /* no text this gateway reads (embeddings, model lists, token counts, …) */
+    GW_DIALECT_OPENAI_CHAT,       /* messages[].content (string or [{type:text,text}]); choices[].message.content,
+                                     chunks: choices[].delta.content (OpenAI, TGI's /v1, Ollama's /v1) */
+    GW_DIALECT_OPENAI_COMPLETIONS, /* prompt (string or strings); choices[].text */
+    GW_DIALECT_OPENAI_RESPONSES,  /* instructions + input (string or items); output[].content[].text, stream
+                                     events response.output_text.delta / .done */
+    GW_DIALECT_TGI,               /* TGI native /generate(_stream): inputs; generated_text, token.text */
+    GW_DIALECT_ANTHROPIC,         /* system + messages[].content (string or blocks); content[].text,
+                                     content_block_delta text_delta */
+    GW_DIALECT_GOOGLE,            /* systemInstruction + contents[].parts[].text; candidates[].content.parts[].text */
+    GW_DIALECT_OLLAMA_CHAT,       /* messages[].content; message.content */
+    GW_DIALECT_OLLAMA_GENERATE,   /* system + prompt; response */
+    GW_DIALECT_COUNT
+} gw_dialect;
+
+/* The dialect of a pass-through request to vendor v at path (after
+ * /llm/{kind}/{slug}), or of an /ai request (kind GW_ROUTE_AI: OpenAI chat,
+ * whatever the vendor). */
+gw_dialect gw_vendor_dialect(gw_vendor_id v, gw_route_kind kind, const char *path);
+const char *gw_dialect_name(gw_dialect d);
+
 /* A model name: at most GW_MODEL_LEN_MAX bytes, no control character
  * (U+0000-U+001F, U+007F). 0, or -1 with err ("the model name contains
  * control characters" / "… is longer than 255 bytes"). */
@@ -106,6 +135,7 @@ typedef struct gw_upstream_req {
                                  stream carries no usage chunk (usage is still read and recorded) */
     int64_t max_tokens;       /* the request's output cap, -1 when absent */
     size_t prompt_bytes;      /* bytes of prompt text (for the worst-case budget estimate) */
+    gw_dialect dialect;       /* how the text of the upstream body and of its answer reads */
 } gw_upstream_req;
 
 void gw_upstream_req_init(gw_upstream_req *r);
