@@ -197,11 +197,13 @@ static void on_request(const aistudio_request *req, aistudio_result *res, void *
 
 static void on_response(const aistudio_response *resp, aistudio_result *res, void *user)
 {
-    out o = {0};
     (void)user;
-    if (redact(resp->text, strlen(resp->text), &o) > 0 && o.s != NULL)
-        aistudio_result_set_text(res, 0, o.s);
-    free(o.s);
+    for (size_t i = 0; i < resp->ntexts; i++) {
+        out o = {0};
+        if (redact(resp->texts[i].text, strlen(resp->texts[i].text), &o) > 0 && o.s != NULL)
+            aistudio_result_set_text(res, i, o.s);
+        free(o.s);
+    }
 }
 
 /* A streamed answer: what is held back between chunks. */
@@ -209,9 +211,9 @@ typedef struct held {
     out text;
 } held;
 
-static void *stream_open(const aistudio_context *ctx, int status, void *user)
+static void *stream_open(const aistudio_context *ctx, void *user)
 {
-    (void)ctx, (void)status, (void)user;
+    (void)ctx, (void)user;
     return calloc(1, sizeof(held));
 }
 

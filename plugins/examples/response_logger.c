@@ -4,7 +4,7 @@
  * file named in its configuration and never changes the answer:
  *
  *     {"ts":"2025-01-31T12:00:00Z","request_id":"...","llm":"gpt","model":"gpt-4o",
- *      "app_id":3,"status":200,"streamed":true,"chunks":9,"chars":42}
+ *      "app_id":3,"streamed":true,"chunks":9,"chars":42}
  *
  * chars counts the bytes of the answer's text (a streamed answer: every
  * chunk's text). Each line is written with one write(2) on a file opened
@@ -68,7 +68,7 @@ static size_t json_str(char *out, size_t cap, const char *s)
     return n;
 }
 
-static void write_line(const aistudio_context *ctx, int status, int streamed, unsigned chunks, size_t chars)
+static void write_line(const aistudio_context *ctx, int streamed, unsigned chunks, size_t chars)
 {
     char line[2048], ts[32];
     size_t n = 0;
@@ -83,8 +83,8 @@ static void write_line(const aistudio_context *ctx, int status, int streamed, un
     n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"model\":");
     n += json_str(line + n, sizeof(line) - n, ctx->model);
     n += (size_t)snprintf(line + n, sizeof(line) - n,
-                          ",\"app_id\":%lld,\"status\":%d,\"streamed\":%s,\"chunks\":%u,\"chars\":%zu}\n",
-                          (long long)ctx->app_id, status, streamed ? "true" : "false", chunks, chars);
+                          ",\"app_id\":%lld,\"streamed\":%s,\"chunks\":%u,\"chars\":%zu}\n",
+                          (long long)ctx->app_id, streamed ? "true" : "false", chunks, chars);
     if (n >= sizeof(line))
         n = sizeof(line) - 1;
     if (log_fd >= 0 && write(log_fd, line, n) < 0)
@@ -93,26 +93,26 @@ static void write_line(const aistudio_context *ctx, int status, int streamed, un
 
 static void on_response(const aistudio_response *resp, aistudio_result *res, void *user)
 {
+    size_t chars = 0;
     (void)res, (void)user;
-    write_line(resp->ctx, resp->status, 0, 0, strlen(resp->text));
+    for (size_t i = 0; i < resp->ntexts; i++)
+        chars += strlen(resp->texts[i].text);
+    write_line(resp->ctx, 0, 0, chars);
 }
 
 typedef struct answer {
     const aistudio_context *ctx;
-    int status;
     unsigned chunks;
     size_t chars;
     int written;
 } answer;
 
-static void *stream_open(const aistudio_context *ctx, int status, void *user)
+static void *stream_open(const aistudio_context *ctx, void *user)
 {
     answer *a = calloc(1, sizeof(*a));
     (void)user;
-    if (a != NULL) {
+    if (a != NULL)
         a->ctx = ctx; /* valid until the stream closes */
-        a->status = status;
-    }
     return a;
 }
 
@@ -126,7 +126,7 @@ static void stream_chunk(void *state, const aistudio_chunk *chunk, aistudio_resu
         a->chunks++;
         a->chars += strlen(chunk->text);
     } else if (!a->written) {
-        write_line(a->ctx, a->status, 1, a->chunks, a->chars);
+        write_line(a->ctx, 1, a->chunks, a->chars);
         a->written = 1;
     }
 }
@@ -136,7 +136,7 @@ static void stream_close(void *state, void *user)
     answer *a = state;
     (void)user;
     if (a != NULL && !a->written) /* cut before its end: logged all the same */
-        write_line(a->ctx, a->status, 1, a->chunks, a->chars);
+        write_line(a->ctx, 1, a->chunks, a->chars);
     free(a);
 }
 

@@ -148,7 +148,7 @@ struct aistudio_result {
     size_t ntexts;
     const char *const *orig;
     char **texts; /* NULL: unchanged; else ntexts entries, NULL = the original */
-    ap_strs set_names, set_values, remove, meta_keys, meta_values;
+    ap_strs set_names, set_values, meta_keys, meta_values;
     char *upstream;
     int64_t app_id, user_id;
 };
@@ -196,7 +196,6 @@ static void ap_result_free(aistudio_result *r)
     free(r->texts);
     ap_strs_free(&r->set_names);
     ap_strs_free(&r->set_values);
-    ap_strs_free(&r->remove);
     ap_strs_free(&r->meta_keys);
     ap_strs_free(&r->meta_values);
     free(r->upstream);
@@ -276,16 +275,6 @@ int aistudio_result_set_header(aistudio_result *res, const char *name, const cha
     return 0;
 }
 
-int aistudio_result_remove_header(aistudio_result *res, const char *name)
-{
-    if (res->kind != AP_REQUEST || !ap_token(name, 256))
-        return -1;
-    if (ap_push(&res->remove, name) != 0)
-        return res->oom = 1, -1;
-    res->modified = 1;
-    return 0;
-}
-
 int aistudio_result_set_metadata(aistudio_result *res, const char *key, const char *value)
 {
     if (key == NULL || key[0] == '\0' || strlen(key) > 128 || value == NULL || strlen(value) > 1024)
@@ -314,7 +303,7 @@ void aistudio_result_set_caller(aistudio_result *res, int64_t app_id, int64_t us
 
 /* ---- messages in, messages out ---- */
 
-/* The context as the handlers see it; metadata is malloc'd (free it). */
+/* The context as the handlers see it. */
 static int ap_context(const Aistudio__V1__RequestContext *c, aistudio_context *out)
 {
     static const Aistudio__V1__RequestContext empty = AISTUDIO__V1__REQUEST_CONTEXT__INIT;
@@ -327,32 +316,13 @@ static int ap_context(const Aistudio__V1__RequestContext *c, aistudio_context *o
     out->llm_id = c->llm_id;
     out->llm_slug = c->llm_slug;
     out->vendor = c->vendor;
-    out->wire_format = c->wire_format;
+    out->dialect = c->dialect;
     out->model = c->model;
     out->app_id = c->app_id;
     out->user_id = c->user_id;
     out->namespace_ = c->namespace_;
     out->streaming = c->streaming;
-    if (c->n_metadata > 0) {
-        aistudio_kv *kv = calloc(c->n_metadata, sizeof(*kv));
-        if (kv == NULL)
-            return -1;
-        for (size_t i = 0; i < c->n_metadata; i++) {
-            kv[i].key = c->metadata[i]->key;
-            kv[i].value = c->metadata[i]->value;
-        }
-        out->metadata = kv;
-        out->nmetadata = c->n_metadata;
-    }
     return 0;
-}
-
-const char *aistudio_context_metadata(const aistudio_context *ctx, const char *key)
-{
-    for (size_t i = 0; ctx != NULL && key != NULL && i < ctx->nmetadata; i++)
-        if (strcmp(ctx->metadata[i].key, key) == 0)
-            return ctx->metadata[i].value;
-    return NULL;
 }
 
 const char *aistudio_request_header(const aistudio_request *req, const char *name)
@@ -412,8 +382,6 @@ static void ap_reply_hook_result(aistudio_result *r, gw_rpc_reply *reply)
             hr.set_headers = hp;
             hr.n_set_headers = r->set_names.n;
         }
-        hr.remove_headers = r->remove.v;
-        hr.n_remove_headers = r->remove.n;
     }
     if (r->meta_keys.n > 0 || r->upstream != NULL) {
         if (r->meta_keys.n > 0) {
@@ -507,7 +475,7 @@ static void ap_configure(gw_rpc_call *call, const unsigned char *req, size_t len
 static void ap_handle_request(gw_rpc_call *call, const unsigned char *req, size_t len, gw_rpc_reply *reply, void *arg)
 {
     Aistudio__V1__RequestHookCall *rq = aistudio__v1__request_hook_call__unpack(NULL, len, req);
-    aistudio_context ctx;
+    aistudio_context ctx = {0};
     aistudio_request r;
     aistudio_result res;
     aistudio_header *hdrs = NULL;
@@ -548,7 +516,6 @@ static void ap_handle_request(gw_rpc_call *call, const unsigned char *req, size_
     ap_reply_hook_result(&res, reply);
     ap_result_free(&res);
 out:
-    free((void *)ctx.metadata);
     free(hdrs);
     free(texts);
     free(orig);
@@ -561,29 +528,37 @@ static void ap_handle_response(gw_rpc_call *call, const unsigned char *req, size
     aistudio_context ctx;
     aistudio_response r;
     aistudio_result res;
-    const char *orig[1];
+    aistudio_text *texts = NULL;
+    const char **orig = NULL;
     (void)call, (void)arg;
     if (rq == NULL) {
         gw_rpc_reply_fail(reply, GW_RPC_INVALID_ARGUMENT, "the ResponseHookCall does not decode");
         return;
     }
-    if (ap_context(rq->context, &ctx) != 0) {
+    memset(&ctx, 0, sizeof(ctx));
+    if (ap_context(rq->context, &ctx) != 0 ||
+        (rq->n_texts > 0 && (!(texts = calloc(rq->n_texts, sizeof(*texts))) || !(orig = calloc(rq->n_texts, sizeof(*orig)))))) {
         gw_rpc_reply_fail(reply, GW_RPC_RESOURCE_EXHAUSTED, "out of memory");
-        aistudio__v1__response_hook_call__free_unpacked(rq, NULL);
-        return;
+        goto out;
+    }
+    for (size_t i = 0; i < rq->n_texts; i++) {
+        texts[i].role = rq->texts[i]->role;
+        texts[i].text = rq->texts[i]->text;
+        orig[i] = rq->texts[i]->text;
     }
     r.ctx = &ctx;
-    r.status = rq->status;
     r.body = rq->body.data;
     r.body_len = rq->body.len;
-    r.text = rq->text;
-    orig[0] = rq->text;
-    ap_result_init(&res, AP_RESPONSE, orig, 1);
+    r.texts = texts;
+    r.ntexts = rq->n_texts;
+    ap_result_init(&res, AP_RESPONSE, orig, rq->n_texts);
     if (ap.response != NULL)
         ap.response(&r, &res, ap.response_user);
     ap_reply_hook_result(&res, reply);
     ap_result_free(&res);
-    free((void *)ctx.metadata);
+out:
+    free(texts);
+    free(orig);
     aistudio__v1__response_hook_call__free_unpacked(rq, NULL);
 }
 
@@ -670,7 +645,7 @@ static void ap_stream_message(gw_rpc_call *call, const unsigned char *data, size
             return;
         }
         st->opened = 1;
-        st->state = ap.sopen != NULL ? ap.sopen(&st->ctx, ch->status, ap.stream_user) : NULL;
+        st->state = ap.sopen != NULL ? ap.sopen(&st->ctx, ap.stream_user) : NULL;
     }
     aistudio_chunk c;
     aistudio_result res;
@@ -698,7 +673,6 @@ static void ap_stream_close(gw_rpc_call *call, gw_rpc_status status, void *arg)
     if (st == NULL)
         return;
     ap_stream_end(st);
-    free((void *)st->ctx.metadata);
     if (st->first != NULL)
         aistudio__v1__response_chunk__free_unpacked(st->first, NULL);
     free(st);

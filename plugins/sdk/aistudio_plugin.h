@@ -72,27 +72,20 @@ typedef struct aistudio_text {
     const char *text;
 } aistudio_text;
 
-typedef struct aistudio_kv {
-    const char *key;
-    const char *value;
-} aistudio_kv;
-
 /* What the gateway knows about the request (RequestContext). */
 typedef struct aistudio_context {
     const char *request_id;
     aistudio_hook hook;
-    const char *route; /* "llm" (pass-through), "ai" or "chat" */
+    const char *route; /* "rest", "stream", "call" (pass-through), "ai" or "chat" */
     int64_t llm_id;
     const char *llm_slug;
     const char *vendor;
-    const char *wire_format; /* "openai", "anthropic", "google", "ollama" */
+    const char *dialect; /* how the body's text reads: "openai_chat", "anthropic", "google", ... */
     const char *model;       /* "" before post_auth */
     int64_t app_id;          /* 0 while unknown */
     int64_t user_id;
     const char *namespace_;
-    int streaming;
-    const aistudio_kv *metadata; /* set by earlier hooks */
-    size_t nmetadata;
+    int streaming; /* on_response: the answer is streamed */
 } aistudio_context;
 
 /* A request hook's input (pre_auth, auth, post_auth). */
@@ -111,10 +104,10 @@ typedef struct aistudio_request {
 /* on_response for an answer that is one JSON body. */
 typedef struct aistudio_response {
     const aistudio_context *ctx;
-    int status; /* the upstream's */
     const unsigned char *body;
     size_t body_len;
-    const char *text; /* the answer's text */
+    const aistudio_text *texts; /* the answer's texts (one per choice, candidate or block) */
+    size_t ntexts;
 } aistudio_response;
 
 /* on_response for a streamed answer: one chunk (a frame) at a time. */
@@ -124,13 +117,12 @@ typedef struct aistudio_chunk {
     const unsigned char *data; /* the frame as the client would get it */
     size_t len;
     const char *text; /* the text it carries ("" when none) */
-    int end;          /* the answer is over: no data; return what was held back with set_text */
+    int end;          /* the answer ends with this chunk (data may be empty): return what was held back
+                         with set_text */
 } aistudio_chunk;
 
 /* The value of header name (case-insensitive) or NULL. */
 const char *aistudio_request_header(const aistudio_request *req, const char *name);
-/* The value of metadata key or NULL. */
-const char *aistudio_context_metadata(const aistudio_context *ctx, const char *key);
 
 /*
  * The answer a handler builds. Untouched, it says CONTINUE. Any change
@@ -144,15 +136,14 @@ typedef struct aistudio_result aistudio_result;
  * "blocked_by_plugin"), a message for the client. */
 void aistudio_result_block(aistudio_result *res, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Replaces text i of the request (the gateway writes it back into the body
- * in its own format); for a response or a chunk, i is 0 (its text). */
+/* Replaces text i of the request or the JSON answer (the gateway writes it
+ * back into the body in its own format); for a chunk, i is 0 (its text). */
 int aistudio_result_set_text(aistudio_result *res, size_t i, const char *text);
 /* Replaces the whole body (request or JSON answer) or the chunk's bytes (empty drops the frame). */
 int aistudio_result_set_body(aistudio_result *res, const void *body, size_t len);
-/* Request hooks: a header to set on (or remove from) the upstream request. */
+/* Request hooks: a header to set on the upstream request. */
 int aistudio_result_set_header(aistudio_result *res, const char *name, const char *value);
-int aistudio_result_remove_header(aistudio_result *res, const char *name);
-/* Recorded with the request's analytics event and passed to later hooks. */
+/* A fact about the request for the gateway to record with it. */
 int aistudio_result_set_metadata(aistudio_result *res, const char *key, const char *value);
 /* Sends the upstream request to this base URL instead of the LLM's endpoint. */
 int aistudio_result_set_upstream(aistudio_result *res, const char *base_url);
@@ -168,7 +159,7 @@ typedef int (*aistudio_configure_fn)(const char *config_json, aistudio_hook hook
 typedef void (*aistudio_request_fn)(const aistudio_request *req, aistudio_result *res, void *user);
 typedef void (*aistudio_response_fn)(const aistudio_response *resp, aistudio_result *res, void *user);
 /* A streamed answer begins; returns the state its chunks get (may be NULL). */
-typedef void *(*aistudio_stream_open_fn)(const aistudio_context *ctx, int status, void *user);
+typedef void *(*aistudio_stream_open_fn)(const aistudio_context *ctx, void *user);
 typedef void (*aistudio_stream_chunk_fn)(void *state, const aistudio_chunk *chunk, aistudio_result *res, void *user);
 /* The answer ended (after its end chunk, or cut): free the state. */
 typedef void (*aistudio_stream_close_fn)(void *state, void *user);

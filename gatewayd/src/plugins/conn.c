@@ -239,19 +239,20 @@ static int gw_check_result(const Aistudio__V1__HookResult *r, Aistudio__V1__Hook
         return gw_errf(err, "set a negative app or user id");
     if (r->replace_texts && r->n_texts != ntexts)
         return gw_errf(err, "replaced %zu texts, was sent %zu", r->n_texts, ntexts);
-    if (response && (r->n_set_headers > 0 || r->n_remove_headers > 0))
-        return gw_errf(err, "changed request headers from the on_response hook");
+    if (response && r->n_set_headers > 0)
+        return gw_errf(err, "set request headers from the on_response hook");
     for (size_t i = 0; i < r->n_set_headers; i++) {
         const Aistudio__V1__Header *h = r->set_headers[i];
         if (!gw_plugin_header_name_ok(h->name) || !gw_value_ok(h->value))
             return gw_errf(err, "set an invalid header");
     }
-    for (size_t i = 0; i < r->n_remove_headers; i++)
-        if (!gw_plugin_header_name_ok(r->remove_headers[i]))
-            return gw_errf(err, "removed an invalid header name");
     if (r->error_code[0] != '\0' && (strlen(r->error_code) > 64 || !gw_plugin_header_name_ok(r->error_code)))
         return gw_errf(err, "answered an error code that is not a short token");
     if (r->context_updates != NULL) {
+        const char *up = r->context_updates->upstream_override;
+        if (up[0] != '\0' && (response || strlen(up) >= 512 || !gw_value_ok(up) ||
+                               (strncmp(up, "http://", 7) != 0 && strncmp(up, "https://", 8) != 0)))
+            return gw_errf(err, "answered an upstream override that is not an http(s) URL of a request hook");
         for (size_t i = 0; i < r->context_updates->n_metadata; i++) {
             const Aistudio__V1__ContextUpdates__MetadataEntry *m = r->context_updates->metadata[i];
             if (m->key == NULL || m->key[0] == '\0' || strlen(m->key) > 128 || m->value == NULL ||
@@ -294,7 +295,7 @@ int gw_plugin_call_response(gw_plugin_conn *c, const Aistudio__V1__ResponseHookC
     Aistudio__V1__HookResult *r = gw_conn_unary(c, GW_PLUGIN_SVC "HandleResponse", &req->base,
                                                 &aistudio__v1__hook_result__descriptor, c->timeout_ms, err);
     *out = NULL;
-    return gw_hook_done(c, r, AISTUDIO__V1__HOOK__HOOK_ON_RESPONSE, 1, 1, out, err);
+    return gw_hook_done(c, r, AISTUDIO__V1__HOOK__HOOK_ON_RESPONSE, req->n_texts, 1, out, err);
 }
 
 /* ---- streams ---- */

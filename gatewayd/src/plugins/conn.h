@@ -69,7 +69,7 @@ int gw_plugin_conn_health(gw_plugin_conn *c, int timeout_ms, char err[GW_ERR_LEN
  */
 int gw_plugin_call_request(gw_plugin_conn *c, const Aistudio__V1__RequestHookCall *req, Aistudio__V1__HookResult **out,
                            char err[GW_ERR_LEN]);
-/* on_response, a JSON answer: replace_texts carries one text at most. */
+/* on_response, a JSON answer (replace_texts: one per text sent). */
 int gw_plugin_call_response(gw_plugin_conn *c, const Aistudio__V1__ResponseHookCall *req,
                             Aistudio__V1__HookResult **out, char err[GW_ERR_LEN]);
 

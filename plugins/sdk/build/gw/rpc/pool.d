@@ -1,4 +1,0 @@
-build/gw/rpc/pool.o: ../../gatewayd/src/rpc/pool.c \
- ../../gatewayd/src/rpc/pool.h ../../gatewayd/src/base/common.h
-../../gatewayd/src/rpc/pool.h:
-../../gatewayd/src/base/common.h:

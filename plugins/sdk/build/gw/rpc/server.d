@@ -1,9 +1,0 @@
-build/gw/rpc/server.o: ../../gatewayd/src/rpc/server.c \
- ../../gatewayd/src/base/log.h ../../gatewayd/src/base/common.h \
- ../../gatewayd/src/rpc/rpc_int.h ../../gatewayd/src/rpc/pool.h \
- ../../gatewayd/src/rpc/rpc.h
-../../gatewayd/src/base/log.h:
-../../gatewayd/src/base/common.h:
-../../gatewayd/src/rpc/rpc_int.h:
-../../gatewayd/src/rpc/pool.h:
-../../gatewayd/src/rpc/rpc.h:
