@@ -67,7 +67,8 @@ typedef struct gw_plugin_inst {
     int64_t tokens_ms;
     long dropped;
     int net; /* the sandbox keeps the network (the manifest asked) */
-    unsigned gen;
+    atomic_uint gen; /* processes started */
+    atomic_int pid; /* of the running process, 0 when none */
 } gw_plugin_inst;
 
 struct gw_plugin_host {
@@ -409,7 +410,7 @@ static int gw_inst_start(gw_plugin_inst *in, gw_run *r, char err[GW_ERR_LEN])
         snprintf(tmp, sizeof(tmp), "%s", err);
         return gw_errf(err, "bad configuration: %s", tmp);
     }
-    snprintf(r->dir, sizeof(r->dir), "%s/%lld-%u", h->run_dir, (long long)in->id, ++in->gen);
+    snprintf(r->dir, sizeof(r->dir), "%s/%lld-%u", h->run_dir, (long long)in->id, atomic_fetch_add(&in->gen, 1) + 1);
     gw_rm_tree(r->dir);
     if (mkdir(r->dir, 0700) != 0)
         return gw_errf(err, "cannot make its directory %s: %s", r->dir, strerror(errno));
@@ -438,6 +439,7 @@ static int gw_inst_start(gw_plugin_inst *in, gw_run *r, char err[GW_ERR_LEN])
     so.gid = h->gid;
     if (gw_spawn_start(&so, &r->child, err) != 0)
         return -1;
+    atomic_store(&in->pid, (int)r->child.pid);
     gw_log_debug("plugin %s (id %lld): started pid %d%s", in->name, (long long)in->id, (int)r->child.pid,
                  h->o.sandbox == GW_SANDBOX_BWRAP ? (in->net ? " (sandbox with network)" : " (sandbox)") : "");
 
@@ -545,6 +547,7 @@ static int gw_inst_serve(gw_plugin_inst *in, gw_run *r, char err[GW_ERR_LEN])
 
 static void gw_run_end(gw_plugin_inst *in, gw_run *r, int grace_ms)
 {
+    atomic_store(&in->pid, 0);
     if (r->child.pid > 0 || r->child.out_fd >= 0 || r->child.err_fd >= 0)
         gw_spawn_stop(&r->child, grace_ms);
     gw_inst_flush(in, &in->out, " (stdout)");
@@ -654,6 +657,7 @@ static gw_plugin_inst *gw_inst_new(gw_plugin_host *h, const gw_plugin_spec *s)
     in->tokens = GW_LOG_BURST;
     in->tokens_ms = gw_now_ms();
     in->created_ms = gw_now_ms();
+    atomic_init(&in->pid, 0);
     snprintf(in->last_err, sizeof(in->last_err), "starting");
     if (in->stop_fd < 0 || in->poke_fd < 0 || !in->name || !in->hook || !in->command || !in->config) {
         gw_inst_free(in);
@@ -808,6 +812,28 @@ gw_plugin_conn *gw_plugin_host_acquire(gw_plugin_host *h, int64_t id, char why[G
         gw_plugin_conn_ref(c);
     pthread_mutex_unlock(&h->mu);
     return c;
+}
+
+int gw_plugin_host_info(gw_plugin_host *h, int64_t id, gw_plugin_info *out)
+{
+    int rc = -1;
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&h->mu);
+    gw_plugin_inst *in = gw_find(h->inst, h->n, id);
+    if (in != NULL) {
+        out->serving = in->conn != NULL;
+        out->pid = atomic_load(&in->pid);
+        out->starts = (int)atomic_load(&in->gen);
+        snprintf(out->last_error, sizeof(out->last_error), "%s", in->conn != NULL ? "" : in->last_err);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+const char *gw_plugin_host_dir(const gw_plugin_host *h)
+{
+    return h->run_dir;
 }
 
 void gw_plugin_host_counts(gw_plugin_host *h, int *serving, int *known)

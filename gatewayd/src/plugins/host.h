@@ -85,10 +85,23 @@ void gw_plugin_host_destroy(gw_plugin_host *h);
 /* Instances serving / known, for /metrics and tests. */
 void gw_plugin_host_counts(gw_plugin_host *h, int *serving, int *known);
 
+/* What the host knows of one plugin (for status and tests). */
+typedef struct gw_plugin_info {
+    int serving;
+    int pid;      /* of its process (0: none) */
+    int starts;   /* processes started so far */
+    char last_error[GW_ERR_LEN]; /* "" while serving */
+} gw_plugin_info;
+/* 0, or -1 when no plugin id is configured. */
+int gw_plugin_host_info(gw_plugin_host *h, int64_t id, gw_plugin_info *out);
+/* The host's private run directory. */
+const char *gw_plugin_host_dir(const gw_plugin_host *h);
+
 /*
  * The connection of plugin id when it serves: a counted reference (release
- * it with gw_plugin_conn_release), or NULL with why ("plugin NAME is starting", "... is not running:
- * <last error>", "no plugin N").
+ * it with gw_plugin_conn_release), or NULL with why ("plugin NAME is
+ * starting", "plugin NAME is not running: <last error>", "plugin N is not
+ * running (inactive, or not in this gateway's configuration)").
  */
 gw_plugin_conn *gw_plugin_host_acquire(gw_plugin_host *h, int64_t id, char why[GW_ERR_LEN]);
 /*

@@ -32,8 +32,10 @@
  * The bubblewrap sandbox (GW_SANDBOX_BWRAP): every namespace unshared
  * (user, pid, ipc, uts, cgroup, network — the network kept only when the
  * plugin's manifest asks for it), the root file system read-only, a fresh
- * /dev, /proc and /tmp, the hidden paths masked (an empty file or tmpfs over
- * the master key file, the spool directory...), the writable paths and the
+ * /dev, /proc and /tmp, the hidden paths masked (/dev/null, which cannot be
+ * opened from the sandbox's user namespace, over a file such as the master
+ * key file; an empty tmpfs over a directory such as the spool directory or
+ * the other plugins' run directory), the writable paths and the
  * plugin's own directory bound read-write, no capabilities, and the sandbox
  * dies with the child.
  */
