@@ -40,6 +40,8 @@
 #include "base/config.h"
 #include "model/credresolve.h"
 #include "model/reload.h"
+#include "pipeline/filter_hook.h"
+#include "pipeline/hooks.h"
 #include "base/log.h"
 #include "admin/admin.h"
 #include "gateway/chat.h"
@@ -60,7 +62,7 @@
 
 static gw_server gw_srv;
 
-static void gw_usage(FILE *out)
+static void gw_print_usage(FILE *out)
 {
     gw_config_print_help(out);
 }
@@ -262,6 +264,7 @@ static int gw_start_listener(gw_server *srv, char *err)
     srv->loader.ns = srv->cfg.edge_namespace;
     srv->loader.key = srv->cfg.have_secret_key ? &srv->cfg.secret_key : NULL;
     srv->loader.loads = &srv->snapshot_loads;
+    srv->loader.prepare = gw_hooks_prepare; /* the LLMs' filters and plugins, before the swap */
     memset(&lo, 0, sizeof(lo));
     lo.conninfo = srv->cfg.database_url;
     lo.refresh_s = srv->cfg.snapshot_refresh_s;
@@ -350,7 +353,7 @@ int main(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            gw_usage(stdout);
+            gw_print_usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--check-config") == 0) {
             check_only = 1;
@@ -408,6 +411,12 @@ int main(int argc, char **argv)
         return GW_EXIT_STARTUP;
     }
     mg_init_library(0);
+    /* the kinds of hooks an LLM's filters and plugins run as (pipeline/hooks.h) */
+    if (gw_hooks_register(GW_HOOK_FILTER, &gw_filter_hook_ops, err) != 0) {
+        gw_log_error("%s", err);
+        gw_config_free(&srv->cfg);
+        return GW_EXIT_STARTUP;
+    }
     gw_snapshot_holder_init(&srv->snapshots);
     atomic_init(&srv->db_ok, 0);
     atomic_init(&srv->stopping, 0);

@@ -11,6 +11,7 @@
  */
 #include "base/codec.c"
 #include "base/buf.c"
+#include "base/errmap.c"
 #include "base/json.c"
 #include "base/url.c"
 #include "base/vjson.c"

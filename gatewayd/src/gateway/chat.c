@@ -15,7 +15,10 @@
  *              most GW_CHAT_MAX_INFLIGHT chats at once (503 chat_busy), the
  *              body (MAX_BODY_BYTES; JSON) → the LLM it names ("llm": a
  *              slug, else an LLM name; or "llm_id"), blanked out of the body
- *              (chat_body.c) → the snapshot: unknown 404, inactive 403 → the
+ *              (chat_body.c) → the snapshot: unknown 404 → the LLM's
+ *              pre_auth filters and plugins (the stage runs here, once the
+ *              LLM is known; auth hooks do not run: the session is the
+ *              caller) → inactive 403 → the
  *              user's groups grant it (403 llm_not_allowed) → the shared
  *              steps of the /ai flow (steps.h): the vendor key, the
  *              translation, model not allowed 403, the user's concurrent
@@ -46,6 +49,7 @@
 #include "admin/admin.h"
 #include "db/sql.h"
 #include "gateway/chat_body.h"
+#include "gateway/llm_hooks.h"
 #include "gateway/proxy_relay.h"
 #include "gateway/request.h"
 #include "gateway/steps.h"
@@ -349,6 +353,7 @@ static int gw_chat_pipeline_build(gw_pipeline *p, char err[GW_ERR_LEN])
         gw_pipeline_add(p, GW_STAGE_POST_AUTH, "chat_snapshot", gw_chat_step_snapshot, NULL, err) != 0 ||
         gw_pipeline_add(p, GW_STAGE_POST_AUTH, "config_loaded", gw_step_config_loaded, NULL, err) != 0 ||
         gw_pipeline_add(p, GW_STAGE_POST_AUTH, "chat_llm", gw_chat_step_llm, NULL, err) != 0 ||
+        gw_pipeline_add(p, GW_STAGE_POST_AUTH, "hooks_pre_auth", gw_step_hooks_pre_auth, NULL, err) != 0 ||
         gw_pipeline_add(p, GW_STAGE_POST_AUTH, "llm_active", gw_step_llm_active, NULL, err) != 0 ||
         gw_pipeline_add(p, GW_STAGE_POST_AUTH, "chat_access", gw_chat_step_access, NULL, err) != 0 ||
         gw_steps_add_shared(p, err) != 0 ||

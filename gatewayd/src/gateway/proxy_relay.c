@@ -222,6 +222,29 @@ static void gw_relay_fail(gw_preq *r, int status, const char *code, const char *
     }
 }
 
+/* An on_response step refused the answer: a filter's or plugin's block
+ * (its status, code and message; the vendor's error event in a stream
+ * under way), or another step's reason in r->error (502 response_refused). */
+static void gw_relay_refused(gw_preq *r)
+{
+    char msg[GW_EVENT_ERROR_MAX];
+
+    if (r->stop_code[0] == '\0') {
+        gw_copy(msg, sizeof(msg), r->error[0] != '\0' ? r->error : "the answer was stopped by the gateway");
+        gw_relay_fail(r, 502, "response_refused", msg);
+        return;
+    }
+    if (r->resp.head_sent || (r->streaming_out && r->up_2xx && r->call.bytes_in > 0)) {
+        if (!r->resp.head_sent)
+            gw_relay_head_fields(r);
+        gw_relay_cut(r, r->stop_status, r->stop_code, r->stop_msg);
+        gw_preq_block_error(r, r->stop_code, r->stop_msg, r->stop_by);
+    } else {
+        r->tls->out.len = GW_OUT_GAP; /* nothing of the answer goes out */
+        gw_preq_block(r, r->stop_status, r->stop_code, r->stop_msg, r->stop_by);
+    }
+}
+
 static void gw_relay_client_gone(gw_preq *r)
 {
     r->status = 499;
@@ -234,10 +257,7 @@ static void gw_relay_after(gw_preq *r, gw_upstream_result res)
     int gone = 0;
 
     if (r->response_stopped && !r->resp.failed) {
-        /* an on_response step refused the answer: it said why in r->error */
-        char msg[GW_EVENT_ERROR_MAX];
-        gw_copy(msg, sizeof(msg), r->error[0] != '\0' ? r->error : "the answer was stopped by the gateway");
-        gw_relay_fail(r, 502, "response_refused", msg);
+        gw_relay_refused(r);
         return;
     }
     if (r->client_gone || r->resp.failed) {
@@ -255,7 +275,9 @@ static void gw_relay_after(gw_preq *r, gw_upstream_result res)
             return;
         }
         if (gw_stream_proc_finish(r->proc, &gone, r->perr) != 0) {
-            if (gone || r->resp.failed)
+            if (r->response_stopped && !r->resp.failed)
+                gw_relay_refused(r); /* an on_response step refused the (JSON) answer */
+            else if (gone || r->resp.failed)
                 gw_relay_client_gone(r);
             else if (r->out_overflow)
                 gw_relay_fail(r, 502, "upstream_invalid_response",
@@ -263,6 +285,13 @@ static void gw_relay_after(gw_preq *r, gw_upstream_result res)
             else
                 gw_relay_fail(r, 502, "upstream_incomplete",
                               r->perr[0] != '\0' ? r->perr : "the upstream stream ended early");
+            return;
+        }
+        /* the on_response steps pass on what they held back */
+        if (!r->out_overflow && gw_pipeline_has_response_steps(r->pipe) &&
+            gw_pipeline_on_response_end(r->pipe, r, gw_relay_out, r) != 0 && !r->out_overflow) {
+            r->response_stopped = 1;
+            gw_relay_refused(r);
             return;
         }
         if (r->out_overflow) {

@@ -140,6 +140,49 @@ void gw_preq_fail(gw_preq *r, int status, const char *code, const char *fmt, ...
     }
 }
 
+void gw_preq_block(gw_preq *r, int status, const char *code, const char *message, const gw_hook_def *by)
+{
+    char timing[96];
+
+    r->status = status;
+    if (!r->resp.head_sent && !r->resp.failed) {
+        r->resp.extra_headers = NULL;
+        if (!r->body_read)
+            gw_resp_close_after(&r->resp);
+        if (r->route.kind != GW_ROUTE_AI && r->interaction != GW_INTERACTION_CHAT && !gw_vendor_openai_errors(r->vendor)) {
+            char mem[1536];
+            gw_buf b;
+            gw_buf_init_fixed(&b, mem, sizeof(mem));
+            if (gw_vendor_error_body(r->vendor, status, code, message, &b) == 0)
+                gw_resp_send(&r->resp, status, "application/json", b.data, b.len,
+                             gw_preq_timing(r, timing, sizeof(timing)));
+            else
+                gw_resp_send_error(&r->resp, status, message, code, gw_preq_timing(r, timing, sizeof(timing)));
+        } else {
+            gw_resp_send_error(&r->resp, status, message, code, gw_preq_timing(r, timing, sizeof(timing)));
+        }
+        if (r->resp.failed)
+            r->status = 499;
+    }
+    gw_preq_block_error(r, code, message, by);
+}
+
+void gw_preq_block_error(gw_preq *r, const char *code, const char *message, const gw_hook_def *by)
+{
+    const char *kind = by != NULL ? gw_hook_kind_name(by->kind) : "hook";
+    const char *name = by != NULL && by->name != NULL ? by->name : "";
+    char quoted[160];
+
+    /* the event names the filter or plugin even when the message does not */
+    snprintf(quoted, sizeof(quoted), "'%.150s'", name);
+    char line[1024];
+    if (strstr(message, quoted) != NULL)
+        snprintf(line, sizeof(line), "%s: %s", code, message);
+    else
+        snprintf(line, sizeof(line), "%s: %s %s: %s", code, kind, quoted, message);
+    gw_copy(r->error, sizeof(r->error), line); /* cut to the event's size */
+}
+
 /* ---- the journal ---- */
 
 /* The request's identity as its event records it (no usage, status or error yet). */
@@ -362,6 +405,11 @@ static void gw_preq_finish(gw_preq *r)
         gw_stream_proc_destroy(r->proc);
     if (r->ureq_init)
         gw_upstream_req_free(&r->ureq);
+    gw_hooks_response_free(r->hstream);
+    if (r->hreq_init)
+        gw_hook_req_free(&r->hreq);
+    if (r->hook_body_init)
+        gw_buf_free(&r->hook_body);
     if (r->cred_entry != NULL)
         gw_credcache_entry_release(r->cred_entry);
     if (r->snap != NULL)

@@ -32,6 +32,7 @@
 #include "base/redact.h"
 #include "gateway/proxy.h"
 #include "gateway/proxy_io.h"
+#include "pipeline/hooks.h"
 #include "pipeline/pipeline.h"
 #include "gateway/proxy_route.h"
 #include "gateway/upstream.h"
@@ -119,6 +120,18 @@ typedef struct gw_preq {
     int out_overflow;
     int cut_shutdown;
     int response_stopped; /* an on_response step stopped the answer */
+    int stop_status;      /* …with this status, code, message and hook (0, "": 502 response_refused) */
+    char stop_code[GW_HOOK_CODE_MAX];
+    char stop_msg[GW_HOOK_MSG_MAX];
+    const gw_hook_def *stop_by;
+
+    /* the LLM's filters and plugins (llm_hooks.h) */
+    const gw_hook_list *hooks; /* of r->llm in r->snap, looked up once */
+    gw_hook_req hreq;          /* the request as the on_response hooks see it */
+    int hreq_init;
+    gw_hook_stream *hstream; /* the on_response hooks' state */
+    gw_buf hook_body;        /* a pre_auth hook's new body (r->body points at it) */
+    int hook_body_init;
     int client_fd;
     int64_t last_write_ms;
     int64_t last_client_check_ms;
@@ -174,6 +187,12 @@ const char *gw_preq_timing(const gw_preq *r, char *out, size_t cap);
 void gw_preq_set_error(gw_preq *r, const char *code, const char *msg);
 /* Answers with an OpenAI-shaped error (when nothing was sent yet) and remembers it. */
 void gw_preq_fail(gw_preq *r, int status, const char *code, const char *fmt, ...) GW_PRINTF(4, 5);
+/* A filter's or plugin's block: the OpenAI-shaped error on /ai and the
+ * chat, the vendor's own shape on pass-through routes
+ * (gw_vendor_error_body); the event's error is "code: kind 'name': message". */
+void gw_preq_block(gw_preq *r, int status, const char *code, const char *message, const gw_hook_def *by);
+/* Only the event's error of a block (the answer was cut otherwise). */
+void gw_preq_block_error(gw_preq *r, const char *code, const char *message, const gw_hook_def *by);
 
 /* Records an event unless analytics is closing (see gw_proxy_close_analytics). */
 void gw_preq_record(gw_server *srv, const gw_event *ev);

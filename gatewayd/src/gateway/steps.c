@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "gateway/llm_hooks.h"
 #include "gateway/metrics.h"
 #include "gateway/request.h"
 #include "model/budget.h"
@@ -195,6 +196,8 @@ static int gw_step_app_llm_access(gw_preq *r, void *arg)
 static int gw_step_body(gw_preq *r, void *arg)
 {
     (void)arg;
+    if (r->body_read) /* read already for the pre_auth hooks */
+        return 0;
     return gw_preq_read_body(r);
 }
 
@@ -288,11 +291,10 @@ static int gw_step_budget(gw_preq *r, void *arg)
     (void)arg;
     r->price = gw_snapshot_price(r->snap, r->llm->vendor, r->model);
     {
-        /* a token covers at least one byte of the prompt's JSON (which also
-         * pays for the per-message overhead); the vendor module measures
-         * the prompt part, else the whole body counts */
-        int64_t basis = (int64_t)(r->ureq.prompt_bytes > 0 ? r->ureq.prompt_bytes : r->body_len);
-        worst = gw_budget_worst_cost(r->price, basis + 16, r->ureq.max_tokens, cfg->budget_default_max_tokens);
+        /* the vendor module measures the prompt part, else the whole body counts */
+        size_t basis = r->ureq.prompt_bytes > 0 ? r->ureq.prompt_bytes : r->body_len;
+        worst = gw_budget_worst_cost(r->price, gw_budget_prompt_tokens_max(basis), r->ureq.max_tokens,
+                                     cfg->budget_default_max_tokens);
     }
     if (r->cred != NULL) {
         app_budget = r->app != NULL ? r->app->monthly_budget : r->cred->monthly_budget;
@@ -340,6 +342,8 @@ static const gw_step_def gw_app_key_steps[] = {
     GW_STEP(PRE_AUTH, gw_step_method),
     GW_STEP(PRE_AUTH, gw_step_enter),
     GW_STEP(PRE_AUTH, gw_step_lookup_llm),
+    GW_STEP(PRE_AUTH, gw_step_hooks_pre_auth),
+    GW_STEP(AUTH, gw_step_hooks_auth),
     GW_STEP(AUTH, gw_step_api_key),
     GW_STEP(POST_AUTH, gw_step_config_loaded),
     GW_STEP(POST_AUTH, gw_step_llm_found),
@@ -353,7 +357,7 @@ static const gw_step_def gw_app_key_steps[] = {
 static const gw_step_def gw_shared_steps[] = {
     GW_STEP(POST_AUTH, gw_step_vendor_key), GW_STEP(POST_AUTH, gw_step_vendor_request),
     GW_STEP(POST_AUTH, gw_step_model),      GW_STEP(POST_AUTH, gw_step_streams),
-    GW_STEP(POST_AUTH, gw_step_budget),
+    GW_STEP(POST_AUTH, gw_step_budget),     GW_STEP(POST_AUTH, gw_step_hooks_post_auth),
 };
 
 int gw_steps_add_app_key(gw_pipeline *p, char err[GW_ERR_LEN])
@@ -363,5 +367,7 @@ int gw_steps_add_app_key(gw_pipeline *p, char err[GW_ERR_LEN])
 
 int gw_steps_add_shared(gw_pipeline *p, char err[GW_ERR_LEN])
 {
-    return gw_steps_add(p, gw_shared_steps, sizeof(gw_shared_steps) / sizeof(gw_shared_steps[0]), err);
+    if (gw_steps_add(p, gw_shared_steps, sizeof(gw_shared_steps) / sizeof(gw_shared_steps[0]), err) != 0)
+        return -1;
+    return gw_pipeline_add_response(p, "gw_step_hooks_response", gw_step_hooks_response, NULL, err);
 }

@@ -4,8 +4,10 @@
  *   gw_steps_add_app_key   /llm and /ai on PROXY_PORT:
  *       pre_auth   route (404, 400 invalid_path), method (405), in flight
  *                  (503 shutting_down), the LLM looked up (so that every
- *                  event names it, even a 401's)
- *       auth       the API key (401 invalid_api_key, 503 auth_unavailable)
+ *                  event names it, even a 401's), the LLM's pre_auth
+ *                  filters and plugins (llm_hooks.h)
+ *       auth       the LLM's auth plugins, the API key (401
+ *                  invalid_api_key, 503 auth_unavailable)
  *       post_auth  configuration loaded (503), LLM found (404), active
  *                  (403), app active, owner active, the app may use the
  *                  LLM (403), the body (413, 400)
@@ -14,7 +16,9 @@
  *                  vendor request or /ai translation (4xx), the model
  *                  allowed (403), the concurrent streams per app (per user
  *                  without an app; 429), the budget reservation (429, 503)
- *                  and the journal note of the LLM call
+ *                  and the journal note of the LLM call, the LLM's
+ *                  post_auth filters and plugins (llm_hooks.h)
+ *       on_response the LLM's on_response filters and plugins
  * The chat (chat.c) registers its own pre_auth/auth/post_auth steps (a
  * session instead of an API key) and then the shared ones; the upstream
  * stage is the relay's (proxy_relay.h). Each step answers the client when it

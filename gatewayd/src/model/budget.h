@@ -38,6 +38,15 @@ typedef struct gw_budget_ticket {
 int gw_budget_create(gw_pgpool *pool, int refresh_s, gw_budget **out, char err[GW_ERR_LEN]);
 void gw_budget_destroy(gw_budget *b);
 
+/* The most tokens a prompt of this many bytes can be (the estimate of the
+ * budget's reservation and of the max_prompt filter's max_tokens): a token
+ * covers at least one byte of the prompt's text or JSON (which also pays
+ * for the per-message overhead), plus 16. */
+static inline int64_t gw_budget_prompt_tokens_max(size_t prompt_bytes)
+{
+    return (int64_t)prompt_bytes + 16;
+}
+
 /* Worst-case cost of a request: prompt_tokens_max at the input price (or
  * the cache-write / cache-read price when dearer: any prompt token may be
  * one) plus max_tokens (or default_max_tokens when -1) at the output price.

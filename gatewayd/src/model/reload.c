@@ -84,6 +84,10 @@ int gw_reload_snapshot(gw_snapshot_loader *ld, int force, int *changed, char err
         if (l->key_state == GW_KEY_UNAVAILABLE)
             gw_log_warn("snapshot: llm '%s': vendor key unavailable: %s", l->slug, l->key_error);
     }
+    if (ld->prepare != NULL && ld->prepare(next, err) != 0) {
+        gw_snapshot_release(next);
+        return -1;
+    }
     gw_log_info("snapshot loaded: namespace '%s', checksum %.16s, %zu llms, %zu apps%s", ld->ns,
                 gw_snapshot_checksum(next), gw_snapshot_llm_count(next), gw_snapshot_app_count(next),
                 key_errors > 0 ? " (some vendor keys unavailable)" : "");

@@ -21,6 +21,9 @@ typedef struct gw_snapshot_loader {
     const char *ns;                              /* the namespace served */
     const gw_secret_key *key;                    /* the master key, NULL when there is none */
     atomic_llong *loads;                         /* counts the swaps (metrics); may be NULL */
+    /* derived state built from a new snapshot before it is swapped in (the
+     * pipeline's hooks, main.c); may be NULL. -1 with err: not swapped in */
+    int (*prepare)(gw_snapshot *s, char err[GW_ERR_LEN]);
     char last_mismatch[GW_CHECKSUM_HEX_LEN + 1]; /* checksum mismatch logged once */
 } gw_snapshot_loader;
 

@@ -210,6 +210,11 @@ void gw_hook_result_free(gw_hook_result *res);
  */
 int gw_hooks_run(const gw_hook_list *hl, gw_hook_req *rq, gw_hook_result *res);
 
+/* 0 when every hook of stage st can run; -1 (res: a block, 503
+ * <kind>_unavailable) when one cannot: for on_response, checked before the
+ * upstream call. */
+int gw_hooks_ready(const gw_hook_list *hl, gw_stage st, gw_hook_result *res);
+
 /* ---- on_response ---- */
 
 typedef struct gw_hook_stream gw_hook_stream;

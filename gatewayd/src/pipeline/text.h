@@ -72,6 +72,7 @@ typedef struct gw_text {
     size_t json_at; /* where the JSON starts in the unit (single data line) */
     int multi_data; /* the JSON came from several data lines (rebuilt as one) */
     int end;        /* the unit ends a channel or the answer */
+    int opens;      /* the unit opens a channel (Anthropic's content_block_start): not a continuation */
     int done_marker; /* the unit is data: [DONE] (or another end marker without JSON) */
 } gw_text;
 

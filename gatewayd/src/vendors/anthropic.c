@@ -397,6 +397,11 @@ static int gw_anthropic_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_
     return 0;
 }
 
+static gw_dialect gw_anthropic_dialect(const char *path)
+{
+    return gw_prep_path_ends(path, "/messages") ? GW_DIALECT_ANTHROPIC : GW_DIALECT_NONE;
+}
+
 static int gw_anthropic_ai_path(const gw_tr *t, gw_buf *path, const char **query)
 {
     *query = NULL;
@@ -406,6 +411,8 @@ static int gw_anthropic_ai_path(const gw_tr *t, gw_buf *path, const char **query
 const gw_wire_ops gw_wire_anthropic = {
     .name = "anthropic",
     .prepare = gw_anthropic_prepare,
+    .dialect = gw_anthropic_dialect,
+    .ai_dialect = GW_DIALECT_ANTHROPIC,
     .version_header = "anthropic-version",
     .version_default = "2023-06-01",
     .ai_request = gw_anthropic_ai_request,

@@ -508,6 +508,17 @@ static int gw_google_ai_model(char model[GW_MODEL_MAX], char err[GW_ERR_LEN])
     return 0;
 }
 
+static gw_dialect gw_google_dialect(const char *path)
+{
+    char model[GW_MODEL_MAX], method[32], err[GW_ERR_LEN];
+    const char *at;
+
+    if (gw_google_split(path, model, method, &at, err) != 1)
+        return GW_DIALECT_NONE;
+    return strcmp(method, "generateContent") == 0 || strcmp(method, "streamGenerateContent") == 0 ? GW_DIALECT_GOOGLE
+                                                                                                 : GW_DIALECT_NONE;
+}
+
 static int gw_google_ai_path(const gw_tr *t, gw_buf *path, const char **query)
 {
     const char *ep = t->llm->api_endpoint;
@@ -526,6 +537,8 @@ static int gw_google_ai_path(const gw_tr *t, gw_buf *path, const char **query)
 const gw_wire_ops gw_wire_google = {
     .name = "google",
     .prepare = gw_google_prepare,
+    .dialect = gw_google_dialect,
+    .ai_dialect = GW_DIALECT_GOOGLE,
     .ai_model = gw_google_ai_model,
     .ai_request = gw_google_ai_request,
     .ai_path = gw_google_ai_path,

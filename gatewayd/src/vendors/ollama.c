@@ -274,6 +274,13 @@ static int gw_ollama_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_ERR
     return 0;
 }
 
+static gw_dialect gw_ollama_dialect(const char *path)
+{
+    if (gw_prep_path_ends(path, "/api/chat"))
+        return GW_DIALECT_OLLAMA_CHAT;
+    return gw_prep_path_ends(path, "/api/generate") ? GW_DIALECT_OLLAMA_GENERATE : GW_DIALECT_NONE;
+}
+
 static int gw_ollama_ai_path(const gw_tr *t, gw_buf *path, const char **query)
 {
     const char *ep = t->llm->api_endpoint;
@@ -288,6 +295,8 @@ static int gw_ollama_ai_path(const gw_tr *t, gw_buf *path, const char **query)
 const gw_wire_ops gw_wire_ollama = {
     .name = "ollama",
     .prepare = gw_ollama_prepare,
+    .dialect = gw_ollama_dialect,
+    .ai_dialect = GW_DIALECT_OLLAMA_CHAT,
     .compat_prefix = "/v1/", /* OpenAI-compatible routes */
     .compat = GW_WIRE_OPENAI,
     .ai_request = gw_ollama_ai_request,

@@ -210,6 +210,19 @@ static int gw_openai_sse(gw_stream_proc *p, const gw_sse_event *ev)
     return gw_proc_emit(p, ev->raw, ev->raw_len);
 }
 
+static gw_dialect gw_openai_dialect(const char *path)
+{
+    if (gw_prep_path_ends(path, "/chat/completions"))
+        return GW_DIALECT_OPENAI_CHAT;
+    if (gw_prep_path_ends(path, "/completions"))
+        return GW_DIALECT_OPENAI_COMPLETIONS;
+    if (gw_prep_path_ends(path, "/responses"))
+        return GW_DIALECT_OPENAI_RESPONSES;
+    if (gw_prep_path_ends(path, "/generate") || gw_prep_path_ends(path, "/generate_stream"))
+        return GW_DIALECT_TGI;
+    return GW_DIALECT_NONE;
+}
+
 /* ---- /ai on an OpenAI-compatible vendor: the body nearly as is ---- */
 
 static int gw_openai_ai_request(gw_tr *t, gw_jw *w, gw_buf *tmp, char err[GW_ERR_LEN])
@@ -257,6 +270,8 @@ static int gw_openai_ai_path(const gw_tr *t, gw_buf *path, const char **query)
 const gw_wire_ops gw_wire_openai = {
     .name = "openai",
     .prepare = gw_openai_prepare,
+    .dialect = gw_openai_dialect,
+    .ai_dialect = GW_DIALECT_OPENAI_CHAT,
     .ai_request = gw_openai_ai_request,
     .ai_path = gw_openai_ai_path,
     .sse = gw_openai_sse,

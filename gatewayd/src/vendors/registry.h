@@ -42,6 +42,10 @@ typedef struct gw_wire_ops {
      * answer readers this row lacks (NULL below) are the compat wire's too */
     const char *compat_prefix;
     gw_wire compat;
+    /* where the text of a request to path is (and of its answer); the /ai
+     * request body this row writes reads as ai_dialect */
+    gw_dialect (*dialect)(const char *path);
+    gw_dialect ai_dialect;
     /* a header the client may choose and its default (Anthropic's version) */
     const char *version_header;
     const char *version_default;

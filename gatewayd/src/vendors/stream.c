@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/errmap.h"
 #include "vendors/registry.h"
 
 int gw_stream_proc_create(const gw_proc_opts *opts, gw_emit_fn emit, void *emit_ctx, gw_stream_proc **out,
@@ -436,6 +437,96 @@ int gw_vendor_stream_error(gw_vendor_id v, gw_proc_mode mode, const char *messag
     else if (mode == GW_PROC_JSON_ARRAY)
         gw_buf_puts(out, "]");
     return out->failed ? -1 : 0;
+}
+
+static const char *gw_google_status(int status)
+{
+    switch (status) {
+    case 401:
+        return "UNAUTHENTICATED";
+    case 403:
+        return "PERMISSION_DENIED";
+    case 404:
+        return "NOT_FOUND";
+    case 429:
+        return "RESOURCE_EXHAUSTED";
+    default:
+        return status >= 500 ? (status == 500 ? "INTERNAL" : "UNAVAILABLE") : "INVALID_ARGUMENT";
+    }
+}
+
+int gw_vendor_error_body(gw_vendor_id v, int status, const char *code, const char *message, gw_buf *out)
+{
+    gw_error_style style = gw_vendor_def_of(v) == NULL ? GW_ERRSTYLE_OPENAI : gw_wire_of(v)->error_style;
+    gw_jw w;
+
+    if (code == NULL)
+        code = "";
+    if (message == NULL)
+        message = "";
+    gw_jw_init(&w, out);
+    gw_jw_object_begin(&w);
+    switch (style) {
+    case GW_ERRSTYLE_ANTHROPIC:
+        gw_jw_key(&w, "type");
+        gw_jw_string(&w, "error");
+        gw_jw_key(&w, "error");
+        gw_jw_object_begin(&w);
+        gw_jw_key(&w, "type");
+        gw_jw_string(&w, status == 413   ? "request_too_large"
+                         : status >= 500 ? "api_error"
+                         : status == 403 ? "permission_error"
+                                         : "invalid_request_error");
+        gw_jw_key(&w, "message");
+        gw_jw_string(&w, message);
+        gw_jw_key(&w, "code");
+        gw_jw_string(&w, code);
+        gw_jw_object_end(&w);
+        break;
+    case GW_ERRSTYLE_GOOGLE:
+        gw_jw_key(&w, "error");
+        gw_jw_object_begin(&w);
+        gw_jw_key(&w, "code");
+        gw_jw_int(&w, status);
+        gw_jw_key(&w, "message");
+        gw_jw_string(&w, message);
+        gw_jw_key(&w, "status");
+        gw_jw_string(&w, gw_google_status(status));
+        gw_jw_key(&w, "details");
+        gw_jw_array_begin(&w);
+        gw_jw_object_begin(&w);
+        gw_jw_key(&w, "@type");
+        gw_jw_string(&w, "type.googleapis.com/google.rpc.ErrorInfo");
+        gw_jw_key(&w, "reason");
+        gw_jw_string(&w, code);
+        gw_jw_key(&w, "domain");
+        gw_jw_string(&w, "aistudio");
+        gw_jw_object_end(&w);
+        gw_jw_array_end(&w);
+        gw_jw_object_end(&w);
+        break;
+    case GW_ERRSTYLE_OLLAMA: {
+        gw_buf m;
+        gw_buf_init(&m, 0);
+        gw_buf_printf(&m, "%s%s%s", code, code[0] != '\0' ? ": " : "", message);
+        gw_jw_key(&w, "error");
+        gw_jw_string_n(&w, m.data != NULL ? m.data : "", m.len);
+        gw_buf_free(&m);
+        break;
+    }
+    default:
+        gw_jw_key(&w, "error");
+        gw_jw_object_begin(&w);
+        gw_jw_key(&w, "message");
+        gw_jw_string(&w, message);
+        gw_jw_key(&w, "type");
+        gw_jw_string(&w, gw_errmap_type(status));
+        gw_jw_key(&w, "code");
+        gw_jw_string(&w, code);
+        gw_jw_object_end(&w);
+    }
+    gw_jw_object_end(&w);
+    return gw_jw_finish(&w) != 0 || out->failed ? -1 : 0;
 }
 
 const char *gw_proc_content_type(gw_proc_mode mode)

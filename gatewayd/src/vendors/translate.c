@@ -153,6 +153,7 @@ int gw_vendor_translate_request(const gw_llm *llm, const gw_header *headers, siz
     out->proc_mode = t.stream ? GW_PROC_AI_SSE : GW_PROC_AI_JSON;
     out->strip_usage_chunk = t.stream && !t.include_usage;
     out->prompt_bytes = TRV(&t, TR_MESSAGES)->len;
+    out->dialect = wire->ai_dialect;
     out->max_tokens = -1;
     gw_buf_init(&tmp, 0);
     gw_buf_init(&path, 0);

@@ -76,6 +76,33 @@ static const gw_header *gw_hdr_find(const gw_header *h, size_t n, const char *na
     return NULL;
 }
 
+/* The wire row that reads requests to path (a compat prefix, e.g.
+ * Ollama's OpenAI-compatible /v1 routes, is the compat wire's). */
+static const gw_wire_ops *gw_vendor_path_wire(gw_vendor_id v, const char *path)
+{
+    const gw_wire_ops *wire = gw_wire_of(v);
+    if (wire->compat_prefix != NULL && strncmp(path, wire->compat_prefix, strlen(wire->compat_prefix)) == 0)
+        wire = gw_wire_get(wire->compat);
+    return wire;
+}
+
+gw_dialect gw_vendor_dialect(gw_vendor_id v, gw_route_kind kind, const char *path)
+{
+    if (kind == GW_ROUTE_AI)
+        return GW_DIALECT_OPENAI_CHAT;
+    if (gw_vendor_def_of(v) == NULL || path == NULL)
+        return GW_DIALECT_NONE;
+    return gw_vendor_path_wire(v, path)->dialect(path);
+}
+
+const char *gw_dialect_name(gw_dialect d)
+{
+    static const char *const names[GW_DIALECT_COUNT] = {
+        "none",      "openai_chat", "openai_completions", "openai_responses", "tgi",
+        "anthropic", "google",      "ollama_chat",        "ollama_generate"};
+    return d >= 0 && d < GW_DIALECT_COUNT ? names[d] : "?";
+}
+
 int gw_vendor_prepare(const gw_llm *llm, gw_route_kind kind, const char *method, const char *path, const char *query,
                       const gw_header *headers, size_t nheaders, const char *body, size_t body_len,
                       gw_upstream_req *out, int *status, char err[GW_ERR_LEN])
@@ -133,9 +160,8 @@ int gw_vendor_prepare(const gw_llm *llm, gw_route_kind kind, const char *method,
     pp.out = out;
     gw_buf_init(&pp.new_path, 0);
     out->prompt_bytes = pp.body_len;
-    wire = gw_wire_of(out->vendor);
-    if (wire->compat_prefix != NULL && strncmp(path, wire->compat_prefix, strlen(wire->compat_prefix)) == 0)
-        wire = gw_wire_get(wire->compat); /* e.g. Ollama's OpenAI-compatible /v1 routes */
+    wire = gw_vendor_path_wire(out->vendor, path);
+    out->dialect = wire->dialect(path);
     rc = wire->prepare(&pp, status, err);
     if (rc == 0 && gw_vendor_build_url(out, llm->api_endpoint, pp.new_path.len > 0 ? pp.new_path.data : path, query,
                                        pp.add_alt_sse, (vd->flags & GW_VF_PROJECT_PATHS) != 0) != 0)

@@ -220,6 +220,16 @@ void gw_stream_proc_destroy(gw_stream_proc *p);
  */
 int gw_vendor_stream_error(gw_vendor_id v, gw_proc_mode mode, const char *message, gw_buf *out);
 
+/*
+ * A whole error answer in the vendor's own shape, for a request the gateway
+ * refuses on a pass-through route (a content filter's block): Anthropic
+ * {"type":"error","error":{"type","message","code"}}, Google
+ * {"error":{"code","message","status","details":[{reason: code}]}}, Ollama
+ * {"error":"code: message"}; the OpenAI shape {"error":{message,type,code}}
+ * for OpenAI-compatible vendors (and unknown ones).
+ */
+int gw_vendor_error_body(gw_vendor_id v, int status, const char *code, const char *message, gw_buf *out);
+
 /* Content-Type of the response the client gets for a mode. */
 const char *gw_proc_content_type(gw_proc_mode mode);
 
