@@ -91,7 +91,6 @@ static void on_request(const aistudio_request *req, aistudio_result *res, void *
         return;
     }
     aistudio_result_set_caller(res, app, 0);
-    aistudio_result_set_metadata(res, "auth", "signed-app");
 }
 
 int main(int argc, char **argv)

@@ -156,7 +156,6 @@ static void on_request(const aistudio_request *req, aistudio_result *res, void *
         hit = check((const char *)req->body, req->body_len);
     if (hit != NULL) {
         aistudio_plugin_log("firewall: blocked request %s (%s)", req->ctx->request_id, hit);
-        aistudio_result_set_metadata(res, "firewall", "blocked");
         aistudio_result_block(res, fw.status, fw.code, "%s", fw.message);
     }
 }

@@ -148,7 +148,7 @@ struct aistudio_result {
     size_t ntexts;
     const char *const *orig;
     char **texts; /* NULL: unchanged; else ntexts entries, NULL = the original */
-    ap_strs set_names, set_values, meta_keys, meta_values;
+    ap_strs set_names, set_values;
     char *upstream;
     int64_t app_id, user_id;
 };
@@ -196,8 +196,6 @@ static void ap_result_free(aistudio_result *r)
     free(r->texts);
     ap_strs_free(&r->set_names);
     ap_strs_free(&r->set_values);
-    ap_strs_free(&r->meta_keys);
-    ap_strs_free(&r->meta_values);
     free(r->upstream);
 }
 
@@ -275,15 +273,6 @@ int aistudio_result_set_header(aistudio_result *res, const char *name, const cha
     return 0;
 }
 
-int aistudio_result_set_metadata(aistudio_result *res, const char *key, const char *value)
-{
-    if (key == NULL || key[0] == '\0' || strlen(key) > 128 || value == NULL || strlen(value) > 1024)
-        return -1;
-    if (ap_push(&res->meta_keys, key) != 0 || ap_push(&res->meta_values, value) != 0)
-        return res->oom = 1, -1;
-    return 0;
-}
-
 int aistudio_result_set_upstream(aistudio_result *res, const char *base_url)
 {
     if (res->kind != AP_REQUEST || base_url == NULL ||
@@ -339,7 +328,6 @@ static void ap_reply_hook_result(aistudio_result *r, gw_rpc_reply *reply)
     Aistudio__V1__HookResult hr = AISTUDIO__V1__HOOK_RESULT__INIT;
     Aistudio__V1__ContextUpdates cu = AISTUDIO__V1__CONTEXT_UPDATES__INIT;
     Aistudio__V1__Header *hdrs = NULL, **hp = NULL;
-    Aistudio__V1__ContextUpdates__MetadataEntry *me = NULL, **mp = NULL;
     char **texts = NULL;
 
     if (r->oom) {
@@ -383,23 +371,8 @@ static void ap_reply_hook_result(aistudio_result *r, gw_rpc_reply *reply)
             hr.n_set_headers = r->set_names.n;
         }
     }
-    if (r->meta_keys.n > 0 || r->upstream != NULL) {
-        if (r->meta_keys.n > 0) {
-            me = calloc(r->meta_keys.n, sizeof(*me));
-            mp = calloc(r->meta_keys.n, sizeof(*mp));
-            if (me == NULL || mp == NULL)
-                goto oom;
-            for (size_t i = 0; i < r->meta_keys.n; i++) {
-                aistudio__v1__context_updates__metadata_entry__init(&me[i]);
-                me[i].key = r->meta_keys.v[i];
-                me[i].value = r->meta_values.v[i];
-                mp[i] = &me[i];
-            }
-            cu.metadata = mp;
-            cu.n_metadata = r->meta_keys.n;
-        }
-        if (r->upstream != NULL && !r->blocked)
-            cu.upstream_override = r->upstream;
+    if (r->upstream != NULL && !r->blocked) {
+        cu.upstream_override = r->upstream;
         hr.context_updates = &cu;
     }
     if (!r->blocked) {
@@ -412,10 +385,10 @@ static void ap_reply_hook_result(aistudio_result *r, gw_rpc_reply *reply)
         if (buf != NULL)
             aistudio__v1__hook_result__pack(&hr, buf);
     }
-    free(texts), free(hdrs), free(hp), free(me), free(mp);
+    free(texts), free(hdrs), free(hp);
     return;
 oom:
-    free(texts), free(hdrs), free(hp), free(me), free(mp);
+    free(texts), free(hdrs), free(hp);
     gw_rpc_reply_fail(reply, GW_RPC_RESOURCE_EXHAUSTED, "out of memory");
 }
 

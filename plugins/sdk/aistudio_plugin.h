@@ -143,8 +143,6 @@ int aistudio_result_set_text(aistudio_result *res, size_t i, const char *text);
 int aistudio_result_set_body(aistudio_result *res, const void *body, size_t len);
 /* Request hooks: a header to set on the upstream request. */
 int aistudio_result_set_header(aistudio_result *res, const char *name, const char *value);
-/* A fact about the request for the gateway to record with it. */
-int aistudio_result_set_metadata(aistudio_result *res, const char *key, const char *value);
 /* Sends the upstream request to this base URL instead of the LLM's endpoint. */
 int aistudio_result_set_upstream(aistudio_result *res, const char *base_url);
 /* auth hook: the request is from this app (and user, when > 0). */

@@ -105,6 +105,8 @@ static int gw_step_lookup_llm(gw_preq *r, void *arg)
 
 static int gw_step_api_key(gw_preq *r, void *arg)
 {
+    if (r->plugin_auth) /* an auth plugin said who calls (llm_hooks.c) */
+        return 0;
     char key[GW_CRED_MAX + 1], err[GW_ERR_LEN];
     size_t key_len = 0;
     gw_cred_result cr;
@@ -165,6 +167,13 @@ int gw_step_llm_active(gw_preq *r, void *arg)
 static int gw_step_app_active(gw_preq *r, void *arg)
 {
     (void)arg;
+    if (r->plugin_auth) {
+        if (!r->app->active) {
+            gw_preq_fail(r, 403, "app_inactive", "the app is not active");
+            return -1;
+        }
+        return 0;
+    }
     r->app = gw_snapshot_app_by_id(r->snap, r->cred->app_id);
     if (!r->cred->app_active || (r->app != NULL && !r->app->active)) {
         gw_preq_fail(r, 403, "app_inactive", "the app of this API key is not active");
@@ -176,6 +185,8 @@ static int gw_step_app_active(gw_preq *r, void *arg)
 static int gw_step_owner_active(gw_preq *r, void *arg)
 {
     (void)arg;
+    if (r->plugin_auth) /* the snapshot does not say whether users are active */
+        return 0;
     if (!r->cred->owner_active) {
         gw_preq_fail(r, 403, "owner_inactive", "the owner of this app is not active");
         return -1;
@@ -186,7 +197,9 @@ static int gw_step_owner_active(gw_preq *r, void *arg)
 static int gw_step_app_llm_access(gw_preq *r, void *arg)
 {
     (void)arg;
-    if (!gw_credential_allows_llm(r->cred, r->llm->id) || (r->app != NULL && !gw_app_allows_llm(r->app, r->llm->id))) {
+    if (r->plugin_auth ? !gw_app_allows_llm(r->app, r->llm->id)
+                       : !gw_credential_allows_llm(r->cred, r->llm->id) ||
+                             (r->app != NULL && !gw_app_allows_llm(r->app, r->llm->id))) {
         gw_preq_fail(r, 403, "llm_not_allowed", "this app may not use LLM '%s'", r->llm->slug);
         return -1;
     }
@@ -296,7 +309,7 @@ static int gw_step_budget(gw_preq *r, void *arg)
         worst = gw_budget_worst_cost(r->price, gw_budget_prompt_tokens_max(basis), r->ureq.max_tokens,
                                      cfg->budget_default_max_tokens);
     }
-    if (r->cred != NULL) {
+    if (r->cred != NULL || r->plugin_auth) {
         app_budget = r->app != NULL ? r->app->monthly_budget : r->cred->monthly_budget;
         app_start = r->app != NULL ? r->app->budget_start_date : "";
     }

@@ -92,6 +92,9 @@ int gw_reload_snapshot(gw_snapshot_loader *ld, int force, int *changed, char err
                 gw_snapshot_checksum(next), gw_snapshot_llm_count(next), gw_snapshot_app_count(next),
                 key_errors > 0 ? " (some vendor keys unavailable)" : "");
     gw_snapshot_swap(ld->holder, next);
+    /* next stays valid: only this thread swaps it out */
+    if (ld->swapped != NULL)
+        ld->swapped(ld->swapped_ctx, next);
     if (ld->loads != NULL)
         atomic_fetch_add(ld->loads, 1);
     *changed = 1;

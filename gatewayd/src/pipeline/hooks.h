@@ -55,7 +55,6 @@
 #define GW_HOOK_CODE_MAX 64
 #define GW_HOOK_MSG_MAX 512
 #define GW_HOOK_URL_MAX 512
-#define GW_HOOK_META_MAX 2048
 
 typedef enum gw_hook_kind { GW_HOOK_FILTER = 0, GW_HOOK_PLUGIN, GW_HOOK_KIND_COUNT } gw_hook_kind;
 
@@ -118,11 +117,9 @@ typedef struct gw_hook_verdict {
     int body_set;
     gw_buf headers;               /* MODIFY: headers for the upstream request, "Name: value" each NUL-terminated */
     /* plugins (any action but BLOCK): the caller an auth hook authenticated
-     * (0: not set), and context updates for the entry point to apply */
+     * (0: not set), and an upstream override, for the entry point to apply */
     int64_t app_id, user_id;
-    char upstream[GW_HOOK_URL_MAX];   /* send the upstream request to this base URL ("": the LLM's endpoint) */
-    char metadata[GW_HOOK_META_MAX];  /* "key=value\n" lines to record with the request */
-    size_t metadata_len;
+    char upstream[GW_HOOK_URL_MAX]; /* send the upstream request to this base URL ("": the LLM's endpoint) */
 } gw_hook_verdict;
 
 /* A stage's outcome. */

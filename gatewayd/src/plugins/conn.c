@@ -253,12 +253,6 @@ static int gw_check_result(const Aistudio__V1__HookResult *r, Aistudio__V1__Hook
         if (up[0] != '\0' && (response || strlen(up) >= 512 || !gw_value_ok(up) ||
                                (strncmp(up, "http://", 7) != 0 && strncmp(up, "https://", 8) != 0)))
             return gw_errf(err, "answered an upstream override that is not an http(s) URL of a request hook");
-        for (size_t i = 0; i < r->context_updates->n_metadata; i++) {
-            const Aistudio__V1__ContextUpdates__MetadataEntry *m = r->context_updates->metadata[i];
-            if (m->key == NULL || m->key[0] == '\0' || strlen(m->key) > 128 || m->value == NULL ||
-                strlen(m->value) > 1024 || !gw_value_ok(m->key) || !gw_value_ok(m->value))
-                return gw_errf(err, "set metadata with an empty or overlong key or value");
-        }
     }
     return 0;
 }

@@ -5,8 +5,7 @@
  * configuration says:
  *   {"sleep_ms": N}     sleeps N ms in each request hook (a deadline test)
  *   {"exit_in_hook": 1} the process exits (status 3) in a request hook
- *   {"tag": "x"}        sets the upstream header x-test-tag: x and
- *                       metadata tag=x (a request that got through it)
+ *   {"tag": "x"}        sets the upstream header x-test-tag: x
  * The caller may also make it sleep per request: a header x-test-sleep-ms.
  */
 #include <stdint.h>
@@ -57,10 +56,8 @@ static void on_request(const aistudio_request *req, aistudio_result *res, void *
         nap(sleep_ms);
     if (s != NULL)
         nap(atoll(s));
-    if (tag[0] != '\0') {
+    if (tag[0] != '\0')
         aistudio_result_set_header(res, "x-test-tag", tag);
-        aistudio_result_set_metadata(res, "tag", tag);
-    }
 }
 
 static void on_response(const aistudio_response *resp, aistudio_result *res, void *user)
