@@ -145,7 +145,7 @@ static void *hammer_main(void *arg)
 
 int main(void)
 {
-    char err[GW_ERR_LEN], cmd[12][512], cfg[512], logdir[] = "/tmp/gw-plugin-resp.XXXXXX", line[1024];
+    char err[GW_ERR_LEN], cmd[16][512], cfg[512], logdir[] = "/tmp/gw-plugin-resp.XXXXXX", line[1024];
     Aistudio__V1__HookResult *r;
     gw_plugin_host_opts o;
     gw_plugin_spec specs[16];
@@ -165,6 +165,9 @@ int main(void)
     snprintf(cmd[5], sizeof(cmd[5]), "%s/garbage_handshake.sh", GW_TEST_PLUGINS);
     snprintf(cmd[6], sizeof(cmd[6]), "%s/wrong_version.sh", GW_TEST_PLUGINS);
     snprintf(cmd[7], sizeof(cmd[7]), "%s/garbage_answers.py", GW_TEST_PLUGINS);
+    snprintf(cmd[8], sizeof(cmd[8]), "%s/../node-team-gate/plugin.mjs", GW_EXAMPLES);
+    snprintf(line, sizeof(line), "%s/../node-team-gate/node_modules/@grpc/grpc-js", GW_EXAMPLES);
+    int have_node = access(line, F_OK) == 0 && access("/usr/bin/node", X_OK) == 0;
 
     memset(&o, 0, sizeof(o));
     o.socket_parent = "/tmp";
@@ -204,6 +207,9 @@ int main(void)
     specs[ns++] = spec(12, "garbage-answers", "post_auth", cmd[7], "{}");
     specs[ns++] = spec(13, "relative", "post_auth", "plugins/firewall", "{}");
     specs[ns++] = spec(14, "bad-timeout", "post_auth", cmd[4], "{\"timeout_ms\": 0}");
+    if (have_node)
+        specs[ns++] = spec(15, "node", "pre_auth", cmd[8],
+                           "{\"teams\": [\"red\"], \"set_header\": \"x-team\", \"timeout_ms\": 2000}");
     gw_plugin_host_sync(host, specs, ns);
 
     /* ---- the firewall ---- */
@@ -340,6 +346,31 @@ int main(void)
                 "one line for the streamed answer");
     }
 
+    /* ---- the Node example: the same protocol from @grpc/grpc-js ---- */
+    if (have_node) {
+        const char *red[] = {"x-team", "red"}, *green[] = {"x-team", "green"};
+        ok(wait_serving(15, 0) > 0, "the Node plugin serves (%s)", wait_error(15, ""));
+        is_int(call(15, AISTUDIO__V1__HOOK__HOOK_PRE_AUTH, "x", NULL, 0, &r, err), 0, "a call (%s)", err);
+        ok(r != NULL && r->action == AISTUDIO__V1__ACTION__ACTION_BLOCK && r->status == 400 &&
+               strcmp(r->error_code, "team_required") == 0,
+           "no team header: 400 team_required");
+        if (r)
+            aistudio__v1__hook_result__free_unpacked(r, NULL);
+        is_int(call(15, AISTUDIO__V1__HOOK__HOOK_PRE_AUTH, "x", green, 1, &r, err), 0, "another call");
+        ok(r != NULL && r->action == AISTUDIO__V1__ACTION__ACTION_BLOCK && r->status == 403, "a team not listed: 403");
+        if (r)
+            aistudio__v1__hook_result__free_unpacked(r, NULL);
+        is_int(call(15, AISTUDIO__V1__HOOK__HOOK_PRE_AUTH, "x", red, 1, &r, err), 0, "a third call");
+        ok(r != NULL && r->action == AISTUDIO__V1__ACTION__ACTION_MODIFY && r->n_set_headers == 1 &&
+               strcmp(r->set_headers[0]->name, "x-team") == 0 && strcmp(r->set_headers[0]->value, "red") == 0,
+           "a listed team: the header set upstream");
+        if (r)
+            aistudio__v1__hook_result__free_unpacked(r, NULL);
+    } else {
+        for (int i = 0; i < 7; i++)
+            ok(1, "# SKIP node or the Node example's node_modules are missing");
+    }
+
     /* ---- a plugin that sleeps: the deadline ---- */
     ok(wait_serving(5, 0) > 0, "the sleepy plugin serves");
     int64_t t0 = gw_now_ms();
@@ -436,8 +467,11 @@ int main(void)
         host = gw_plugin_host_create(&o, err);
         ok(host != NULL, "a host with the sandbox");
         specs[0] = spec(1, "fw", "post_auth", cmd[0], "{\"phrases\": [\"forbidden word\"]}");
-        gw_plugin_host_sync(host, specs, 1);
+        if (have_node)
+            specs[1] = spec(15, "node", "pre_auth", cmd[8], "{\"timeout_ms\": 2000}");
+        gw_plugin_host_sync(host, specs, have_node ? 2 : 1);
         ok(wait_serving(1, 0) > 0, "a plugin serves from the sandbox (%s)", wait_error(1, ""));
+        ok(!have_node || wait_serving(15, 0) > 0, "the Node plugin too (%s)", have_node ? wait_error(15, "") : "");
         is_int(call(1, AISTUDIO__V1__HOOK__HOOK_POST_AUTH, "a forbidden word", NULL, 0, &r, err), 0,
                "calls reach it (%s)", err);
         ok(r != NULL && r->action == AISTUDIO__V1__ACTION__ACTION_BLOCK, "and it answers");
@@ -445,7 +479,7 @@ int main(void)
             aistudio__v1__hook_result__free_unpacked(r, NULL);
         snprintf(run_dir_copy, sizeof(run_dir_copy), "%s", gw_plugin_host_dir(host));
     } else {
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 5; i++)
             ok(1, "# SKIP bwrap is not installed");
     }
 
