@@ -40,7 +40,7 @@ VALUES ('Claude', 'claude', 'anthropic', 'https://api.anthropic.com', 'feedfacef
 INSERT INTO aistudio.group_llms (group_id, llm_id) VALUES (1, 1);
 INSERT INTO aistudio.model_prices (vendor, model_name, input_per_mtok, output_per_mtok)
 VALUES ('openai', 'gpt-4o', 2.50, 10.00);
-INSERT INTO aistudio.filters (name, filter_type, config) VALUES ('no-ssn', 'regex_block', '{"pattern": "\\d{3}-\\d{2}-\\d{4}"}');
+INSERT INTO aistudio.filters (name, filter_type, config) VALUES ('no-ssn', 'regex', '{"pattern": "\\d{3}-\\d{2}-\\d{4}"}');
 INSERT INTO aistudio.plugins (name, hook, command) VALUES ('tagger', 'post_auth', '/usr/local/bin/tagger');
 INSERT INTO aistudio.llm_filters (llm_id, filter_id) VALUES (1, 1);
 INSERT INTO aistudio.llm_plugins (llm_id, plugin_id, position) VALUES (1, 1, 2);

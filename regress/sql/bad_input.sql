@@ -48,8 +48,8 @@ SELECT aistudio.create_llm('GPT', 'openai', 'https://api.openai.com/v1', api_key
 SELECT aistudio.create_llm('Claude', 'anthropic', 'https://api.anthropic.com',
                            api_key => 'sk-ant-literal-0123', namespace => 'eu');             -- 2
 SELECT aistudio.set_model_price('openai', 'gpt-4o', 2.50, 10.00);                             -- 1
-SELECT aistudio.create_filter('no-ssn', 'regex_block', '{"patterns": ["\\d{3}-\\d{2}-\\d{4}"]}'); -- 1
-SELECT aistudio.create_filter('eu-only', 'max_prompt_chars', '{"max_chars": 1000}', namespace => 'eu'); -- 2
+SELECT aistudio.create_filter('no-ssn', 'regex', '{"patterns": ["\\d{3}-\\d{2}-\\d{4}"]}'); -- 1
+SELECT aistudio.create_filter('eu-only', 'max_prompt', '{"max_chars": 1000}', namespace => 'eu'); -- 2
 SELECT aistudio.create_plugin('tagger', 'post_auth', 'grpc://127.0.0.1:7000');                -- 1
 SELECT aistudio.attach_filter(1, 1);
 SELECT aistudio.register_edge('edge-eu-1', 'eu', '0.1.0');                                    -- 1
@@ -111,7 +111,7 @@ SELECT what, pg_temp.try(actor, sql) AS result FROM (VALUES
 	(35, 'developer changes an LLM''s key', '3', $$SELECT aistudio.update_llm(1, api_key => 'sk-mine')$$),
 	(36, 'developer deletes an LLM', '3', $$SELECT aistudio.delete_llm(1)$$),
 	(37, 'developer sets a price', '3', $$SELECT aistudio.set_model_price('openai', 'gpt-4o', 0, 0)$$),
-	(38, 'developer creates a filter', '3', $$SELECT aistudio.create_filter('f', 'max_prompt_chars', '{"max_chars": 5}')$$),
+	(38, 'developer creates a filter', '3', $$SELECT aistudio.create_filter('f', 'max_prompt', '{"max_chars": 5}')$$),
 	(39, 'developer detaches a filter', '3', $$SELECT aistudio.detach_filter(1, 1)$$),
 	(40, 'developer creates a plugin', '3', $$SELECT aistudio.create_plugin('p', 'auth', 'grpc://x:1')$$),
 	(41, 'developer creates a namespace', '3', $$SELECT aistudio.create_namespace('mine')$$),
@@ -189,7 +189,7 @@ SELECT what, pg_temp.try('', sql) AS result FROM (VALUES
 	(7, 'LLM name', $$SELECT aistudio.create_llm('GPT', 'openai', 'https://api.openai.com')$$),
 	(8, 'LLM slug', $$SELECT aistudio.create_llm('Gpt', 'openai', 'https://api.openai.com')$$),
 	(9, 'LLM rename', $$SELECT aistudio.update_llm(2, name => 'GPT')$$),
-	(10, 'filter name', $$SELECT aistudio.create_filter('no-ssn', 'max_prompt_chars', '{"max_chars": 5}')$$),
+	(10, 'filter name', $$SELECT aistudio.create_filter('no-ssn', 'max_prompt', '{"max_chars": 5}')$$),
 	(11, 'filter rename', $$SELECT aistudio.update_filter(2, name => 'no-ssn')$$),
 	(12, 'plugin name', $$SELECT aistudio.create_plugin('tagger', 'auth', 'grpc://x:1')$$),
 	(13, 'namespace', $$SELECT aistudio.create_namespace('eu')$$)
@@ -266,13 +266,13 @@ SELECT what, pg_temp.try('', sql) AS result FROM (VALUES
 	(55, 'namespace: too long', $$SELECT aistudio.create_namespace(repeat('n', 64))$$),
 	(56, 'namespace: delete the global one', $$SELECT aistudio.delete_namespace('')$$),
 	(57, 'namespace: delete one in use', $$SELECT aistudio.delete_namespace('eu')$$),
-	(58, 'filter: unknown type', $$SELECT aistudio.create_filter('x', 'regex', '{}')$$),
-	(59, 'filter: invalid regex', $$SELECT aistudio.create_filter('x', 'regex_block', '{"patterns": ["(unclosed"]}')$$),
-	(60, 'filter: patterns missing', $$SELECT aistudio.create_filter('x', 'regex_block', '{}')$$),
-	(61, 'filter: config not an object', $$SELECT aistudio.create_filter('x', 'regex_block', '[1]')$$),
-	(62, 'filter: max_chars zero', $$SELECT aistudio.create_filter('x', 'max_prompt_chars', '{"max_chars": 0}')$$),
-	(63, 'filter: max_chars a string', $$SELECT aistudio.create_filter('x', 'max_prompt_chars', '{"max_chars": "9"}')$$),
-	(64, 'filter: unknown stage', $$SELECT aistudio.create_filter('x', 'max_prompt_chars', '{"max_chars": 9}', stage => 'later')$$),
+	(58, 'filter: unknown type', $$SELECT aistudio.create_filter('x', 'regex_block', '{}')$$),
+	(59, 'filter: invalid regex', $$SELECT aistudio.create_filter('x', 'regex', '{"patterns": ["(unclosed"]}')$$),
+	(60, 'filter: patterns missing', $$SELECT aistudio.create_filter('x', 'regex', '{}')$$),
+	(61, 'filter: config not an object', $$SELECT aistudio.create_filter('x', 'regex', '[1]')$$),
+	(62, 'filter: max_chars zero', $$SELECT aistudio.create_filter('x', 'max_prompt', '{"max_chars": 0}')$$),
+	(63, 'filter: max_chars a string', $$SELECT aistudio.create_filter('x', 'max_prompt', '{"max_chars": "9"}')$$),
+	(64, 'filter: unknown stage', $$SELECT aistudio.create_filter('x', 'max_prompt', '{"max_chars": 9}', stage => 'later')$$),
 	(65, 'filter: other namespace', $$SELECT aistudio.attach_filter(1, 2)$$),
 	(66, 'plugin: unknown hook', $$SELECT aistudio.create_plugin('x', 'before', 'grpc://x:1')$$),
 	(67, 'plugin: empty command', $$SELECT aistudio.create_plugin('x', 'auth', ' ')$$),

@@ -142,35 +142,69 @@ SELECT pg_temp.err($$SELECT aistudio.delete_model_price('anthropic', 'claude-son
 SELECT count(*) AS prices FROM aistudio.model_prices;
 
 ---------------------------------------------------------------- filters
-SELECT aistudio.create_filter('no-cards', 'regex_block', '{"patterns": ["\\d{4}-\\d{4}-\\d{4}-\\d{4}"]}') AS f1;
-SELECT aistudio.create_filter('redact-mail', 'regex_redact', '{"patterns": ["[a-z]+@[a-z.]+"], "replacement": "[email]"}',
+SELECT aistudio.create_filter('no-cards', 'regex', '{"patterns": ["\\d{4}-\\d{4}-\\d{4}-\\d{4}"]}') AS f1;
+SELECT aistudio.create_filter('redact-mail', 'pii', '{"kinds": ["email"], "placeholders": {"email": "[email]"}}',
 							  stage => 'on_response', description => 'hide addresses') AS f2;
-SELECT aistudio.create_filter('short', 'max_prompt_chars', '{"max_chars": 20000}', namespace => 'eu') AS f3;
-SELECT aistudio.create_filter('custom', 'script', active => false) AS f4;
+SELECT aistudio.create_filter('short', 'max_prompt', '{"max_chars": 20000}', namespace => 'eu') AS f3;
+SELECT aistudio.create_filter('custom', 'keywords', '{"keywords": ["Secret", "naïve"], "whole_word": true}',
+							  active => false) AS f4;
 SELECT id, name, filter_type, stage, config, namespace, description, active FROM aistudio.filters ORDER BY id;
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex_allow', '{}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'script', '{}', stage => 'later')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'script', '[]')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'script', NULL)$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex_block', '{}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex_block', '{"patterns": "abc"}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex_block', '{"patterns": []}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex_block', '{"patterns": ["a", 1]}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex_redact', '{"patterns": ["ok", "(unclosed"]}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex_redact', '{"patterns": ["a"], "replacement": 1}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt_chars', '{}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt_chars', '{"max_chars": 0}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt_chars', '{"max_chars": 1.5}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt_chars', '{"max_chars": "100"}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt_chars', '{"max_chars": 1e12}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('no-cards', 'script')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'script', namespace => 'mars')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('', 'script')$$);
-SELECT aistudio.create_filter('x', 'regex_block', '{"patterns": ["ok", "a{2,1}"]}');
+-- the old types are gone: a script that never runs is not offered
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'script', '{}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex_block', '{"patterns": ["a"]}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{"patterns": ["a"]}', stage => 'later')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{"patterns": ["a"]}', stage => 'auth')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{"patterns": ["a"]}', stage => 'upstream')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '[]')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', NULL)$$);
+-- regex
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{"patterns": "abc"}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{"patterns": []}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{"patterns": ["a", 1]}')$$);
+SELECT pg_temp.err(format($$SELECT aistudio.create_filter('x', 'regex', %L)$$,
+						  jsonb_build_object('patterns', (SELECT jsonb_agg('p' || i) FROM generate_series(1, 101) i))));
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{"patterns": ["ok", "(unclosed"]}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{"patterns": ["a"], "replacement": "b"}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{"patterns": ["a"], "action": "redact"}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{"patterns": ["a"], "action": "allow"}', stage => 'on_response')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'regex', '{"patterns": ["a"], "message": 5}')$$);
+SELECT pg_temp.err(format($$SELECT aistudio.create_filter('x', 'regex', %L)$$,
+						  jsonb_build_object('patterns', jsonb_build_array('a'), 'message', repeat('é', 251))));
+-- keywords
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'keywords', '{"keywords": []}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'keywords', '{"keywords": ["ok", ""]}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'keywords', '{"keywords": [["nested"]]}')$$);
+SELECT pg_temp.err(format($$SELECT aistudio.create_filter('x', 'keywords', %L)$$,
+						  jsonb_build_object('keywords', jsonb_build_array(repeat('k', 257)))));
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'keywords', '{"keywords": ["a"], "whole_word": "yes"}')$$);
+-- pii
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'pii', '{"kinds": []}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'pii', '{"kinds": ["email", "ssn"]}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'pii', '{"placeholders": {"ssn": "x"}}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'pii', '{"placeholders": {"card": 1}}')$$);
+SELECT pg_temp.err(format($$SELECT aistudio.create_filter('x', 'pii', %L)$$,
+						  jsonb_build_object('placeholders', jsonb_build_object('card', repeat('x', 65)))));
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'pii', '{"action": "mask"}')$$);
+-- max_prompt
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt', '{}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt', '{"max_chars": 0}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt', '{"max_chars": 1.5}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt', '{"max_tokens": "100"}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt', '{"max_chars": 10, "max_tokens": 1e12}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt', '{"max_chars": 10}', stage => 'on_response')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'max_prompt', '{"max_char": 10}')$$);
+-- names and namespaces
+SELECT pg_temp.err($$SELECT aistudio.create_filter('no-cards', 'pii')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('x', 'pii', namespace => 'mars')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('', 'pii')$$);
+SELECT aistudio.create_filter('x', 'regex', '{"patterns": ["ok", "a{2,1}"]}');
 SELECT count(*) AS filters FROM aistudio.filters;
--- update_filter re-checks the combination of type and config
-SELECT aistudio.update_filter(4, filter_type => 'max_prompt_chars', config => '{"max_chars": 5}', active => true);
-SELECT pg_temp.err($$SELECT aistudio.update_filter(4, filter_type => 'regex_block')$$);
+-- update_filter re-checks the combination of type, config and stage
+SELECT aistudio.update_filter(4, filter_type => 'max_prompt', config => '{"max_chars": 5, "max_tokens": 9}',
+							  active => true);
+SELECT pg_temp.err($$SELECT aistudio.update_filter(4, filter_type => 'regex')$$);
+SELECT pg_temp.err($$SELECT aistudio.update_filter(4, stage => 'on_response')$$);
 SELECT pg_temp.err($$SELECT aistudio.update_filter(4, name => 'no-cards')$$);
 SELECT pg_temp.err($$SELECT aistudio.update_filter(99, name => 'x')$$);
 SELECT aistudio.update_filter(2, name => 'redact-email', description => '');
@@ -289,7 +323,7 @@ SELECT pg_temp.err(s) FROM unnest(ARRAY[
 	$$SELECT aistudio.delete_model_price('openai', 'gpt-4o')$$,
 	$$SELECT aistudio.create_namespace('dev')$$,
 	$$SELECT aistudio.delete_namespace('us')$$,
-	$$SELECT aistudio.create_filter('f', 'script')$$,
+	$$SELECT aistudio.create_filter('f', 'pii')$$,
 	$$SELECT aistudio.update_filter(1, active => false)$$,
 	$$SELECT aistudio.delete_filter(1)$$,
 	$$SELECT aistudio.create_plugin('p', 'auth', 'grpc://a:1')$$,

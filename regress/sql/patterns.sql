@@ -62,5 +62,5 @@ SELECT pg_temp.err($$SELECT aistudio.pattern_matches('(', 'x')$$);
 SELECT pg_temp.err($$SELECT aistudio.create_llm('lookbehind', 'openai', 'https://api.example.com/v1', allowed_models => ARRAY['(?<=gpt-)4o'])$$);
 SELECT pg_temp.err($$SELECT aistudio.create_llm('pg word start', 'openai', 'https://api.example.com/v1', allowed_models => ARRAY['\mgpt'])$$);
 -- regex filters use the same language
-SELECT pg_temp.err($$SELECT aistudio.create_filter('f1', 'regex_block', config => '{"patterns": ["(?i)secret\\d+", "a{2,1}"]}')$$);
-SELECT pg_temp.err($$SELECT aistudio.create_filter('f2', 'regex_block', config => '{"patterns": ["(?i)secret\\d+"]}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('f1', 'regex', config => '{"patterns": ["(?i)secret\\d+", "a{2,1}"]}')$$);
+SELECT pg_temp.err($$SELECT aistudio.create_filter('f2', 'regex', config => '{"patterns": ["(?i)secret\\d+"]}')$$);

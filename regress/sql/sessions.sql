@@ -202,7 +202,7 @@ SELECT aistudio.grant_llm_to_group(:eng, :gpt);
 SELECT aistudio.set_model_price('openai', 'gpt-4o', 2.5, 10) AS price \gset
 SELECT aistudio.create_app('bot', :dev, ARRAY[:gpt]::bigint[], monthly_budget => 10) AS bot \gset
 SELECT aistudio.create_app('other', :dev2, '{}') AS other \gset
-SELECT aistudio.create_filter('no-ssn', 'regex_block', '{"patterns": ["\\d{3}-\\d{2}-\\d{4}"]}') AS filter \gset
+SELECT aistudio.create_filter('no-ssn', 'regex', '{"patterns": ["\\d{3}-\\d{2}-\\d{4}"]}') AS filter \gset
 SELECT aistudio.create_plugin('tagger', 'post_auth', 'grpc://127.0.0.1:7000') AS plugin \gset
 SELECT aistudio.register_edge('edge-1');
 

@@ -30,8 +30,8 @@ SELECT aistudio.create_llm('EU Claude', 'anthropic', 'https://api.anthropic.com'
 SELECT aistudio.create_llm('US Llama', 'ollama', 'http://10.0.0.5:11434', namespace => 'us') AS us_llm;
 SELECT aistudio.set_model_price('openai', 'gpt-4o', 2.50, 10.00) AS price1;
 SELECT aistudio.set_model_price('anthropic', 'claude-sonnet-4', 3, 15, 3.75, 0.30) AS price2;
-SELECT aistudio.create_filter('block-cards', 'regex_block', '{"patterns": ["\\d{16}"]}') AS f1;
-SELECT aistudio.create_filter('eu-limit', 'max_prompt_chars', '{"max_chars": 1000}', namespace => 'eu') AS f2;
+SELECT aistudio.create_filter('block-cards', 'regex', '{"patterns": ["\\d{16}"]}') AS f1;
+SELECT aistudio.create_filter('eu-limit', 'max_prompt', '{"max_chars": 1000}', namespace => 'eu') AS f2;
 SELECT aistudio.create_plugin('pii-guard', 'post_auth', 'grpc://127.0.0.1:7001') AS p1;
 SELECT aistudio.attach_filter(2, 1, 2), aistudio.attach_filter(2, 2, 1), aistudio.attach_plugin(1, 1);
 INSERT INTO aistudio.users (id, email, name, role) VALUES (1, 'dev@example.com', 'Dev', 'developer');

@@ -492,54 +492,153 @@ BEGIN
 END
 $$;
 
--- Filters: config is checked per type (see docs/sql-api/config.md).
+-- Filters: the built-in types gatewayd runs (gatewayd/src/pipeline/filter.h),
+-- each config checked here, once, when it is stored (docs/filters.md):
+--   regex       {patterns: [1..100 PCRE2 patterns], action?: block|allow, message?}
+--   keywords    {keywords: [1..1000 texts of 1..256 bytes], whole_word?: bool, message?}
+--   pii         {kinds?: [email|phone|card|iban], placeholders?: {kind: text of
+--               at most 64 bytes}, action?: redact|block, message?}
+--   max_prompt  {max_chars?: N, max_tokens?: N} (one at least; 1..2147483647)
+-- message: what a blocked client reads, at most 500 bytes. Filters run at
+-- pre_auth, post_auth or on_response; an allow-list regex and max_prompt
+-- check prompts only.
 CREATE FUNCTION aistudio.check_filter_fields(filter_type text, config jsonb, stage text) RETURNS void
 	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_max jsonb;
+	v_keys text[];
+	v_extra text;
+	v jsonb;
 	v_ok boolean;
 BEGIN
-	IF filter_type IS NULL OR filter_type NOT IN ('regex_block', 'regex_redact', 'max_prompt_chars', 'script') THEN
+	IF filter_type IS NULL OR filter_type NOT IN ('regex', 'keywords', 'pii', 'max_prompt') THEN
 		RAISE EXCEPTION 'unknown filter type "%"', coalesce(filter_type, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Filter types are regex_block, regex_redact, max_prompt_chars and script.';
+				  HINT = 'Filter types are regex, keywords, pii and max_prompt.';
 	END IF;
-	IF stage IS NULL OR stage NOT IN ('pre_auth', 'auth', 'post_auth', 'upstream', 'on_response') THEN
-		RAISE EXCEPTION 'unknown stage "%"', coalesce(stage, 'NULL')
+	IF stage IS NULL OR stage NOT IN ('pre_auth', 'post_auth', 'on_response') THEN
+		RAISE EXCEPTION 'unknown stage "%" for a filter', coalesce(stage, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Stages are pre_auth, auth, post_auth, upstream and on_response.';
+				  HINT = 'Filters run at pre_auth, post_auth or on_response (auth belongs to plugins).';
 	END IF;
 	PERFORM aistudio.check_config_object(config, 'filter');
+	v_keys := CASE filter_type
+				  WHEN 'regex' THEN ARRAY['patterns', 'action', 'message']
+				  WHEN 'keywords' THEN ARRAY['keywords', 'whole_word', 'message']
+				  WHEN 'pii' THEN ARRAY['kinds', 'placeholders', 'action', 'message']
+				  ELSE ARRAY['max_chars', 'max_tokens', 'message'] END;
+	SELECT string_agg(k, ', ' ORDER BY k) INTO v_extra
+	  FROM jsonb_object_keys(config) k WHERE k <> ALL (v_keys);
+	IF v_extra IS NOT NULL THEN
+		RAISE EXCEPTION 'unknown config of a % filter: %', filter_type, v_extra
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = format('A %s filter takes %s.', filter_type, array_to_string(v_keys, ', '));
+	END IF;
+	v := config -> 'message';
+	IF v IS NOT NULL AND (jsonb_typeof(v) <> 'string' OR octet_length(v #>> '{}') > 500) THEN
+		RAISE EXCEPTION 'config.message must be a text of at most 500 bytes'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	-- (nested IFs: OR does not promise to skip the casts of a wrong type)
-	IF filter_type IN ('regex_block', 'regex_redact') THEN
-		v_ok := jsonb_typeof(config -> 'patterns') IS NOT DISTINCT FROM 'array';
+	IF filter_type = 'regex' THEN
+		v := config -> 'patterns';
+		v_ok := jsonb_typeof(v) IS NOT DISTINCT FROM 'array';
 		IF v_ok THEN
-			v_ok := jsonb_array_length(config -> 'patterns') > 0
-				AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(config -> 'patterns') e
-								 WHERE jsonb_typeof(e) <> 'string');
+			v_ok := jsonb_array_length(v) BETWEEN 1 AND 100
+				AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v) e WHERE jsonb_typeof(e) <> 'string');
 		END IF;
 		IF NOT v_ok THEN
-			RAISE EXCEPTION 'a % filter needs config.patterns, a non-empty array of regular expressions', filter_type
+			RAISE EXCEPTION 'a regex filter needs config.patterns, an array of 1 to 100 regular expressions'
 				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
-		PERFORM aistudio.check_regexes(ARRAY(SELECT jsonb_array_elements_text(config -> 'patterns')),
-									   'config.patterns');
-		IF config ? 'replacement' AND jsonb_typeof(config -> 'replacement') <> 'string' THEN
-			RAISE EXCEPTION 'config.replacement must be a string' USING ERRCODE = 'invalid_parameter_value';
+		PERFORM aistudio.check_regexes(ARRAY(SELECT jsonb_array_elements_text(v)), 'config.patterns');
+		v := config -> 'action';
+		IF v IS NOT NULL AND v NOT IN ('"block"', '"allow"') THEN
+			RAISE EXCEPTION 'config.action of a regex filter must be "block" or "allow"'
+				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
-	ELSIF filter_type = 'max_prompt_chars' THEN
-		v_max := config -> 'max_chars';
-		v_ok := jsonb_typeof(v_max) IS NOT DISTINCT FROM 'number';
+		IF v = '"allow"' AND stage = 'on_response' THEN
+			RAISE EXCEPTION 'an allow-list regex filter cannot run on_response'
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'On answers a regex filter blocks what it finds.',
+					  HINT = 'Use action "block", or run the allow-list at pre_auth or post_auth.';
+		END IF;
+	ELSIF filter_type = 'keywords' THEN
+		v := config -> 'keywords';
+		v_ok := jsonb_typeof(v) IS NOT DISTINCT FROM 'array';
 		IF v_ok THEN
-			v_ok := v_max::text::numeric = trunc(v_max::text::numeric)
-				AND v_max::text::numeric BETWEEN 1 AND 2147483647;
+			v_ok := jsonb_array_length(v) BETWEEN 1 AND 1000
+				AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v) e WHERE jsonb_typeof(e) <> 'string');
+		END IF;
+		IF v_ok THEN
+			v_ok := NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(v) e
+								 WHERE octet_length(e) NOT BETWEEN 1 AND 256);
 		END IF;
 		IF NOT v_ok THEN
-			RAISE EXCEPTION 'a max_prompt_chars filter needs config.max_chars, a positive integer'
+			RAISE EXCEPTION 'a keywords filter needs config.keywords, an array of 1 to 1000 keywords'
 				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = format('The value given is %s.', coalesce(v_max::text, 'missing'));
+					  DETAIL = 'A keyword is a text of 1 to 256 bytes.';
 		END IF;
+		v := config -> 'whole_word';
+		IF v IS NOT NULL AND jsonb_typeof(v) <> 'boolean' THEN
+			RAISE EXCEPTION 'config.whole_word must be true or false' USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	ELSIF filter_type = 'pii' THEN
+		v := config -> 'kinds';
+		IF v IS NOT NULL THEN
+			v_ok := jsonb_typeof(v) = 'array';
+			IF v_ok THEN
+				v_ok := jsonb_array_length(v) >= 1
+					AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v) e
+									 WHERE e NOT IN ('"email"', '"phone"', '"card"', '"iban"'));
+			END IF;
+			IF NOT v_ok THEN
+				RAISE EXCEPTION 'config.kinds must be a non-empty array of email, phone, card and iban'
+					USING ERRCODE = 'invalid_parameter_value';
+			END IF;
+		END IF;
+		v := config -> 'placeholders';
+		IF v IS NOT NULL THEN
+			v_ok := jsonb_typeof(v) = 'object';
+			IF v_ok THEN
+				v_ok := NOT EXISTS (SELECT 1 FROM jsonb_each(v) e
+									 WHERE e.key NOT IN ('email', 'phone', 'card', 'iban')
+									    OR jsonb_typeof(e.value) <> 'string');
+			END IF;
+			IF v_ok THEN
+				v_ok := NOT EXISTS (SELECT 1 FROM jsonb_each_text(v) e WHERE octet_length(e.value) > 64);
+			END IF;
+			IF NOT v_ok THEN
+				RAISE EXCEPTION 'config.placeholders must map email, phone, card or iban to a text of at most 64 bytes'
+					USING ERRCODE = 'invalid_parameter_value';
+			END IF;
+		END IF;
+		v := config -> 'action';
+		IF v IS NOT NULL AND v NOT IN ('"redact"', '"block"') THEN
+			RAISE EXCEPTION 'config.action of a pii filter must be "redact" or "block"'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	ELSE
+		IF stage = 'on_response' THEN
+			RAISE EXCEPTION 'a max_prompt filter cannot run on_response'
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'It limits prompts: run it at pre_auth or post_auth.';
+		END IF;
+		IF NOT (config ? 'max_chars' OR config ? 'max_tokens') THEN
+			RAISE EXCEPTION 'a max_prompt filter needs config.max_chars or config.max_tokens'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		FOR v IN SELECT config -> k FROM unnest(ARRAY['max_chars', 'max_tokens']) k WHERE config ? k LOOP
+			v_ok := jsonb_typeof(v) = 'number';
+			IF v_ok THEN
+				v_ok := v::text::numeric = trunc(v::text::numeric) AND v::text::numeric BETWEEN 1 AND 2147483647;
+			END IF;
+			IF NOT v_ok THEN
+				RAISE EXCEPTION 'config.max_chars and config.max_tokens must be integers from 1 to 2147483647'
+					USING ERRCODE = 'invalid_parameter_value',
+						  DETAIL = format('The value given is %s.', v::text);
+			END IF;
+		END LOOP;
 	END IF;
 END
 $$;

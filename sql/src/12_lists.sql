@@ -218,10 +218,10 @@ BEGIN
 			('stage', 'post_auth', 'After authentication', NULL),
 			('stage', 'upstream', 'Before the upstream call', NULL),
 			('stage', 'on_response', 'On the response', NULL),
-			('filter_type', 'regex_block', 'Block by pattern', NULL),
-			('filter_type', 'regex_redact', 'Redact by pattern', NULL),
-			('filter_type', 'max_prompt_chars', 'Limit prompt size', NULL),
-			('filter_type', 'script', 'Script', NULL)
+			('filter_type', 'regex', 'Patterns (block or allow)', NULL),
+			('filter_type', 'keywords', 'Keywords', NULL),
+			('filter_type', 'pii', 'Personal data (redact or block)', NULL),
+			('filter_type', 'max_prompt', 'Prompt size limit', NULL)
 		), items AS (
 			SELECT a.list, a.pos, r.rank,
 				   pg_catalog.jsonb_build_object('name', a.name, 'label', coalesce(lb.label, a.name))
