@@ -301,7 +301,7 @@ describe('modifying plugins', () => {
 });
 
 describe('failures', () => {
-  it('a plugin killed under load: 503 plugin_unavailable (fail_open passes), others unaffected, back within seconds, RSS flat', async () => {
+  it('a plugin killed under load: 503 plugin_unavailable (fail_open passes), others unaffected, back within seconds, RSS flat', async (t) => {
     const pidOf = async () => Number((await waitLog(gw, new RegExp(`plugin fw \\(id ${plugin.fw}\\) serves the post_auth hook \\(pid (\\d+)\\)(?![\\s\\S]*plugin fw \\(id ${plugin.fw}\\) serves)`)))[1]);
     const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${gw.child.pid}/status`, 'utf8'))[1]);
     const load = async (llm, ms) => {
@@ -334,7 +334,10 @@ describe('failures', () => {
     assert.match(gw.stderr(), new RegExp(`plugin fw \\(id ${plugin.fw}\\) is unavailable: the process (was killed by signal 9|exited)`));
     await load('Open', 1500);
     const rss1 = rss();
-    assert.ok(rss1 - rss0 < 64 * 1024, `gatewayd's RSS stayed flat: ${rss0} kB -> ${rss1} kB`);
+    t.diagnostic(`gatewayd RSS ${rss0} kB -> ${rss1} kB`);
+    // AddressSanitizer keeps freed memory in quarantine (256 MB) and so grows
+    // whatever happens; LeakSanitizer checks that run for leaks at its stop
+    if (!/-asan$/.test(gw.bin)) assert.ok(rss1 - rss0 < 32 * 1024, `gatewayd's RSS stayed flat: ${rss0} kB -> ${rss1} kB`);
   });
 
   it('a plugin that sleeps: its deadline, 503 plugin_unavailable, recorded once', async () => {
