@@ -138,6 +138,8 @@ parse_head(mock_parser *p, mock_req *r, const char *in, size_t head_len, int *st
 	r->cached_tokens = r->cache_write_tokens = 0;
 	r->prompt_tokens = 0;
 	r->has_prompt_tokens = 0;
+	r->answer[0] = '\0';
+	r->has_answer = r->ledger_body = 0;
 	r->body = NULL;
 	r->body_len = 0;
 
@@ -263,6 +265,11 @@ parse_head(mock_parser *p, mock_req *r, const char *in, size_t head_len, int *st
 				r->cached_tokens = parse_count(v, vlen);
 			} else if (name_is(line, nlen, "x-mock-cache-write-tokens")) {
 				r->cache_write_tokens = parse_count(v, vlen);
+			} else if (name_is(line, nlen, "x-mock-answer")) {
+				copy_val(r->answer, v, vlen);
+				r->has_answer = 1;
+			} else if (name_is(line, nlen, "x-mock-ledger-body")) {
+				r->ledger_body = vlen == 1 && v[0] == '1';
 			} else if (name_is(line, nlen, "x-mock-prompt-tokens")) {
 				int neg = vlen > 0 && v[0] == '-';
 

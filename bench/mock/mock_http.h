@@ -38,6 +38,9 @@ typedef struct mock_req {
 	long cache_write_tokens;	/* x-mock-cache-write-tokens */
 	long prompt_tokens;		/* x-mock-prompt-tokens (may be negative) */
 	int has_prompt_tokens;
+	char answer[MOCK_HDR_VAL];	/* x-mock-answer: the completion's text, '|' between frames */
+	int has_answer;
+	int ledger_body;		/* x-mock-ledger-body: 1: the ledger keeps the request body */
 	const char *body;		/* valid until the request is consumed */
 	size_t body_len;
 } mock_req;

@@ -54,7 +54,7 @@ mock_ledger_record(const mock_ledger_entry *e)
 		slen(e->method) + slen(e->path) + slen(e->model) +
 		slen(e->outcome) + slen(e->fault) + slen(e->authorization) +
 		slen(e->x_api_key) + slen(e->goog_api_key) + slen(e->query_key) +
-		slen(e->anthropic_version);
+		slen(e->anthropic_version) + slen(e->body);
 	mock_ledger_entry *n = malloc(sz);
 	mock_ledger_entry *old;
 	char *at;
@@ -75,6 +75,7 @@ mock_ledger_record(const mock_ledger_entry *e)
 	n->goog_api_key = scopy(&at, e->goog_api_key);
 	n->query_key = scopy(&at, e->query_key);
 	n->anthropic_version = scopy(&at, e->anthropic_version);
+	n->body = scopy(&at, e->body);
 
 	pthread_mutex_lock(&ledger_lock);
 	n->idx = next_index++;
@@ -135,7 +136,9 @@ dump_one(mock_buf *o, const mock_ledger_entry *e)
 	mock_buf_jstr(o, e->query_key);
 	mock_buf_puts(o, ",\"anthropic-version\":");
 	mock_buf_jstr(o, e->anthropic_version);
-	mock_buf_puts(o, "}}");
+	mock_buf_puts(o, "},\"body\":");
+	mock_buf_jstr(o, e->body);
+	mock_buf_puts(o, "}");
 }
 
 void

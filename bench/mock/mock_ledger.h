@@ -12,7 +12,8 @@
  * promptTokenCount, Ollama prompt_eval_count), completion_tokens,
  * total_tokens, cache_read_tokens, cache_write_tokens, and auth: the raw
  * values of authorization, x-api-key, x-goog-api-key, the ?key= query
- * parameter and anthropic-version (null when absent).
+ * parameter and anthropic-version (null when absent); body, the request
+ * body when it carried x-mock-ledger-body: 1 (else null).
  */
 #ifndef MOCK_LEDGER_H
 #define MOCK_LEDGER_H
@@ -37,6 +38,7 @@ typedef struct mock_ledger_entry {
 	const char *goog_api_key;
 	const char *query_key;
 	const char *anthropic_version;
+	const char *body;		/* the request body (x-mock-ledger-body: 1), else NULL */
 	int stream;
 	int status;
 	int frames_sent;

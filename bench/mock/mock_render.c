@@ -74,10 +74,38 @@ put_escaped(mock_buf *b, const char *s)
 	mock_buf_free(&t);
 }
 
+/* pieces [from, to) of an x-mock-answer text (cut at '|'), JSON-safe */
+static void
+put_pieces(const mock_resp *r, mock_buf *b, long from, long to)
+{
+	mock_buf t = {0};
+	const char *s = r->answer;
+	long k = 0;
+
+	while (*s != '\0' || k == 0) {
+		const char *bar = strchr(s, '|');
+		size_t n = bar != NULL ? (size_t) (bar - s) : strlen(s);
+
+		if (k >= from && k < to)
+			mock_buf_put(&t, s, n);
+		k++;
+		if (bar == NULL)
+			break;
+		s = bar + 1;
+	}
+	mock_buf_putc(&t, '\0');
+	put_escaped(b, t.data);
+	mock_buf_free(&t);
+}
+
 /* words [from, to) of the completion text, JSON-safe, no quotes */
 static void
 put_words(const mock_resp *r, mock_buf *b, long from, long to)
 {
+	if (r->has_answer) {
+		put_pieces(r, b, from, to);
+		return;
+	}
 	if (r->echo[0] != '\0') {
 		put_escaped(b, r->echo);
 		mock_buf_putc(b, ' ');

@@ -239,6 +239,7 @@ ledger_record(conn *c, const char *outcome)
 	e.goog_api_key = q->has_goog_api_key ? q->goog_api_key : NULL;
 	e.query_key = r->has_query_key ? r->query_key : NULL;
 	e.anthropic_version = q->has_anthropic_version ? q->anthropic_version : NULL;
+	e.body = r->has_body ? r->body : NULL;
 	e.stream = r->stream;
 	/* a stream's 200 went out with its head; 0 = nothing was sent */
 	e.status = r->status ? r->status : (r->stream && c->frames_sent > 0 ? 200 : 0);

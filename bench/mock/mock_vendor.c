@@ -390,6 +390,8 @@ mock_vendor_handle(const mock_config *cfg, const mock_req *q, mock_jarena *ja,
 
 	memset(r, 0, offsetof(mock_resp, created_at));
 	r->created_at[0] = r->model[0] = r->fault_name[0] = r->echo[0] = '\0';
+	r->answer[0] = r->body[0] = '\0';
+	r->has_answer = r->has_body = 0;
 	r->keep_alive = q->keep_alive;
 	r->chunked = q->http_minor >= 1;
 	r->record = 1;
@@ -507,6 +509,15 @@ mock_vendor_handle(const mock_config *cfg, const mock_req *q, mock_jarena *ja,
 	pick_faults(cfg, r);
 	if (strstr(r->model, "echo-headers"))
 		build_echo(q, r);
+	r->has_answer = q->has_answer;
+	snprintf(r->answer, sizeof(r->answer), "%s", q->has_answer ? q->answer : "");
+	r->has_body = q->ledger_body;
+	if (q->ledger_body) {
+		size_t n = q->body_len < sizeof(r->body) - 1 ? q->body_len : sizeof(r->body) - 1;
+
+		memcpy(r->body, q->body != NULL ? q->body : "", n);
+		r->body[n] = '\0';
+	}
 
 	if (embed) {
 		render_embeddings(r, root, out, b, r->vendor == MV_OLLAMA);
@@ -595,7 +606,15 @@ mock_vendor_handle(const mock_config *cfg, const mock_req *q, mock_jarena *ja,
 		return;
 	}
 	r->frames = r->stream ? (cfg->frames > 0 ? cfg->frames : 1) : 1;
-	if (r->big_bytes)
+	if (r->has_answer) {
+		long pieces = 1;
+
+		for (const char *s = r->answer; *s != '\0'; s++)
+			pieces += *s == '|';
+		r->words = pieces;
+		if (r->stream)
+			r->frames = (int) pieces;
+	} else if (r->big_bytes)
 		r->words = r->big_bytes / 8 > 0 ? r->big_bytes / 8 : 1;
 	else
 		r->words = r->stream ? r->frames : 8;

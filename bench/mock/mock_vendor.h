@@ -25,6 +25,13 @@
  *     promptTokenCount / input_tokens / prompt_eval_count), so a test can
  *     send usage that breaks the vendor's own rules (N < C, N < 0).
  *
+ * Answer (request header x-mock-answer: TEXT): the completion's text is
+ * exactly TEXT (JSON-escaped); a stream sends one frame per piece of TEXT
+ * cut at '|' (the '|' themselves are not sent), so a test can split a word
+ * or a number over two frames; completion tokens = the number of pieces.
+ * Request header x-mock-ledger-body: 1 keeps the first MOCK_LEDGER_BODY
+ * bytes of the request body in its ledger entry ("body").
+ *
  * Echo (a model name containing "echo-headers"): the answer's text (the
  * JSON content, every stream frame, and the message of an error chosen by
  * a fault-* in the same model name) starts with the credentials the mock
@@ -39,6 +46,8 @@
 #include "mock_buf.h"
 #include "mock_http.h"
 #include "mock_json.h"
+
+#define MOCK_LEDGER_BODY 4096
 
 typedef struct mock_config {
 	const char *host;
@@ -95,6 +104,10 @@ typedef struct mock_resp {
 	char query_key[MOCK_HDR_VAL];
 	int has_query_key;
 	char echo[4 * MOCK_HDR_VAL + 64];	/* echo-headers: the credentials seen; "" = off */
+	char answer[MOCK_HDR_VAL];	/* x-mock-answer ("" = the usual words) */
+	int has_answer;
+	char body[MOCK_LEDGER_BODY];	/* x-mock-ledger-body: the request body, cut */
+	int has_body;
 } mock_resp;
 
 /*

@@ -496,12 +496,16 @@ describe('roles', () => {
     await pg.sql(`SELECT aistudio.set_model_price('anthropic', 'claude-3-5-sonnet', 3, 15)`);
 
     // filters and plugins, attached to an LLM
-    const f = await c.post('/filters', { name: 'no-ssn', filter_type: 'regex_block', config: { patterns: ['\\d{3}-\\d{2}-\\d{4}'] } });
+    const f = await c.post('/filters', { name: 'no-ssn', filter_type: 'regex', config: { patterns: ['\\d{3}-\\d{2}-\\d{4}'] } });
     assert.equal(f.status, 201, f.text);
     assert.equal((await c.post(`/llms/${ids.gpt}/filters`, { filter_id: f.json.id, position: 1 })).status, 204);
     assert.deepEqual((await c.get(`/filters/${f.json.id}`)).json.llm_ids, [ids.gpt]);
     assert.equal((await c.patch(`/filters/${f.json.id}`, { active: false })).json.active, false);
     assert.equal((await c.del(`/llms/${ids.gpt}/filters/${f.json.id}`)).status, 204);
+    // tried on sample text by the gateway's filter code (docs/filters.md)
+    const ft = await c.post(`/filters/${f.json.id}/test`, { text: 'ssn 123-45-6789' });
+    assert.equal(ft.status, 200, ft.text);
+    assert.equal(ft.json.action, 'block');
     const pl = await c.post('/plugins', { name: 'tagger', hook: 'post_auth', command: 'grpc://127.0.0.1:7000', config: { k: 'v' } });
     assert.equal(pl.status, 201, pl.text);
     assert.deepEqual(pl.json.config, { k: 'v' });
@@ -647,10 +651,10 @@ describe('bad input', () => {
     await bad(await c.post('/apps', { name: 'x', monthly_budget: '10' }), 400, 'invalid_type', /"monthly_budget" must be a number/);
     await bad(await c.patch(`/apps/${ids.otherApp}`, { active: 'yes' }), 400, 'invalid_type', /"active" must be true or false/);
     await bad(await c.post('/llms', { name: 'x', vendor: 'openai', api_endpoint: 'https://x.io', allowed_models: [1] }), 400, 'invalid_type');
-    await bad(await c.post('/filters', { name: 'x', filter_type: 'regex_block', config: [] }), 400, 'invalid_type', /"config" must be an object/);
+    await bad(await c.post('/filters', { name: 'x', filter_type: 'regex', config: [] }), 400, 'invalid_type', /"config" must be an object/);
     let deep = { patterns: ['a'] };
     for (let i = 0; i < 40; i++) deep = { x: deep };
-    await bad(await c.post('/filters', { name: 'deep', filter_type: 'regex_block', config: deep }), 400, 'invalid_json', /nested deeper/);
+    await bad(await c.post('/filters', { name: 'deep', filter_type: 'regex', config: deep }), 400, 'invalid_json', /nested deeper/);
     await bad(await c.post('/groups', { name: 'x'.repeat(129) }), 400, 'too_long');
     // values the database refuses
     await bad(await c.post('/llms', { name: 'x', vendor: 'nope', api_endpoint: 'https://x.io' }), 400, '22023', /unknown vendor/);

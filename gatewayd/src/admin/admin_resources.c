@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "base/json.h"
+#include "admin/admin_filters.h"
 #include "admin/admin_int.h"
 
 /* a paged list_* function: (json array without total_count, total) */
@@ -183,6 +184,8 @@ static const gw_admin_field filter_update[] = {
     F("config", GW_AT_OBJECT, 7, 0, 0),     F("stage", GW_AT_STRING, 8, 0, 32),
     F("namespace", GW_AT_STRING, 9, 0, 63), F("description", GW_AT_STRING, 10, 0, 10000),
     F("active", GW_AT_BOOL, 11, 0, 0),      END};
+static const gw_admin_field filter_test[] = {F("text", GW_AT_STRING, 5, REQ, 65536), F("stage", GW_AT_STRING, 6, 0, 32),
+                                             END};
 static const gw_admin_field plugin_create[] = {F("name", GW_AT_STRING, 5, REQ, 255),
                                                F("hook", GW_AT_STRING, 6, REQ, 32),
                                                F("command", GW_AT_STRING, 7, REQ, 4096),
@@ -463,6 +466,8 @@ const gw_admin_op gw_admin_resource_ops[] = {
               " stage => $8, namespace => $9, description => $10, active => $11::boolean)",
               GET_FILTER),
     OP_DELETE("filters/{id}", "SELECT aistudio.delete_filter($1::bigint)"),
+    /* a filter run on sample text by the gateway's filter code (admin_filters.c) */
+    {.method = "POST", .path = "filters/{id}/test", .body = filter_test, .handler = gw_admin_filter_test},
 
     /* plugins */
     OP_LIST("plugins", ns_query,
