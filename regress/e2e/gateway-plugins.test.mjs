@@ -107,12 +107,13 @@ before(async () => {
   mock = await startMock({ expectKey: VKEY, frames: 4, threads: 2 });
   pg = await startCluster();
   const llm = (name, vendor = 'openai', endpoint = `${mock.url}/v1`) => ({ name, vendor, endpoint, key: 'secret' });
-  const all = ['Open', 'Claude', 'Gem', 'Llama', 'Plain', 'Slow', 'Broken', 'Garbage', 'FailOpen', 'Team', 'Signed', 'Logged'];
+  const all = ['Open', 'Claude', 'Gem', 'Llama', 'Plain', 'Slow', 'Broken', 'Garbage', 'FailOpen', 'Team', 'Signed', 'Logged',
+    'Redacted'];
   ids = await seed(pg, {
     vendorKey: VKEY,
     llms: [llm('Open'), llm('Claude', 'anthropic', mock.url), llm('Gem', 'google_ai', mock.url),
       llm('Llama', 'ollama', mock.url), llm('Plain'), llm('Slow'), llm('Broken'), llm('Garbage'), llm('FailOpen'),
-      llm('Team'), llm('Signed'), llm('Logged', 'anthropic', mock.url)],
+      llm('Team'), llm('Signed'), llm('Logged', 'anthropic', mock.url), llm('Redacted')],
     prices: [['openai', 'gpt-4o', 1, 2], ['anthropic', 'claude-x', 3, 15]],
     apps: [{ name: 'app', llms: all }, { name: 'signed-app', llms: ['Signed'] }, { name: 'other-app', llms: ['Plain'] }],
   });
@@ -126,7 +127,8 @@ before(async () => {
     ['Open', 'Claude', 'Gem', 'Llama'], ['FailOpen']);
   await createPlugin('fw-pre', 'pre_auth', `${EX}/firewall`, { phrases: ['forbidden word'], code: 'refused_early' },
     ['Gem']);
-  await createPlugin('pii', 'post_auth', `${EX}/pii_redactor`, {}, ['Open']);
+  await createPlugin('pii', 'post_auth', `${EX}/pii_redactor`, {}, ['Open', 'Redacted']);
+  await createPlugin('pii-out', 'on_response', `${EX}/pii_redactor`, {}, ['Redacted']);
   await createPlugin('logger', 'on_response', `file://${EX}/response_logger`,
     { path: `${logDir}/responses.log`, writable_paths: [logDir] }, ['Logged']);
   await createPlugin('signed', 'auth', `${EX}/custom_auth`, { secret: SECRET }, ['Signed']);
@@ -139,7 +141,7 @@ before(async () => {
   await createPlugin('garbage-answers', 'post_auth', `${TP}/garbage_answers.py`, {}, ['Garbage']);
 
   gw = await startGatewayd(pg, { env: { PLUGIN_HEALTH_INTERVAL_MS: '500', PLUGIN_RESTART_MAX_MS: '1000' } });
-  for (const name of ['fw', 'fw-pre', 'pii', 'logger', 'signed', 'team-pre', 'team-post', 'sleepy', 'garbage-answers']) {
+  for (const name of ['fw', 'fw-pre', 'pii', 'pii-out', 'logger', 'signed', 'team-pre', 'team-post', 'sleepy', 'garbage-answers']) {
     await waitLog(gw, new RegExp(`plugin ${name} \\(id ${plugin[name]}\\) serves the`));
   }
 });
@@ -243,6 +245,26 @@ describe('modifying plugins', () => {
     assert.equal(red.status, 200, red.text);
     assert.equal(red.json.usage.prompt_tokens, plain.json.usage.prompt_tokens - 3,
       `the phone number reached the upstream as one word: ${red.json.usage.prompt_tokens} vs ${plain.json.usage.prompt_tokens}`);
+  });
+
+  it('the PII redactor (C) on both sides: the prompt upstream, a JSON answer, a streamed answer split mid-address', async () => {
+    await mock.resetLedger();
+    const p = await openai(gw, 'Redacted', 'my address is john.doe@example.com, thanks', {
+      ...bearer(), 'x-mock-ledger-body': '1', 'x-mock-answer': 'write to jane@example.org today' });
+    assert.equal(p.status, 200, p.text);
+    assert.equal(p.json.choices[0].message.content, 'write to [EMAIL] today', 'the JSON answer is redacted');
+    const [entry] = await mock.ledger();
+    assert.match(entry.body ?? '', /my address is \[EMAIL\], thanks/, `the upstream got the redacted prompt: ${entry.body}`);
+    assert.doesNotMatch(entry.body, /john\.doe/);
+    // a stream: the address arrives in two frames, "now" in a third
+    const st = await openai(gw, 'Redacted', 'hi', { ...bearer(), 'x-mock-answer': 'mail jo|hn@example.com| now' },
+      { stream: true });
+    assert.equal(st.status, 200, st.text);
+    const deltas = st.text.split('\n\n').filter((e) => e.startsWith('data: {'))
+      .map((e) => JSON.parse(e.slice(6)).choices?.[0]?.delta?.content ?? '').join('');
+    assert.equal(deltas, 'mail [EMAIL] now', `the client's text: ${st.text}`);
+    assert.doesNotMatch(st.text, /hn@example/);
+    assert.match(st.text, /data: \[DONE\]/, 'the stream ends as usual');
   });
 
   it('the Node plugin: pre_auth blocks without a listed team, post_auth sets an upstream header', async () => {
