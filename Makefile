@@ -1,16 +1,17 @@
 # Top-level Makefile: delegates to the extension, the daemon and the scripts
 # under docker/ (local deployment) and regress/ (tests).
 #   make deps   install the Debian packages the project needs (idempotent)
-#   make        build the extension, gatewayd and the documentation site
+#   make        build the extension, gatewayd, the plugin SDK and examples, and the documentation site
+#   make plugins  the C plugin SDK (plugins/sdk) and the example plugins (plugins/examples)
 #   make docs   render docs/ into build/docs (served by gatewayd on DOCS_PORT)
 #   make run    build, install, start a local cluster under ./.data and gatewayd
 #   make test   every test suite against temporary clusters
 #   make psql   psql on the local cluster
 #   make bench  benchmarks (results go to docs/BENCHMARKS.md by hand)
 
-.PHONY: all deps ext gatewayd www docs install run psql test bench clean
+.PHONY: all deps ext gatewayd plugins www docs install run psql test bench clean
 
-all: ext gatewayd www docs
+all: ext gatewayd plugins www docs
 
 deps:
 	@bash docker/install-deps.sh
@@ -20,6 +21,10 @@ ext:
 
 gatewayd:
 	@if [ -f gatewayd/Makefile ]; then $(MAKE) -C gatewayd; fi
+
+plugins:
+	$(MAKE) -C plugins/sdk
+	$(MAKE) -C plugins/examples
 
 www:
 	@if [ -f www/Makefile ]; then $(MAKE) -C www; fi
@@ -58,3 +63,5 @@ clean:
 	rm -rf build
 	$(MAKE) -C pg_aistudio clean
 	@if [ -f gatewayd/Makefile ]; then $(MAKE) -C gatewayd clean; fi
+	$(MAKE) -C plugins/sdk clean
+	$(MAKE) -C plugins/examples clean

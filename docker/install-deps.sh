@@ -12,7 +12,7 @@ PACKAGES=(
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
 	libcurl4-openssl-dev libcivetweb-dev libprotobuf-c-dev protobuf-c-compiler
 	protobuf-compiler libgrpc-dev libssl-dev libpcre2-dev
-	python3-grpcio cmark-gfm
+	python3-grpcio cmark-gfm bubblewrap
 	nodejs npm
 	chromium
 )
@@ -38,9 +38,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 	"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# JavaScript test dependencies (official vendor SDKs, browser driver), pinned
-# by package-lock.json.
-for dir in "$ROOT/regress/e2e" "$ROOT/regress/browser"; do
+# JavaScript dependencies (official vendor SDKs and the browser driver of the
+# tests; @grpc/grpc-js of the Node example plugin), pinned by package-lock.json.
+for dir in "$ROOT/regress/e2e" "$ROOT/regress/browser" "$ROOT"/plugins/examples/node-*; do
 	if [ -f "$dir/package-lock.json" ]; then
 		if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
 			(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

@@ -35,6 +35,14 @@ if (process.env.BENCH_FILTER === '1') {
     '{"patterns": ["(?i)\\\\b(password|secret|api[_-]?key)\\\\s*[:=]"]}')`);
   await pg.sql(`SELECT aistudio.attach_filter(${ids.llms['Bench Filter'].id}, ${f})`);
 }
+// BENCH_PLUGIN=<command> [BENCH_PLUGIN_CONFIG=<json>]: one plugin at
+// post_auth attached to the LLM (the gatewayd-plugin target of run.sh)
+if (process.env.BENCH_PLUGIN) {
+  const lit = (v) => `'${String(v).replace(/'/g, "''")}'`;
+  const pid = await pg.sql(`SELECT aistudio.create_plugin('bench-plugin', 'post_auth', ${lit(process.env.BENCH_PLUGIN)},
+    ${lit(process.env.BENCH_PLUGIN_CONFIG || '{}')}::jsonb)`);
+  await pg.sql(`SELECT aistudio.attach_plugin(${ids.llms['Bench Mock'].id}, ${pid})`);
+}
 process.stdout.write(`${JSON.stringify({
   database_url: pg.gatewayUrl,
   key_file: pg.keyFile,

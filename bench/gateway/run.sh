@@ -7,6 +7,8 @@
 #             the least a civetweb (+ libcurl) proxy can do: bench/gateway/civetfloor.c
 #   gatewayd  standalone, analytics ON (a real PostgreSQL with pg_aistudio),
 #             and again with analytics off when gatewayd has a setting for it
+#   gatewayd-plugin  the same with one plugin hook (post_auth, the example
+#             prompt firewall of plugins/examples over gRPC) on the LLM
 #   portkey   npm @portkey-ai/gateway 1.15.2 (x-portkey-custom-host → mock)
 #   gatewayd-regex  (only when named in TARGETS) what one regex content
 #             filter adds: a 2 KB prompt at c=1, to an LLM with the filter
@@ -301,7 +303,13 @@ for target in $TARGETS; do
 		kill "$FPID" 2> /dev/null || true
 		ran+=("$target")
 		;;
-	gatewayd | gatewayd-noanalytics)
+	gatewayd | gatewayd-noanalytics | gatewayd-plugin)
+		PLUGIN_ENV=()
+		if [ "$target" = gatewayd-plugin ]; then
+			make -s -C "$ROOT/plugins/examples" > "$WORK/plugins-build.log" 2>&1 || { cat "$WORK/plugins-build.log" >&2; exit 1; }
+			PLUGIN_ENV=(BENCH_PLUGIN="$ROOT/plugins/examples/build/firewall"
+				BENCH_PLUGIN_CONFIG='{"phrases": ["ignore previous instructions"], "timeout_ms": 1000}')
+		fi
 		if [ "$target" = gatewayd-noanalytics ]; then
 			# a setting that turns analytics off, if gatewayd has one
 			OFF_ENV=${GATEWAYD_ANALYTICS_OFF:-}
@@ -320,7 +328,8 @@ for target in $TARGETS; do
 		# mock and load generators, PG_CPU=any leaves it unpinned
 		PIN_PG=("${PIN_PROXY[@]}")
 		case "${PG_CPU:-proxy}" in load) PIN_PG=("${PIN_LOAD[@]}") ;; any) PIN_PG=() ;; esac
-		"${PIN_PG[@]}" node "$HERE/cluster.mjs" "$MOCK_PORT" "$VKEY" > "$WORK/cluster.json" 2> "$WORK/cluster.err" < <(sleep 100000) &
+		env "${PLUGIN_ENV[@]}" "${PIN_PG[@]}" node "$HERE/cluster.mjs" "$MOCK_PORT" "$VKEY" > "$WORK/cluster.json" \
+			2> "$WORK/cluster.err" < <(sleep 100000) &
 		CLPID=$!
 		PIDS+=("$CLPID")
 		for _ in $(seq 1 600); do [ -s "$WORK/cluster.json" ] && break; sleep 0.1; done
@@ -339,6 +348,17 @@ for target in $TARGETS; do
 		wait_http "http://127.0.0.1:$GPORT/readyz" 30 || { tail -50 "$WORK/gatewayd.log" >&2; exit 1; }
 		SLUG=$(jget slug)
 		GKEY=$(jget key)
+		if [ "$target" = gatewayd-plugin ]; then
+			# the plugin's process starts after the snapshot: until then its LLM answers 503
+			for _ in $(seq 1 300); do
+				c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "Authorization: Bearer $GKEY" \
+					-H 'content-type: application/json' --data-binary @"$WORK/body.json" \
+					"http://127.0.0.1:$GPORT/llm/rest/$SLUG/v1/chat/completions" || true)
+				[ "$c" = 200 ] && break
+				sleep 0.1
+			done
+			[ "$c" = 200 ] || { echo "the plugin did not start" >&2; tail -50 "$WORK/gatewayd.log" >&2; exit 1; }
+		fi
 		SERVED=0
 		METRICS_URL="http://127.0.0.1:$GPORT/metrics"
 		SETTLE_PG="-h $(jget host) -p $(jget port) -U postgres -d aistudio"
@@ -486,7 +506,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) pri
 	echo "- civetweb floor at c=64 (no auth, no JSON, no analytics, no libcurl; bench/gateway/civetfloor.c): $(ratio "${R[civetweb-floor.rps64]}" "${R[nginx.rps64]:-}") nginx"
 [ -n "${R[civetweb-curl-floor.rps64]:-}" ] &&
 	echo "- civetweb + libcurl floor at c=64 (the same, the upstream call made with curl_easy_perform): $(ratio "${R[civetweb-curl-floor.rps64]}" "${R[nginx.rps64]:-}") nginx"
-for t in gatewayd gatewayd-noanalytics; do
+if [ -n "${R[gatewayd-plugin.rps64]:-}" ] && [ -n "${R[gatewayd.rps64]:-}" ]; then
+	echo "- one gRPC plugin hook (gatewayd-plugin − gatewayd): c=1 p50 $(diffus "${R[gatewayd-plugin.p50]}" "${R[gatewayd.p50]}"), p99 $(diffus "${R[gatewayd-plugin.p99]}" "${R[gatewayd.p99]}"); c=64 throughput $(ratio "${R[gatewayd-plugin.rps64]}" "${R[gatewayd.rps64]}") of gatewayd's"
+fi
+for t in gatewayd gatewayd-noanalytics gatewayd-plugin; do
 	[ -n "${R[$t.rps64]:-}" ] || continue
 	echo "- $t: before each load the harness waited for the analytics of the previous one to be stored (s): ${R[$t.drains]:-—}"
 	echo "- $t at c=64: $(ratio "${R[$t.rps64]}" "${R[nginx.rps64]:-}") nginx, $(ratio "${R[$t.rps64]}" "${R[portkey.rps64]:-}") Portkey, $(ratio "${R[$t.rps64]}" "${R[direct.rps64]:-}") the mock's own ceiling"

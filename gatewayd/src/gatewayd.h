@@ -28,6 +28,7 @@ struct mg_context;
 struct gw_metrics;
 struct gw_hub;
 struct gw_edge;
+struct gw_plugin_host;
 
 typedef struct gw_server {
     gw_config cfg;
@@ -54,6 +55,7 @@ typedef struct gw_server {
     gw_journal *journal;       /* in-flight requests and undelivered events, kept across a crash */
     gw_budget *budget;         /* monthly budget reservations */
     struct gw_metrics *metrics; /* /metrics counters and histograms */
+    struct gw_plugin_host *plugins; /* the plugin processes (plugins/host.h) */
     atomic_llong stop_deadline_ms; /* monotonic ms when in-flight streams are cut; 0 = not stopping */
     atomic_llong proxy_inflight;   /* proxy requests being handled */
     atomic_int analytics_closed;   /* set before gw_analytics_stop: record nothing more */

@@ -55,6 +55,8 @@
 #include "model/reload.h"
 #include "pipeline/filter_hook.h"
 #include "pipeline/hooks.h"
+#include "plugins/hook.h"
+#include "plugins/host.h"
 #include "base/log.h"
 #include "admin/admin.h"
 #include "gateway/chat.h"
@@ -322,6 +324,53 @@ static int gw_start_listener(gw_server *srv, char *err)
     return 0;
 }
 
+/* The plugin host (every mode: a hub serves its own LLMs too): PLUGIN_SANDBOX decided, the
+ * master key file and the spool hidden from sandboxed plugins, the plugin
+ * kind of hooks registered. A bad setting exits 2 like any other. */
+static int gw_start_plugins(gw_server *srv, char *err, int *config_error)
+{
+    gw_plugin_host_opts o;
+    char bwrap[256] = "", tmp[GW_ERR_LEN];
+    const char *hidden[2];
+    size_t nh = 0;
+
+    *config_error = 0;
+    memset(&o, 0, sizeof(o));
+    if (strcmp(srv->cfg.plugin_sandbox, "none") != 0) {
+        if (gw_spawn_find_bwrap(bwrap, sizeof(bwrap)) == 0) {
+            o.sandbox = GW_SANDBOX_BWRAP;
+            o.bwrap = bwrap;
+        } else if (strcmp(srv->cfg.plugin_sandbox, "bwrap") == 0) {
+            *config_error = 1;
+            return gw_errf(err, "PLUGIN_SANDBOX: bwrap is not installed (Debian package bubblewrap) or not on PATH");
+        } else {
+            gw_log_warn("plugins run without a sandbox: bwrap is not installed (Debian package bubblewrap)");
+        }
+    }
+    if (srv->cfg.secret_key_file[0] != '\0')
+        hidden[nh++] = srv->cfg.secret_key_file;
+    hidden[nh++] = srv->cfg.spool_dir;
+    o.hidden = hidden;
+    o.nhidden = nh;
+    o.socket_parent = srv->cfg.plugin_socket_dir;
+    o.user = srv->cfg.plugin_user;
+    o.mem_bytes = srv->cfg.plugin_max_memory;
+    o.cpu_s = srv->cfg.plugin_max_cpu_s;
+    o.nofile = srv->cfg.plugin_max_files;
+    o.start_timeout_ms = srv->cfg.plugin_start_timeout_ms;
+    o.health_interval_ms = srv->cfg.plugin_health_interval_ms;
+    o.restart_max_ms = srv->cfg.plugin_restart_max_ms;
+    o.gateway_mode = gw_config_mode_name(srv->cfg.mode);
+    srv->plugins = gw_plugin_host_create(&o, tmp);
+    if (srv->plugins == NULL) {
+        *config_error = strncmp(tmp, "PLUGIN_", 7) == 0;
+        return gw_errf(err, "plugins: %s", tmp);
+    }
+    if (gw_plugin_hooks_register(srv->plugins, tmp) != 0)
+        return gw_errf(err, "plugins: %s", tmp);
+    return 0;
+}
+
 static void gw_record_recovered(void *ctx, const gw_event *ev)
 {
     gw_analytics_record(ctx, ev);
@@ -561,6 +610,20 @@ int main(int argc, char **argv)
         gw_log_error("%s", err);
         return GW_EXIT_STARTUP;
     }
+    {
+        int config_error;
+        if (gw_start_plugins(srv, err, &config_error) != 0) {
+            if (config_error) {
+                fprintf(stderr, "gatewayd: configuration error: %s\n", err);
+                return GW_EXIT_CONFIG;
+            }
+            gw_log_error("%s", err);
+            return GW_EXIT_STARTUP;
+        }
+        /* the plugins' processes follow each new snapshot */
+        srv->loader.swapped = gw_plugin_host_apply;
+        srv->loader.swapped_ctx = srv->plugins;
+    }
     if (srv->cfg.mode == GW_MODE_CONTROL && gw_start_hub(srv, err) != 0) {
         gw_log_error("%s", err);
         gw_stop_proxy_parts(srv);
@@ -581,6 +644,8 @@ int main(int argc, char **argv)
         gw_stop_side_servers(srv);
         gw_listen_stop(&srv->listener);
         gw_stop_sync(srv);
+        gw_plugin_host_destroy(srv->plugins);
+        srv->plugins = NULL;
         gw_stop_proxy_parts(srv);
         return GW_EXIT_STARTUP;
     }
@@ -589,6 +654,8 @@ int main(int argc, char **argv)
         gw_stop_side_servers(srv);
         gw_listen_stop(&srv->listener);
         gw_stop_sync(srv);
+        gw_plugin_host_destroy(srv->plugins);
+        srv->plugins = NULL;
         gw_stop_proxy_parts(srv);
         return GW_EXIT_STARTUP;
     }
@@ -626,6 +693,8 @@ int main(int argc, char **argv)
     gw_listen_stop(&srv->listener);
     gw_log_debug("configuration listener stopped");
     gw_stop_sync(srv);
+    gw_plugin_host_destroy(srv->plugins); /* no request and no reload any more */
+    srv->plugins = NULL;
     gw_stop_proxy_parts(srv);
     gw_log_debug("analytics flushed");
     gw_credcache_destroy(srv->creds);

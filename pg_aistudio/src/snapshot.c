@@ -83,7 +83,7 @@ static const char *const query_text[SQ_COUNT] = {
 	" ORDER BY x.llm_id, x.position, x.filter_id",
 
 	[SQ_LLM_PLUGINS] =
-	"SELECT x.llm_id, x.plugin_id, x.position FROM aistudio.llm_plugins x"
+	"SELECT x.llm_id, x.plugin_id, x.position, x.fail_open FROM aistudio.llm_plugins x"
 	" JOIN aistudio.llms l ON l.id = x.llm_id WHERE l.namespace IN ('', $1)"
 	" ORDER BY x.llm_id, x.position, x.plugin_id",
 
@@ -153,7 +153,7 @@ typedef struct Row
  * The rows of a link table (llm_filters, llm_plugins, app_llms) as
  * parallel arrays sorted by owner id, consumed in owner order; a third
  * column, when the query has one, is the link's position (llm_filters,
- * llm_plugins).
+ * llm_plugins), a fourth its flag (llm_plugins.fail_open).
  */
 typedef struct Links
 {
@@ -162,6 +162,7 @@ typedef struct Links
 	int64_t    *owner;
 	int64_t    *target;
 	int32_t    *position;		/* NULL without a position column */
+	protobuf_c_boolean *flag;	/* NULL without a flag column */
 } Links;
 
 /* Run query q (SPI connected); rows land in SPI_tuptable. */
@@ -280,6 +281,7 @@ LoadLinks(Links *links, SPITupleTable *tt, uint64 n)
 	links->owner = palloc((n + 1) * sizeof(int64_t));
 	links->target = palloc((n + 1) * sizeof(int64_t));
 	links->position = tt->tupdesc->natts >= 3 ? palloc((n + 1) * sizeof(int32_t)) : NULL;
+	links->flag = tt->tupdesc->natts >= 4 ? palloc((n + 1) * sizeof(protobuf_c_boolean)) : NULL;
 	for (uint64 i = 0; i < n; i++)
 	{
 		GetRow(tt, i, &row);
@@ -287,6 +289,8 @@ LoadLinks(Links *links, SPITupleTable *tt, uint64 n)
 		links->target[i] = ColInt64(&row, 1);
 		if (links->position != NULL)
 			links->position[i] = DatumGetInt32(row.v[2]);
+		if (links->flag != NULL)
+			links->flag[i] = ColBool(&row, 3);
 	}
 }
 
@@ -347,6 +351,11 @@ LoadLlms(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n, bool full,
 		m->n_filter_positions = m->filter_positions != NULL ? m->n_filter_ids : 0;
 		m->n_plugin_ids = TakeLinks(plugins, m->id, &m->plugin_ids, &m->plugin_positions);
 		m->n_plugin_positions = m->plugin_positions != NULL ? m->n_plugin_ids : 0;
+		if (m->n_plugin_ids > 0 && plugins->flag != NULL)
+		{
+			m->plugin_fail_open = &plugins->flag[m->plugin_ids - plugins->target];
+			m->n_plugin_fail_open = m->n_plugin_ids;
+		}
 		snap->llms[i] = m;
 	}
 }

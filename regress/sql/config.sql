@@ -234,7 +234,12 @@ SELECT aistudio.attach_filter(3, 1, 10), aistudio.attach_filter(3, 2), aistudio.
 SELECT aistudio.attach_filter(3, 1, 1);
 SELECT aistudio.attach_plugin(3, 1);
 SELECT llm_id, filter_id, position FROM aistudio.llm_filters ORDER BY llm_id, position, filter_id;
-SELECT llm_id, plugin_id, position FROM aistudio.llm_plugins ORDER BY llm_id, plugin_id;
+SELECT llm_id, plugin_id, position, fail_open FROM aistudio.llm_plugins ORDER BY llm_id, plugin_id;
+-- fail_open is per attachment; attaching again sets it (and the position) anew
+SELECT aistudio.attach_plugin(3, 1, 4, fail_open => true);
+SELECT llm_id, plugin_id, position, fail_open FROM aistudio.llm_plugins ORDER BY llm_id, plugin_id;
+SELECT aistudio.attach_plugin(3, 1);
+SELECT llm_id, plugin_id, position, fail_open FROM aistudio.llm_plugins ORDER BY llm_id, plugin_id;
 SELECT pg_temp.err($$SELECT aistudio.attach_filter(3, 3)$$);
 SELECT pg_temp.err($$SELECT aistudio.attach_filter(2, 3)$$);
 SELECT pg_temp.err($$SELECT aistudio.attach_plugin(3, 2)$$);

@@ -121,6 +121,8 @@ SELECT aistudio.attach_filter(2, 1, 0);
 SELECT 'filter order on eu LLM' AS edit, * FROM pg_temp.changed();
 SELECT aistudio.update_plugin(1, config => '{"mode": "mask"}');
 SELECT 'plugin' AS edit, * FROM pg_temp.changed();
+SELECT aistudio.attach_plugin(1, 1, fail_open => true);
+SELECT 'plugin attachment fail_open' AS edit, * FROM pg_temp.changed();
 SELECT aistudio.detach_plugin(1, 1);
 SELECT 'detach plugin' AS edit, * FROM pg_temp.changed();
 SELECT aistudio.set_secret('EuKey', 'sk-eu-secret-rotated') > 0 AS secret_changed;

@@ -196,10 +196,13 @@ CREATE TABLE aistudio.llm_filters (
 	PRIMARY KEY (llm_id, filter_id)
 );
 
+-- fail_open: when the plugin cannot answer (not running, too slow,
+-- garbage), this LLM's requests go on without it instead of getting 503.
 CREATE TABLE aistudio.llm_plugins (
 	llm_id    bigint NOT NULL REFERENCES aistudio.llms (id) ON DELETE CASCADE,
 	plugin_id bigint NOT NULL REFERENCES aistudio.plugins (id) ON DELETE CASCADE,
 	position  int NOT NULL DEFAULT 0,
+	fail_open boolean NOT NULL DEFAULT false,
 	PRIMARY KEY (llm_id, plugin_id)
 );
 

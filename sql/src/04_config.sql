@@ -885,16 +885,20 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION aistudio.attach_plugin(llm_id bigint, plugin_id bigint, "position" int DEFAULT 0) RETURNS void
+-- fail_open: the LLM's requests go on without the plugin when it cannot
+-- answer (default: they get 503 plugin_unavailable).
+CREATE FUNCTION aistudio.attach_plugin(llm_id bigint, plugin_id bigint, "position" int DEFAULT 0,
+									   fail_open boolean DEFAULT false) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM aistudio.require_role('admin', 'attach plugins');
 	PERFORM aistudio.check_attachable('plugin', attach_plugin.llm_id, attach_plugin.plugin_id);
-	INSERT INTO aistudio.llm_plugins AS x (llm_id, plugin_id, position)
-	VALUES (attach_plugin.llm_id, attach_plugin.plugin_id, coalesce($3, 0))
-	ON CONFLICT ON CONSTRAINT llm_plugins_pkey DO UPDATE SET position = EXCLUDED.position
-	 WHERE x.position IS DISTINCT FROM EXCLUDED.position;
+	INSERT INTO aistudio.llm_plugins AS x (llm_id, plugin_id, position, fail_open)
+	VALUES (attach_plugin.llm_id, attach_plugin.plugin_id, coalesce($3, 0), coalesce($4, false))
+	ON CONFLICT ON CONSTRAINT llm_plugins_pkey DO UPDATE
+	   SET position = EXCLUDED.position, fail_open = EXCLUDED.fail_open
+	 WHERE (x.position, x.fail_open) IS DISTINCT FROM (EXCLUDED.position, EXCLUDED.fail_open);
 END
 $$;
 
@@ -990,7 +994,7 @@ GRANT EXECUTE ON FUNCTION
 	aistudio.delete_plugin(bigint),
 	aistudio.attach_filter(bigint, bigint, int),
 	aistudio.detach_filter(bigint, bigint),
-	aistudio.attach_plugin(bigint, bigint, int),
+	aistudio.attach_plugin(bigint, bigint, int, boolean),
 	aistudio.detach_plugin(bigint, bigint)
 	TO aistudio_gateway;
 

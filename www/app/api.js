@@ -104,10 +104,11 @@ export async function listAll(path, params = {}, max = 5000) {
 }
 
 // Attaches a filter or plugin (kind: 'filters' | 'plugins') to LLMs and
-// detaches it so that exactly the LLMs `want` hold it (`have`: before).
-export async function syncLlmAttachments(kind, itemId, have, want) {
+// detaches it so that exactly the LLMs `want` hold it (`have`: before);
+// `extra` goes with each new attachment (a plugin's fail_open).
+export async function syncLlmAttachments(kind, itemId, have, want, extra = {}) {
   const key = kind === 'filters' ? 'filter_id' : 'plugin_id';
-  for (const id of want.filter((x) => !have.includes(x))) await api.post(`/llms/${id}/${kind}`, { [key]: itemId });
+  for (const id of want.filter((x) => !have.includes(x))) await api.post(`/llms/${id}/${kind}`, { [key]: itemId, ...extra });
   for (const id of have.filter((x) => !want.includes(x))) await api.del(`/llms/${id}/${kind}/${itemId}`);
 }
 

@@ -32,16 +32,16 @@ const PLUGINS = {
     size: 'lg',
     create: 'Create plugin',
     check: (f) => {
-      if (!f.name.trim()) throw fieldError('name', 'Enter a name and the command or endpoint of the plugin.');
-      if (!f.command.trim()) throw fieldError('command', 'Enter a name and the command or endpoint of the plugin.');
+      if (!f.name.trim()) throw fieldError('name', 'Enter a name and the command of the plugin.');
+      if (!f.command.trim()) throw fieldError('command', 'Enter a name and the command of the plugin.');
     },
-    after: (r, f, x) => syncLlmAttachments('plugins', r.id, x ? x.llm_ids || [] : [], f.llm_ids),
+    after: (r, f, x) => syncLlmAttachments('plugins', r.id, x ? x.llm_ids || [] : [], f.llm_ids, { fail_open: f.fail_open }),
     fields: [
       [
         { name: 'name', label: 'Name', required: true, autofocus: true, placeholder: 'pii-scrubber' },
         { name: 'hook', label: 'Hook', type: 'select', default: 'post_auth', options: () => options('plugin_hooks') },
-        { name: 'command', label: 'Command or endpoint', required: true, mono: true, span2: true, placeholder: 'grpc://127.0.0.1:7001',
-          hint: 'file:///opt/plugins/name to start a process, or grpc://host:port for a running one.' },
+        { name: 'command', label: 'Command', required: true, mono: true, span2: true, placeholder: '/opt/aistudio/plugins/pii',
+          hint: 'The absolute path of the plugin\'s executable; the gateway runs it as an isolated process (docs/plugins.md).' },
         { name: 'namespace', label: 'Namespace', type: 'namespace' },
         { name: 'description', label: 'Description', type: 'textarea', rows: 2 },
       ],
@@ -49,6 +49,8 @@ const PLUGINS = {
         value: (x) => (x ? JSON.stringify(x.config || {}, null, 2) : '{}'),
         out: (v) => { try { return JSON.parse(v || '{}'); } catch { throw fieldError('config', 'The configuration is not valid JSON.'); } } },
       attachedField(),
+      { name: 'fail_open', label: 'Fail open', type: 'toggle', default: false, send: false, createOnly: true,
+        hint: 'The LLMs attached now let requests through when the plugin cannot answer (else 503).' },
       { name: 'active', label: 'Active', type: 'toggle' },
     ],
   },

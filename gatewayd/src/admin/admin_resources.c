@@ -113,7 +113,8 @@ static const gw_admin_field llm_update[] = {F("name", GW_AT_STRING, 5, 0, 255),
 static const gw_admin_field attach_filter_body[] = {F("filter_id", GW_AT_INT, 5, REQ, 0),
                                                     F("position", GW_AT_INT, 6, 0, 0), END};
 static const gw_admin_field attach_plugin_body[] = {F("plugin_id", GW_AT_INT, 5, REQ, 0),
-                                                    F("position", GW_AT_INT, 6, 0, 0), END};
+                                                    F("position", GW_AT_INT, 6, 0, 0),
+                                                    F("fail_open", GW_AT_BOOL, 7, 0, 0), END};
 
 /* ---- model prices ---- */
 
@@ -342,7 +343,8 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .path = "llms/{id}/plugins",
      .result = GW_AR_NONE,
      .body = attach_plugin_body,
-     .stmts = {{"SELECT aistudio.attach_plugin($1::bigint, $5::bigint, coalesce($6::int, 0))"}}},
+     .stmts = {{"SELECT aistudio.attach_plugin($1::bigint, $5::bigint, coalesce($6::int, 0),"
+                " coalesce($7::boolean, false))"}}},
     OP_DELETE("llms/{id}/plugins/{id}", "SELECT aistudio.detach_plugin($1::bigint, $2::bigint)"),
 
     /* model prices */

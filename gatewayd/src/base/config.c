@@ -138,6 +138,24 @@ static const gw_setting gw_settings[] = {
     {"SHUTDOWN_GRACE_MS", GW_SET_INT, "10000", 0, 600000, OFF(shutdown_grace_ms),
      "on SIGTERM, how long in-flight requests may finish"},
     {"LOG_LEVEL", GW_SET_LEVEL, "info", 0, 0, OFF(log_level), "error | warn | info | debug"},
+    {"PLUGIN_SANDBOX", GW_SET_STR, "auto", 0, 0, OFF(plugin_sandbox),
+     "auto | bwrap | none: run plugins in a bubblewrap sandbox (auto: when bwrap is installed)"},
+    {"PLUGIN_SOCKET_DIR", GW_SET_STR, "/tmp", 0, 0, OFF(plugin_socket_dir),
+     "directory where gatewayd makes the private directory of the plugins' sockets"},
+    {"PLUGIN_USER", GW_SET_STR, "nobody", 0, 0, OFF(plugin_user),
+     "the unprivileged user plugins run as when gatewayd runs as root"},
+    {"PLUGIN_MAX_MEMORY", GW_SET_BYTES, "1073741824", 0, 1099511627776LL, OFF(plugin_max_memory),
+     "memory a plugin process may use (RLIMIT_DATA: heap and private writable mappings); 0 = no limit"},
+    {"PLUGIN_MAX_CPU_S", GW_SET_INT, "0", 0, 31536000, OFF(plugin_max_cpu_s),
+     "CPU seconds a plugin process may use in its life (RLIMIT_CPU; it is restarted past it); 0 = no limit"},
+    {"PLUGIN_MAX_FILES", GW_SET_INT, "1024", 16, 1048576, OFF(plugin_max_files),
+     "open files of a plugin process (RLIMIT_NOFILE)"},
+    {"PLUGIN_START_TIMEOUT_MS", GW_SET_INT, "5000", 100, 600000, OFF(plugin_start_timeout_ms),
+     "how long a plugin may take to print its handshake and answer its manifest, configuration and health"},
+    {"PLUGIN_HEALTH_INTERVAL_MS", GW_SET_INT, "5000", 100, 3600000, OFF(plugin_health_interval_ms),
+     "how often each plugin's health is checked (two failures in a row restart it)"},
+    {"PLUGIN_RESTART_MAX_MS", GW_SET_INT, "30000", 100, 3600000, OFF(plugin_restart_max_ms),
+     "longest wait before a failed plugin is started again (the wait doubles from 100 ms)"},
 };
 
 #define GW_NSETTINGS (sizeof(gw_settings) / sizeof(gw_settings[0]))
@@ -493,6 +511,16 @@ static int gw_config_validate(gw_config *cfg, const char *key_hex, const char *k
         return -1;
     if (cfg->spool_dir[0] == '\0')
         return gw_errf(err, "SPOOL_DIR: must not be empty");
+    if (strcmp(cfg->plugin_sandbox, "auto") != 0 && strcmp(cfg->plugin_sandbox, "bwrap") != 0 &&
+        strcmp(cfg->plugin_sandbox, "none") != 0)
+        return gw_errf(err, "PLUGIN_SANDBOX: must be auto, bwrap or none");
+    if (cfg->plugin_socket_dir[0] != '/' || strlen(cfg->plugin_socket_dir) > 40)
+        return gw_errf(err, "PLUGIN_SOCKET_DIR: must be an absolute path of at most 40 bytes (unix socket paths are "
+                            "short)");
+    if (cfg->plugin_user[0] == '\0')
+        return gw_errf(err, "PLUGIN_USER: must not be empty");
+    if ((cfg->secret_key_file = strdup(key_file != NULL ? key_file : "")) == NULL)
+        return gw_errf(err, "AISTUDIO_SECRET_KEY_FILE: out of memory");
 
     if (key_hex != NULL && key_file != NULL)
         return gw_errf(err,
@@ -559,6 +587,8 @@ void gw_config_free(gw_config *cfg)
         free(*field);
         *field = NULL;
     }
+    free(cfg->secret_key_file);
+    cfg->secret_key_file = NULL;
     gw_secretbox_wipe(&cfg->secret_key, sizeof(cfg->secret_key));
     cfg->have_secret_key = 0;
 }

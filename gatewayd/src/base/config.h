@@ -71,6 +71,18 @@ typedef struct gw_config {
     int db_timeout_ms;               /* DB_TIMEOUT_MS */
     int snapshot_refresh_s;          /* SNAPSHOT_REFRESH_S */
     int shutdown_grace_ms;           /* SHUTDOWN_GRACE_MS */
+
+    /* plugins (docs/plugins.md) */
+    char *plugin_sandbox;            /* PLUGIN_SANDBOX: auto | bwrap | none */
+    char *plugin_socket_dir;         /* PLUGIN_SOCKET_DIR: where the private run directory is made */
+    char *plugin_user;               /* PLUGIN_USER: who plugins run as when gatewayd is root */
+    int64_t plugin_max_memory;       /* PLUGIN_MAX_MEMORY: RLIMIT_DATA, 0 = none */
+    int plugin_max_cpu_s;            /* PLUGIN_MAX_CPU_S: RLIMIT_CPU, 0 = none */
+    int plugin_max_files;            /* PLUGIN_MAX_FILES: RLIMIT_NOFILE */
+    int plugin_start_timeout_ms;     /* PLUGIN_START_TIMEOUT_MS */
+    int plugin_health_interval_ms;   /* PLUGIN_HEALTH_INTERVAL_MS */
+    int plugin_restart_max_ms;       /* PLUGIN_RESTART_MAX_MS */
+    char *secret_key_file;           /* AISTUDIO_SECRET_KEY_FILE as given ("" = none): hidden from plugins */
     gw_log_level log_level;          /* LOG_LEVEL */
 } gw_config;
 

@@ -138,7 +138,54 @@ int gw_step_hooks_auth(gw_preq *r, void *arg)
     if (gw_llm_hooks_run(r, hl, GW_STAGE_AUTH, r->body, r->body_len,
                          gw_vendor_dialect(r->vendor, r->route.kind, r->route.path), &res) != 0)
         return -1;
+    if (res.v.app_id > 0 && r->interaction != GW_INTERACTION_CHAT) {
+        /* an auth plugin says who calls: that app, instead of an API key (the
+         * post_auth checks of the app and its access to the LLM still apply) */
+        const gw_app *app = gw_snapshot_app_by_id(r->snap, res.v.app_id);
+        if (app == NULL) {
+            gw_preq_fail(r, 401, "invalid_app", "the app %lld that plugin authentication named does not exist",
+                         (long long)res.v.app_id);
+            gw_hook_result_free(&res);
+            return -1;
+        }
+        r->app = app;
+        r->app_id = app->id;
+        r->user_id = res.v.user_id > 0 ? res.v.user_id : app->owner_id;
+        r->plugin_auth = 1;
+    }
     gw_hook_result_free(&res);
+    return 0;
+}
+
+/* The upstream URL with its origin (or the LLM's endpoint, when the URL
+ * starts with it) replaced by a plugin's base URL. */
+static int gw_llm_hooks_override(gw_preq *r, const char *base)
+{
+    const char *url = gw_buf_cstr(&r->ureq.url), *ep = r->llm->api_endpoint, *rest;
+    size_t el = ep != NULL ? strlen(ep) : 0, bl = strlen(base);
+    gw_buf next;
+
+    if (url == NULL)
+        return -1;
+    while (el > 0 && ep[el - 1] == '/')
+        el--;
+    while (bl > 0 && base[bl - 1] == '/')
+        bl--;
+    if (el > 0 && strncmp(url, ep, el) == 0)
+        rest = url + el;
+    else { /* the path after the origin */
+        const char *p = strstr(url, "://");
+        rest = p != NULL ? p + 3 + strcspn(p + 3, "/?") : url + strlen(url);
+    }
+    gw_buf_init(&next, 0);
+    gw_buf_append(&next, base, bl);
+    gw_buf_puts(&next, rest);
+    if (next.failed) {
+        gw_buf_free(&next);
+        return -1;
+    }
+    gw_buf_free(&r->ureq.url);
+    r->ureq.url = next;
     return 0;
 }
 
@@ -167,6 +214,13 @@ int gw_step_hooks_post_auth(gw_preq *r, void *arg)
         }
         if (res.v.headers.len > 0)
             gw_buf_append(&r->ureq.headers, res.v.headers.data, res.v.headers.len);
+        /* a plugin's upstream override (the vendor key goes there only when
+         * the key's secret allows that host: the relay checks the final URL) */
+        if (res.v.upstream[0] != '\0' && gw_llm_hooks_override(r, res.v.upstream) != 0) {
+            gw_hook_result_free(&res);
+            gw_preq_fail(r, 503, "out_of_memory", "the gateway is out of memory");
+            return -1;
+        }
         gw_hook_result_free(&res);
         if (r->ureq.body.failed || r->ureq.headers.failed) {
             gw_preq_fail(r, 503, "out_of_memory", "the gateway is out of memory");

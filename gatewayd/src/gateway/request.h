@@ -131,6 +131,7 @@ typedef struct gw_preq {
     int hreq_init;
     gw_hook_stream *hstream; /* the on_response hooks' state */
     gw_buf hook_body;        /* a pre_auth hook's new body (r->body points at it) */
+    int plugin_auth;         /* an auth plugin authenticated the request as r->app (no API key) */
     int hook_body_init;
     int client_fd;
     int64_t last_write_ms;

@@ -105,6 +105,8 @@ static int gw_step_lookup_llm(gw_preq *r, void *arg)
 
 static int gw_step_api_key(gw_preq *r, void *arg)
 {
+    if (r->plugin_auth) /* an auth plugin said who calls (llm_hooks.c) */
+        return 0;
     char key[GW_CRED_MAX + 1], err[GW_ERR_LEN];
     size_t key_len = 0;
     gw_cred_result cr;
@@ -169,6 +171,13 @@ int gw_step_llm_active(gw_preq *r, void *arg)
 static int gw_step_app_active(gw_preq *r, void *arg)
 {
     (void)arg;
+    if (r->plugin_auth) { /* an auth plugin named the app: the snapshot's row */
+        if (!r->app->active) {
+            gw_preq_fail(r, 403, "app_inactive", "the app is not active");
+            return -1;
+        }
+        return 0;
+    }
     /* the credential's answer is the one source of what the key may use
      * (aistudio.resolve_credential; any configuration change empties the
      * cache, so it is never older than the snapshot) */
@@ -182,6 +191,8 @@ static int gw_step_app_active(gw_preq *r, void *arg)
 static int gw_step_owner_active(gw_preq *r, void *arg)
 {
     (void)arg;
+    if (r->plugin_auth) /* the snapshot does not say whether users are active */
+        return 0;
     if (!r->cred->owner_active) {
         gw_preq_fail(r, 403, "owner_inactive", "the owner of this app is not active");
         return -1;
@@ -192,7 +203,7 @@ static int gw_step_owner_active(gw_preq *r, void *arg)
 static int gw_step_app_llm_access(gw_preq *r, void *arg)
 {
     (void)arg;
-    if (!gw_credential_allows_llm(r->cred, r->llm->id)) {
+    if (r->plugin_auth ? !gw_app_allows_llm(r->app, r->llm->id) : !gw_credential_allows_llm(r->cred, r->llm->id)) {
         gw_preq_fail(r, 403, "llm_not_allowed", "this app may not use LLM '%s'", r->llm->slug);
         return -1;
     }
@@ -302,7 +313,13 @@ static int gw_step_budget(gw_preq *r, void *arg)
         worst = gw_budget_worst_cost(r->price, gw_budget_prompt_tokens_max(basis), r->ureq.max_tokens,
                                      cfg->budget_default_max_tokens);
     }
-    if (r->cred != NULL && r->cred->monthly_budget[0] != '\0') {
+    if (r->plugin_auth) {
+        if (r->app->monthly_budget[0] != '\0') {
+            app.set = 1;
+            app.nanos = r->app->monthly_budget_nanos;
+            app.start_date = r->app->budget_start_date;
+        }
+    } else if (r->cred != NULL && r->cred->monthly_budget[0] != '\0') {
         app.set = 1;
         app.nanos = r->cred->monthly_budget_nanos;
         app.start_date = r->cred->budget_start_date;

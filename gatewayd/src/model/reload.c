@@ -55,6 +55,16 @@ int gw_reload_build(gw_snapshot_loader *ld, const uint8_t *bytes, size_t len, co
 void gw_reload_swap(gw_snapshot_loader *ld, gw_snapshot *s)
 {
     gw_snapshot_swap(ld->holder, s);
+    if (ld->swapped != NULL) {
+        /* the followers (the plugin host) get what is current now: s, or
+         * a newer one another thread swapped in meanwhile (an edge swaps
+         * from its link and from the listener) */
+        gw_snapshot *cur = gw_snapshot_current(ld->holder);
+        if (cur != NULL) {
+            ld->swapped(ld->swapped_ctx, cur);
+            gw_snapshot_release(cur);
+        }
+    }
     if (ld->loads != NULL)
         atomic_fetch_add(ld->loads, 1);
 }

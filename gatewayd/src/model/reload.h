@@ -32,6 +32,10 @@ typedef struct gw_snapshot_loader {
     /* derived state built from a new snapshot before it is swapped in (the
      * pipeline's hooks, main.c); may be NULL. -1 with err: not swapped in */
     int (*prepare)(gw_snapshot *s, char err[GW_ERR_LEN]);
+    /* told of the current snapshot after each swap, on the thread that
+     * swapped (the plugin host starts and stops plugins, main.c); may be NULL */
+    void (*swapped)(void *ctx, gw_snapshot *s);
+    void *swapped_ctx;
     char last_mismatch[GW_CHECKSUM_HEX_LEN + 1]; /* checksum mismatch logged once */
 } gw_snapshot_loader;
 

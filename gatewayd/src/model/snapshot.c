@@ -357,6 +357,7 @@ int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, co
         l->plugin_ids = m->plugin_ids;
         l->n_plugin_ids = m->n_plugin_ids;
         l->plugin_positions = m->n_plugin_positions == m->n_plugin_ids ? m->plugin_positions : NULL;
+        l->plugin_fail_open = m->n_plugin_fail_open == m->n_plugin_ids ? m->plugin_fail_open : NULL;
         gw_llm_open_key(l, m, msg, keys, nkeys);
         if (l->key_state == GW_KEY_UNAVAILABLE)
             nkerr++;
@@ -613,6 +614,16 @@ static int gw_cmp_plugin(const void *key, const void *elem)
 const gw_filter_def *gw_snapshot_filter_by_id(const gw_snapshot *s, int64_t id)
 {
     return bsearch(&id, s->filters, s->n_filters, sizeof(gw_filter_def), gw_cmp_filter);
+}
+
+size_t gw_snapshot_plugin_count(const gw_snapshot *s)
+{
+    return s->n_plugins;
+}
+
+const gw_plugin_def *gw_snapshot_plugin_at(const gw_snapshot *s, size_t i)
+{
+    return i < s->n_plugins ? &s->plugins[i] : NULL;
 }
 
 const gw_plugin_def *gw_snapshot_plugin_by_id(const gw_snapshot *s, int64_t id)

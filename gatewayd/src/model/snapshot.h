@@ -95,6 +95,7 @@ typedef struct gw_llm {
     size_t n_filter_ids;
     const int64_t *plugin_ids;
     const int32_t *plugin_positions;
+    const int *plugin_fail_open; /* per plugin_ids entry: the attachment's fail_open (NULL: all false) */
     size_t n_plugin_ids;
     size_t idx; /* its index in the snapshot (gw_snapshot_llm_at) */
 } gw_llm;
@@ -189,6 +190,9 @@ int gw_llm_model_allowed(const gw_llm *llm, const char *model);
  * (an exact name is the longest prefix of itself), or NULL. */
 const gw_price *gw_snapshot_price(const gw_snapshot *s, const char *vendor, const char *model);
 
+/* The plugins of the snapshot (active or not), sorted by id. */
+size_t gw_snapshot_plugin_count(const gw_snapshot *s);
+const gw_plugin_def *gw_snapshot_plugin_at(const gw_snapshot *s, size_t i);
 /* The filter / plugin with this id, or NULL. */
 const gw_filter_def *gw_snapshot_filter_by_id(const gw_snapshot *s, int64_t id);
 const gw_plugin_def *gw_snapshot_plugin_by_id(const gw_snapshot *s, int64_t id);

@@ -75,11 +75,13 @@ static int gw_stage_parse(const char *s, gw_stage *out)
     return -1;
 }
 
-/* The opened hook of (kind, id), NULL when it is not in the table. */
-static gw_hook *gw_hooks_find(gw_hooks_table *t, gw_hook_kind kind, int64_t id)
+/* The opened hook of (kind, id) attached with fail_open, NULL when it is
+ * not in the table (a plugin attached fail_open to one LLM and not to
+ * another is two hooks: fail_open is the attachment's). */
+static gw_hook *gw_hooks_find(gw_hooks_table *t, gw_hook_kind kind, int64_t id, int fail_open)
 {
     for (size_t i = 0; i < t->n_hooks; i++)
-        if (t->hooks[i].def.kind == kind && t->hooks[i].def.id == id)
+        if (t->hooks[i].def.kind == kind && t->hooks[i].def.id == id && t->hooks[i].def.fail_open == fail_open)
             return &t->hooks[i];
     return NULL;
 }
@@ -177,11 +179,13 @@ static gw_hooks_table *gw_hooks_build(const gw_snapshot *s)
             const int32_t *pos = k == GW_HOOK_FILTER ? l->filter_positions : l->plugin_positions;
             size_t n = k == GW_HOOK_FILTER ? l->n_filter_ids : l->n_plugin_ids;
             for (size_t j = 0; j < n; j++) {
-                gw_hook *h = gw_hooks_find(t, (gw_hook_kind)k, ids[j]);
+                int fo = k == GW_HOOK_PLUGIN && l->plugin_fail_open != NULL && l->plugin_fail_open[j];
+                gw_hook *h = gw_hooks_find(t, (gw_hook_kind)k, ids[j], fo);
                 if (h == NULL) {
                     h = &t->hooks[t->n_hooks];
                     if (gw_hooks_define(s, (gw_hook_kind)k, ids[j], h) != 0)
                         continue;
+                    h->def.fail_open = fo;
                     t->n_hooks++;
                 }
                 slots[ns].h = h;
@@ -285,6 +289,8 @@ static void gw_verdict_clear(gw_hook_verdict *v)
     v->status = 0;
     v->code[0] = v->message[0] = '\0';
     v->body_set = 0;
+    v->app_id = v->user_id = 0;
+    v->upstream[0] = '\0';
     gw_buf_reset(&v->body);
     gw_buf_reset(&v->headers);
 }
@@ -341,7 +347,7 @@ int gw_hooks_ready(const gw_hook_list *hl, gw_stage st, gw_hook_result *res)
 {
     for (size_t i = 0, n = gw_hooks_count(hl, st); i < n; i++) {
         const gw_hook *h = hl->hooks[st][i];
-        if (h->ops == NULL || h->inst == NULL) {
+        if ((h->ops == NULL || h->inst == NULL) && !h->def.fail_open) {
             gw_hook_unavailable(res, h, h->open_error);
             return -1;
         }
@@ -361,6 +367,8 @@ int gw_hooks_run(const gw_hook_list *hl, gw_hook_req *rq, gw_hook_result *res)
     for (size_t i = 0; i < n; i++) {
         const gw_hook *h = hl->hooks[st][i];
         if (h->ops == NULL || h->inst == NULL) {
+            if (h->def.fail_open)
+                continue; /* the attachment lets the request go on without it */
             gw_hook_unavailable(res, h, h->open_error);
             break;
         }
@@ -373,6 +381,13 @@ int gw_hooks_run(const gw_hook_list *hl, gw_hook_req *rq, gw_hook_result *res)
             gw_hook_blocked(res, h, &v, 0);
             break;
         }
+        /* a plugin's caller (auth) and upstream override: the last one set wins */
+        if (v.app_id > 0) {
+            res->v.app_id = v.app_id;
+            res->v.user_id = v.user_id;
+        }
+        if (v.upstream[0] != '\0')
+            snprintf(res->v.upstream, sizeof(res->v.upstream), "%s", v.upstream);
         if (v.action != GW_HOOK_MODIFY)
             continue;
         res->action = GW_HOOK_MODIFY;

@@ -54,6 +54,7 @@
 
 #define GW_HOOK_CODE_MAX 64
 #define GW_HOOK_MSG_MAX 512
+#define GW_HOOK_URL_MAX 512
 
 typedef enum gw_hook_kind { GW_HOOK_FILTER = 0, GW_HOOK_PLUGIN, GW_HOOK_KIND_COUNT } gw_hook_kind;
 
@@ -67,12 +68,13 @@ typedef enum gw_hook_action {
 typedef struct gw_hook_def {
     gw_hook_kind kind;
     int64_t id;
-    const char *name;            /* filters.name / plugins.name (snapshot memory) */
-    const char *type;            /* filter_type / plugin_type */
-    gw_stage stage;              /* a filter's stage, a plugin's hook */
-    const char *config_json;     /* its config, a JSON object */
-    const char *command;         /* plugins: what to run; filters: NULL */
-    int32_t position;            /* the position it was attached at */
+    const char *name;        /* filters.name / plugins.name (snapshot memory) */
+    const char *type;        /* filter_type / plugin_type */
+    gw_stage stage;          /* a filter's stage, a plugin's hook */
+    const char *config_json; /* its config, a JSON object */
+    const char *command;     /* plugins: what to run; filters: NULL */
+    int32_t position;        /* the position it was attached at */
+    int fail_open;           /* plugins: the attachment lets requests go on when the plugin cannot answer */
     const gw_filter_def *filter; /* the snapshot's definition (one of the two) */
     const gw_plugin_def *plugin;
 } gw_hook_def;
@@ -113,7 +115,11 @@ typedef struct gw_hook_verdict {
     char message[GW_HOOK_MSG_MAX]; /* BLOCK: what the client reads */
     gw_buf body;                   /* MODIFY: the new body (same dialect), when body_set */
     int body_set;
-    gw_buf headers; /* MODIFY: headers added upstream (post_auth), "Name: value" each NUL-terminated */
+    gw_buf headers;               /* MODIFY: headers for the upstream request, "Name: value" each NUL-terminated */
+    /* plugins (any action but BLOCK): the caller an auth hook authenticated
+     * (0: not set), and an upstream override, for the entry point to apply */
+    int64_t app_id, user_id;
+    char upstream[GW_HOOK_URL_MAX]; /* send the upstream request to this base URL ("": the LLM's endpoint) */
 } gw_hook_verdict;
 
 /* A stage's outcome. */
