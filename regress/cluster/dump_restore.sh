@@ -55,7 +55,7 @@ SELECT aistudio.create_llm('Claude', 'anthropic', 'https://api.anthropic.com', '
 SELECT aistudio.grant_llm_to_group(1, 1);
 SELECT aistudio.set_model_price('openai', 'gpt-4o', 2.50, 10.00, cache_read_per_mtok => 1.25);
 SELECT aistudio.set_model_price('anthropic', 'claude-sonnet-4', 3, 15, 3.75, 0.30);
-SELECT aistudio.create_filter('short', 'max_prompt_chars', '{"max_chars": 1000}');
+SELECT aistudio.create_filter('short', 'max_prompt', '{"max_chars": 1000}');
 SELECT aistudio.attach_filter(1, 1, 1);
 SELECT aistudio.create_plugin('audit', 'on_response', '/usr/local/bin/audit-plugin');
 SELECT aistudio.attach_plugin(1, 1, 1);

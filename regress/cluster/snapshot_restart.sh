@@ -32,8 +32,8 @@ SELECT aistudio.create_llm('EU Claude', 'anthropic', 'https://api.anthropic.com'
 SELECT aistudio.create_llm('Second GPT', 'openai', 'https://api.openai.com/v1');
 SELECT aistudio.set_model_price('openai', 'gpt-4o', 2.50, 10.00);
 SELECT aistudio.set_model_price('anthropic', 'claude-sonnet-4', 3, 15, 3.75, 0.30);
-SELECT aistudio.create_filter('first', 'max_prompt_chars', '{"max_chars": 100}');
-SELECT aistudio.create_filter('second', 'regex_block', '{"patterns": ["x+"]}');
+SELECT aistudio.create_filter('first', 'max_prompt', '{"max_chars": 100}');
+SELECT aistudio.create_filter('second', 'regex', '{"patterns": ["x+"]}');
 SELECT aistudio.attach_filter(1, 2, 1), aistudio.attach_filter(1, 1, 2);
 INSERT INTO aistudio.users (id, email, name, role) VALUES (1, 'dev@example.com', 'Dev', 'developer');
 INSERT INTO aistudio.apps (id, name, owner_id, namespace) VALUES (1, 'app-one', 1, ''), (2, 'app-eu', 1, 'eu');

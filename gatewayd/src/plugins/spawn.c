@@ -165,6 +165,13 @@ gw_spawn_child(const gw_spawn_opts *o, const gw_spawn_plan *p, const int fds[4],
     sa.sa_handler = SIG_DFL;
     for (int s = 1; s < NSIG; s++)
         (void)sigaction(s, &sa, NULL);
+    /* the C library's own signals (32 .. SIGRTMIN-1) refuse sigaction(); a
+     * parent that ignores them (a CI runner did) would pass that on through
+     * execve. All-zero is SIG_DFL, no flags, an empty mask on every ABI. */
+    for (int s = 32; s < SIGRTMIN; s++) {
+        unsigned long kernel_sa[8] = {0};
+        (void)syscall(SYS_rt_sigaction, s, kernel_sa, NULL, (size_t)8);
+    }
 
     gw_child_limit(RLIMIT_CORE, 0, 0);
     if (o->mem_bytes > 0)
