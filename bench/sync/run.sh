@@ -20,18 +20,28 @@
 #              and PostgreSQL's (the postmaster and its children)
 #   pull       a namespace of APPS apps: PULLS snapshot pulls by one edge,
 #              the RPC's latency as its client sees it (target <= 200 ms)
+#   lease      a real edge (gatewayd GATEWAY_MODE=edge, its own database in
+#              the same cluster) in front of the mock upstream (bench/mock),
+#              a second hub started at LOG_LEVEL=debug to count the lease
+#              calls; LEASE_N sequential keep-alive requests (bench/gateway
+#              loadgen seq) for an app without a budget and for one with a
+#              budget small enough that the edge renews its lease several
+#              times during the run, alternately, LEASE_ROUNDS times: proxied
+#              p50/p99 of both (target: no difference: renewal ahead of need)
 # Edges are enrolled with aistudio.enroll_edge (one token each). The hub
 # logs at info (its default) into the work directory.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/bench/sync"
-SCENARIOS=${SCENARIOS:-push heartbeat pull}
+SCENARIOS=${SCENARIOS:-push heartbeat pull lease}
 PUSH_EDGES=${PUSH_EDGES:-100}
 HB_EDGES=${HB_EDGES:-1000}
 HB_SECONDS=${HB_SECONDS:-60}
 HB_CONNS=${HB_CONNS:-}
 APPS=${APPS:-10000}
 PULLS=${PULLS:-20}
+LEASE_N=${LEASE_N:-20000}
+LEASE_ROUNDS=${LEASE_ROUNDS:-2}
 PGBIN=$(pg_config --bindir)
 WORK=$(mktemp -d /tmp/aistudio-bench-sync.XXXXXX)
 RUNAS=()
@@ -40,8 +50,10 @@ as_owner() { "${RUNAS[@]}" "$@"; }
 
 PORT=$((20000 + RANDOM % 30000))
 HUBPID=
+PIDS=()
 cleanup() {
 	set +e
+	for pid in "${PIDS[@]}"; do kill "$pid" 2> /dev/null; wait "$pid" 2> /dev/null; done
 	if [ -n "$HUBPID" ]; then kill "$HUBPID" 2> /dev/null; wait "$HUBPID" 2> /dev/null; fi
 	as_owner "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast -w stop > /dev/null 2>&1
 	if [ -n "${KEEP_WORK:-}" ]; then echo "# work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
@@ -149,19 +161,96 @@ echo "set-up (not measured): $((PUSH_EDGES + HB_EDGES + 1)) edges enrolled in $(
 	"namespace 'big': $napps apps, snapshot $nbytes bytes"
 
 # ---- the hub -------------------------------------------------------------------
-GRPC=$(free_port)
-SPORT=$(free_port)
-mkdir -p "$WORK/spool"
-[ -z "${RUNAS[*]}" ] || chown postgres: "$WORK/spool"
-env -i PATH="$PATH" GATEWAY_MODE=control DATABASE_URL="host=$WORK port=$PORT dbname=bench user=gw" \
-	AISTUDIO_SECRET_KEY_FILE="$WORK/secret.key" PROXY_PORT="$(free_port)" SERVER_PORT="$SPORT" \
-	DOCS_PORT="$(free_port)" GRPC_PORT="$GRPC" LISTEN_HOST=127.0.0.1 SPOOL_DIR="$WORK/spool" LOG_LEVEL=info \
-	"$GATEWAYD" > "$WORK/hub.log" 2>&1 &
-HUBPID=$!
-wait_http "http://127.0.0.1:$SPORT/readyz" 30 || { tail -50 "$WORK/hub.log" >&2; exit 1; }
+# start_hub LOG_LEVEL: a hub (GATEWAY_MODE=control) on the bench database;
+# sets HUBPID, GRPC
+start_hub() {
+	GRPC=$(free_port)
+	local sport
+	sport=$(free_port)
+	mkdir -p "$WORK/spool-$1"
+	[ -z "${RUNAS[*]}" ] || chown postgres: "$WORK/spool-$1"
+	env -i PATH="$PATH" GATEWAY_MODE=control DATABASE_URL="host=$WORK port=$PORT dbname=bench user=gw" \
+		AISTUDIO_SECRET_KEY_FILE="$WORK/secret.key" PROXY_PORT="$(free_port)" SERVER_PORT="$sport" \
+		DOCS_PORT="$(free_port)" GRPC_PORT="$GRPC" LISTEN_HOST=127.0.0.1 SPOOL_DIR="$WORK/spool-$1" LOG_LEVEL="$1" \
+		"$GATEWAYD" > "$WORK/hub-$1.log" 2>&1 &
+	HUBPID=$!
+	wait_http "http://127.0.0.1:$sport/readyz" 30 || { tail -50 "$WORK/hub-$1.log" >&2; exit 1; }
+}
+stop_hub() {
+	kill "$HUBPID" 2> /dev/null || true
+	wait "$HUBPID" 2> /dev/null || true
+	HUBPID=
+}
+start_hub info
 DB="host=$WORK port=$PORT dbname=bench user=postgres"
 echo "hub: gatewayd pid $HUBPID, gRPC 127.0.0.1:$GRPC; PostgreSQL 15 postmaster pid $PGPID; the simulator on the same 2 cores"
 echo
+
+# ---- lease: a real edge, requests with and without a budget ---------------------
+lease_scenario() {
+	local vkey=sk-mock-lease mport eproxy slug kfree kbudget bid tok out r
+	make -s -C "$ROOT/bench/mock" > /dev/null
+	make -s -C "$ROOT/bench/gateway" loadgen > /dev/null
+	"$ROOT/bench/mock/mock_upstream" --port 0 --threads 1 --expect-key "$vkey" > "$WORK/mock.out" 2> "$WORK/mock.err" &
+	PIDS+=($!)
+	for _ in $(seq 1 100); do grep -q '^listening on' "$WORK/mock.out" 2> /dev/null && break; sleep 0.05; done
+	mport=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\)$/\1/p' "$WORK/mock.out")
+	[ -n "$mport" ] || { log "lease: the mock did not start"; return; }
+	# 1000 USD per million tokens: a request costs 1.8 cents (18 tokens); the
+	# budget: LEASE_N * LEASE_ROUNDS requests spend 60 % of it. The edge asks
+	# for a quarter of the budget and renews when half of that is used: about
+	# five renewals, one every second or less at the 10,000-20,000 requests/s a sequential
+	# client reaches against the mock (an edge spending half its lease faster
+	# than its renewal tick, 250 ms, gets refusals: see docs/BENCHMARKS.md)
+	read -r slug kfree kbudget bid tok < <("${PSQL[@]}" -At -F ' ' -v mport="$mport" -v vkey="$vkey" \
+		-v budget="$((LEASE_N * LEASE_ROUNDS * 3 / 100))" <<'SQL'
+SET client_min_messages = warning;
+SELECT aistudio.create_namespace('lease', 'Leases') \g /dev/null
+SELECT aistudio.set_model_price('openai', 'gpt-lease', 1000, 1000) \g /dev/null
+SELECT aistudio.create_llm('Lease GPT', 'openai', 'http://127.0.0.1:' || :'mport' || '/v1', api_key => :'vkey',
+                           default_model => 'gpt-lease', namespace => 'lease') AS llm \gset
+SELECT id AS dev FROM aistudio.users WHERE email = 'dev@bench.invalid' \gset
+SELECT aistudio.create_app('lease free', :dev, ARRAY[:llm]::bigint[], namespace => 'lease') AS free \gset
+SELECT aistudio.create_app('lease budget', :dev, ARRAY[:llm]::bigint[], monthly_budget => :budget,
+                           namespace => 'lease') AS budget \gset
+SELECT (SELECT slug FROM aistudio.llms WHERE id = :llm), aistudio.issue_credential(:free),
+       aistudio.issue_credential(:budget), :budget, aistudio.enroll_edge('lease-1', 'lease');
+SQL
+	)
+	"${PSQL[@]}" -d postgres -c "CREATE DATABASE edge1"
+	"${PSQL[@]}" -d edge1 -c "CREATE EXTENSION pg_aistudio"
+	start_hub debug
+	eproxy=$(free_port)
+	mkdir -p "$WORK/spool-edge"
+	[ -z "${RUNAS[*]}" ] || chown postgres: "$WORK/spool-edge"
+	env -i PATH="$PATH" GATEWAY_MODE=edge DATABASE_URL="host=$WORK port=$PORT dbname=edge1 user=gw" \
+		CONTROL_ENDPOINT="127.0.0.1:$GRPC" EDGE_ID=lease-1 EDGE_NAMESPACE=lease EDGE_TOKEN="$tok" \
+		EDGE_HEARTBEAT_INTERVAL=5 PROXY_PORT="$eproxy" SERVER_PORT="$(free_port)" DOCS_PORT="$(free_port)" \
+		LISTEN_HOST=127.0.0.1 SPOOL_DIR="$WORK/spool-edge" LOG_LEVEL=info \
+		"$GATEWAYD" > "$WORK/edge.log" 2>&1 &
+	PIDS+=($!)
+	wait_http "http://127.0.0.1:$eproxy/readyz" 30 || { log "lease: the edge is not ready"; tail -20 "$WORK/edge.log" >&2; return; }
+	printf '%s' '{"model":"gpt-lease","messages":[{"role":"user","content":"Write one short sentence about the sea."}]}' > "$WORK/lease-body.json"
+	: > "$WORK/lease.out"
+	for ((r = 1; r <= LEASE_ROUNDS; r++)); do
+		for app in free budget; do
+			local key=$kfree
+			[ "$app" = free ] || key=$kbudget
+			out=$(nice -n 0 "$ROOT/bench/gateway/loadgen" seq -u "http://127.0.0.1:$eproxy/llm/rest/$slug/chat/completions" \
+				-n "$LEASE_N" -w 50 -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -f "$WORK/lease-body.json")
+			echo "$app round=$r $out" >> "$WORK/lease.out"
+		done
+	done
+	cat "$WORK/lease.out" >&2
+	"${PSQL[@]}" -At -F ' ' -c "SELECT 'lease granted=' || granted || ' edge_spent=' || edge_spent FROM aistudio.edge_leases
+		WHERE edge_id = 'lease-1' AND subject = 'app'" >&2
+	local f b renewals
+	renewals=$(grep -c "renew lease of app $bid:" "$WORK/hub-debug.log" || true)
+	f=$(awk '$1 == "free" {for (i = 2; i <= NF; i++) {split($i, kv, "="); if (kv[1] == "p50_us") p50 = p50 " " kv[2]/1000; if (kv[1] == "p99_us") p99 = p99 " " kv[2]/1000}} END {printf "p50%s ms, p99%s ms", p50, p99}' "$WORK/lease.out")
+	b=$(awk '$1 == "budget" {for (i = 2; i <= NF; i++) {split($i, kv, "="); if (kv[1] == "p50_us") p50 = p50 " " kv[2]/1000; if (kv[1] == "p99_us") p99 = p99 " " kv[2]/1000; if (kv[1] == "err") e += kv[2]}} END {printf "p50%s ms, p99%s ms; %d refused", p50, p99, e}' "$WORK/lease.out")
+	R[lease]=$(printf '| a real edge, %s sequential requests × %s rounds each: app without a budget vs app with a budget (its lease renewed %s times, ahead of need) | no budget: %s; budget: %s | no added latency |' \
+		"$LEASE_N" "$LEASE_ROUNDS" "$renewals" "$f" "$b")
+}
 
 declare -A R
 if [[ " $SCENARIOS " == *" push "* ]]; then
@@ -196,14 +285,18 @@ if [[ " $SCENARIOS " == *" pull "* ]]; then
 		"$napps" "$(kv bytes "$WORK/pull.out")" "$PULLS" "$(kv rpc_p50_ms "$WORK/pull.out")" \
 		"$(kv rpc_p99_ms "$WORK/pull.out")" "$(kv build_p50_ms "$WORK/pull.out")")
 fi
+if [[ " $SCENARIOS " == *" lease "* ]]; then
+	stop_hub
+	lease_scenario
+fi
 for f in push hb pull; do
 	if [ -s "$WORK/$f.err" ]; then log "$f: simulator stderr:"; tail -5 "$WORK/$f.err" >&2; fi
 done
-if grep -q 'WARN\|ERROR' "$WORK/hub.log"; then
+if grep -q 'WARN\|ERROR' "$WORK/hub-info.log"; then
 	log "hub warnings/errors (first 5):"
-	grep 'WARN\|ERROR' "$WORK/hub.log" | head -5 >&2
+	grep 'WARN\|ERROR' "$WORK/hub-info.log" | head -5 >&2
 fi
 
 echo "| scenario | measured | target |"
 echo "|---|---|---|"
-for s in push heartbeat pull; do [ -z "${R[$s]:-}" ] || echo "${R[$s]}"; done
+for s in push heartbeat pull lease; do [ -z "${R[$s]:-}" ] || echo "${R[$s]}"; done
