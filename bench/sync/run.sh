@@ -29,7 +29,8 @@
 #              times during the run, alternately, LEASE_ROUNDS times: proxied
 #              p50/p99 of both (target: no difference: renewal ahead of need)
 # Edges are enrolled with aistudio.enroll_edge (one token each). The hub
-# logs at info (its default) into the work directory.
+# logs at info (its default) into the work directory. GATEWAYD_BIN: another
+# gatewayd binary for the hub and the edge (a before/after comparison).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/bench/sync"
@@ -84,7 +85,7 @@ if ! flock /tmp/aistudio-gw.lock make -s -C "$ROOT/gatewayd" > "$WORK/build.log"
 	exit 1
 fi
 make -s -C "$HERE" > "$WORK/build-sim.log" 2>&1 || { cat "$WORK/build-sim.log" >&2; exit 1; }
-GATEWAYD=$ROOT/gatewayd/gatewayd
+GATEWAYD=${GATEWAYD_BIN:-$ROOT/gatewayd/gatewayd}
 SIM=$HERE/syncsim
 ulimit -n 65536 2> /dev/null || ulimit -n "$(ulimit -Hn)"
 
