@@ -7,7 +7,7 @@
 #
 #   bash bench/sync/run.sh            (bash bench/run.sh sync calls it)
 #   SCENARIOS="push pull heartbeat lease" PUSH_EDGES=100 HB_EDGES=1000 HB_SECONDS=60 \
-#   HB_CONNS=200 APPS=10000 PULLS=20 LEASE_N=20000 LEASE_ROUNDS=3 bash bench/sync/run.sh
+#   HB_CONNS=200 APPS=10000 PULLS=20 LEASE_N=20000 LEASE_ROUNDS=4 bash bench/sync/run.sh
 #
 # Scenarios (targets of issue 10 on a 2-core machine):
 #   push       PUSH_EDGES edges (two namespaces) connected and in sync; a
@@ -44,7 +44,7 @@ HB_CONNS=${HB_CONNS:-}
 APPS=${APPS:-10000}
 PULLS=${PULLS:-20}
 LEASE_N=${LEASE_N:-20000}
-LEASE_ROUNDS=${LEASE_ROUNDS:-3}
+LEASE_ROUNDS=${LEASE_ROUNDS:-4}
 PGBIN=$(pg_config --bindir)
 WORK=$(mktemp -d /tmp/aistudio-bench-sync.XXXXXX)
 RUNAS=()
@@ -247,10 +247,24 @@ SQL
 	cat "$WORK/lease.out" >&2
 	"${PSQL[@]}" -At -F ' ' -c "SELECT 'lease granted=' || granted || ' edge_spent=' || edge_spent FROM aistudio.edge_leases
 		WHERE edge_id = 'lease-1' AND subject = 'app'" >&2
-	local f b renewals
+	local f b renewals times near
 	renewals=$(grep -c "renew lease of app $bid:" "$WORK/hub-debug.log" || true)
+	# the budgeted app's requests (the edge's own records, latency in whole
+	# ms) within 250 ms of a renewal (the hub's log time) against the others
+	times=$(grep "renew lease of app $bid:" "$WORK/hub-debug.log" | awk '{printf "%s(%s::timestamptz)", sep, "'"'"'" $1 "'"'"'"; sep = ","}')
+	if [ -n "$times" ]; then
+		near=$("${PSQL[@]}" -d edge1 -At -F ' ' -c "WITH r(t) AS (VALUES $times),
+			x AS (SELECT i.latency_ms, EXISTS (SELECT 1 FROM r WHERE i.timestamp BETWEEN r.t - interval '250 ms'
+			                                                             AND r.t + interval '250 ms') AS near
+			        FROM aistudio.llm_interactions i WHERE i.app_id = $bid)
+			SELECT count(*) FILTER (WHERE near), count(*) FILTER (WHERE near AND latency_ms >= 2),
+			       count(*) FILTER (WHERE NOT near), count(*) FILTER (WHERE NOT near AND latency_ms >= 2) FROM x")
+		read -r n1 s1 n0 s0 <<< "$near"
+		near=$(awk -v n1="$n1" -v s1="$s1" -v n0="$n0" -v s0="$s0" 'BEGIN {printf "; requests ≥ 2 ms: %.2f %% of the %d within 250 ms of a renewal, %.2f %% of the %d others", n1 ? 100 * s1 / n1 : 0, n1, n0 ? 100 * s0 / n0 : 0, n0}')
+		echo "lease near-renewal $near" >&2
+	fi
 	f=$(awk '$1 == "free" {for (i = 2; i <= NF; i++) {split($i, kv, "="); if (kv[1] == "p50_us") p50 = p50 " " kv[2]/1000; if (kv[1] == "p99_us") p99 = p99 " " kv[2]/1000}} END {printf "p50%s ms, p99%s ms", p50, p99}' "$WORK/lease.out")
-	b=$(awk '$1 == "budget" {for (i = 2; i <= NF; i++) {split($i, kv, "="); if (kv[1] == "p50_us") p50 = p50 " " kv[2]/1000; if (kv[1] == "p99_us") p99 = p99 " " kv[2]/1000; if (kv[1] == "err") e += kv[2]}} END {printf "p50%s ms, p99%s ms; %d refused", p50, p99, e}' "$WORK/lease.out")
+	b=$(awk '$1 == "budget" {for (i = 2; i <= NF; i++) {split($i, kv, "="); if (kv[1] == "p50_us") p50 = p50 " " kv[2]/1000; if (kv[1] == "p99_us") p99 = p99 " " kv[2]/1000; if (kv[1] == "err") e += kv[2]}} END {printf "p50%s ms, p99%s ms; %d refused", p50, p99, e}' "$WORK/lease.out")$near
 	R[lease]=$(printf '| a real edge, %s sequential requests × %s rounds each: app without a budget vs app with a budget (its lease renewed %s times, ahead of need) | no added latency | no budget: %s; budget: %s |' \
 		"$LEASE_N" "$LEASE_ROUNDS" "$renewals" "$f" "$b")
 }
