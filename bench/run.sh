@@ -6,8 +6,11 @@
 #
 #   bash bench/run.sh                 every benchmark
 #   bash bench/run.sh extension NAME  one of bench/extension/NAME.sh
+#   bash bench/run.sh sync            the control plane (bench/sync/run.sh:
+#                                     its own cluster, hub and simulated edges)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" = sync ]; then exec bash "$ROOT/bench/sync/run.sh"; fi
 PGBIN=$(pg_config --bindir)
 WORK=$(mktemp -d /tmp/aistudio-bench.XXXXXX)
 RUNAS=()
@@ -62,6 +65,7 @@ case "$what" in
 	all)
 		for s in "$ROOT"/bench/extension/*.sh; do run_one "$s"; done
 		if [ -f "$ROOT/bench/gateway/run.sh" ]; then bash "$ROOT/bench/gateway/run.sh"; fi
-		if [ -f "$ROOT/bench/admin/run.sh" ]; then bash "$ROOT/bench/admin/run.sh"; fi ;;
-	*) echo "usage: bench/run.sh [all | extension [NAME]]" >&2; exit 2 ;;
+		if [ -f "$ROOT/bench/admin/run.sh" ]; then bash "$ROOT/bench/admin/run.sh"; fi
+		bash "$ROOT/bench/sync/run.sh" ;;
+	*) echo "usage: bench/run.sh [all | extension [NAME] | sync]" >&2; exit 2 ;;
 esac

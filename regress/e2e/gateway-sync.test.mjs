@@ -464,7 +464,8 @@ describe('hub and edges', { concurrency: false }, () => {
     await waitFor(() => pg.sql(`SELECT count(*) FROM aistudio.edge_events WHERE event = 'auth_failed' AND detail ->> 'edge_id' = 'edge-eu-4'`),
       (n) => Number(n) >= 1, { what: 'the refusal in the trail' });
     assert.equal((await readyz(bad)).snapshot_loaded, false, 'a refused edge serves nothing');
-    assert.match(bad.stderr(), /UNAUTHENTICATED bad_token/);
+    // the hub records the refusal before it answers: the edge's line may come a moment later
+    await waitFor(() => bad.stderr(), (s) => /UNAUTHENTICATED bad_token/.test(s), { timeoutMs: 5000, what: 'the edge logging the refusal' });
     await stopProc(bad);
 
     await startEdge('edge-eu-4');

@@ -17,10 +17,12 @@
 
 /* $1 namespace → the snapshot, its checksum, and the checksum of its bytes
  * by the extension's one implementation of the rule (the way an edge
- * verifies), in one statement. */
+ * verifies), in one statement. OFFSET 0 keeps the subquery whole: pulled
+ * up, it would build the snapshot twice (once more for snapshot_checksum_of;
+ * regress/e2e/sql-statements.test.mjs). */
 #define GW_SQL_SNAPSHOT                                                                                                \
     "SELECT x.s, x.c, aistudio.snapshot_checksum_of(x.s) FROM "                                                        \
-    "(SELECT aistudio.snapshot($1::text) AS s, aistudio.snapshot_checksum($1::text) AS c) x"
+    "(SELECT aistudio.snapshot($1::text) AS s, aistudio.snapshot_checksum($1::text) AS c OFFSET 0) x"
 /* $1 namespace → the checksum of the current snapshot. */
 #define GW_SQL_SNAPSHOT_CHECKSUM "SELECT aistudio.snapshot_checksum($1::text)"
 
