@@ -439,6 +439,8 @@ static int gw_config_validate(gw_config *cfg, const char *key_hex, const char *k
     }
     if (cfg->spool_dir[0] == '\0')
         return gw_errf(err, "SPOOL_DIR: must not be empty");
+    if (cfg->worker_threads == 1)
+        return gw_errf(err, "WORKER_THREADS: must be 0 (sized from the limits) or at least 2");
 
     if (key_hex != NULL && key_file != NULL)
         return gw_errf(err,

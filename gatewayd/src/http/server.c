@@ -458,6 +458,11 @@ static int gw_http_on_log(const struct mg_connection *conn, const char *message)
     return 1; /* handled: nothing on civetweb's stderr */
 }
 
+int gw_http_auto_per_address(int threads)
+{
+    return threads / 2 > GW_HTTP_MIN_PER_ADDRESS ? threads / 2 : GW_HTTP_MIN_PER_ADDRESS;
+}
+
 int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t nroutes, struct mg_context **out,
                   char err[GW_ERR_LEN])
 {
@@ -482,9 +487,8 @@ int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t 
     go.name = opts->name;
     go.port = opts->port;
     go.workers = opts->threads;
-    go.max_per_address = opts->max_per_address > 0    ? opts->max_per_address
-                         : opts->max_per_address == 0 ? (opts->threads / 2 > 0 ? opts->threads / 2 : 1)
-                                                      : 0;
+    go.max_per_address = opts->max_per_address != 0 ? (opts->max_per_address > 0 ? opts->max_per_address : 0)
+                                                    : gw_http_auto_per_address(opts->threads);
     go.head_timeout_ms = opts->head_timeout_ms > 0 ? opts->head_timeout_ms : opts->request_timeout_ms;
     if (gw_connguard_create(&go, &hc->guard, err) != 0) {
         free(hc);

@@ -51,16 +51,22 @@ typedef struct gw_http_opts {
     int threads;               /* WORKER_THREADS */
     int request_timeout_ms;    /* REQUEST_TIMEOUT_MS */
     int keep_alive_timeout_ms; /* KEEP_ALIVE_TIMEOUT_MS */
-    int head_timeout_ms;       /* REQUEST_HEAD_TIMEOUT_MS (connguard.h); 0 = request_timeout_ms */
-    int max_per_address;       /* MAX_CONNECTIONS_PER_ADDRESS; 0 = half the threads, -1 = no limit */
     int64_t max_header_bytes;  /* MAX_HEADER_BYTES */
     void (*warm_thread)(void); /* NULL, or run once in every worker thread as it starts */
+    int head_timeout_ms;       /* REQUEST_HEAD_TIMEOUT_MS (connguard.h); 0 = request_timeout_ms */
+    int max_per_address;       /* MAX_CONNECTIONS_PER_ADDRESS; 0 = half the threads, -1 = no limit */
 } gw_http_opts;
 
 /* Starts a listener with the routes (registered in order, before the
  * catch-all). -1 with err (e.g. the port is taken). */
 int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t nroutes, struct mg_context **out,
                   char err[GW_ERR_LEN]);
+/* MAX_CONNECTIONS_PER_ADDRESS=0: half the listener's threads, but at least
+ * GW_HTTP_MIN_PER_ADDRESS (a browser opens about six connections to a
+ * host, and a client that reconnects at once may still be counted in its
+ * old connection for a moment). */
+#define GW_HTTP_MIN_PER_ADDRESS 8
+int gw_http_auto_per_address(int threads);
 /* Stops accepting, waits for in-flight requests, frees the context. */
 void gw_http_stop(struct mg_context *ctx);
 /* The connection counters of a listener started by gw_http_start (its
