@@ -104,10 +104,10 @@ static const gw_setting gw_settings[] = {
      "0 = sized from the open-file limit and the memory (see docs/operations.md)"},
     {"MAX_CONNECTIONS_PER_ADDRESS", GW_SET_INT, "0", 0, 1000000, OFF(max_connections_per_address),
      "open connections one client address may hold on each server (429 above); 0 = half of that server's "
-     "worker threads; behind a load balancer or proxy that connects from one address, raise it"},
+     "worker threads, at least 8; behind a load balancer or proxy that connects from one address, raise it"},
     {"REQUEST_HEAD_TIMEOUT_MS", GW_SET_INT, "5000", 100, 3600000, OFF(request_head_timeout_ms),
-     "a new connection's first request head must be complete this long after a worker took it (408 or a "
-     "close otherwise)"},
+     "a new connection's first request head must be complete this long after it was accepted (408, or a "
+     "silent close when nothing arrived)"},
     {"REQUEST_TIMEOUT_MS", GW_SET_INT, "30000", 100, 3600000, OFF(request_timeout_ms),
      "client socket read/write timeout"},
     {"KEEP_ALIVE_TIMEOUT_MS", GW_SET_INT, "5000", 0, 600000, OFF(keep_alive_timeout_ms),
