@@ -3,7 +3,8 @@
 # (docs/BENCHMARKS.md "Capacity"). For each target, HOLD connections of each
 # KIND are held open (bench/gateway/connhold: idle = connect and send
 # nothing; slowhead = a head that never ends, one header line a second;
-# keepalive = one request answered, then idle) from SOURCES client addresses,
+# keepalive = one health-check GET answered, then idle: an SDK's pool) from
+# SOURCES client addresses,
 # while a probe from 127.0.0.1 opens a new connection 20 times a second and
 # sends one chat completion (POST, JSON answer). Reported: how many of the
 # held connections were still open at the end, the probes answered 2xx, the
@@ -19,7 +20,8 @@
 #                     e.g. main's) with its default settings, when given
 #
 #   bash bench/gateway/capacity.sh
-# Environment: HOLD (2000), SOURCES (8), SECONDS_HELD (10), KINDS ("idle
+# KINDS may include "none" (no held connections: the probe's own baseline).
+# Environment: HOLD (2000), SOURCES (1: one client address, as in the issue), SECONDS_HELD (10), KINDS ("idle
 # slowhead keepalive"), TARGETS ("nginx civetweb-floor gatewayd
 # gatewayd-before"), GATEWAYD_BIN, GATEWAYD_BEFORE, PIN (1: proxy on CPU 1,
 # mock, PostgreSQL and load on CPU 0).
@@ -28,7 +30,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/bench/gateway"
 HOLD=${HOLD:-2000}
-SOURCES=${SOURCES:-8}
+SOURCES=${SOURCES:-1}
 SECONDS_HELD=${SECONDS_HELD:-10}
 KINDS=${KINDS:-idle slowhead keepalive}
 TARGETS=${TARGETS:-nginx civetweb-floor gatewayd gatewayd-before}
@@ -89,15 +91,17 @@ MOCK_PORT=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\)$/\1/p' "$MOCK_OUT")
 printf '%s' '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Write one short sentence about the sea."}]}' > "$WORK/body.json"
 
 ROWS=()
-# hold TARGET URL PROXY_PIDS [HEADER]: one row per kind
+# hold TARGET HELD_URL PROBE_URL PROXY_PIDS [HEADER]: one row per kind (the
+# keep-alive connections' one request is a GET of HELD_URL, a health check:
+# an idle SDK pool, not a burst of real work)
 hold() {
-	local name=$1 url=$2 pids=$3 kind out fds rss hdr=()
-	[ $# -ge 4 ] && hdr=(-H "$4")
+	local name=$1 url=$2 purl=$3 pids=$4 kind out fds rss hdr=()
+	[ $# -ge 5 ] && hdr=(-H "$5")
 	for kind in $KINDS; do
 		local n=$HOLD k=$kind
 		[ "$kind" = none ] && n=0 && k=idle
 		"${PIN_LOAD[@]}" "$HERE/connhold" ${VERBOSE:+-v} -u "$url" -n "$n" -k "$k" -s "$SOURCES" -d "$SECONDS_HELD" -e 1000 \
-			-f "$WORK/body.json" "${hdr[@]}" -p "$url" -r 20 -F "$WORK/body.json" -t 10 > "$WORK/hold.out" 2> "$WORK/hold.err" &
+			"${hdr[@]}" -p "$purl" -r 20 -F "$WORK/body.json" -t 10 > "$WORK/hold.out" 2> "$WORK/hold.err" &
 		local hp=$!
 		sleep $((SECONDS_HELD / 2 + 1))
 		fds=0
@@ -126,7 +130,8 @@ for target in $TARGETS; do
 		"${PIN_PROXY[@]}" bash "$ROOT/bench/peers/nginx.sh" start "$WORK/nginx"
 		wait_http "http://127.0.0.1:$NPORT/__health"
 		npids="$(cat "$WORK/nginx/nginx.pid") $(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | tr '\n' ' ')"
-		hold nginx "http://127.0.0.1:$NPORT/v1/chat/completions" "$npids" "Authorization: Bearer $VKEY"
+		hold nginx "http://127.0.0.1:$NPORT/__health" "http://127.0.0.1:$NPORT/v1/chat/completions" "$npids" \
+			"Authorization: Bearer $VKEY"
 		bash "$ROOT/bench/peers/nginx.sh" stop "$WORK/nginx"
 		;;
 	civetweb-floor)
@@ -135,7 +140,8 @@ for target in $TARGETS; do
 		FPID=$!
 		PIDS+=("$FPID")
 		for _ in $(seq 1 100); do grep -q '^listening on' "$WORK/civetfloor.out" 2> /dev/null && break; sleep 0.05; done
-		hold "civetweb-floor (512 workers)" "http://127.0.0.1:$FPORT/v1/chat/completions" "$FPID"
+		hold "civetweb-floor (512 workers)" "http://127.0.0.1:$FPORT/v1/chat/completions" \
+			"http://127.0.0.1:$FPORT/v1/chat/completions" "$FPID"
 		kill "$FPID" 2> /dev/null || true
 		;;
 	gatewayd | gatewayd-before)
@@ -160,8 +166,8 @@ for target in $TARGETS; do
 		PIDS+=("$GWPID")
 		wait_http "http://127.0.0.1:$GPORT/readyz" 60 || { tail -50 "$WORK/gatewayd.log" >&2; exit 1; }
 		workers=$(curl -s "http://127.0.0.1:$GPORT/metrics" | awk '$1 == "gatewayd_http_workers{server=\"proxy\"}" {print $2}')
-		hold "$target (${workers:-256} workers)" "http://127.0.0.1:$GPORT/llm/rest/$(jget slug)/v1/chat/completions" "$GWPID" \
-			"Authorization: Bearer $(jget key)"
+		hold "$target (${workers:-256} workers)" "http://127.0.0.1:$GPORT/healthz" \
+			"http://127.0.0.1:$GPORT/llm/rest/$(jget slug)/v1/chat/completions" "$GWPID" "Authorization: Bearer $(jget key)"
 		curl -s --max-time 5 "http://127.0.0.1:$GPORT/metrics" | grep -E '^gatewayd_http_(connections_refused|head_timeouts|connections_reclaimed)' >&2 || true
 		kill "$GWPID"
 		for _ in $(seq 1 300); do kill -0 "$GWPID" 2> /dev/null || break; sleep 0.1; done
