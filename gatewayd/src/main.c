@@ -64,6 +64,7 @@
 #include "gateway/health.h"
 #include "gateway/metrics.h"
 #include "gateway/proxy.h"
+#include "gateway/upstream.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "gatewayd.h"
@@ -74,6 +75,7 @@
 #define GW_CUT_MARGIN_MS 2000       /* after the grace deadline: time for cut streams to end */
 #define GW_STOP_WAIT_MS 5000        /* for civetweb to close idle connections and join its threads */
 #define GW_JOURNAL_EXTRA_SLOTS 64   /* JOURNAL_SLOTS=0: the chat's requests (GW_CHAT_MAX_INFLIGHT) and headroom */
+#define GW_UPSTREAM_PREWARM 512     /* upstream slots made at start: a burst of new streams finds them ready */
 
 static gw_server gw_srv;
 
@@ -107,6 +109,8 @@ static int gw_start_http(gw_server *srv, char *err)
     o.threads = srv->cfg.worker_threads;
     o.request_timeout_ms = srv->cfg.request_timeout_ms;
     o.keep_alive_timeout_ms = srv->cfg.keep_alive_timeout_ms;
+    o.head_timeout_ms = srv->cfg.request_head_timeout_ms;
+    o.max_per_address = srv->cfg.max_connections_per_address;
     o.max_header_bytes = srv->cfg.max_header_bytes;
     o.name = "proxy";
     o.port = srv->cfg.proxy_port;
@@ -186,20 +190,33 @@ static void gw_stop_side_servers(gw_server *srv)
     }
 }
 
-/* Each open stream holds a client socket, an upstream socket and the
- * thread's curl wake-up pair: lift the soft descriptor limit to the hard one. */
-static void gw_raise_fd_limit(const gw_config *cfg)
+/* Each open stream holds a client socket, an upstream socket and a curl
+ * handle's wake-up pair: lift the soft descriptor limit to the hard one,
+ * then size the proxy's workers (WORKER_THREADS=0) and the upstream calls
+ * at once from it (http/server.h). */
+static void gw_size_pools(gw_config *cfg, gw_http_sizing *sz)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)cfg->worker_threads * 4 + 256;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
-        return;
-    rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        gw_log_warn("cannot raise the open-file limit: %s", strerror(errno));
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
-        gw_log_warn("open-file limit %llu is low for WORKER_THREADS=%d (want %llu)", (unsigned long long)rl.rlim_cur,
-                    cfg->worker_threads, (unsigned long long)want);
+    long long nofile = 1024;
+    rlim_t want;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+                gw_log_warn("cannot raise the open-file limit: %s", strerror(errno));
+                getrlimit(RLIMIT_NOFILE, &rl);
+            }
+        }
+        nofile = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 30) ? (1 << 30) : (long long)rl.rlim_cur;
+    }
+    gw_http_size(nofile, 0, cfg->worker_threads, GW_ADMIN_THREADS + GW_DOCS_THREADS, sz);
+    want = (rlim_t)sz->workers * GW_HTTP_FDS_PER_STREAM + GW_HTTP_FD_RESERVE;
+    if (!sz->from_limits && (rlim_t)nofile < want)
+        gw_log_warn("open-file limit %lld is low for WORKER_THREADS=%d: at most %d upstream calls at once (want a "
+                    "limit of %llu)",
+                    nofile, sz->workers, sz->upstream_calls, (unsigned long long)want);
+    cfg->worker_threads = sz->workers;
 }
 
 /* Waits until no proxy request is in flight or the deadline passes; 0 on a second signal. */
@@ -503,6 +520,7 @@ int main(int argc, char **argv)
     sigset_t sigs;
     gw_pgpool_opts po;
     gw_credcache_opts co;
+    gw_http_sizing sizing;
     int check_only = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -536,7 +554,7 @@ int main(int argc, char **argv)
         return 0;
     }
     gw_log_set_level(srv->cfg.log_level);
-    gw_raise_fd_limit(&srv->cfg);
+    gw_size_pools(&srv->cfg, &sizing);
 
     /* Block the signals we take synchronously, in every thread to come. */
     sigemptyset(&sigs);
@@ -564,6 +582,14 @@ int main(int argc, char **argv)
     mg_init_library(0);
     /* the kinds of hooks an LLM's filters and plugins run as (pipeline/hooks.h) */
     if (gw_hooks_register(GW_HOOK_FILTER, &gw_filter_hook_ops, err) != 0) {
+        gw_log_error("%s", err);
+        gw_config_free(&srv->cfg);
+        return GW_EXIT_STARTUP;
+    }
+    gw_log_info("worker threads: %d (%s), upstream calls at once: at most %d (open-file limit %lld)",
+                sizing.workers, sizing.from_limits ? "sized from the limits" : "WORKER_THREADS", sizing.upstream_calls,
+                sizing.nofile);
+    if (gw_upstream_pool_start(sizing.upstream_calls, GW_UPSTREAM_PREWARM, err) != 0) {
         gw_log_error("%s", err);
         gw_config_free(&srv->cfg);
         return GW_EXIT_STARTUP;
@@ -703,6 +729,7 @@ int main(int argc, char **argv)
     gw_secretbox_wipe(&srv->edge_key, sizeof(srv->edge_key));
     gw_config_free(&srv->cfg);
     mg_exit_library();
+    gw_upstream_pool_stop();
     curl_global_cleanup();
     gw_log_info("gatewayd stopped");
     return 0;

@@ -94,7 +94,7 @@ int main(void)
     is_str(cfg.listen_host, "127.0.0.1", "LISTEN_HOST default 127.0.0.1");
     is_str(cfg.database_url, "", "DATABASE_URL default empty (libpq defaults)");
     is_int(cfg.max_body_bytes, 10 * 1024 * 1024, "MAX_BODY_BYTES default 10 MiB");
-    is_int(cfg.worker_threads, 256, "WORKER_THREADS default 256");
+    is_int(cfg.worker_threads, 0, "WORKER_THREADS default 0 (sized from the limits at start)");
     is_int(cfg.log_level, GW_LOG_INFO, "LOG_LEVEL default info");
     is_int(cfg.have_secret_key, 0, "no master key by default");
     is_str(cfg.edge_namespace, "", "EDGE_NAMESPACE default '' (global)");
@@ -202,6 +202,9 @@ int main(void)
     bad("body size below minimum", "MAX_BODY_BYTES", "MAX_BODY_BYTES", "512");
     bad("header size above maximum", "MAX_HEADER_BYTES", "MAX_HEADER_BYTES", "2G");
     bad("one worker thread", "WORKER_THREADS", "WORKER_THREADS", "1");
+    bad("negative worker threads", "WORKER_THREADS", "WORKER_THREADS", "-4");
+    bad("per-address limit negative", "MAX_CONNECTIONS_PER_ADDRESS", "MAX_CONNECTIONS_PER_ADDRESS", "-1");
+    bad("head deadline of 5 ms", "REQUEST_HEAD_TIMEOUT_MS", "REQUEST_HEAD_TIMEOUT_MS", "5");
     bad("stall of 5 ms", "STREAM_STALL_MS", "STREAM_STALL_MS", "5");
     bad("negative queue", "ANALYTICS_QUEUE_SIZE", "ANALYTICS_QUEUE_SIZE", "-5");
     bad("float TTL", "CREDENTIAL_CACHE_TTL_S", "CREDENTIAL_CACHE_TTL_S", "1.5");

@@ -18,6 +18,7 @@
 #include "base/log.c"
 #include "base/url.c"
 #include "http/docs.c"
+#include "http/connguard.c"
 #include "http/server.c"
 #include "http/static.c"
 

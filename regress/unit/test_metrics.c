@@ -2,8 +2,9 @@
  * regress/unit/test_metrics.c: the proxy's Prometheus metrics
  * (src/gateway/metrics.c): series by LLM and status, the overflow series,
  * histogram buckets (cumulative, +Inf = count, exact sums), label
- * escaping, the values of other modules, and concurrent updates from many
- * threads adding up exactly.
+ * escaping, the values of other modules (the listeners' connection counters
+ * and the upstream cap among them), and concurrent updates from many threads
+ * adding up exactly.
  */
 #include <pthread.h>
 
@@ -109,7 +110,39 @@ int main(void) {
   x.journal.recovered_finished = 8;
   x.journal.recovered_interrupted = 32;
   x.journal.recovered_invalid = 1;
+  /* the listeners' connection counters and the upstream cap */
+  x.nservers = 2;
+  x.servers[0] = (gw_connguard_stats){.name = "proxy", .workers = 64, .open = 70, .queued = 6, .head = 3,
+                                      .active = 50, .keepalive = 17, .accepted = 1000,
+                                      .refused_per_address = 4, .refused_overload = 9, .head_timeouts = 11,
+                                      .reclaimed_keepalive = 21, .reclaimed_head = 2};
+  x.servers[1] = (gw_connguard_stats){.name = "admin", .workers = 32, .open = 5, .active = 5};
+  x.have_upstream = 1;
+  x.upstream.in_use = 40;
+  x.upstream.max = 4824;
+  x.upstream.made = 512;
+  x.upstream.busy = 3;
   text = render(m, &x);
+  has_str(text, "# TYPE gatewayd_http_workers gauge\ngatewayd_http_workers{server=\"proxy\"} 64\n"
+                "gatewayd_http_workers{server=\"admin\"} 32\n", "workers per server");
+  has_str(text, "gatewayd_http_workers_busy{server=\"proxy\"} 64\n", "busy: never more than the workers");
+  has_str(text, "gatewayd_http_workers_idle{server=\"proxy\"} 0\n", "idle: none left");
+  has_str(text, "gatewayd_http_workers_busy{server=\"admin\"} 5\n", "admin busy");
+  has_str(text, "gatewayd_http_workers_idle{server=\"admin\"} 27\n", "admin idle");
+  has_str(text, "gatewayd_http_connections{server=\"proxy\",state=\"queued\"} 6\n"
+                "gatewayd_http_connections{server=\"proxy\",state=\"head\"} 3\n"
+                "gatewayd_http_connections{server=\"proxy\",state=\"active\"} 50\n"
+                "gatewayd_http_connections{server=\"proxy\",state=\"keepalive\"} 17\n", "connections by state");
+  has_str(text, "gatewayd_http_connections_accepted_total{server=\"proxy\"} 1000\n", "accepted");
+  has_str(text, "gatewayd_http_connections_refused_total{server=\"proxy\",reason=\"per_address\"} 4\n"
+                "gatewayd_http_connections_refused_total{server=\"proxy\",reason=\"overload\"} 9\n", "refusals by reason");
+  has_str(text, "# TYPE gatewayd_http_head_timeouts_total counter\ngatewayd_http_head_timeouts_total{server=\"proxy\"} 11\n",
+          "head timeouts");
+  has_str(text, "gatewayd_http_connections_reclaimed_total{server=\"proxy\",state=\"keepalive\"} 21\n"
+                "gatewayd_http_connections_reclaimed_total{server=\"proxy\",state=\"head\"} 2\n", "reclaims");
+  has_str(text, "gatewayd_upstream_calls 40\n", "upstream calls");
+  has_str(text, "gatewayd_upstream_calls_max 4824\n", "upstream cap");
+  has_str(text, "# TYPE gatewayd_upstream_busy_total counter\ngatewayd_upstream_busy_total 3\n", "upstream refusals");
   has_str(text, "# TYPE gatewayd_journal_slots gauge\ngatewayd_journal_slots 64\n", "journal slots");
   has_str(text, "gatewayd_journal_slots_in_use 9\n", "journal slots in use");
   has_str(text, "# TYPE gatewayd_journal_not_journaled_total counter\ngatewayd_journal_not_journaled_total 4\n",

@@ -15,6 +15,7 @@
 #include "base/url.c"
 #include "gateway/proxy_io.c"
 #include "gateway/proxy_route.c"
+#include "http/connguard.c"
 #include "http/server.c"
 
 #include "tap.h"

@@ -216,6 +216,8 @@ int gw_admin_start_with(gw_server *srv, const gw_http_route *extra, size_t nextr
     o.threads = GW_ADMIN_THREADS;
     o.request_timeout_ms = srv->cfg.request_timeout_ms;
     o.keep_alive_timeout_ms = srv->cfg.keep_alive_timeout_ms;
+    o.head_timeout_ms = srv->cfg.request_head_timeout_ms;
+    o.max_per_address = srv->cfg.max_connections_per_address;
     o.max_header_bytes = srv->cfg.max_header_bytes;
     rc = gw_http_start(&o, routes, n + nextra, out, tmp);
     free(routes);

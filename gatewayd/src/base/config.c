@@ -99,12 +99,19 @@ static const gw_setting gw_settings[] = {
      "upstream connect timeout"},
     {"MAX_STREAMS_PER_APP", GW_SET_INT, "128", 0, 1000000, OFF(max_streams_per_app),
      "concurrent streams per app (429 above); 0 = unlimited"},
-    {"WORKER_THREADS", GW_SET_INT, "256", 2, 16384, OFF(worker_threads),
-     "HTTP worker threads; each open stream holds one"},
+    {"WORKER_THREADS", GW_SET_INT, "0", 0, 16384, OFF(worker_threads),
+     "worker threads of the gateway (PROXY_PORT); every open connection holds one, idle keep-alive ones too; "
+     "0 = sized from the open-file limit and the memory (see docs/operations.md)"},
+    {"MAX_CONNECTIONS_PER_ADDRESS", GW_SET_INT, "0", 0, 1000000, OFF(max_connections_per_address),
+     "open connections one client address may hold on each server (429 above); 0 = half of that server's "
+     "worker threads, at least 8; behind a load balancer or proxy that connects from one address, raise it"},
+    {"REQUEST_HEAD_TIMEOUT_MS", GW_SET_INT, "5000", 100, 3600000, OFF(request_head_timeout_ms),
+     "a new connection's first request head must be complete this long after it was accepted (408, or a "
+     "silent close when nothing arrived)"},
     {"REQUEST_TIMEOUT_MS", GW_SET_INT, "30000", 100, 3600000, OFF(request_timeout_ms),
      "client socket read/write timeout"},
     {"KEEP_ALIVE_TIMEOUT_MS", GW_SET_INT, "5000", 0, 600000, OFF(keep_alive_timeout_ms),
-     "idle time before a keep-alive client connection is closed"},
+     "idle time before a keep-alive client connection is closed (sooner when every worker is held)"},
     {"ANALYTICS_QUEUE_SIZE", GW_SET_INT, "65536", 16, 16777216, OFF(analytics_queue_size),
      "analytics events held in memory before spooling"},
     {"ANALYTICS_BATCH_SIZE", GW_SET_INT, "2000", 1, 100000, OFF(analytics_batch_size),
@@ -521,6 +528,8 @@ static int gw_config_validate(gw_config *cfg, const char *key_hex, const char *k
         return gw_errf(err, "PLUGIN_USER: must not be empty");
     if ((cfg->secret_key_file = strdup(key_file != NULL ? key_file : "")) == NULL)
         return gw_errf(err, "AISTUDIO_SECRET_KEY_FILE: out of memory");
+    if (cfg->worker_threads == 1)
+        return gw_errf(err, "WORKER_THREADS: must be 0 (sized from the limits) or at least 2");
 
     if (key_hex != NULL && key_file != NULL)
         return gw_errf(err,

@@ -52,7 +52,9 @@ typedef struct gw_config {
     int upstream_timeout_ms;         /* UPSTREAM_TIMEOUT_MS */
     int upstream_connect_timeout_ms; /* UPSTREAM_CONNECT_TIMEOUT_MS */
     int max_streams_per_app;         /* MAX_STREAMS_PER_APP, 0 = unlimited */
-    int worker_threads;              /* WORKER_THREADS */
+    int worker_threads;              /* WORKER_THREADS (0 = from the limits, resolved at start) */
+    int max_connections_per_address; /* MAX_CONNECTIONS_PER_ADDRESS, 0 = half of each server's workers */
+    int request_head_timeout_ms;     /* REQUEST_HEAD_TIMEOUT_MS */
     int request_timeout_ms;          /* REQUEST_TIMEOUT_MS: client read/write */
     int keep_alive_timeout_ms;       /* KEEP_ALIVE_TIMEOUT_MS */
     int analytics_queue_size;        /* ANALYTICS_QUEUE_SIZE */

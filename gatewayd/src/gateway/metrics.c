@@ -204,6 +204,115 @@ static void gw_metrics_one(gw_buf *out, const char *name, const char *type, cons
     gw_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n", name, help, name, type, name, v);
 }
 
+/* One family over the listeners: a line per server (and per label value). */
+typedef long long (*gw_metrics_srv_fn)(const gw_connguard_stats *s, int which);
+
+static void gw_metrics_servers(gw_buf *out, const gw_metrics_ext *x, const char *name, const char *type,
+                               const char *help, const char *label, const char *const *values, int nvalues,
+                               gw_metrics_srv_fn fn)
+{
+    gw_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    for (int i = 0; i < x->nservers; i++)
+        for (int v = 0; v < (nvalues > 0 ? nvalues : 1); v++) {
+            gw_buf_printf(out, "%s{server=\"%s\"", name, x->servers[i].name);
+            if (nvalues > 0)
+                gw_buf_printf(out, ",%s=\"%s\"", label, values[v]);
+            gw_buf_printf(out, "} %lld\n", fn(&x->servers[i], v));
+        }
+}
+
+static long long gw_ms_workers(const gw_connguard_stats *s, int w)
+{
+    (void)w;
+    return s->workers;
+}
+
+static long long gw_ms_busy(const gw_connguard_stats *s, int w)
+{
+    (void)w;
+    return s->open < s->workers ? s->open : s->workers;
+}
+
+static long long gw_ms_idle(const gw_connguard_stats *s, int w)
+{
+    (void)w;
+    return s->workers - gw_ms_busy(s, 0);
+}
+
+static long long gw_ms_conns(const gw_connguard_stats *s, int w)
+{
+    return w == 0 ? s->queued : w == 1 ? s->head : w == 2 ? s->active : s->keepalive;
+}
+
+static long long gw_ms_accepted(const gw_connguard_stats *s, int w)
+{
+    (void)w;
+    return (long long)s->accepted;
+}
+
+static long long gw_ms_refused(const gw_connguard_stats *s, int w)
+{
+    return (long long)(w == 0 ? s->refused_per_address : s->refused_overload);
+}
+
+static long long gw_ms_head_timeouts(const gw_connguard_stats *s, int w)
+{
+    (void)w;
+    return (long long)s->head_timeouts;
+}
+
+static long long gw_ms_reclaimed(const gw_connguard_stats *s, int w)
+{
+    return (long long)(w == 0 ? s->reclaimed_keepalive : s->reclaimed_head);
+}
+
+static void gw_metrics_listeners(gw_buf *out, const gw_metrics_ext *x)
+{
+    static const char *const states[] = {"queued", "head", "active", "keepalive"};
+    static const char *const reasons[] = {"per_address", "overload"};
+    static const char *const reclaimed[] = {"keepalive", "head"};
+
+    if (x->nservers > 0) {
+        gw_metrics_servers(out, x, "gatewayd_http_workers", "gauge", "Worker threads of the listener.", NULL, NULL,
+                           0, gw_ms_workers);
+        gw_metrics_servers(out, x, "gatewayd_http_workers_busy", "gauge",
+                           "Workers held by a connection (reading a head, in a request, or idle between keep-alive "
+                           "requests).",
+                           NULL, NULL, 0, gw_ms_busy);
+        gw_metrics_servers(out, x, "gatewayd_http_workers_idle", "gauge", "Workers free for a new connection.", NULL,
+                           NULL, 0, gw_ms_idle);
+        gw_metrics_servers(out, x, "gatewayd_http_connections", "gauge",
+                           "Open connections by state: waiting for a worker (queued), reading the first request "
+                           "head (head), in a request (active), idle between keep-alive requests (keepalive).",
+                           "state", states, 4, gw_ms_conns);
+        gw_metrics_servers(out, x, "gatewayd_http_connections_accepted_total", "counter", "Connections admitted.",
+                           NULL, NULL, 0, gw_ms_accepted);
+        gw_metrics_servers(out, x, "gatewayd_http_connections_refused_total", "counter",
+                           "Connections refused when accepted: over MAX_CONNECTIONS_PER_ADDRESS (429) or with every "
+                           "worker held (503).",
+                           "reason", reasons, 2, gw_ms_refused);
+        gw_metrics_servers(out, x, "gatewayd_http_head_timeouts_total", "counter",
+                           "Connections cut because their first request head was not complete within "
+                           "REQUEST_HEAD_TIMEOUT_MS.",
+                           NULL, NULL, 0, gw_ms_head_timeouts);
+        gw_metrics_servers(out, x, "gatewayd_http_connections_reclaimed_total", "counter",
+                           "Connections closed to make room for a new one while every worker was held: idle "
+                           "keep-alive ones, then slow heads.",
+                           "state", reclaimed, 2, gw_ms_reclaimed);
+    }
+    if (x->have_upstream) {
+        gw_metrics_one(out, "gatewayd_upstream_calls", "gauge", "Upstream calls in progress.",
+                       (long long)x->upstream.in_use);
+        gw_metrics_one(out, "gatewayd_upstream_calls_max", "gauge",
+                       "Upstream calls allowed at once (sized from the open-file limit).", (long long)x->upstream.max);
+        gw_metrics_one(out, "gatewayd_upstream_handles", "gauge", "curl handles made for upstream calls.",
+                       (long long)x->upstream.made);
+        gw_metrics_one(out, "gatewayd_upstream_busy_total", "counter",
+                       "Requests refused (503 overloaded) because the cap of upstream calls at once was reached.",
+                       (long long)x->upstream.busy);
+    }
+}
+
 int gw_metrics_render(gw_metrics *m, const gw_metrics_ext *x, gw_buf *out)
 {
     gw_buf_puts(out, "# HELP gatewayd_requests_total Proxied requests by LLM slug and the status the client got "
@@ -295,6 +404,7 @@ int gw_metrics_render(gw_metrics *m, const gw_metrics_ext *x, gw_buf *out)
         gw_metrics_one(out, "gatewayd_snapshot_loaded", "gauge", "1 when a configuration snapshot is loaded.",
                        (long long)x->snapshot_loaded);
         gw_metrics_one(out, "gatewayd_ready", "gauge", "1 when /readyz answers 200.", (long long)x->ready);
+        gw_metrics_listeners(out, x);
     }
     return out->failed ? -1 : 0;
 }

@@ -12,8 +12,8 @@
  * rest is counted under llm="other".
  *
  * Rendering also prints values owned elsewhere (analytics, the request
- * journal, credential cache, snapshot), passed in by the caller as a
- * gw_metrics_ext.
+ * journal, credential cache, snapshot, the listeners' connections and the
+ * upstream calls at once), passed in by the caller as a gw_metrics_ext.
  */
 #ifndef GW_HTTP_METRICS_H
 #define GW_HTTP_METRICS_H
@@ -25,6 +25,8 @@
 #include "base/common.h"
 #include "model/credcache.h"
 #include "ingest/journal.h"
+#include "gateway/upstream.h"
+#include "http/connguard.h"
 
 #define GW_METRICS_MAX_SERIES 1024
 #define GW_METRICS_LABEL_MAX 64
@@ -59,6 +61,10 @@ typedef struct gw_metrics_ext {
     int snapshot_loaded;
     int ready;
     int64_t requests_in_flight;
+    int nservers; /* the listeners (proxy, admin, docs): connections and workers */
+    gw_connguard_stats servers[4];
+    int have_upstream;
+    gw_upstream_pool_stats upstream;
 } gw_metrics_ext;
 
 /* Appends the whole exposition to out; -1 when out overflowed. */

@@ -30,7 +30,6 @@ static gw_pipeline gw_proxy_pipeline;
 void gw_proxy_warm_thread(void)
 {
     gw_preq_tls_warm();
-    gw_upstream_thread_warm();
 }
 
 void gw_proxy_close_analytics(gw_server *srv, int wait_ms)
@@ -99,6 +98,14 @@ static int gw_proxy_metrics(struct mg_connection *conn, void *cbdata)
     gw_snapshot_release(snap);
     x.ready = x.snapshot_loaded && atomic_load(&srv->db_ok) && !atomic_load(&srv->stopping);
     x.requests_in_flight = atomic_load(&srv->proxy_inflight);
+    {
+        struct mg_context *lis[3] = {srv->http, srv->admin_http, srv->docs_http};
+        for (int i = 0; i < 3; i++)
+            if (gw_http_stats(lis[i], &x.servers[x.nservers]) == 0)
+                x.nservers++;
+    }
+    gw_upstream_pool_stats_get(&x.upstream);
+    x.have_upstream = 1;
     gw_buf_init(&b, 16u << 20);
     rc = gw_metrics_render(srv->metrics, &x, &b);
     if (rc != 0) {

@@ -330,6 +330,18 @@ static void gw_relay_after(gw_preq *r, gw_upstream_result res)
     case GW_UP_ERROR:
         gw_relay_fail(r, 502, "upstream_error", r->call.err);
         return;
+    case GW_UP_BUSY:
+        /* nothing was sent upstream: refused at once, with a hint to retry */
+        r->status = 503;
+        gw_preq_set_error(r, "overloaded", r->call.err);
+        if (!r->resp.head_sent && !r->resp.failed) {
+            r->resp.extra_headers = "Retry-After: 1\r\n";
+            if (gw_resp_send_error(&r->resp, 503, "the gateway has too many upstream calls in progress: try again shortly",
+                                   "overloaded", gw_preq_timing(r, timing, sizeof(timing))) != 0 &&
+                r->resp.failed)
+                r->status = 499;
+        }
+        return;
     }
 }
 

@@ -2,9 +2,20 @@
  * src/gateway/upstream.c: the libcurl side of a proxied request (see
  * upstream.h).
  *
- * Thread-local state: one gw_up_tls per worker thread, reached through a
- * pthread key whose destructor frees the curl handles when civetweb ends
- * the thread. Nothing here is shared between threads, so no lock is taken.
+ * The handles: a pool of slots, each a curl multi handle with one easy
+ * handle, its header nodes and line buffer. A call borrows a slot for its
+ * duration and gives it back; free slots are kept per upstream host
+ * (scheme://host:port), most recently used first, so a call finds a slot
+ * whose cached connection goes where it goes (CURLMOPT_MAXCONNECTS 1 per
+ * slot). Slots are made on demand up to the cap set at start
+ * (gw_upstream_pool_start: the descriptors each slot needs are counted in
+ * the thread-pool sizing, http/server.h); a call that finds none gets
+ * GW_UP_BUSY at once. Idle worker threads (connections waiting for a head
+ * or idle between keep-alive requests) hold no curl state.
+ *
+ * Locking: one mutex protects the pool's lists and counters; it is held
+ * only to take or return a slot (never during a transfer, never while a
+ * slot is made). A slot is used by one thread at a time.
  */
 #include "gateway/upstream.h"
 
@@ -16,13 +27,17 @@
 #include <time.h>
 
 #define GW_UP_LINE_MAX (GW_UPSTREAM_RELAY_HEADERS_MAX + 256)
+#define GW_UP_HOST_MAX 256
+#define GW_UP_HOSTS 32 /* hosts with their own free list; the others share one */
 
-typedef struct gw_up_tls {
+typedef struct gw_up_slot {
     CURLM *multi;
     CURL *easy;
+    struct gw_up_slot *next;
+    int host; /* index of its host's free list (GW_UP_HOSTS: none yet, or the shared one) */
     struct curl_slist nodes[GW_UPSTREAM_MAX_HEADERS + 4];
     char line[GW_UP_LINE_MAX]; /* a redacted response header line */
-} gw_up_tls;
+} gw_up_slot;
 
 /* Per-call state the curl callbacks see. */
 typedef struct gw_up_state {
@@ -33,15 +48,20 @@ typedef struct gw_up_state {
     int head_done;
     int aborted;   /* a callback returned -1 */
     int retryable; /* the connection was refused / the host unknown: nothing was sent */
-    char *line;    /* the thread's buffer for a redacted header line */
+    char *line;    /* the slot's buffer for a redacted header line */
 } gw_up_state;
 
-static pthread_key_t gw_up_key;
-static pthread_once_t gw_up_once = PTHREAD_ONCE_INIT;
+static struct {
+    pthread_mutex_t mu;
+    char hosts[GW_UP_HOSTS][GW_UP_HOST_MAX];
+    gw_up_slot *free[GW_UP_HOSTS + 1]; /* [GW_UP_HOSTS]: never used, or a host without a list */
+    int nhosts;
+    int max, made, in_use;
+    unsigned long long busy;
+} gw_up_pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-static void gw_up_tls_free(void *p)
+static void gw_up_slot_free(gw_up_slot *t)
 {
-    gw_up_tls *t = p;
     if (t == NULL)
         return;
     if (t->easy != NULL)
@@ -51,47 +71,139 @@ static void gw_up_tls_free(void *p)
     free(t);
 }
 
-static void gw_up_key_init(void)
+static gw_up_slot *gw_up_slot_new(void)
 {
-    pthread_key_create(&gw_up_key, gw_up_tls_free);
-}
-
-static gw_up_tls *gw_up_tls_get(void)
-{
-    gw_up_tls *t;
-    pthread_once(&gw_up_once, gw_up_key_init);
-    t = pthread_getspecific(gw_up_key);
-    if (t != NULL)
-        return t;
-    t = calloc(1, sizeof(*t));
+    gw_up_slot *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return NULL;
     t->multi = curl_multi_init();
     t->easy = curl_easy_init();
     if (t->multi == NULL || t->easy == NULL) {
-        gw_up_tls_free(t);
+        gw_up_slot_free(t);
         return NULL;
     }
-    /* a few upstream hosts per thread stay connected */
-    curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, 8L);
-    pthread_setspecific(gw_up_key, t);
+    /* calls of one host take its slots: one cached connection each */
+    curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, 1L);
+    t->host = GW_UP_HOSTS;
     return t;
 }
 
-void gw_upstream_thread_warm(void)
+/* The length of "scheme://host:port" at the start of url. */
+static size_t gw_up_host_len(const char *url)
 {
-    (void)gw_up_tls_get();
+    const char *p = strstr(url, "://");
+    p = p != NULL ? p + 3 : url;
+    while (*p != '\0' && *p != '/' && *p != '?' && *p != '#')
+        p++;
+    return (size_t)(p - url);
 }
 
-void gw_upstream_thread_cleanup(void)
+/* The free list of url's host; GW_UP_HOSTS when it has none (under mu). */
+static int gw_up_host_index(const char *url, int add)
 {
-    gw_up_tls *t;
-    pthread_once(&gw_up_once, gw_up_key_init);
-    t = pthread_getspecific(gw_up_key);
-    if (t != NULL) {
-        pthread_setspecific(gw_up_key, NULL);
-        gw_up_tls_free(t);
+    size_t n = gw_up_host_len(url);
+    if (n >= GW_UP_HOST_MAX)
+        return GW_UP_HOSTS;
+    for (int i = 0; i < gw_up_pool.nhosts; i++)
+        if (strncmp(gw_up_pool.hosts[i], url, n) == 0 && gw_up_pool.hosts[i][n] == '\0')
+            return i;
+    if (!add || gw_up_pool.nhosts == GW_UP_HOSTS)
+        return GW_UP_HOSTS;
+    memcpy(gw_up_pool.hosts[gw_up_pool.nhosts], url, n);
+    gw_up_pool.hosts[gw_up_pool.nhosts][n] = '\0';
+    return gw_up_pool.nhosts++;
+}
+
+static gw_up_slot *gw_up_pop(int list)
+{
+    gw_up_slot *t = gw_up_pool.free[list];
+    if (t != NULL)
+        gw_up_pool.free[list] = t->next;
+    return t;
+}
+
+/* A slot for a call to url: one of its host's, else a new one, else any
+ * free one; NULL when the cap is reached (or out of memory). */
+static gw_up_slot *gw_up_slot_take(const char *url)
+{
+    gw_up_slot *t;
+    int make = 0;
+
+    pthread_mutex_lock(&gw_up_pool.mu);
+    t = gw_up_pop(gw_up_host_index(url, 1));
+    if (t == NULL && gw_up_pool.made < gw_up_pool.max) {
+        gw_up_pool.made++;
+        make = 1;
     }
+    for (int i = 0; t == NULL && !make && i <= GW_UP_HOSTS; i++)
+        t = gw_up_pop(i);
+    if (t != NULL || make)
+        gw_up_pool.in_use++;
+    else
+        gw_up_pool.busy++;
+    pthread_mutex_unlock(&gw_up_pool.mu);
+    if (make && (t = gw_up_slot_new()) == NULL) {
+        pthread_mutex_lock(&gw_up_pool.mu);
+        gw_up_pool.made--;
+        gw_up_pool.in_use--;
+        pthread_mutex_unlock(&gw_up_pool.mu);
+    }
+    return t;
+}
+
+static void gw_up_slot_give(gw_up_slot *t, const char *url)
+{
+    pthread_mutex_lock(&gw_up_pool.mu);
+    t->host = gw_up_host_index(url, 1);
+    t->next = gw_up_pool.free[t->host];
+    gw_up_pool.free[t->host] = t;
+    gw_up_pool.in_use--;
+    pthread_mutex_unlock(&gw_up_pool.mu);
+}
+
+int gw_upstream_pool_start(int max_calls, int prewarm, char err[GW_ERR_LEN])
+{
+    if (max_calls < 1)
+        return gw_errf(err, "upstream: at least one call at once is needed");
+    pthread_mutex_lock(&gw_up_pool.mu);
+    gw_up_pool.max = max_calls;
+    pthread_mutex_unlock(&gw_up_pool.mu);
+    /* made ahead, so a burst of new streams does not make them one by one */
+    for (int i = 0; i < prewarm && i < max_calls; i++) {
+        gw_up_slot *t = gw_up_slot_new();
+        if (t == NULL)
+            return gw_errf(err, "upstream: cannot initialise libcurl");
+        pthread_mutex_lock(&gw_up_pool.mu);
+        gw_up_pool.made++;
+        t->next = gw_up_pool.free[GW_UP_HOSTS];
+        gw_up_pool.free[GW_UP_HOSTS] = t;
+        pthread_mutex_unlock(&gw_up_pool.mu);
+    }
+    return 0;
+}
+
+void gw_upstream_pool_stop(void)
+{
+    pthread_mutex_lock(&gw_up_pool.mu);
+    for (int i = 0; i <= GW_UP_HOSTS; i++) {
+        gw_up_slot *t;
+        while ((t = gw_up_pop(i)) != NULL) {
+            gw_up_slot_free(t);
+            gw_up_pool.made--;
+        }
+    }
+    gw_up_pool.nhosts = 0;
+    pthread_mutex_unlock(&gw_up_pool.mu);
+}
+
+void gw_upstream_pool_stats_get(gw_upstream_pool_stats *out)
+{
+    pthread_mutex_lock(&gw_up_pool.mu);
+    out->max = gw_up_pool.max;
+    out->made = gw_up_pool.made;
+    out->in_use = gw_up_pool.in_use;
+    out->busy = gw_up_pool.busy;
+    pthread_mutex_unlock(&gw_up_pool.mu);
 }
 
 int64_t gw_upstream_now_us(void)
@@ -118,6 +230,8 @@ const char *gw_upstream_result_name(gw_upstream_result r)
         return "aborted";
     case GW_UP_ERROR:
         return "error";
+    case GW_UP_BUSY:
+        return "busy";
     }
     return "?";
 }
@@ -267,7 +381,7 @@ static size_t gw_up_write_cb(char *data, size_t size, size_t nmemb, void *ud)
 }
 
 /* Builds the header list over the thread's nodes; NULL-safe when empty. */
-static struct curl_slist *gw_up_headers(gw_up_tls *t, const gw_upstream_call *c)
+static struct curl_slist *gw_up_headers(gw_up_slot *t, const gw_upstream_call *c)
 {
     struct curl_slist *head = NULL, *tail = NULL;
     size_t n = 0, max = GW_UPSTREAM_MAX_HEADERS;
@@ -349,7 +463,7 @@ static gw_upstream_result gw_up_map(CURLcode rc, gw_up_state *st, CURL *easy)
     }
 }
 
-static gw_upstream_result gw_up_once_call(gw_up_tls *t, gw_upstream_call *c, const gw_upstream_cb *cb, int *retryable)
+static gw_upstream_result gw_up_once_call(gw_up_slot *t, gw_upstream_call *c, const gw_upstream_cb *cb, int *retryable)
 {
     CURL *e = t->easy;
     gw_up_state st;
@@ -480,7 +594,7 @@ static gw_upstream_result gw_up_once_call(gw_up_tls *t, gw_upstream_call *c, con
 
 gw_upstream_result gw_upstream_perform(gw_upstream_call *c, const gw_upstream_cb *cb)
 {
-    gw_up_tls *t = gw_up_tls_get();
+    gw_up_slot *t = gw_up_slot_take(c->url);
     gw_upstream_result res;
     int retryable = 0;
 
@@ -488,9 +602,9 @@ gw_upstream_result gw_upstream_perform(gw_upstream_call *c, const gw_upstream_cb
     c->callback_us = 0;
     c->started_us = gw_upstream_now_us();
     if (t == NULL) {
-        gw_errf(c->err, "upstream: cannot initialise libcurl");
+        gw_errf(c->err, "the gateway has too many upstream calls in progress");
         c->ended_us = gw_upstream_now_us();
-        return GW_UP_ERROR;
+        return GW_UP_BUSY;
     }
     res = gw_up_once_call(t, c, cb, &retryable);
     /* once, and only when nothing reached the upstream (so nothing reached the client) */
@@ -498,6 +612,7 @@ gw_upstream_result gw_upstream_perform(gw_upstream_call *c, const gw_upstream_cb
         c->retried = 1;
         res = gw_up_once_call(t, c, cb, &retryable);
     }
+    gw_up_slot_give(t, c->url);
     c->ended_us = gw_upstream_now_us();
     return res;
 }

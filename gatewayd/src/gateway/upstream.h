@@ -2,10 +2,14 @@
  * src/gateway/upstream.h: one upstream HTTP call through libcurl, relayed as
  * it arrives.
  *
- * Each worker thread keeps one curl multi handle with one easy handle
- * (thread-local, created on first use, freed when the thread exits), so
- * connections to the upstream stay alive between requests (keep-alive
- * pool per thread) and nothing is set up per request but the options.
+ * A call borrows a curl multi handle with one easy handle (a slot) from a
+ * pool for its duration: free slots are kept per upstream host, so the
+ * connection a slot keeps alive goes where the next call of that host goes,
+ * and nothing is set up per request but the options. The pool makes slots
+ * up to the cap given to gw_upstream_pool_start (upstream calls at once,
+ * sized from the open-file limit: each slot holds two wake-up descriptors
+ * and a connection); a call that finds the cap reached fails at once with
+ * GW_UP_BUSY. Worker threads hold no curl state of their own.
  * The transfer is driven with curl_multi_poll in ticks of at most
  * GW_UPSTREAM_TICK_MS so the caller can cut it at any time (client gone,
  * shutdown) and a stall is detected without relying on curl's own
@@ -16,8 +20,8 @@
  * HTTP/1.1 only.
  *
  * The request headers are the "Name: value\0" lines of gw_upstream_req;
- * the curl_slist nodes pointing at them live in the thread-local context
- * (no allocation per header).
+ * the curl_slist nodes pointing at them live in the slot (no allocation
+ * per header).
  *
  * Redaction: with gw_upstream_call.redact set, every byte of the response
  * is passed through it before anyone sees it: each header line before it
@@ -46,7 +50,8 @@ typedef enum gw_upstream_result {
     GW_UP_STALL,          /* no byte for stall_ms after the first one: 504 */
     GW_UP_RESET,          /* the connection broke before the response was complete: 502 */
     GW_UP_ABORTED,        /* a callback asked to stop (client gone, bad upstream data, shutdown) */
-    GW_UP_ERROR           /* anything else (TLS, protocol, out of memory): 502 */
+    GW_UP_ERROR,          /* anything else (TLS, protocol, out of memory): 502 */
+    GW_UP_BUSY            /* no slot: the cap of upstream calls at once is reached; nothing sent: 503 */
 } gw_upstream_result;
 
 const char *gw_upstream_result_name(gw_upstream_result r);
@@ -94,13 +99,21 @@ typedef struct gw_upstream_call {
 /* Monotonic microseconds. */
 int64_t gw_upstream_now_us(void);
 
-/* Runs the call on this thread's handles. */
+/* Runs the call on a slot of the pool. */
 gw_upstream_result gw_upstream_perform(gw_upstream_call *c, const gw_upstream_cb *cb);
 
-/* Frees this thread's handles now (also done automatically at thread exit). */
-void gw_upstream_thread_cleanup(void);
-/* Creates this thread's curl handles now (at thread start), not on its
- * first request. */
-void gw_upstream_thread_warm(void);
+/* Sets the cap of upstream calls at once and makes prewarm slots ahead
+ * (before the listeners start). -1 with err. */
+int gw_upstream_pool_start(int max_calls, int prewarm, char err[GW_ERR_LEN]);
+/* Frees the free slots (at exit, after the listeners stopped). */
+void gw_upstream_pool_stop(void);
+
+typedef struct gw_upstream_pool_stats {
+    int max;                 /* upstream calls at once allowed */
+    int made;                /* slots made */
+    int in_use;              /* upstream calls now */
+    unsigned long long busy; /* calls refused: no slot */
+} gw_upstream_pool_stats;
+void gw_upstream_pool_stats_get(gw_upstream_pool_stats *out);
 
 #endif

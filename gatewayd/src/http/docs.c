@@ -111,6 +111,8 @@ int gw_docs_start(const gw_config *cfg, const char *docs_dir, struct mg_context 
     o.threads = cfg->worker_threads < GW_DOCS_THREADS ? cfg->worker_threads : GW_DOCS_THREADS;
     o.request_timeout_ms = cfg->request_timeout_ms;
     o.keep_alive_timeout_ms = cfg->keep_alive_timeout_ms;
+    o.head_timeout_ms = cfg->request_head_timeout_ms;
+    o.max_per_address = cfg->max_connections_per_address;
     o.max_header_bytes = cfg->max_header_bytes;
     /* pattern "/" + "**", not "**" alone: gw_http_start registers its JSON catch-all as "**",
      * and civetweb replaces a handler registered twice under one pattern */

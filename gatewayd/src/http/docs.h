@@ -32,7 +32,7 @@
 #include "base/config.h"
 #include "http/static.h"
 
-#define GW_DOCS_THREADS 8 /* worker threads of the docs listener (at most WORKER_THREADS) */
+#define GW_DOCS_THREADS 16 /* worker threads of the docs listener (at most WORKER_THREADS); a browser opens ~6 */
 #define GW_DOCS_SEGMENTS_MAX 8
 #define GW_DOCS_SEGMENT_MAX 64
 #define GW_DOCS_BESIDE "../build/docs" /* the build output, from gatewayd's directory */

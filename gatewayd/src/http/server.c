@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -28,9 +29,10 @@ int gw_http_build_options(const gw_http_opts *o, gw_http_optbuf *b, char err[GW_
     snprintf(b->req_timeout, sizeof(b->req_timeout), "%d", o->request_timeout_ms);
     snprintf(b->ka_timeout, sizeof(b->ka_timeout), "%d", o->keep_alive_timeout_ms);
     snprintf(b->max_req, sizeof(b->max_req), "%lld", (long long)o->max_header_bytes);
-    /* accepted connections waiting for a worker: generous, so bursts queue
-     * in user space rather than being refused */
-    queue = o->threads * 4 < 256 ? 256 : o->threads * 4;
+    /* accepted connections waiting for a worker: the connection guard
+     * admits at most 2 x threads + 16 (one reclaim pending per worker), so
+     * civetweb's master never blocks on a full queue and refusals stay fast */
+    queue = o->threads * 2 + 16;
     snprintf(b->queue, sizeof(b->queue), "%d", queue);
 
 #define OPT(k, v) (b->list[n++] = (k), b->list[n++] = (v))
@@ -44,7 +46,7 @@ int gw_http_build_options(const gw_http_opts *o, gw_http_optbuf *b, char err[GW_
     OPT("tcp_nodelay", "1");
     OPT("max_request_size", b->max_req);
     OPT("connection_queue", b->queue);
-    OPT("listen_backlog", "1024");
+    OPT("listen_backlog", "4096");
     /* no file serving: document_root stays unset */
     OPT("enable_directory_listing", "no");
     OPT("cgi_pattern", "");
@@ -229,6 +231,18 @@ int gw_http_send_error(struct mg_connection *conn, int status, const char *messa
     return gw_http_send_json(conn, status, body, n > 0 ? (size_t)n : 0);
 }
 
+/* What a listener's callbacks need (civetweb's user data). */
+typedef struct gw_http_ctx {
+    gw_connguard *guard;
+    void (*warm_thread)(void);
+} gw_http_ctx;
+
+static gw_connguard *gw_http_guard(const struct mg_connection *conn)
+{
+    const gw_http_ctx *hc = mg_get_user_data(mg_get_context(conn));
+    return hc != NULL ? hc->guard : NULL;
+}
+
 /* ---- the guard every request passes first (begin_request) ---- */
 
 static int gw_http_verdict_set(gw_http_verdict *v, int status, int close, const char *code, const char *fmt, ...)
@@ -345,6 +359,7 @@ static int gw_http_begin_request(struct mg_connection *conn)
     const struct mg_request_info *ri = mg_get_request_info(conn);
     gw_http_verdict v;
 
+    gw_connguard_request_begin(gw_http_guard(conn), conn);
     if (ri == NULL || gw_http_check_request(ri, &v) == 0)
         return 0;
     gw_log_debug("http: a %s request refused with %d %s: %s", ri->request_method != NULL ? ri->request_method : "?",
@@ -375,10 +390,21 @@ static int gw_http_no_htpasswd(struct mg_connection *conn, void *cbdata)
  * start, so the first request of a thread does not pay for its set-up. */
 static void *gw_http_init_thread(const struct mg_context *ctx, int thread_type)
 {
-    void (*warm)(void) = (void (*)(void))mg_get_user_data(ctx);
-    if (thread_type == 1 && warm != NULL)
-        warm();
+    const gw_http_ctx *hc = mg_get_user_data(ctx);
+    if (thread_type == 1 && hc != NULL && hc->warm_thread != NULL)
+        hc->warm_thread();
     return NULL;
+}
+
+static void gw_http_end_request(const struct mg_connection *conn, int status)
+{
+    (void)status;
+    gw_connguard_request_end(gw_http_guard(conn), conn);
+}
+
+static void gw_http_connection_close(const struct mg_connection *conn)
+{
+    gw_connguard_conn_close(gw_http_guard(conn), conn);
 }
 
 /* The code of civetweb's own errors. */
@@ -387,6 +413,8 @@ static const char *gw_http_error_code(int status)
     switch (status) {
     case 400:
         return "invalid_request";
+    case 408:
+        return "request_timeout";
     case 411:
         return "length_required";
     case 413:
@@ -407,6 +435,13 @@ static const char *gw_http_error_code(int status)
 static int gw_http_on_error(struct mg_connection *conn, int status, const char *errmsg)
 {
     char msg[160];
+    const char *cut;
+
+    /* the guard cut a head that was too slow (civetweb saw a broken one) */
+    if (gw_connguard_cut_head(gw_http_guard(conn), conn, &cut)) {
+        status = 408;
+        errmsg = cut;
+    }
     /* civetweb's text may end in newlines; keep it short and one line */
     snprintf(msg, sizeof(msg), "%s", errmsg != NULL && errmsg[0] != '\0' ? errmsg : gw_errmap_reason(status));
     for (char *c = msg; *c != '\0'; c++)
@@ -423,6 +458,11 @@ static int gw_http_on_log(const struct mg_connection *conn, const char *message)
     return 1; /* handled: nothing on civetweb's stderr */
 }
 
+int gw_http_auto_per_address(int threads)
+{
+    return threads / 2 > GW_HTTP_MIN_PER_ADDRESS ? threads / 2 : GW_HTTP_MIN_PER_ADDRESS;
+}
+
 int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t nroutes, struct mg_context **out,
                   char err[GW_ERR_LEN])
 {
@@ -433,18 +473,37 @@ int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t 
     char etext[GW_ERR_LEN];
     unsigned ecode = 0;
     struct mg_context *ctx;
+    gw_connguard_opts go;
+    gw_http_ctx *hc;
 
     *out = NULL;
     if (gw_http_build_options(opts, &ob, err) != 0)
         return -1;
+    hc = calloc(1, sizeof(*hc));
+    if (hc == NULL)
+        return gw_errf(err, "%s server: out of memory", opts->name);
+    hc->warm_thread = opts->warm_thread;
+    memset(&go, 0, sizeof(go));
+    go.name = opts->name;
+    go.port = opts->port;
+    go.workers = opts->threads;
+    go.max_per_address = opts->max_per_address != 0 ? (opts->max_per_address > 0 ? opts->max_per_address : 0)
+                                                    : gw_http_auto_per_address(opts->threads);
+    go.head_timeout_ms = opts->head_timeout_ms > 0 ? opts->head_timeout_ms : opts->request_timeout_ms;
+    if (gw_connguard_create(&go, &hc->guard, err) != 0) {
+        free(hc);
+        return -1;
+    }
     memset(&cb, 0, sizeof(cb));
     cb.begin_request = gw_http_begin_request;
+    cb.end_request = gw_http_end_request;
+    cb.connection_close = gw_http_connection_close;
     cb.http_error = gw_http_on_error;
     cb.log_message = gw_http_on_log;
     cb.init_thread = gw_http_init_thread;
     memset(&init, 0, sizeof(init));
     init.callbacks = &cb;
-    init.user_data = (void *)opts->warm_thread;
+    init.user_data = hc;
     init.configuration_options = ob.list;
     memset(&edata, 0, sizeof(edata));
     etext[0] = '\0';
@@ -453,9 +512,12 @@ int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t 
     edata.text_buffer_size = sizeof(etext);
 
     ctx = mg_start2(&init, &edata);
-    if (ctx == NULL)
+    if (ctx == NULL) {
+        gw_connguard_destroy(hc->guard);
+        free(hc);
         return gw_errf(err, "%s server: cannot listen on %s: %s", opts->name, ob.ports,
                        etext[0] != '\0' ? etext : "civetweb failed to start");
+    }
     for (size_t i = 0; i < nroutes; i++)
         mg_set_request_handler(ctx, routes[i].uri, routes[i].handler, routes[i].cbdata);
     mg_set_request_handler(ctx, "**", gw_http_not_found, NULL);
@@ -466,6 +528,80 @@ int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t 
 
 void gw_http_stop(struct mg_context *ctx)
 {
-    if (ctx != NULL)
-        mg_stop(ctx);
+    gw_http_ctx *hc;
+    if (ctx == NULL)
+        return;
+    hc = mg_get_user_data(ctx);
+    mg_stop(ctx);
+    if (hc != NULL) {
+        gw_connguard_destroy(hc->guard);
+        free(hc);
+    }
+}
+
+int gw_http_stats(struct mg_context *ctx, gw_connguard_stats *out)
+{
+    const gw_http_ctx *hc = ctx != NULL ? mg_get_user_data(ctx) : NULL;
+    if (hc == NULL || hc->guard == NULL)
+        return -1;
+    gw_connguard_stats_get(hc->guard, out);
+    return 0;
+}
+
+/* ---- thread pools sized from the limits ---- */
+
+/* The memory the process may use: the cgroup's limit when there is one,
+ * else the machine's; 0 when neither can be read. */
+static long long gw_http_memory_bytes(void)
+{
+    long long total = 0, cg = 0;
+    char line[128];
+    FILE *f = fopen("/proc/meminfo", "r");
+
+    if (f != NULL) {
+        while (fgets(line, sizeof(line), f) != NULL)
+            if (sscanf(line, "MemTotal: %lld kB", &total) == 1) {
+                total *= 1024;
+                break;
+            }
+        fclose(f);
+    }
+    f = fopen("/sys/fs/cgroup/memory.max", "r");
+    if (f != NULL) {
+        if (fgets(line, sizeof(line), f) == NULL || sscanf(line, "%lld", &cg) != 1)
+            cg = 0; /* "max": no limit */
+        fclose(f);
+    }
+    return cg > 0 && (total == 0 || cg < total) ? cg : total;
+}
+
+void gw_http_size(long long nofile, long long mem_bytes, int configured, int side, gw_http_sizing *out)
+{
+    long long budget, w, calls;
+
+    memset(out, 0, sizeof(*out));
+    out->nofile = nofile;
+    out->mem_bytes = mem_bytes > 0 ? mem_bytes : gw_http_memory_bytes();
+    /* the descriptors left for the proxy's connections and upstream calls */
+    budget = nofile - GW_HTTP_FD_RESERVE - (long long)side * GW_HTTP_FDS_PER_STREAM;
+    if (configured > 0) {
+        w = configured;
+    } else {
+        out->from_limits = 1;
+        w = budget / GW_HTTP_FDS_PER_STREAM;
+        if (out->mem_bytes > 0 && w > out->mem_bytes / 4 / GW_HTTP_WORKER_BYTES)
+            w = out->mem_bytes / 4 / GW_HTTP_WORKER_BYTES;
+        if (w > GW_HTTP_MAX_WORKERS)
+            w = GW_HTTP_MAX_WORKERS;
+        if (w < GW_HTTP_MIN_WORKERS)
+            w = GW_HTTP_MIN_WORKERS;
+    }
+    /* one descriptor per worker for its client; 3 per upstream call */
+    calls = (budget - w) / (GW_HTTP_FDS_PER_STREAM - 1);
+    if (calls > w + side)
+        calls = w + side;
+    if (calls < GW_HTTP_MIN_WORKERS)
+        calls = GW_HTTP_MIN_WORKERS;
+    out->workers = (int)w;
+    out->upstream_calls = (int)calls;
 }

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "base/common.h"
+#include "http/connguard.h"
 
 typedef struct gw_http_route {
     const char *uri; /* civetweb URI or pattern ("/healthz", or a "**" pattern) */
@@ -52,14 +53,54 @@ typedef struct gw_http_opts {
     int keep_alive_timeout_ms; /* KEEP_ALIVE_TIMEOUT_MS */
     int64_t max_header_bytes;  /* MAX_HEADER_BYTES */
     void (*warm_thread)(void); /* NULL, or run once in every worker thread as it starts */
+    int head_timeout_ms;       /* REQUEST_HEAD_TIMEOUT_MS (connguard.h); 0 = request_timeout_ms */
+    int max_per_address;       /* MAX_CONNECTIONS_PER_ADDRESS; 0 = half the threads, -1 = no limit */
 } gw_http_opts;
 
 /* Starts a listener with the routes (registered in order, before the
  * catch-all). -1 with err (e.g. the port is taken). */
 int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t nroutes, struct mg_context **out,
                   char err[GW_ERR_LEN]);
+/* MAX_CONNECTIONS_PER_ADDRESS=0: half the listener's threads, but at least
+ * GW_HTTP_MIN_PER_ADDRESS (a browser opens about six connections to a
+ * host, and a client that reconnects at once may still be counted in its
+ * old connection for a moment). */
+#define GW_HTTP_MIN_PER_ADDRESS 8
+int gw_http_auto_per_address(int threads);
 /* Stops accepting, waits for in-flight requests, frees the context. */
 void gw_http_stop(struct mg_context *ctx);
+/* The connection counters of a listener started by gw_http_start (its
+ * guard, connguard.h); -1 for NULL. */
+int gw_http_stats(struct mg_context *ctx, gw_connguard_stats *out);
+
+/*
+ * Thread pools sized from the limits. Every open connection holds a worker
+ * thread (civetweb); a connection waiting on the upstream also holds an
+ * upstream socket and a curl handle with its two wake-up descriptors
+ * (upstream.h): GW_HTTP_FDS_PER_STREAM descriptors in all. With
+ * WORKER_THREADS=0 the proxy gets as many workers as the open-file limit
+ * allows when every one of them streams (after GW_HTTP_FD_RESERVE for the
+ * database, files and the other listeners), at most one per
+ * GW_HTTP_WORKER_BYTES of a quarter of the memory (the machine's, or the
+ * cgroup's limit), between GW_HTTP_MIN_WORKERS and GW_HTTP_MAX_WORKERS.
+ * Upstream calls at once are capped by what the descriptors left after one
+ * per worker allow (3 each), so the process never runs out of them.
+ */
+#define GW_HTTP_FDS_PER_STREAM 4
+#define GW_HTTP_FD_RESERVE 512
+#define GW_HTTP_WORKER_BYTES (256u << 10)
+#define GW_HTTP_MIN_WORKERS 16
+#define GW_HTTP_MAX_WORKERS 16384
+typedef struct gw_http_sizing {
+    long long nofile;      /* the open-file limit (soft, after raising it) */
+    long long mem_bytes;   /* memory that counted (0 = unknown) */
+    int workers;           /* the proxy's worker threads */
+    int upstream_calls;    /* upstream calls at once */
+    int from_limits;       /* workers were computed (WORKER_THREADS=0) */
+} gw_http_sizing;
+/* configured: WORKER_THREADS (0 = from the limits); side: the threads of
+ * the other listeners. mem_bytes 0 = read /proc and the cgroup. */
+void gw_http_size(long long nofile, long long mem_bytes, int configured, int side, gw_http_sizing *out);
 
 /* 1 for a HEAD request (responses then carry headers only). */
 int gw_http_is_head(const struct mg_connection *conn);
