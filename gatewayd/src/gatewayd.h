@@ -34,6 +34,7 @@ typedef struct gw_server {
     struct mg_context *http;       /* the proxy listener (PROXY_PORT); NULL in control mode */
     struct mg_context *admin_http; /* REST API + web UI + health (SERVER_PORT) */
     struct mg_context *docs_http;  /* the documentation server (DOCS_PORT); NULL when off */
+    int docs_enabled;              /* the docs are served (set before the REST API starts) */
     gw_listener listener;      /* LISTEN aistudio_config: drives the loader and the invalidations */
     gw_snapshot_loader loader; /* snapshot load and swap */
     atomic_int db_ok;    /* the LISTEN connection is up */

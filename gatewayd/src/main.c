@@ -140,13 +140,15 @@ static int gw_start_side_servers(gw_server *srv, char *err)
         gw_static_routes(extra + nextra);
         nextra += GW_STATIC_NROUTES;
     }
+    /* whether the docs are served is known before the REST API answers
+     * GET /api/v1/info (docs_enabled) */
+    if (gw_docs_find_dir(srv->cfg.docs_dir, dir, tmp) != 0)
+        gw_log_warn("%s: the documentation server is off", tmp);
+    else
+        srv->docs_enabled = 1;
     if (gw_admin_start_with(srv, extra, nextra, &srv->admin_http, tmp) != 0)
         return gw_errf(err, "%s", tmp);
-    if (gw_docs_find_dir(srv->cfg.docs_dir, dir, tmp) != 0) {
-        gw_log_warn("%s: the documentation server is off", tmp);
-        return 0;
-    }
-    if (gw_docs_start(&srv->cfg, dir, &srv->docs_http, tmp) != 0)
+    if (srv->docs_enabled && gw_docs_start(&srv->cfg, dir, &srv->docs_http, tmp) != 0)
         return gw_errf(err, "%s", tmp);
     return 0;
 }

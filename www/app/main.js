@@ -7,7 +7,8 @@ import { api, setCsrf, onSessionLost } from './api.js';
 import { useRoute, navigate, match, currentPath, currentQuery } from './router.js';
 import { Icon, Logo } from './icons.js';
 import { Toasts, ConfirmHost, toast, EmptyState, Button, ErrorBanner } from './ui.js';
-import { initials, setDeployment } from './format.js';
+import { initials, setDeployment, docsUrl, docsAvailable } from './format.js';
+import { initTheme, ThemeToggle } from './theme.js';
 import { loadLookups, clearLookups, roleName, atLeast } from './lookups.js';
 import { Login } from './login.js';
 import { Dashboard } from './dashboard.js';
@@ -119,6 +120,9 @@ function Topbar({ me, title, section, onLogout, onMenu }) {
         <span class="avatar sm">${initials(me.name, me.email)}</span>
         <span class="user-chip-text"><span class="user-chip-name">${me.email}</span><span class="role-badge">${roleName(me.role)}</span></span>
       </div>
+      ${docsAvailable() && html`<a class="btn btn-ghost" href=${docsUrl('')} target="_blank" rel="noopener" data-testid="docs-link">
+        <${Icon} name="book" size=${16} /><span>Docs</span><span class="sr-only"> (opens in a new tab)</span></a>`}
+      <${ThemeToggle} />
       <${Button} kind="ghost" icon="logout" onClick=${onLogout} data-testid="logout">Sign out<//>
     </div>
   </header>`;
@@ -212,4 +216,5 @@ function App() {
     <${ConfirmHost} />`;
 }
 
+initTheme();
 render(html`<${App} />`, document.getElementById('root'));
