@@ -3,6 +3,7 @@
  * running gatewayd (configuration, database pool, current snapshot,
  * credential cache, analytics writer, request journal, budgets, proxy metrics, HTTP
  * listeners, the configuration listener and the snapshot loader it drives,
+ * the budget alert delivery,
  * the readiness flags and the shutdown deadline). Handlers receive it as
  * their cbdata. It sits above the layers whose parts it holds and below
  * the handlers (admin/, gateway/) that use it (docs/architecture.md).
@@ -22,6 +23,7 @@
 #include "db/pgpool.h"
 #include "model/reload.h"
 #include "model/snapshot.h"
+#include "notify/alerts.h"
 
 struct mg_context;
 struct gw_metrics;
@@ -40,6 +42,7 @@ typedef struct gw_server {
     atomic_int db_ok;    /* the LISTEN connection is up */
     atomic_int stopping; /* SIGTERM received: not ready, draining */
     atomic_llong snapshot_loads;
+    gw_alerts *alerts; /* budget alert delivery (NULL on an edge or with ALERT_DELIVERY=0) */
 
     /* the proxy (standalone and edge modes; NULL otherwise) */
     gw_analytics *analytics;   /* lossless event delivery */

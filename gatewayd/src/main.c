@@ -3,7 +3,8 @@
  * configuration (a bad value exits 2 naming the setting), starts the
  * database pool (never fatal: PostgreSQL may come up later), the credential
  * cache, the configuration listener (db/listen.h, which drives the
- * snapshot loader model/reload.h and the cache invalidations), and in
+ * snapshot loader model/reload.h and the cache invalidations), the
+ * budget alert delivery (notify/alerts.h; not on an edge), and in
  * standalone/edge mode the proxy (metrics, budgets, the request journal,
  * the analytics writer; the events an earlier run left in the journal are
  * queued before any listener starts), then the HTTP listener of the mode,
@@ -445,6 +446,16 @@ int main(int argc, char **argv)
         gw_log_error("configuration listener: %s", err);
         return GW_EXIT_STARTUP;
     }
+    /* budget alerts are made in the database a standalone gateway or a hub
+     * runs on; an edge's database holds none */
+    if (srv->cfg.alert_delivery && srv->cfg.mode != GW_MODE_EDGE) {
+        gw_alerts_opts ao = {.pool = srv->pool, .poll_ms = srv->cfg.alert_poll_ms,
+                             .timeout_ms = srv->cfg.alert_timeout_ms};
+        if (gw_alerts_start(&ao, &srv->alerts, err) != 0) {
+            gw_log_error("%s", err);
+            return GW_EXIT_STARTUP;
+        }
+    }
     /* the REST API, UI and docs first: when the proxy's /readyz answers,
      * every server of this process listens */
     if (gw_start_side_servers(srv, err) != 0) {
@@ -491,6 +502,8 @@ int main(int argc, char **argv)
         _exit(0);
     }
     gw_log_debug("listener stopped");
+    gw_alerts_stop(srv->alerts);
+    srv->alerts = NULL;
     gw_stop_side_servers(srv);
     gw_listen_stop(&srv->listener);
     gw_log_debug("configuration listener stopped");

@@ -65,6 +65,9 @@ typedef struct gw_config {
     int db_timeout_ms;               /* DB_TIMEOUT_MS */
     int snapshot_refresh_s;          /* SNAPSHOT_REFRESH_S */
     int shutdown_grace_ms;           /* SHUTDOWN_GRACE_MS */
+    int alert_delivery;              /* ALERT_DELIVERY: send budget alerts (not on an edge) */
+    int alert_poll_ms;               /* ALERT_POLL_MS */
+    int alert_timeout_ms;            /* ALERT_TIMEOUT_MS */
     gw_log_level log_level;          /* LOG_LEVEL */
 } gw_config;
 
