@@ -3,7 +3,7 @@
  * running gatewayd (configuration, database pool, current snapshot,
  * credential cache, analytics writer, request journal, budgets, proxy metrics, HTTP
  * listeners, the configuration listener and the snapshot loader it drives,
- * the budget alert delivery,
+ * the budget alert delivery, the hub's gRPC server or the edge's link,
  * the readiness flags and the shutdown deadline). Handlers receive it as
  * their cbdata. It sits above the layers whose parts it holds and below
  * the handlers (admin/, gateway/) that use it (docs/architecture.md).
@@ -27,13 +27,15 @@
 
 struct mg_context;
 struct gw_metrics;
+struct gw_hub;
+struct gw_edge;
 
 typedef struct gw_server {
     gw_config cfg;
     gw_pgpool *pool;
     gw_snapshot_holder snapshots;
     gw_credcache *creds;
-    struct mg_context *http;       /* the proxy listener (PROXY_PORT); NULL in control mode */
+    struct mg_context *http;       /* the proxy listener (PROXY_PORT) */
     struct mg_context *admin_http; /* REST API + web UI + health (SERVER_PORT) */
     struct mg_context *docs_http;  /* the documentation server (DOCS_PORT); NULL when off */
     int docs_enabled;              /* the docs are served (set before the REST API starts) */
@@ -44,7 +46,13 @@ typedef struct gw_server {
     atomic_llong snapshot_loads;
     gw_alerts *alerts; /* budget alert delivery (NULL on an edge or with ALERT_DELIVERY=0) */
 
-    /* the proxy (standalone and edge modes; NULL otherwise) */
+    /* the control plane (sync/): the hub's gRPC server (control mode) or
+     * the edge's link to its hub (edge mode); NULL otherwise */
+    struct gw_hub *hub;
+    struct gw_edge *edge;
+    gw_secret_key edge_key; /* edge mode: opens the vendor keys the hub sealed for this edge */
+
+    /* the proxy (every mode: a hub serves its own LLMs too) */
     gw_analytics *analytics;   /* lossless event delivery */
     gw_journal *journal;       /* in-flight requests and undelivered events, kept across a crash */
     gw_budget *budget;         /* monthly budget reservations */

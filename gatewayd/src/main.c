@@ -2,13 +2,23 @@
  * src/main.c: gatewayd's entry point. Parses the command line and the
  * configuration (a bad value exits 2 naming the setting), starts the
  * database pool (never fatal: PostgreSQL may come up later), the credential
- * cache, the configuration listener (db/listen.h, which drives the
- * snapshot loader model/reload.h and the cache invalidations), the
- * budget alert delivery (notify/alerts.h; not on an edge), and in
- * standalone/edge mode the proxy (metrics, budgets, the request journal,
- * the analytics writer; the events an earlier run left in the journal are
- * queued before any listener starts), then the HTTP listener of the mode,
- * and waits for signals: SIGHUP reloads the snapshot.
+ * cache, the proxy's parts (metrics, budgets, the request journal, the
+ * analytics writer; the events an earlier run left in the journal are
+ * queued before any listener starts), the control plane of the mode
+ * (sync/: a hub's gRPC server, or an edge's link to its hub), the
+ * configuration listener (db/listen.h, which drives the snapshot loader
+ * model/reload.h and the cache invalidations, and hands a hub the control
+ * plane's notifications), the budget alert delivery (notify/alerts.h;
+ * not on an edge), then the HTTP listeners, and waits for signals:
+ * SIGHUP reloads the snapshot.
+ *
+ * The modes differ in their wiring only. standalone: the snapshot and the
+ * credentials come from the database. control (hub): the same, plus the
+ * gRPC server (its proxy serves the hub's own LLMs). edge: the snapshot is
+ * the one the hub sent, stored in the edge's own database; credentials are
+ * resolved by the edge's link (its database's cache, then the hub); budget
+ * admission runs against the hub's leases; the analytics writer queues
+ * what it stores for upload and feeds the heartbeat metrics.
  *
  * SIGTERM/SIGINT: readiness turns false and new proxy requests get 503;
  * requests in flight may finish for SHUTDOWN_GRACE_MS, after which streams
@@ -40,6 +50,9 @@
 
 #include "base/config.h"
 #include "model/credresolve.h"
+#include "sync/edge.h"
+#include "sync/hub.h"
+#include "sync/wire.h"
 #include "model/reload.h"
 #include "base/log.h"
 #include "admin/admin.h"
@@ -92,8 +105,6 @@ static int gw_start_http(gw_server *srv, char *err)
     o.request_timeout_ms = srv->cfg.request_timeout_ms;
     o.keep_alive_timeout_ms = srv->cfg.keep_alive_timeout_ms;
     o.max_header_bytes = srv->cfg.max_header_bytes;
-    if (srv->cfg.mode == GW_MODE_CONTROL)
-        return 0; /* the hub serves no proxy; its health endpoints are on SERVER_PORT */
     o.name = "proxy";
     o.port = srv->cfg.proxy_port;
     o.warm_thread = gw_proxy_warm_thread; /* a burst of new streams finds its threads ready */
@@ -112,14 +123,27 @@ static int gw_start_http(gw_server *srv, char *err)
     return 0;
 }
 
-/* The REST API + web UI (SERVER_PORT, every mode) and the documentation
- * server (DOCS_PORT; off with a warning when no docs directory is found). */
+/* The REST API + web UI (SERVER_PORT; not on an edge: its configuration
+ * is its hub's, admins use the hub) and the documentation server
+ * (DOCS_PORT; off with a warning when no docs directory is found). */
 static int gw_start_side_servers(gw_server *srv, char *err)
 {
     char dir[PATH_MAX];
     char tmp[GW_ERR_LEN];
     gw_http_route extra[GW_HEALTH_NROUTES + GW_CHAT_NROUTES + GW_STATIC_NROUTES];
     size_t nextra = 0;
+
+    /* whether the docs are served is known before the REST API answers
+     * GET /api/v1/info (docs_enabled) */
+    if (gw_docs_find_dir(srv->cfg.docs_dir, dir, tmp) != 0)
+        gw_log_warn("%s: the documentation server is off", tmp);
+    else
+        srv->docs_enabled = 1;
+    if (srv->cfg.mode == GW_MODE_EDGE) {
+        gw_log_info("edge mode: no REST API or web UI on SERVER_PORT (the hub's serve this edge's configuration); "
+                    "health and metrics are on PROXY_PORT");
+        goto docs;
+    }
 
     gw_admin_set_cookie_secure(srv->cfg.session_cookie_secure);
     /* /healthz and /readyz (every mode) */
@@ -141,15 +165,12 @@ static int gw_start_side_servers(gw_server *srv, char *err)
         gw_static_routes(extra + nextra);
         nextra += GW_STATIC_NROUTES;
     }
-    /* whether the docs are served is known before the REST API answers
-     * GET /api/v1/info (docs_enabled) */
-    if (gw_docs_find_dir(srv->cfg.docs_dir, dir, tmp) != 0)
-        gw_log_warn("%s: the documentation server is off", tmp);
-    else
-        srv->docs_enabled = 1;
     if (gw_admin_start_with(srv, extra, nextra, &srv->admin_http, tmp) != 0)
         return gw_errf(err, "%s", tmp);
-    if (srv->docs_enabled && gw_docs_start(&srv->cfg, dir, &srv->docs_http, tmp) != 0)
+docs:
+    if (!srv->docs_enabled)
+        return 0;
+    if (gw_docs_start(&srv->cfg, dir, &srv->docs_http, tmp) != 0)
         return gw_errf(err, "%s", tmp);
     return 0;
 }
@@ -256,24 +277,48 @@ static void gw_on_config_change(void *ctx)
     gw_chat_invalidate();
 }
 
+/* An edge: its credentials come from the hub, which invalidates them; a
+ * change in its own database (the snapshot it stored) does not touch them. */
+static void gw_on_config_change_edge(void *ctx)
+{
+    (void)ctx;
+    gw_chat_invalidate();
+}
+
+/* The snapshot loader: the database's own snapshot, or on an edge the one
+ * its hub sent (opened with the edge's key). */
+static void gw_init_loader(gw_server *srv)
+{
+    srv->loader.pool = srv->pool;
+    srv->loader.holder = &srv->snapshots;
+    srv->loader.ns = srv->cfg.edge_namespace;
+    srv->loader.loads = &srv->snapshot_loads;
+    if (srv->cfg.mode == GW_MODE_EDGE) {
+        srv->loader.stored = 1;
+        srv->loader.key = &srv->edge_key;
+    } else {
+        srv->loader.key = srv->cfg.have_secret_key ? &srv->cfg.secret_key : NULL;
+    }
+}
+
 static int gw_start_listener(gw_server *srv, char *err)
 {
     gw_listen_opts lo;
 
-    srv->loader.pool = srv->pool;
-    srv->loader.holder = &srv->snapshots;
-    srv->loader.ns = srv->cfg.edge_namespace;
-    srv->loader.key = srv->cfg.have_secret_key ? &srv->cfg.secret_key : NULL;
-    srv->loader.loads = &srv->snapshot_loads;
     memset(&lo, 0, sizeof(lo));
     lo.conninfo = srv->cfg.database_url;
     lo.refresh_s = srv->cfg.snapshot_refresh_s;
     lo.reload = gw_reload_listen_cb;
     lo.loaded = gw_reload_loaded;
     lo.ctx = &srv->loader;
-    lo.on_change = gw_on_config_change;
+    lo.on_change = srv->cfg.mode == GW_MODE_EDGE ? gw_on_config_change_edge : gw_on_config_change;
     lo.change_ctx = srv;
     lo.db_ok = &srv->db_ok;
+    if (srv->hub != NULL) {
+        lo.sync_channels = 1;
+        lo.notify = gw_hub_notify;
+        lo.notify_ctx = srv->hub;
+    }
     if (gw_listen_start(&srv->listener, &lo, err) != 0)
         return -1;
     return 0;
@@ -315,6 +360,14 @@ static int gw_start_proxy_parts(gw_server *srv, char *err)
     ao.spool_dir = srv->cfg.spool_dir;
     ao.spool_max_bytes = srv->cfg.spool_max_bytes;
     ao.journal = srv->journal;
+    if (srv->edge != NULL) {
+        /* an edge: queue what is stored for the hub, count it for the heartbeats,
+         * admit against the hub's leases */
+        ao.edge_outbox = 1;
+        ao.on_record = gw_edge_record;
+        ao.record_ctx = srv->edge;
+        gw_budget_set_source(srv->budget, gw_edge_budget_source, srv->edge);
+    }
     if (gw_analytics_start(&ao, gw_budget_on_commit, srv->budget, &srv->analytics, tmp) != 0)
         return gw_errf(err, "analytics: %s", tmp);
     /* what an earlier run left: queued before any request is accepted */
@@ -339,6 +392,60 @@ static void gw_stop_proxy_parts(gw_server *srv)
     if (srv->metrics != NULL) {
         gw_metrics_destroy(srv->metrics);
         srv->metrics = NULL;
+    }
+}
+
+/* An edge: its key (vendor keys are sealed under it by the hub) and its
+ * link, before the credential cache that resolves through it. */
+static int gw_create_edge(gw_server *srv, char *err)
+{
+    gw_edge_opts eo;
+    char tmp[GW_ERR_LEN];
+
+    if (gw_sync_edge_key(gw_config_edge_token(&srv->cfg), srv->cfg.edge_id, &srv->edge_key, tmp) != 0)
+        return gw_errf(err, "EDGE_TOKEN: %s", tmp);
+    memset(&eo, 0, sizeof(eo));
+    eo.endpoint = srv->cfg.control_endpoint;
+    eo.edge_id = srv->cfg.edge_id;
+    eo.ns = srv->cfg.edge_namespace;
+    eo.token = gw_config_edge_token(&srv->cfg);
+    eo.tls_ca_file = srv->cfg.grpc_tls_ca_file;
+    eo.heartbeat_s = srv->cfg.edge_heartbeat_s;
+    eo.cred_ttl_s = srv->cfg.edge_token_cache_ttl_s;
+    eo.cred_negative_ttl_s = srv->cfg.credential_negative_ttl_s;
+    eo.pool = srv->pool;
+    eo.loader = &srv->loader;
+    if (gw_edge_create(&eo, &srv->edge, tmp) != 0)
+        return gw_errf(err, "edge: %s", tmp);
+    return 0;
+}
+
+/* A hub: the gRPC server (before the listener, which feeds it). */
+static int gw_start_hub(gw_server *srv, char *err)
+{
+    gw_hub_opts ho;
+    memset(&ho, 0, sizeof(ho));
+    ho.listen_host = srv->cfg.listen_host;
+    ho.port = srv->cfg.grpc_port;
+    ho.tls_cert_file = srv->cfg.grpc_tls_cert_file;
+    ho.tls_key_file = srv->cfg.grpc_tls_key_file;
+    ho.database_url = srv->cfg.database_url;
+    ho.db_timeout_ms = srv->cfg.db_timeout_ms;
+    ho.master_key = srv->cfg.have_secret_key ? &srv->cfg.secret_key : NULL;
+    ho.shared_token = srv->cfg.grpc_auth_token;
+    return gw_hub_start(&ho, &srv->hub, err);
+}
+
+/* The control plane first (it may still hold calls into the parts below). */
+static void gw_stop_sync(gw_server *srv)
+{
+    if (srv->hub != NULL) {
+        gw_hub_stop(srv->hub, 1000);
+        srv->hub = NULL;
+    }
+    if (srv->edge != NULL) {
+        gw_edge_destroy(srv->edge);
+        srv->edge = NULL;
     }
 }
 
@@ -394,16 +501,13 @@ int main(int argc, char **argv)
 
     gw_log_info("gatewayd starting: mode %s, namespace '%s'", gw_config_mode_name(srv->cfg.mode),
                 srv->cfg.edge_namespace);
-    if (!srv->cfg.have_secret_key)
+    if (!srv->cfg.have_secret_key && srv->cfg.mode != GW_MODE_EDGE) /* an edge opens with its own key */
         gw_log_warn("no master key (AISTUDIO_SECRET_KEY / AISTUDIO_SECRET_KEY_FILE): sealed vendor keys cannot be "
                     "opened");
-    if (srv->cfg.mode != GW_MODE_STANDALONE && srv->cfg.grpc_auth_token[0] == '\0')
-        gw_log_warn("GRPC_AUTH_TOKEN is empty: hub and edges cannot authenticate each other");
-    if (srv->cfg.mode != GW_MODE_STANDALONE)
-        gw_log_warn("this release has no hub-and-edge synchronisation yet (no gRPC server or client): in %s mode "
-                    "gatewayd serves from its own database like a standalone gateway (without the LLM gateway on "
-                    "a hub)",
-                    gw_config_mode_name(srv->cfg.mode));
+    if (srv->cfg.mode == GW_MODE_CONTROL && srv->cfg.grpc_auth_token[0] == '\0')
+        gw_log_info("GRPC_AUTH_TOKEN is empty: only enrolled edges (aistudio.enroll_edge) can connect");
+    if (srv->cfg.mode == GW_MODE_CONTROL && !srv->cfg.have_secret_key)
+        gw_log_warn("no master key: the hub cannot re-seal vendor keys for its edges (they get none)");
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         gw_log_error("libcurl initialisation failed");
@@ -429,21 +533,41 @@ int main(int argc, char **argv)
         gw_log_error("database pool: %s", err);
         return GW_EXIT_STARTUP;
     }
+    gw_init_loader(srv);
+    if (srv->cfg.mode == GW_MODE_EDGE && gw_create_edge(srv, err) != 0) {
+        gw_log_error("%s", err);
+        return GW_EXIT_STARTUP;
+    }
     memset(&co, 0, sizeof(co));
     co.ttl_ms = srv->cfg.credential_cache_ttl_s * 1000;
     co.negative_ttl_ms = srv->cfg.credential_negative_ttl_s * 1000;
     co.resolver = gw_credresolve_db;
     co.resolver_ctx = srv->pool;
+    if (srv->edge != NULL) {
+        /* the hub's answers: its database's cache, then the hub */
+        co.ttl_ms = srv->cfg.edge_token_cache_ttl_s * 1000;
+        co.resolver = gw_edge_resolve_credential;
+        co.resolver_ctx = srv->edge;
+    }
     if (gw_credcache_create(&co, &srv->creds, err) != 0) {
         gw_log_error("credential cache: %s", err);
         return GW_EXIT_STARTUP;
     }
-    if (srv->cfg.mode != GW_MODE_CONTROL && gw_start_proxy_parts(srv, err) != 0) {
+    if (gw_start_proxy_parts(srv, err) != 0) {
         gw_log_error("%s", err);
+        return GW_EXIT_STARTUP;
+    }
+    if (srv->cfg.mode == GW_MODE_CONTROL && gw_start_hub(srv, err) != 0) {
+        gw_log_error("%s", err);
+        gw_stop_proxy_parts(srv);
         return GW_EXIT_STARTUP;
     }
     if (gw_start_listener(srv, err) != 0) {
         gw_log_error("configuration listener: %s", err);
+        return GW_EXIT_STARTUP;
+    }
+    if (srv->edge != NULL && gw_edge_start(srv->edge, srv->creds, srv->budget, err) != 0) {
+        gw_log_error("edge: %s", err);
         return GW_EXIT_STARTUP;
     }
     /* budget alerts are made in the database a standalone gateway or a hub
@@ -460,15 +584,19 @@ int main(int argc, char **argv)
      * every server of this process listens */
     if (gw_start_side_servers(srv, err) != 0) {
         gw_log_error("%s", err);
+        gw_alerts_stop(srv->alerts);
         gw_stop_side_servers(srv);
         gw_listen_stop(&srv->listener);
+        gw_stop_sync(srv);
         gw_stop_proxy_parts(srv);
         return GW_EXIT_STARTUP;
     }
     if (gw_start_http(srv, err) != 0) {
         gw_log_error("%s", err);
+        gw_alerts_stop(srv->alerts);
         gw_stop_side_servers(srv);
         gw_listen_stop(&srv->listener);
+        gw_stop_sync(srv);
         gw_stop_proxy_parts(srv);
         return GW_EXIT_STARTUP;
     }
@@ -507,11 +635,13 @@ int main(int argc, char **argv)
     gw_stop_side_servers(srv);
     gw_listen_stop(&srv->listener);
     gw_log_debug("configuration listener stopped");
+    gw_stop_sync(srv);
     gw_stop_proxy_parts(srv);
     gw_log_debug("analytics flushed");
     gw_credcache_destroy(srv->creds);
     gw_pgpool_destroy(srv->pool);
     gw_snapshot_holder_destroy(&srv->snapshots);
+    gw_secretbox_wipe(&srv->edge_key, sizeof(srv->edge_key));
     gw_config_free(&srv->cfg);
     mg_exit_library();
     curl_global_cleanup();

@@ -596,6 +596,8 @@ CREATE ROLE regress_sync_gw IN ROLE aistudio_gateway;
 CREATE ROLE regress_sync_analyst IN ROLE aistudio_analyst;
 SET ROLE regress_sync_gw;
 SELECT ok FROM aistudio.edge_authenticate('edge-eu-1', 'eu', pg_temp.h(:'tok_eu1'), false, 'gw');
+-- a refusal as the gateway (the hub: no acting user) is answered and audited without an actor
+SELECT ok, reason FROM aistudio.edge_authenticate('edge-us-1', 'us', pg_temp.h('not the token'), false, 'gw-refusal');
 SELECT count(*) AS beats FROM aistudio.edge_heartbeats(ARRAY['edge-eu-1'], ARRAY[''], ARRAY['1'], ARRAY[NULL::jsonb], 'hub-gw');
 SELECT count(*) AS key FROM aistudio.edge_key('edge-eu-1');
 SELECT count(*) AS lease FROM aistudio.edge_lease('edge-eu-1', 'renew', 'app', 1, 0, 0);
@@ -611,6 +613,8 @@ SELECT pg_temp.err(s) FROM unnest(ARRAY[
 	$$SELECT * FROM aistudio.edge_credentials_new('e')$$,
 	$$SELECT * FROM aistudio.edges$$]) AS s;
 RESET ROLE;
+SELECT actor_id IS NULL AS no_actor, changes ->> 'reason' AS reason FROM aistudio.audit_log
+ WHERE action = 'edge_auth_failed' AND changes ->> 'peer' = 'gw-refusal';
 SET ROLE regress_sync_analyst;
 SELECT pg_temp.err(s) FROM unnest(ARRAY[
 	$$SELECT * FROM aistudio.edge_authenticate('edge-eu-1', 'eu', NULL, true)$$,

@@ -37,13 +37,17 @@ typedef struct fake_db {
     int sleep_us;           /* each read takes this long */
     gw_budget *commit_during; /* a batch commits while the read runs */
     char period_end[GW_DATE_LEN];
+    int use_lease;         /* the source gives limits (an edge's grants): */
+    gw_money lease[2][16]; /* [kind][id] */
 } fake_db;
 
-static int fake_read(void *ctx, int kind, int64_t id, char period_end[GW_DATE_LEN], gw_money *spent,
-                     char err[GW_ERR_LEN])
+static int fake_read(void *ctx, int kind, int64_t id, gw_money configured, char period_end[GW_DATE_LEN],
+                     gw_money *spent, gw_money *limit, char err[GW_ERR_LEN])
 {
     fake_db *db = ctx;
     int fail, missing;
+    (void)configured;
+    *limit = db->use_lease ? db->lease[kind][id] : GW_BUDGET_NO_LIMIT;
     pthread_mutex_lock(&db->mu);
     db->reads++;
     fail = db->fail;
@@ -520,9 +524,49 @@ static void test_refresher(void)
     gw_budget_destroy(b);
 }
 
+/* An edge: the source gives the limit (the hub's grant), set_limit moves it,
+ * usage reports what the lease manager needs (and resets the refusals). */
+static void test_lease_source(void)
+{
+    fake_db db = {.mu = PTHREAD_MUTEX_INITIALIZER, .period_end = "2025-03-31", .use_lease = 1};
+    gw_app_budget app10 = app_with("10", "");
+    gw_budget *b = new_budget(&db);
+    gw_budget_ticket t1, t2, t3;
+    gw_budget_usage u;
+
+    snprintf(fake_today_val, sizeof(fake_today_val), "2025-03-10");
+    db.spent[GW_BS_APP][4] = USD("1");
+    db.lease[GW_BS_APP][4] = USD("2");
+    ok(gw_budget_usage_get(b, GW_BS_APP, 4, &u) != 0, "usage of a subject never seen: -1");
+    is_int(gw_budget_reserve(b, 4, &app10, NULL, USD("0.6"), &t1), GW_BUDGET_OK, "lease 2, spent 1: 0.6 fits");
+    is_int(gw_budget_reserve(b, 4, &app10, NULL, USD("0.3"), &t2), GW_BUDGET_OK, "1.9 of 2: fits");
+    is_int(gw_budget_reserve(b, 4, &app10, NULL, USD("0.2"), &t3), GW_BUDGET_APP_INSUFFICIENT,
+           "2.1 > the grant of 2 (the configured 10 does not count): 0.1 left");
+    ok(gw_budget_usage_get(b, GW_BS_APP, 4, &u) == 0, "usage of a seeded subject");
+    ok(u.configured == USD("10") && u.limit == USD("2"), "configured 10, held to the grant of 2");
+    ok(u.spent == USD("1") && u.reserved == USD("0.9"), "spent 1, 0.9 reserved");
+    is_int(u.refused, 1, "one refusal reported");
+    ok(gw_budget_usage_get(b, GW_BS_APP, 4, &u) == 0 && u.refused == 0, "and reset by the report");
+    gw_budget_set_limit(b, GW_BS_APP, 4, USD("3"));
+    is_int(gw_budget_reserve(b, 4, &app10, NULL, USD("0.2"), &t3), GW_BUDGET_OK, "a renewal to 3: 2.1 fits");
+    gw_budget_settle(b, &t1, USD("0.1"));
+    ok(gw_budget_usage_get(b, GW_BS_APP, 4, &u) == 0 && u.spent == USD("1.1") && u.reserved == USD("0.5"),
+       "settled: spent 1.1, 0.5 still reserved");
+    gw_budget_set_limit(b, GW_BS_APP, 4, GW_BUDGET_NO_LIMIT);
+    ok(gw_budget_usage_get(b, GW_BS_APP, 4, &u) == 0 && u.limit == USD("10"), "no lease: the configured limit");
+    gw_budget_set_limit(b, GW_BS_APP, 99, USD("1")); /* never seen: nothing happens */
+    ok(gw_budget_usage_get(b, GW_BS_APP, 99, &u) != 0, "set_limit does not create subjects");
+    db.lease[GW_BS_APP][5] = 0;
+    is_int(gw_budget_reserve(b, 5, &app10, NULL, 1, &t1), GW_BUDGET_APP_EXCEEDED, "a grant of 0: nothing fits");
+    gw_budget_settle(b, &t2, 0);
+    gw_budget_settle(b, &t3, 0);
+    gw_budget_destroy(b);
+}
+
 int main(void)
 {
     gw_log_set_level(GW_LOG_ERROR);
+    test_lease_source();
     test_money();
     test_costs();
     test_accounting();

@@ -122,9 +122,37 @@ int main(void)
        "empty value means the default");
     gw_config_free(&cfg);
     ok(load(&cfg, err, "GATEWAY_MODE", "edge", "CONTROL_ENDPOINT", "hub.internal:50051", "EDGE_ID", "edge-1",
-            (const char *)NULL) == 0 &&
-           cfg.mode == GW_MODE_EDGE,
-       "edge mode with CONTROL_ENDPOINT and EDGE_ID");
+            "EDGE_TOKEN", "aie_tok", (const char *)NULL) == 0 &&
+           cfg.mode == GW_MODE_EDGE && strcmp(gw_config_edge_token(&cfg), "aie_tok") == 0,
+       "edge mode with CONTROL_ENDPOINT, EDGE_ID and EDGE_TOKEN");
+    ok(cfg.edge_heartbeat_s == 30 && cfg.edge_token_cache_ttl_s == 300, "EDGE_HEARTBEAT_INTERVAL 30, EDGE_TOKEN_CACHE_TTL 300");
+    gw_config_free(&cfg);
+    ok(load(&cfg, err, "GATEWAY_MODE", "edge", "CONTROL_ENDPOINT", "[::1]:50051", "EDGE_ID", "edge-1", "GRPC_AUTH_TOKEN",
+            "shared", "EDGE_HEARTBEAT_INTERVAL", "5", "EDGE_TOKEN_CACHE_TTL", "60", (const char *)NULL) == 0 &&
+           strcmp(gw_config_edge_token(&cfg), "shared") == 0 && cfg.edge_heartbeat_s == 5 &&
+           cfg.edge_token_cache_ttl_s == 60,
+       "an edge with the shared token (no EDGE_TOKEN), an IPv6 hub, its intervals");
+    gw_config_free(&cfg);
+    ok(load(&cfg, err, "GATEWAY_MODE", "edge", "CONTROL_ENDPOINT", "hub:50051", "EDGE_ID", "e", (const char *)NULL) == -1 &&
+           strncmp(err, "EDGE_TOKEN", 10) == 0,
+       "an edge without any token -> error naming EDGE_TOKEN");
+    ok(load(&cfg, err, "GATEWAY_MODE", "edge", "CONTROL_ENDPOINT", "hub:50051", "EDGE_ID", "e", "EDGE_TOKEN", "t",
+            "GRPC_TLS_CA_FILE", "/nonexistent/ca.pem", (const char *)NULL) == -1 &&
+           strncmp(err, "GRPC_TLS_CA_FILE", 16) == 0,
+       "an unreadable CA file -> error naming GRPC_TLS_CA_FILE");
+    ok(load(&cfg, err, "GATEWAY_MODE", "control", "GRPC_TLS_CERT_FILE", "/nonexistent/c.pem", "GRPC_TLS_KEY_FILE",
+            "/nonexistent/k.pem", (const char *)NULL) == -1 &&
+           strncmp(err, "GRPC_TLS_CERT_FILE", 18) == 0,
+       "a hub with an unreadable certificate -> error naming GRPC_TLS_CERT_FILE");
+    ok(load(&cfg, err, "GATEWAY_MODE", "edge", "CONTROL_ENDPOINT", "hub:50051", "EDGE_ID", "e", "EDGE_TOKEN",
+            "aie_secret-token", (const char *)NULL) == 0,
+       "an edge config to print");
+    {
+        char *printed = capture(gw_config_print, &cfg);
+        lacks_str(printed, "aie_secret-token", "--check-config hides EDGE_TOKEN");
+        has_str(printed, "EDGE_TOKEN=(set, hidden)", "and says it is set");
+        free(printed);
+    }
     gw_config_free(&cfg);
     ok(load(&cfg, err, "LISTEN_HOST", "::1", (const char *)NULL) == 0, "IPv6 LISTEN_HOST accepted");
     gw_config_free(&cfg);
@@ -161,6 +189,14 @@ int main(void)
     bad("GATEWAY_PUBLIC_URL not http(s)", "GATEWAY_PUBLIC_URL", "GATEWAY_PUBLIC_URL", "ftp://llm.example.com");
     bad("unknown mode", "GATEWAY_MODE", "GATEWAY_MODE", "hub");
     bad("edge without CONTROL_ENDPOINT", "CONTROL_ENDPOINT", "GATEWAY_MODE", "edge");
+    bad("CONTROL_ENDPOINT without a port", "CONTROL_ENDPOINT", "CONTROL_ENDPOINT", "hub.internal");
+    bad("CONTROL_ENDPOINT with port 0", "CONTROL_ENDPOINT", "CONTROL_ENDPOINT", "hub:0");
+    bad("CONTROL_ENDPOINT with a URL", "CONTROL_ENDPOINT", "CONTROL_ENDPOINT", "http://hub/x:50051");
+    bad("heartbeat of 0 s", "EDGE_HEARTBEAT_INTERVAL", "EDGE_HEARTBEAT_INTERVAL", "0");
+    bad("heartbeat of two hours", "EDGE_HEARTBEAT_INTERVAL", "EDGE_HEARTBEAT_INTERVAL", "7200");
+    bad("token cache TTL not a number", "EDGE_TOKEN_CACHE_TTL", "EDGE_TOKEN_CACHE_TTL", "5m");
+    bad("a certificate without its key", "GRPC_TLS_KEY_FILE", "GRPC_TLS_CERT_FILE", "/etc/hostname");
+    bad("a key without its certificate", "GRPC_TLS_CERT_FILE", "GRPC_TLS_KEY_FILE", "/etc/hostname");
     bad("unknown log level", "LOG_LEVEL", "LOG_LEVEL", "verbose");
     bad("body size with bad suffix", "MAX_BODY_BYTES", "MAX_BODY_BYTES", "10X");
     bad("body size below minimum", "MAX_BODY_BYTES", "MAX_BODY_BYTES", "512");
@@ -184,7 +220,8 @@ int main(void)
     bad("key file that does not exist", "AISTUDIO_SECRET_KEY_FILE", "AISTUDIO_SECRET_KEY_FILE",
         "/nonexistent/dir/key");
 
-    ok(load(&cfg, err, "GATEWAY_MODE", "edge", "CONTROL_ENDPOINT", "hub:50051", (const char *)NULL) == -1 &&
+    ok(load(&cfg, err, "GATEWAY_MODE", "edge", "CONTROL_ENDPOINT", "hub:50051", "EDGE_TOKEN", "t", (const char *)NULL) ==
+               -1 &&
            strncmp(err, "EDGE_ID", 7) == 0,
        "edge without EDGE_ID -> error naming EDGE_ID");
     ok(load(&cfg, err, "DATABASE_URL", "postgresql://u:hunter2secret@h/db?bogus_option=1", (const char *)NULL) ==
@@ -259,7 +296,9 @@ int main(void)
                                       "MAX_BODY_BYTES", "MAX_HEADER_BYTES", "STREAM_STALL_MS",
                                       "UPSTREAM_TIMEOUT_MS", "MAX_STREAMS_PER_APP", "WORKER_THREADS",
                                       "ANALYTICS_QUEUE_SIZE", "SPOOL_DIR", "LISTEN_HOST", "CREDENTIAL_CACHE_TTL_S",
-                                      "SHUTDOWN_GRACE_MS", "LOG_LEVEL", "PUBLIC_URL", NULL};
+                                      "SHUTDOWN_GRACE_MS", "LOG_LEVEL", "PUBLIC_URL", "EDGE_TOKEN",
+                                      "EDGE_HEARTBEAT_INTERVAL", "EDGE_TOKEN_CACHE_TTL", "GRPC_TLS_CERT_FILE",
+                                      "GRPC_TLS_KEY_FILE", "GRPC_TLS_CA_FILE", NULL};
         char *help = capture(print_help_adapter, NULL);
         int all = 1;
         for (int i = 0; names[i] != NULL; i++)

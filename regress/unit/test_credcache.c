@@ -23,6 +23,7 @@ static int64_t fake_clock(void)
 typedef struct resolver_state {
     atomic_int calls;
     int fail;                   /* return GW_CRED_ERROR */
+    int unreachable;            /* return GW_CRED_UNREACHABLE */
     gw_credcache *invalidate_during; /* call invalidate_all inside the resolver */
 } resolver_state;
 
@@ -36,6 +37,10 @@ static gw_cred_result fake_resolver(void *ctx, const char *key, size_t key_len, 
     if (st->fail) {
         gw_errf(err, "database unreachable");
         return GW_CRED_ERROR;
+    }
+    if (st->unreachable) {
+        gw_errf(err, "hub unreachable");
+        return GW_CRED_UNREACHABLE;
     }
     if (key_len == 9 && memcmp(key, "key-alpha", 9) == 0) {
         out->app_id = 1;
@@ -191,8 +196,32 @@ int main(void)
        "answer fetched before an invalidation was not cached");
     gw_credcache_entry_release(e);
 
+    /* one key invalidated (an edge's Invalidate): that key is asked again,
+     * the others stay cached */
+    atomic_store(&st.calls, 0);
+    ok(lookup(c, "key-alpha", &e) == GW_CRED_FOUND && atomic_load(&st.calls) == 1, "alpha cached again");
+    gw_credcache_entry_release(e);
+    ok(lookup(c, "key-beta", &e) == GW_CRED_FOUND && atomic_load(&st.calls) == 1, "beta cached");
+    gw_credcache_entry_release(e);
+    {
+        unsigned char h[GW_CRED_HASH_LEN];
+        gw_credcache_hash_key("key-alpha", 9, h);
+        gw_credcache_invalidate_hash(c, h);
+    }
+    ok(lookup(c, "key-alpha", &e) == GW_CRED_FOUND && atomic_load(&st.calls) == 2, "invalidated key: asked again");
+    gw_credcache_entry_release(e);
+    ok(lookup(c, "key-alpha", &e) == GW_CRED_FOUND && atomic_load(&st.calls) == 2, "and cached again");
+    gw_credcache_entry_release(e);
+
+    /* a source that cannot be reached (an edge whose hub is down) is not cached */
+    st.unreachable = 1;
+    ok(gw_credcache_lookup(c, "key-delta", 9, &e, err) == GW_CRED_UNREACHABLE, "unreachable passed through");
+    ok(gw_credcache_lookup(c, "key-delta", 9, &e, err) == GW_CRED_UNREACHABLE && atomic_load(&st.calls) == 4,
+       "unreachable not cached: asked again");
+    st.unreachable = 0;
+
     gw_credcache_stats_get(c, &stats);
-    ok(stats.hits > 0 && stats.misses > 0 && stats.negative_hits > 0 && stats.resolver_errors == 2, "stats counted");
+    ok(stats.hits > 0 && stats.misses > 0 && stats.negative_hits > 0 && stats.resolver_errors == 4, "stats counted");
     gw_credcache_destroy(c);
 
     /* negative caching off */

@@ -488,8 +488,11 @@ BEGIN
 		RETURN;
 	END IF;
 	INSERT INTO aistudio.edge_auth_failures (edge_id, peer) VALUES (v_edge, v_peer);
+	-- the hub asks as the gateway, without an acting user: no actor then
 	INSERT INTO aistudio.audit_log (actor_id, actor_role, action, object_type, object_id, changes)
-	VALUES (aistudio.acting_user_id(), session_user, 'edge_auth_failed', 'edges', CASE WHEN v_valid THEN v_edge END,
+	VALUES (CASE WHEN nullif(current_setting('pg_aistudio.acting_user', true), '') IS NOT NULL
+				 THEN aistudio.acting_user_id() END,
+			session_user, 'edge_auth_failed', 'edges', CASE WHEN v_valid THEN v_edge END,
 			jsonb_build_object('namespace', v_ns, 'peer', v_peer, 'reason', v_reason, 'shared_token', $4)
 			|| CASE WHEN v_valid THEN '{}'::jsonb ELSE jsonb_build_object('edge_id', v_edge) END);
 	PERFORM aistudio.edge_event(CASE WHEN v_valid THEN v_edge END, v_ns, 'auth_failed',

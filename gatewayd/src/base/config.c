@@ -2,8 +2,8 @@
  * src/base/config.c: the settings table and its parser. Each row gives a
  * setting's name, kind, default, range and help text; gw_config_load walks
  * the table, then checks the rules that involve several settings (edge mode
- * needs CONTROL_ENDPOINT and EDGE_ID, no two servers on one port, one master
- * key source). Messages start with the setting's name and never echo a
+ * needs CONTROL_ENDPOINT, EDGE_ID and a token; TLS files come in pairs and
+ * must be readable; no two servers on one port, one master key source). Messages start with the setting's name and never echo a
  * secret.
  */
 #include "base/config.h"
@@ -70,10 +70,23 @@ static const gw_setting gw_settings[] = {
      "libpq connection string or URI (empty: libpq defaults, PGHOST etc.)"},
     {"AISTUDIO_SECRET_KEY", GW_SET_KEY, "", 0, 0, NOFF, "master key, 64 hex digits (or use the _FILE form)"},
     {"AISTUDIO_SECRET_KEY_FILE", GW_SET_KEYFILE, "", 0, 0, NOFF, "file holding the master key as 64 hex digits"},
-    {"GRPC_AUTH_TOKEN", GW_SET_SECRET, "", 0, 0, OFF(grpc_auth_token), "shared token between hub and edges"},
+    {"GRPC_AUTH_TOKEN", GW_SET_SECRET, "", 0, 0, OFF(grpc_auth_token),
+     "shared token between hub and edges (a hub accepts it from any edge unless pg_aistudio.edge_shared_token = "
+     "off; an edge without EDGE_TOKEN presents it)"},
+    {"GRPC_TLS_CERT_FILE", GW_SET_STR, "", 0, 0, OFF(grpc_tls_cert_file),
+     "hub: PEM certificate chain of the gRPC server (with GRPC_TLS_KEY_FILE; empty: plaintext)"},
+    {"GRPC_TLS_KEY_FILE", GW_SET_STR, "", 0, 0, OFF(grpc_tls_key_file), "hub: PEM private key of GRPC_TLS_CERT_FILE"},
+    {"GRPC_TLS_CA_FILE", GW_SET_STR, "", 0, 0, OFF(grpc_tls_ca_file),
+     "edge: PEM CA bundle the hub's certificate is verified against (set: TLS to the hub; empty: plaintext)"},
     {"CONTROL_ENDPOINT", GW_SET_STR, "", 0, 0, OFF(control_endpoint), "hub address host:port (required for edge)"},
     {"EDGE_ID", GW_SET_STR, "", 0, 0, OFF(edge_id), "this edge's unique id (required for edge)"},
     {"EDGE_NAMESPACE", GW_SET_STR, "", 0, 0, OFF(edge_namespace), "namespace whose configuration is served"},
+    {"EDGE_TOKEN", GW_SET_SECRET, "", 0, 0, OFF(edge_token),
+     "edge: the token aistudio.enroll_edge() returned for EDGE_ID (empty: GRPC_AUTH_TOKEN)"},
+    {"EDGE_HEARTBEAT_INTERVAL", GW_SET_INT, "30", 1, 3600, OFF(edge_heartbeat_s),
+     "edge: seconds between heartbeats (the hub ends a stream silent for three)"},
+    {"EDGE_TOKEN_CACHE_TTL", GW_SET_INT, "300", 1, 86400, OFF(edge_token_cache_ttl_s),
+     "edge: seconds the hub's answer about an API key is cached (in memory and in the edge's database)"},
     {"MAX_BODY_BYTES", GW_SET_BYTES, "10485760", 1024, 1073741824, OFF(max_body_bytes),
      "largest request body accepted (413 above); K/M/G suffixes allowed"},
     {"MAX_HEADER_BYTES", GW_SET_BYTES, "32768", 4096, 1048576, OFF(max_header_bytes),
@@ -147,6 +160,12 @@ const char *gw_config_mode_name(gw_mode mode)
         return "edge";
     }
     return "?";
+}
+
+const char *gw_config_edge_token(const gw_config *cfg)
+{
+    return cfg->edge_token != NULL && cfg->edge_token[0] != '\0' ? cfg->edge_token
+                                                                  : (cfg->grpc_auth_token != NULL ? cfg->grpc_auth_token : "");
 }
 
 static const char *gw_env_lookup(const char *name, void *ctx)
@@ -371,6 +390,35 @@ static int gw_check_edge_id(const char *v, char *err)
     return 0;
 }
 
+/* CONTROL_ENDPOINT: host:port (a name, an IPv4 address or [IPv6]) with a
+ * port of 1..65535. */
+static int gw_check_endpoint(const char *v, char *err)
+{
+    const char *colon = strrchr(v, ':');
+    char *end;
+    long port;
+    if (colon == NULL || colon == v || colon[1] == '\0')
+        return gw_errf(err, "CONTROL_ENDPOINT: '%.64s' is not host:port", v);
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    if (errno != 0 || *end != '\0' || port < 1 || port > 65535)
+        return gw_errf(err, "CONTROL_ENDPOINT: '%.64s' has no port of 1..65535", v);
+    for (const char *c = v; c < colon; c++)
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != '_' && *c != '[' && *c != ']' && *c != ':')
+            return gw_errf(err, "CONTROL_ENDPOINT: '%.64s' is not host:port", v);
+    return 0;
+}
+
+/* A file setting that must be readable when set. */
+static int gw_check_readable(const char *name, const char *path, char *err)
+{
+    if (path[0] == '\0')
+        return 0;
+    if (access(path, R_OK) != 0)
+        return gw_errf(err, "%s: cannot read '%.128s': %s", name, path, strerror(errno));
+    return 0;
+}
+
 /* A base URL setting: http(s)://host[:port] with an empty or "/" path, no
  * user, query or fragment; stored without the trailing '/'. Empty stays
  * empty (the caller decides the default). */
@@ -431,12 +479,25 @@ static int gw_config_validate(gw_config *cfg, const char *key_hex, const char *k
     for (const char *c = cfg->control_endpoint; *c != '\0'; c++)
         if (isspace((unsigned char)*c))
             return gw_errf(err, "CONTROL_ENDPOINT: must not contain spaces");
+    if (cfg->control_endpoint[0] != '\0' && gw_check_endpoint(cfg->control_endpoint, err) != 0)
+        return -1;
     if (cfg->mode == GW_MODE_EDGE) {
         if (cfg->control_endpoint[0] == '\0')
-            return gw_errf(err, "CONTROL_ENDPOINT: required when GATEWAY_MODE=edge");
+            return gw_errf(err, "CONTROL_ENDPOINT: required when GATEWAY_MODE=edge (the hub's host:port)");
         if (cfg->edge_id[0] == '\0')
             return gw_errf(err, "EDGE_ID: required when GATEWAY_MODE=edge");
+        if (gw_config_edge_token(cfg)[0] == '\0')
+            return gw_errf(err, "EDGE_TOKEN: required when GATEWAY_MODE=edge (the token of aistudio.enroll_edge(), "
+                                "or set GRPC_AUTH_TOKEN)");
+        if (gw_check_readable("GRPC_TLS_CA_FILE", cfg->grpc_tls_ca_file, err) != 0)
+            return -1;
     }
+    if ((cfg->grpc_tls_cert_file[0] == '\0') != (cfg->grpc_tls_key_file[0] == '\0'))
+        return gw_errf(err, "%s: set GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE together",
+                       cfg->grpc_tls_cert_file[0] == '\0' ? "GRPC_TLS_CERT_FILE" : "GRPC_TLS_KEY_FILE");
+    if (cfg->mode == GW_MODE_CONTROL && (gw_check_readable("GRPC_TLS_CERT_FILE", cfg->grpc_tls_cert_file, err) != 0 ||
+                                         gw_check_readable("GRPC_TLS_KEY_FILE", cfg->grpc_tls_key_file, err) != 0))
+        return -1;
     if (cfg->spool_dir[0] == '\0')
         return gw_errf(err, "SPOOL_DIR: must not be empty");
 

@@ -38,6 +38,12 @@ typedef struct gw_config {
     char *control_endpoint;   /* CONTROL_ENDPOINT (edge mode) */
     char *edge_id;            /* EDGE_ID (edge mode) */
     char *edge_namespace;     /* EDGE_NAMESPACE: the namespace served, "" = global */
+    char *edge_token;         /* EDGE_TOKEN (never logged); "" = GRPC_AUTH_TOKEN */
+    int edge_heartbeat_s;     /* EDGE_HEARTBEAT_INTERVAL */
+    int edge_token_cache_ttl_s; /* EDGE_TOKEN_CACHE_TTL */
+    char *grpc_tls_cert_file; /* GRPC_TLS_CERT_FILE (hub) */
+    char *grpc_tls_key_file;  /* GRPC_TLS_KEY_FILE (hub) */
+    char *grpc_tls_ca_file;   /* GRPC_TLS_CA_FILE (edge) */
 
     /* gateway limits */
     int64_t max_body_bytes;          /* MAX_BODY_BYTES */
@@ -82,6 +88,8 @@ int gw_config_load_with(gw_config *cfg, gw_config_lookup_fn lookup, void *ctx, c
 void gw_config_free(gw_config *cfg);
 
 const char *gw_config_mode_name(gw_mode mode);
+/* The token an edge authenticates with: EDGE_TOKEN, else GRPC_AUTH_TOKEN. */
+const char *gw_config_edge_token(const gw_config *cfg);
 /* `gatewayd --help`: every setting with its default and meaning. */
 void gw_config_print_help(FILE *out);
 /* `gatewayd --check-config`: the effective values, secrets redacted. */

@@ -1,23 +1,26 @@
 /*
- * src/base/secretbox.c: AES-256-GCM opening of the extension's sealed
- * values with OpenSSL EVP, and the master-key/key-id helpers. Nothing here
- * logs; errors never contain key material or plaintext.
+ * src/base/secretbox.c: opening the extension's sealed values with the
+ * master key (or an edge's key), and the master-key/key-id helpers: the
+ * daemon's face of the one implementation of the format,
+ * pg_aistudio/src/sealbox.c (compiled in, gatewayd/Makefile EXT_SRCS).
+ * Nothing here logs; errors never contain key material or plaintext.
  */
 #include "base/secretbox.h"
 #include "base/codec.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sealbox.h" /* the extension's sealed-value module (pg_aistudio/src) */
+
+_Static_assert(GW_SECRET_KEY_LEN == AISTUDIO_SEAL_KEY_LEN && GW_SECRET_NONCE_LEN == AISTUDIO_SEAL_NONCE_LEN &&
+                   GW_SECRET_TAG_LEN == AISTUDIO_SEAL_TAG_LEN && GW_SECRET_KEY_ID_LEN == AISTUDIO_SEAL_KEY_ID_LEN,
+               "gw_secret_key is an aistudio_seal_key");
+
 void gw_secretbox_key_id(const unsigned char key[GW_SECRET_KEY_LEN], char out[GW_SECRET_KEY_ID_LEN + 1])
 {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(key, GW_SECRET_KEY_LEN, digest);
-    gw_hex_encode(digest, GW_SECRET_KEY_ID_LEN / 2, out);
-    OPENSSL_cleanse(digest, sizeof(digest));
+    if (aistudio_seal_key_id(key, out) != 0)
+        out[0] = '\0'; /* matches no sealed value */
 }
 
 int gw_secretbox_key_from_hex(gw_secret_key *key, const char *hex, size_t hex_len, char err[GW_ERR_LEN])
@@ -57,9 +60,10 @@ int gw_secretbox_open(const gw_secret_key *keys, int nkeys, const char *key_id, 
                       size_t out_cap, size_t *out_len, char err[GW_ERR_LEN])
 {
     const gw_secret_key *key = NULL;
-    EVP_CIPHER_CTX *ctx = NULL;
+    aistudio_seal_key sk;
+    char serr[AISTUDIO_SEAL_ERR_LEN];
     size_t pt_len;
-    int len = 0, fin = 0, rc = -1;
+    int rc;
 
     *out_len = 0;
     if (key_id == NULL || key_id[0] == '\0')
@@ -83,42 +87,19 @@ int gw_secretbox_open(const gw_secret_key *keys, int nkeys, const char *key_id, 
         return gw_errf(err, "sealed value is too large (%zu bytes)", pt_len);
     if (out_cap < pt_len + 1)
         return gw_errf(err, "output buffer too small for the sealed value");
-    if (aad == NULL)
-        aad = "";
 
-    ctx = EVP_CIPHER_CTX_new();
-    if (ctx == NULL)
-        return gw_errf(err, "out of memory");
-    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GW_SECRET_NONCE_LEN, NULL) != 1 ||
-        EVP_DecryptInit_ex(ctx, NULL, NULL, key->key, nonce) != 1) {
-        gw_errf(err, "cannot initialise AES-256-GCM");
-        goto done;
-    }
-    if (aad[0] != '\0' && EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1) {
-        gw_errf(err, "cannot process the associated data");
-        goto done;
-    }
-    if (pt_len > 0 && EVP_DecryptUpdate(ctx, out, &len, ct, (int)pt_len) != 1) {
-        gw_errf(err, "cannot decrypt the sealed value");
-        goto done;
-    }
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, GW_SECRET_TAG_LEN, (void *)(ct + pt_len)) != 1) {
-        gw_errf(err, "cannot set the authentication tag");
-        goto done;
-    }
-    if (EVP_DecryptFinal_ex(ctx, out + (pt_len > 0 ? len : 0), &fin) != 1) {
-        gw_errf(err, "authentication failed (wrong key, associated data or tampered ciphertext)");
-        goto done;
+    /* the one implementation of the format (pg_aistudio/src/sealbox.c) */
+    memcpy(sk.key, key->key, sizeof(sk.key));
+    memcpy(sk.key_id, key->key_id, sizeof(sk.key_id));
+    rc = aistudio_seal_open(&sk, aad, nonce, nonce_len, ct, ct_len, out, out_len, serr);
+    aistudio_seal_wipe(&sk, sizeof(sk));
+    if (rc != 0) {
+        gw_secretbox_wipe(out, pt_len + 1);
+        *out_len = 0;
+        return gw_errf(err, "authentication failed (wrong key, associated data or tampered ciphertext)");
     }
     out[pt_len] = '\0';
-    *out_len = pt_len;
-    rc = 0;
-done:
-    EVP_CIPHER_CTX_free(ctx);
-    if (rc != 0)
-        gw_secretbox_wipe(out, pt_len + 1 <= out_cap ? pt_len + 1 : out_cap);
-    return rc;
+    return 0;
 }
 
 int gw_secretbox_open_alloc(const gw_secret_key *keys, int nkeys, const char *key_id, const unsigned char *nonce,

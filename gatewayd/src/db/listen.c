@@ -50,6 +50,16 @@ static PGconn *gw_listen_connect(gw_listener *l, char *err)
         return NULL;
     }
     PQclear(r);
+    if (l->o.sync_channels) {
+        r = PQexec(conn, GW_SQL_LISTEN_SYNC);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            gw_pg_errmsg(r, conn, err);
+            PQclear(r);
+            PQfinish(conn);
+            return NULL;
+        }
+        PQclear(r);
+    }
     return conn;
 }
 
@@ -94,12 +104,16 @@ static void *gw_listen_main(void *arg)
                 next_connect = now + backoff;
                 backoff = backoff * 2 > GW_LISTEN_BACKOFF_MAX_MS ? GW_LISTEN_BACKOFF_MAX_MS : backoff * 2;
             } else {
-                gw_log_info("listening for configuration changes (aistudio_config)");
+                gw_log_info("listening for configuration changes (aistudio_config%s)",
+                            l->o.sync_channels ? ", aistudio_push, aistudio_edge, aistudio_invalidate" : "");
                 atomic_store(l->o.db_ok, 1);
                 backoff = GW_LISTEN_BACKOFF_MIN_MS;
                 /* changes may have been missed while disconnected */
-                if (was_connected)
+                if (was_connected) {
                     gw_listen_changed(l);
+                    if (l->o.sync_channels)
+                        l->o.notify(l->o.notify_ctx, NULL, NULL);
+                }
                 was_connected = 1;
                 reload_at = now;
             }
@@ -160,7 +174,10 @@ static void *gw_listen_main(void *arg)
                 continue;
             }
             while ((n = PQnotifies(conn)) != NULL) {
-                got = 1;
+                if (l->o.sync_channels && strcmp(n->relname, "aistudio_config") != 0)
+                    l->o.notify(l->o.notify_ctx, n->relname, n->extra != NULL ? n->extra : "");
+                else
+                    got = 1;
                 PQfreemem(n);
             }
             if (got) {
@@ -183,6 +200,8 @@ int gw_listen_start(gw_listener *l, const gw_listen_opts *opts, char err[GW_ERR_
     memset(l, 0, sizeof(*l));
     if (opts->reload == NULL || opts->db_ok == NULL)
         return gw_errf(err, "configuration listener: missing reload callback or db_ok");
+    if (opts->sync_channels && opts->notify == NULL)
+        return gw_errf(err, "configuration listener: the control plane's channels need a notify callback");
     l->o = *opts;
     if (l->o.refresh_s <= 0)
         l->o.refresh_s = 60;

@@ -14,6 +14,13 @@
  *               until its message changes.
  * The database being down is never fatal: the thread reconnects with
  * backoff (100 ms doubling up to 5 s) and *db_ok says whether it is up.
+ *
+ * A hub also listens, on the same connection, on the control plane's
+ * channels (sync_channels: aistudio_push, aistudio_edge,
+ * aistudio_invalidate; docs/sql-api/sync.md#notifications): each of their
+ * notifications goes to notify(channel, payload) at once, from this
+ * thread (keep it short: queue the work), and triggers no reload; after a
+ * reconnection notify(NULL, NULL) says some may have been missed.
  */
 #ifndef GW_DB_LISTEN_H
 #define GW_DB_LISTEN_H
@@ -26,6 +33,8 @@
 /* Reloads: 0, or -1 with err. force = 0 allows skipping an unchanged load. */
 typedef int (*gw_listen_reload_fn)(void *ctx, int force, char err[GW_ERR_LEN]);
 typedef void (*gw_listen_change_fn)(void *ctx);
+/* A control-plane notification; channel NULL: some may have been missed. */
+typedef void (*gw_listen_notify_fn)(void *ctx, const char *channel, const char *payload);
 
 typedef struct gw_listen_opts {
     const char *conninfo;
@@ -38,6 +47,9 @@ typedef struct gw_listen_opts {
     /* 1 when something is loaded already: reload(force = 0) makes sense
      * (else every reload is forced). May be NULL (always force). */
     int (*loaded)(void *ctx);
+    int sync_channels;          /* also LISTEN on the control plane's channels */
+    gw_listen_notify_fn notify; /* their notifications (required with sync_channels) */
+    void *notify_ctx;
 } gw_listen_opts;
 
 typedef struct gw_listener {

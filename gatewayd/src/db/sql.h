@@ -118,4 +118,60 @@
     "SELECT l.session_token, l.csrf_token, l.user_id"                                                                  \
     " FROM aistudio.sso_login($1::bigint, $2, $3, $4::boolean, $5, $6, $7) l"
 
+/* ---- sync/hub*.c: the hub (docs/sql-api/sync.md) ---- */
+
+#define GW_SQL_LISTEN_SYNC "LISTEN aistudio_push; LISTEN aistudio_edge; LISTEN aistudio_invalidate"
+/* $1 edge id, $2 namespace, $3 SHA-256 hex of the token, $4 shared token?, $5 peer */
+#define GW_SQL_EDGE_AUTHENTICATE                                                                                       \
+    "SELECT ok, reason, retry_after_s FROM aistudio.edge_authenticate($1, $2, $3, $4::boolean, $5)"
+/* $1 edge id → its sealed edge key (no row: a shared-token edge) */
+#define GW_SQL_EDGE_KEY "SELECT key_id, nonce, ciphertext FROM aistudio.edge_key($1)"
+/* $1 edge id, $2 namespace, $3 version, $4 loaded checksum, $5 hub id, $6 interval */
+#define GW_SQL_EDGE_REGISTER                                                                                           \
+    "SELECT expected_checksum, heartbeat_interval_s FROM aistudio.edge_register($1, $2, $3, $4, $5, $6::integer)"
+/* $1 edge ids, $2 loaded checksums, $3 versions (text[]), $4 metrics (jsonb[]), $5 hub id */
+#define GW_SQL_EDGE_HEARTBEATS                                                                                         \
+    "SELECT edge_id, expected_checksum, in_sync FROM aistudio.edge_heartbeats($1::text[], $2::text[], $3::text[], "     \
+    "$4::jsonb[], $5)"
+#define GW_SQL_EDGE_DISCONNECTED "SELECT aistudio.edge_disconnected($1, $2)"
+#define GW_SQL_EDGE_SWEEP "SELECT aistudio.edge_sweep()"
+/* $1 push id, $2 hub id → the targets this hub holds */
+#define GW_SQL_PUSH_TARGETS "SELECT edge_id, namespace, expected_checksum FROM aistudio.push_targets($1::bigint, $2)"
+/* $1 push id, $2 edge id, $3 phase, $4 checksum, $5 reason */
+#define GW_SQL_PUSH_PROGRESS "SELECT aistudio.push_progress($1::bigint, $2, $3, $4, $5)"
+/* $1 edge id, $2 key SHA-256 hex → the columns of GW_SQL_RESOLVE_CREDENTIAL */
+#define GW_SQL_EDGE_RESOLVE_CREDENTIAL                                                                                 \
+    "SELECT credential_id, app_id, app_name, owner_id, app_active, owner_active, namespace, llm_ids, "                 \
+    "monthly_budget, budget_start_date FROM aistudio.edge_resolve_credential($1, $2)"
+/* $1 edge id, $2 the events (a JSON array) */
+#define GW_SQL_INGEST_EDGE_EVENTS "SELECT inserted, duplicates, rejected FROM aistudio.ingest_edge_events($1, $2::jsonb)"
+/* $1 edge id, $2 op, $3 subject, $4 subject id, $5 want, $6 spent */
+#define GW_SQL_EDGE_LEASE                                                                                              \
+    "SELECT granted_nanos, period_start, period_end FROM aistudio.edge_lease($1, $2, $3, $4::bigint, $5::bigint, "     \
+    "$6::bigint)"
+
+/* ---- sync/edge*.c and model/reload.c on an edge: its own database ---- */
+
+/* the stored snapshot, its checksum, and the checksum of its bytes */
+#define GW_SQL_EDGE_STORED_SNAPSHOT                                                                                    \
+    "SELECT s.snapshot, s.checksum, aistudio.snapshot_checksum_of(s.snapshot) FROM aistudio.edge_stored_snapshot() s"
+#define GW_SQL_EDGE_STORED_CHECKSUM "SELECT checksum FROM aistudio.edge_stored_snapshot()"
+/* $1 snapshot (binary), $2 checksum */
+#define GW_SQL_EDGE_STORE_SNAPSHOT "SELECT aistudio.edge_store_snapshot($1::bytea, $2)"
+/* $1 key hash, $2 found, $3 the credential (JSON), $4 TTL in s */
+#define GW_SQL_EDGE_CACHE_CREDENTIAL "SELECT aistudio.edge_cache_credential($1, $2::boolean, $3::jsonb, $4::integer)"
+#define GW_SQL_EDGE_CACHED_CREDENTIAL "SELECT found, cred FROM aistudio.edge_cached_credential($1)"
+/* $1 key hashes (text[]), $2 app ids (bigint[]), $3 all */
+#define GW_SQL_EDGE_FORGET_CREDENTIALS                                                                                 \
+    "SELECT aistudio.edge_forget_credentials($1::text[], $2::bigint[], $3::boolean)"
+#define GW_SQL_EDGE_OUTBOX_TAKE "SELECT e FROM aistudio.edge_outbox_take($1::integer) e"
+#define GW_SQL_EDGE_OUTBOX_ACK "SELECT aistudio.edge_outbox_ack($1::uuid[])"
+/* $1 subject, $2 id, $3 period start, $4 period end → the edge's spend (exact decimal) */
+#define GW_SQL_EDGE_LOCAL_SPEND "SELECT aistudio.edge_local_spend($1, $2::bigint, $3::date, $4::date)"
+#define GW_SQL_EDGE_STORE_LEASE "SELECT aistudio.edge_store_lease($1, $2::bigint, $3::date, $4::date, $5::bigint)"
+#define GW_SQL_EDGE_STORED_LEASES                                                                                      \
+    "SELECT subject, subject_id, period_start, period_end, granted_nanos, spent_nanos FROM aistudio.edge_stored_leases()"
+/* the analytics writer's session on an edge queues what it ingests for upload */
+#define GW_SQL_EDGE_OUTBOX_ON "SELECT set_config('pg_aistudio.edge_outbox', 'on', false)"
+
 #endif

@@ -119,6 +119,10 @@ static int gw_step_api_key(gw_preq *r, void *arg)
         gw_preq_fail(r, 401, "invalid_api_key", "invalid or missing API key");
         return -1;
     }
+    if (cr == GW_CRED_UNREACHABLE) { /* an edge, its hub down, a key it never saw */
+        gw_preq_fail(r, 503, "control_plane_unavailable", "the API key cannot be checked while the hub is unreachable");
+        return -1;
+    }
     if (cr != GW_CRED_FOUND) {
         gw_preq_fail(r, 503, "auth_unavailable", "the API key cannot be checked now; retry later");
         return -1;

@@ -60,6 +60,9 @@ struct gw_analytics {
     gw_analytics_commit_fn on_commit;
     void *ctx;
     gw_journal *journal; /* NULL: no journal */
+    int edge_outbox;
+    void (*on_record)(void *ctx, const gw_event *ev);
+    void *record_ctx;
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -254,6 +257,17 @@ static int gw_an_connect(gw_analytics *a)
         gw_an_disconnect(a);
         gw_an_mark_down(a, err);
         return -1;
+    }
+    if (a->edge_outbox) {
+        PGresult *r = PQexec(a->conn, GW_SQL_EDGE_OUTBOX_ON); /* a fixed statement */
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            gw_pg_errmsg(r, a->conn, err);
+            PQclear(r);
+            gw_an_disconnect(a);
+            gw_an_mark_down(a, err);
+            return -1;
+        }
+        PQclear(r);
     }
     return 0;
 }
@@ -602,6 +616,9 @@ int gw_analytics_start(const gw_analytics_opts *opts, gw_analytics_commit_fn on_
     a->on_commit = on_commit;
     a->ctx = ctx;
     a->journal = opts->journal;
+    a->edge_outbox = opts->edge_outbox;
+    a->on_record = opts->on_record;
+    a->record_ctx = opts->record_ctx;
     pthread_mutex_init(&a->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -639,6 +656,8 @@ void gw_analytics_record(gw_analytics *a, const gw_event *ev)
 {
     char err[GW_ERR_LEN];
     atomic_fetch_add_explicit(&a->recorded, 1, memory_order_relaxed);
+    if (a->on_record != NULL)
+        a->on_record(a->record_ctx, ev);
     pthread_mutex_lock(&a->mu);
     if (!a->closed && a->count < a->cap) {
         a->ring[(a->head + a->count) % a->cap] = *ev;

@@ -57,6 +57,13 @@ typedef struct gw_analytics_opts {
     const char *spool_dir;      /* SPOOL_DIR; "" = no spool (events dropped when the DB is down) */
     int64_t spool_max_bytes;    /* SPOOL_MAX_BYTES (default 1 GiB) */
     struct gw_journal *journal; /* slots released once their events are durable (journal.h); may be NULL */
+    /* an edge: its writer's session sets pg_aistudio.edge_outbox, so what
+     * it stores is also queued for upload to the hub (sync/edge_upload.h) */
+    int edge_outbox;
+    /* called with every recorded event, on the recording thread, before it
+     * is queued (an edge's heartbeat metrics); keep it short. May be NULL. */
+    void (*on_record)(void *ctx, const gw_event *ev);
+    void *record_ctx;
 } gw_analytics_opts;
 
 typedef struct gw_analytics_stats {

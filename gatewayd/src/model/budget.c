@@ -47,14 +47,16 @@
 #define GW_BUDGET_IDLE_MS (10 * 60 * 1000)
 #define GW_BUDGET_TICK_MS 1000
 #define GW_BUDGET_RECHECK_MS 1000 /* the database still answers for a past period (clocks apart) */
-#define GW_DATE_LEN 11            /* "YYYY-MM-DD" + NUL */
+#define GW_DATE_LEN GW_BUDGET_DATE_LEN
 
-enum { GW_BS_APP = 0, GW_BS_LLM = 1 };
+enum { GW_BS_APP = GW_BUDGET_APP, GW_BS_LLM = GW_BUDGET_LLM };
 
 typedef struct gw_bsubj {
     int kind;
     int64_t id;
-    gw_money limit;
+    gw_money limit;      /* configured */
+    gw_money lease;      /* the source's limit, GW_BUDGET_NO_LIMIT: the configured one */
+    int64_t refused;     /* admissions refused (gw_budget_usage_get resets it) */
     char start_date[GW_DATE_LEN]; /* what the spend was read for ("" = the 1st) */
     char period_end[GW_DATE_LEN]; /* the period's last day; "" = not known */
     int seeded, seeding, refreshing;
@@ -65,15 +67,10 @@ typedef struct gw_bsubj {
     struct gw_bsubj *next;
 } gw_bsubj;
 
-/* Reads a subject's spend: 0 (period_end "YYYY-MM-DD", spent exact
- * decimal), 1 when the subject does not exist in the database, -1 on error. */
-typedef int (*gw_budget_read_fn)(void *ctx, int kind, int64_t id, char period_end[GW_DATE_LEN], gw_money *spent,
-                                 char err[GW_ERR_LEN]);
-
 struct gw_budget {
     gw_pgpool *pool;
     int refresh_s;
-    gw_budget_read_fn read;
+    gw_budget_source_fn read; /* gw_bg_read_pg, or an edge's leases */
     void *read_ctx;
     void (*today)(char out[GW_DATE_LEN]); /* UTC */
 
@@ -152,6 +149,7 @@ static gw_bsubj *gw_bg_find(gw_budget *b, int kind, int64_t id, int create)
         return NULL;
     s->kind = kind;
     s->id = id;
+    s->lease = GW_BUDGET_NO_LIMIT;
     s->next = b->buckets[h];
     b->buckets[h] = s;
     return s;
@@ -189,12 +187,12 @@ static void gw_bg_configure(gw_bsubj *s, gw_money limit, const char *start, cons
 static int gw_bg_load(gw_budget *b, gw_bsubj *s, const char *today)
 {
     char period_end[GW_DATE_LEN] = "", err[GW_ERR_LEN] = "";
-    gw_money spent = 0, acc0 = s->committed;
+    gw_money spent = 0, acc0 = s->committed, limit = GW_BUDGET_NO_LIMIT, configured = s->limit;
     uint64_t gen = s->gen;
     int kind = s->kind, rc;
 
     pthread_mutex_unlock(&b->mu);
-    rc = b->read(b->read_ctx, kind, s->id, period_end, &spent, err);
+    rc = b->read(b->read_ctx, kind, s->id, configured, period_end, &spent, &limit, err);
     pthread_mutex_lock(&b->mu);
     if (rc < 0) {
         gw_log_debug("budget: cannot read the spend of %s %" PRId64 ": %s", kind == GW_BS_APP ? "app" : "LLM", s->id,
@@ -208,6 +206,7 @@ static int gw_bg_load(gw_budget *b, gw_bsubj *s, const char *today)
         period_end[0] = '\0';
     }
     s->spent_db = gw_money_sat(spent + (s->committed - acc0));
+    s->lease = limit < 0 ? GW_BUDGET_NO_LIMIT : limit;
     snprintf(s->period_end, sizeof(s->period_end), "%s", period_end);
     /* the database's clock may still be on the other side of midnight:
      * take its answer, ask again in a moment */
@@ -217,10 +216,12 @@ static int gw_bg_load(gw_budget *b, gw_bsubj *s, const char *today)
     return 0;
 }
 
-static int gw_bg_read_pg(void *ctx, int kind, int64_t id, char period_end[GW_DATE_LEN], gw_money *spent,
-                         char err[GW_ERR_LEN])
+static int gw_bg_read_pg(void *ctx, int kind, int64_t id, gw_money configured, char period_end[GW_DATE_LEN],
+                         gw_money *spent, gw_money *limit, char err[GW_ERR_LEN])
 {
     gw_budget *b = ctx;
+    (void)configured;
+    *limit = GW_BUDGET_NO_LIMIT;
     char idbuf[24], state[GW_SQLSTATE_LEN];
     const char *params[1] = {idbuf};
     PGresult *res;
@@ -330,16 +331,21 @@ void gw_budget_destroy(gw_budget *b)
     free(b);
 }
 
+static gw_money gw_bg_limit(const gw_bsubj *s)
+{
+    return s->lease >= 0 ? s->lease : s->limit;
+}
+
 /* spent + pending + reserved + worst <= limit */
 static int gw_bg_fits(const gw_bsubj *s, gw_money worst)
 {
-    return s->spent_db + s->pending + s->reserved + worst <= s->limit;
+    return s->spent_db + s->pending + s->reserved + worst <= gw_bg_limit(s);
 }
 
 /* What is left of a subject's budget now (never negative). */
 static gw_money gw_bg_remaining(const gw_bsubj *s)
 {
-    gw_money left = s->limit - s->spent_db - s->pending - s->reserved;
+    gw_money left = gw_bg_limit(s) - s->spent_db - s->pending - s->reserved;
     return left > 0 ? left : 0;
 }
 
@@ -405,11 +411,13 @@ gw_budget_result gw_budget_reserve(gw_budget *b, int64_t app_id, const gw_app_bu
 
     if (subj[0] != NULL && !gw_bg_fits(subj[0], worst_cost)) {
         gw_budget_result r = gw_bg_refuse(subj[0], 0, t);
+        subj[0]->refused++;
         pthread_mutex_unlock(&b->mu);
         return r;
     }
     if (subj[1] != NULL && !gw_bg_fits(subj[1], worst_cost)) {
         gw_budget_result r = gw_bg_refuse(subj[1], 1, t);
+        subj[1]->refused++;
         pthread_mutex_unlock(&b->mu);
         return r;
     }
@@ -477,4 +485,43 @@ void gw_budget_on_commit(void *ctx, const gw_event *events, int n)
         }
     }
     pthread_mutex_unlock(&b->mu);
+}
+
+void gw_budget_set_source(gw_budget *b, gw_budget_source_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&b->mu);
+    b->read = fn;
+    b->read_ctx = ctx;
+    pthread_mutex_unlock(&b->mu);
+}
+
+void gw_budget_set_limit(gw_budget *b, int kind, int64_t id, gw_money limit)
+{
+    gw_bsubj *s;
+    pthread_mutex_lock(&b->mu);
+    s = gw_bg_find(b, kind, id, 0);
+    if (s != NULL)
+        s->lease = limit < 0 ? GW_BUDGET_NO_LIMIT : limit;
+    pthread_mutex_unlock(&b->mu);
+}
+
+int gw_budget_usage_get(gw_budget *b, int kind, int64_t id, gw_budget_usage *u)
+{
+    gw_bsubj *s;
+    memset(u, 0, sizeof(*u));
+    pthread_mutex_lock(&b->mu);
+    s = gw_bg_find(b, kind, id, 0);
+    if (s == NULL || !s->seeded) {
+        pthread_mutex_unlock(&b->mu);
+        return -1;
+    }
+    u->configured = s->limit;
+    u->limit = gw_bg_limit(s);
+    u->spent = gw_money_sat(s->spent_db + s->pending);
+    u->reserved = s->reserved;
+    u->refused = s->refused;
+    s->refused = 0;
+    snprintf(u->period_end, sizeof(u->period_end), "%s", s->period_end);
+    pthread_mutex_unlock(&b->mu);
+    return 0;
 }

@@ -16,6 +16,12 @@
  * extension's: the vendor's token semantics (gw_vendor, from
  * aistudio.vendors) and the period bounds (budget_status's period_end; no
  * calendar here).
+ *
+ * On an edge the same admission runs against a lease (sync/edge_lease.h):
+ * a source set with gw_budget_set_source gives each subject's spend (the
+ * edge's own, from its database) and its limit (the grant of the hub),
+ * and gw_budget_set_limit moves the limit when a renewal lands; the edge
+ * renews in the background from what gw_budget_usage_get reports.
  */
 #ifndef GW_BUDGET_H
 #define GW_BUDGET_H
@@ -30,6 +36,12 @@
 
 
 typedef struct gw_budget gw_budget;
+
+/* Subjects. */
+#define GW_BUDGET_APP 0
+#define GW_BUDGET_LLM 1
+#define GW_BUDGET_DATE_LEN 11 /* "YYYY-MM-DD" + NUL */
+#define GW_BUDGET_NO_LIMIT (-1) /* a source's *limit: keep the configured one */
 
 typedef enum gw_budget_result {
     GW_BUDGET_OK = 0,
@@ -81,5 +93,34 @@ gw_budget_result gw_budget_reserve(gw_budget *b, int64_t app_id, const gw_app_bu
 void gw_budget_settle(gw_budget *b, gw_budget_ticket *t, gw_money actual_cost);
 /* gw_analytics_commit_fn: the events' costs are now in the database's spend. */
 void gw_budget_on_commit(void *ctx, const gw_event *events, int n);
+
+/*
+ * Where a subject's figures come from (read on first use, when its period
+ * may have changed, and every refresh_s). configured: the limit from the
+ * snapshot or the credential. Fills period_end (the period's last day,
+ * YYYY-MM-DD) and *spent; *limit GW_BUDGET_NO_LIMIT keeps the configured
+ * limit, a value >= 0 replaces it (an edge's grant). Returns 0, 1 when the
+ * subject does not exist (nothing spent), -1 with err when it cannot say.
+ * The default source is the database (budget_status / llm_budget_status).
+ */
+typedef int (*gw_budget_source_fn)(void *ctx, int kind, int64_t id, gw_money configured,
+                                   char period_end[GW_BUDGET_DATE_LEN], gw_money *spent, gw_money *limit,
+                                   char err[GW_ERR_LEN]);
+/* Before any reservation. */
+void gw_budget_set_source(gw_budget *b, gw_budget_source_fn fn, void *ctx);
+/* Replaces a known subject's limit at once (an edge's renewed lease). */
+void gw_budget_set_limit(gw_budget *b, int kind, int64_t id, gw_money limit);
+
+typedef struct gw_budget_usage {
+    gw_money configured; /* the budget (snapshot / credential) */
+    gw_money limit;      /* what admission holds it to (the grant on an edge) */
+    gw_money spent;      /* spent, settled or stored */
+    gw_money reserved;   /* requests in flight, at their worst case */
+    int64_t refused;     /* admissions refused since the last call */
+    char period_end[GW_BUDGET_DATE_LEN];
+} gw_budget_usage;
+/* A subject's figures now (and resets its refused count); -1 when the
+ * subject was never seen or never read. */
+int gw_budget_usage_get(gw_budget *b, int kind, int64_t id, gw_budget_usage *u);
 
 #endif

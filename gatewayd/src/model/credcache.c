@@ -11,11 +11,12 @@
  * table holds one reference, every caller of a hit holds one, so an entry
  * unlinked by expiry or invalidation stays valid for whoever still uses it.
  *
- * Invalidation race: the cache has a generation counter. A lookup records
- * the generation before calling the resolver and inserts its answer only if
- * the generation is unchanged; entries from an older generation count as
- * misses. So a NOTIFY arriving while the database is being asked can never
- * leave a pre-NOTIFY answer in the cache.
+ * Invalidation race: each shard has a generation counter. A lookup records
+ * its shard's generation before calling the resolver and inserts its answer
+ * only if the generation is unchanged; entries from an older generation
+ * count as misses. So a NOTIFY arriving while the database is being asked
+ * can never leave a pre-NOTIFY answer in the cache. invalidate_all bumps
+ * every shard; invalidating one key (an edge's Invalidate) bumps its shard.
  */
 #include "model/credcache.h"
 
@@ -40,6 +41,7 @@ struct gw_cred_entry {
 
 typedef struct gw_cred_shard {
     pthread_mutex_t mu;
+    atomic_uint_fast64_t generation;
     gw_cred_entry **buckets;
     size_t mask;
     size_t count;
@@ -48,7 +50,6 @@ typedef struct gw_cred_shard {
 struct gw_credcache {
     gw_credcache_opts opts;
     size_t max_per_shard;
-    atomic_uint_fast64_t generation;
     gw_cred_shard shards[GW_CRED_SHARDS];
     atomic_uint_fast64_t hits, negative_hits, misses, resolver_errors, evictions;
 };
@@ -117,9 +118,9 @@ int gw_credcache_create(const gw_credcache_opts *opts, gw_credcache **out, char 
     c->max_per_shard = (c->opts.max_entries + GW_CRED_SHARDS - 1) / GW_CRED_SHARDS;
     while (buckets < c->max_per_shard)
         buckets *= 2;
-    atomic_init(&c->generation, 1);
     for (int i = 0; i < GW_CRED_SHARDS; i++) {
         gw_cred_shard *sh = &c->shards[i];
+        atomic_init(&sh->generation, 1);
         pthread_mutex_init(&sh->mu, NULL);
         sh->buckets = calloc(buckets, sizeof(gw_cred_entry *));
         sh->mask = buckets - 1;
@@ -164,9 +165,9 @@ void gw_credcache_destroy(gw_credcache *c)
 
 void gw_credcache_invalidate_all(gw_credcache *c)
 {
-    atomic_fetch_add(&c->generation, 1);
     for (int i = 0; i < GW_CRED_SHARDS; i++) {
         gw_cred_shard *sh = &c->shards[i];
+        atomic_fetch_add(&sh->generation, 1);
         pthread_mutex_lock(&sh->mu);
         gw_cc_shard_clear(sh);
         pthread_mutex_unlock(&sh->mu);
@@ -249,6 +250,15 @@ static void gw_cc_unlink(gw_credcache *c, gw_cred_shard *sh, const unsigned char
     }
 }
 
+void gw_credcache_invalidate_hash(gw_credcache *c, const unsigned char hash[GW_CRED_HASH_LEN])
+{
+    gw_cred_shard *sh = &c->shards[hash[0] % GW_CRED_SHARDS];
+    atomic_fetch_add(&sh->generation, 1);
+    pthread_mutex_lock(&sh->mu);
+    gw_cc_unlink(c, sh, hash);
+    pthread_mutex_unlock(&sh->mu);
+}
+
 gw_cred_result gw_credcache_lookup(gw_credcache *c, const char *key, size_t key_len, gw_cred_entry **entry,
                                    char err[GW_ERR_LEN])
 {
@@ -268,7 +278,7 @@ gw_cred_result gw_credcache_lookup(gw_credcache *c, const char *key, size_t key_
     sh = &c->shards[hash[0] % GW_CRED_SHARDS];
 
     now = gw_cc_now(c);
-    gen = atomic_load(&c->generation);
+    gen = atomic_load(&sh->generation);
     pthread_mutex_lock(&sh->mu);
     e = gw_cc_find(c, sh, hash, now, gen);
     if (e != NULL) {
@@ -289,10 +299,10 @@ gw_cred_result gw_credcache_lookup(gw_credcache *c, const char *key, size_t key_
     atomic_fetch_add(&c->misses, 1);
     memset(&cred, 0, sizeof(cred));
     r = c->opts.resolver(c->opts.resolver_ctx, key, key_len, &cred, err);
-    if (r == GW_CRED_ERROR) {
+    if (r == GW_CRED_ERROR || r == GW_CRED_UNREACHABLE) {
         free(cred.llm_ids);
         atomic_fetch_add(&c->resolver_errors, 1);
-        return GW_CRED_ERROR;
+        return r;
     }
     if (r != GW_CRED_FOUND) {
         free(cred.llm_ids);
@@ -318,7 +328,7 @@ gw_cred_result gw_credcache_lookup(gw_credcache *c, const char *key, size_t key_
     atomic_init(&fresh->refs, fresh->negative ? 1 : 2); /* the table's + the caller's */
 
     pthread_mutex_lock(&sh->mu);
-    if (atomic_load(&c->generation) == gen) {
+    if (atomic_load(&sh->generation) == gen) {
         /* Replace a concurrent insert for the same key, keep the shard
          * bounded, then link. */
         gw_cc_unlink(c, sh, hash);

@@ -9,8 +9,9 @@
  * drops everything, including lookups racing with it.
  *
  * A miss calls the resolver callback (the proxy's calls
- * aistudio.resolve_credential($1) through the pool; an edge asks its hub).
- * Resolver errors (database down) are not cached.
+ * aistudio.resolve_credential($1) through the pool; an edge asks its local
+ * cache, then its hub: sync/edge_creds.h). Resolver errors (database down,
+ * hub unreachable) are not cached.
  */
 #ifndef GW_CREDCACHE_H
 #define GW_CREDCACHE_H
@@ -48,13 +49,14 @@ typedef struct gw_cred_entry gw_cred_entry;
 typedef enum gw_cred_result {
     GW_CRED_FOUND = 0,     /* *entry is set */
     GW_CRED_NOT_FOUND = 1, /* no such credential (maybe cached negative) */
-    GW_CRED_ERROR = -1     /* resolver failed; err says why */
+    GW_CRED_ERROR = -1,    /* resolver failed; err says why */
+    GW_CRED_UNREACHABLE = -2 /* the source of truth cannot be reached (an edge whose hub is down) */
 } gw_cred_result;
 
 /*
  * Resolver: looks the raw key up at the source of truth. Returns
  * GW_CRED_FOUND and fills *out (llm_ids malloc'd, the cache takes them over),
- * GW_CRED_NOT_FOUND, or GW_CRED_ERROR with err. Called without any cache
+ * GW_CRED_NOT_FOUND, or GW_CRED_ERROR / GW_CRED_UNREACHABLE with err. Called without any cache
  * lock held; may block.
  */
 typedef gw_cred_result (*gw_cred_resolver)(void *ctx, const char *key, size_t key_len, gw_credential *out,
@@ -91,6 +93,9 @@ int gw_credential_allows_llm(const gw_credential *cred, int64_t llm_id);
 
 /* Drops every entry; lookups in flight will not cache stale answers. */
 void gw_credcache_invalidate_all(gw_credcache *c);
+/* Drops the entry of one key hash (SHA-256 of the key), with the same
+ * guarantee for lookups of keys of its shard. */
+void gw_credcache_invalidate_hash(gw_credcache *c, const unsigned char hash[GW_CRED_HASH_LEN]);
 
 /* Counters for /metrics and tests. */
 typedef struct gw_credcache_stats {

@@ -71,6 +71,13 @@ static int gw_parse_bool(const char *s)
     return s != NULL && (strcmp(s, "t") == 0 || strcmp(s, "true") == 0);
 }
 
+void gw_credresolve_set_budget(gw_credential *out, const char *decimal)
+{
+    snprintf(out->monthly_budget, sizeof(out->monthly_budget), "%s", decimal != NULL ? decimal : "");
+    /* at most 9 decimals (the extension's rule): exact; beyond, rounded up */
+    out->monthly_budget_nanos = out->monthly_budget[0] != '\0' ? gw_money_nanos_ceil(gw_money_parse(decimal)) : 0;
+}
+
 gw_cred_result gw_credresolve_parse_row(const char *const vals[GW_CREDRESOLVE_NCOLS], gw_credential *out,
                                         char err[GW_ERR_LEN])
 {
@@ -93,11 +100,7 @@ gw_cred_result gw_credresolve_parse_row(const char *const vals[GW_CREDRESOLVE_NC
     out->app_active = gw_parse_bool(vals[4]);
     out->owner_active = gw_parse_bool(vals[5]);
     snprintf(out->namespace_, sizeof(out->namespace_), "%s", vals[6] != NULL ? vals[6] : "");
-    snprintf(out->monthly_budget, sizeof(out->monthly_budget), "%s", vals[8] != NULL ? vals[8] : "");
-    if (vals[8] != NULL) {
-        /* at most 9 decimals (the extension's rule): exact; beyond, rounded up */
-        out->monthly_budget_nanos = gw_money_nanos_ceil(gw_money_parse(vals[8]));
-    }
+    gw_credresolve_set_budget(out, vals[8]);
     snprintf(out->budget_start_date, sizeof(out->budget_start_date), "%s", vals[9] != NULL ? vals[9] : "");
     if (gw_parse_int64_array(vals[7], &out->llm_ids, &out->n_llm_ids, err) != 0) {
         memset(out, 0, sizeof(*out));

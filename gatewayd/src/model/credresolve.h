@@ -24,6 +24,11 @@ gw_cred_result gw_credresolve_db(void *ctx, const char *key, size_t key_len, gw_
 gw_cred_result gw_credresolve_parse_row(const char *const vals[GW_CREDRESOLVE_NCOLS], gw_credential *out,
                                         char err[GW_ERR_LEN]);
 
+/* Sets a credential's budget from its exact decimal text (NULL or "": none):
+ * the text and the same in 10^-9 units (at most 9 decimals: the extension's
+ * rule; beyond, rounded up). Also for an edge's answers from its hub. */
+void gw_credresolve_set_budget(gw_credential *out, const char *decimal);
+
 /* Parses a bigint[] in text form ("{1,2,3}") into a malloc'd array. */
 int gw_parse_int64_array(const char *text, int64_t **out, size_t *n, char err[GW_ERR_LEN]);
 

@@ -8,6 +8,9 @@
 //   await pg.sql(q)          psql -Atc as the superuser; returns stdout (trimmed)
 //   await pg.json(q)         rows of a SELECT as an array of objects
 //   await pg.restart({ downMs }), pg.stop(), pg.start(), pg.kill9(), pg.cleanup()
+//   const db = await pg.createDatabase('edge1')   another database of this server
+//                            with the extension: { name, gatewayUrl, sql(q), json(q), one(q) }
+//                            (hub and edges in tests: one database per process)
 //
 // The cluster is initialised into a temporary directory (under
 // $AISTUDIO_TEST_WORK when regress/run-tests.sh sets it). When running as
@@ -187,6 +190,24 @@ export async function startCluster(opts = {}) {
     },
     serverLog() {
       try { return readFileSync(log, 'utf8'); } catch { return ''; }
+    },
+    // Another database of this server with the extension; the gateway role
+    // may connect to it. Its helpers run as the superuser in that database.
+    async createDatabase(name) {
+      if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new Error(`bad database name ${name}`);
+      await this.sql(`CREATE DATABASE ${name}`, { db: 'postgres' });
+      await this.sql('CREATE EXTENSION pg_aistudio', { db: name });
+      const self = this;
+      return {
+        name,
+        gatewayUrl: `host=${dir} port=${port} dbname=${name} user=${role}`,
+        sql: (q, o = {}) => self.sql(q, { ...o, db: name }),
+        async json(q) {
+          const out = await self.sql(`SELECT coalesce(json_agg(t), '[]'::json) FROM (${q}) t`, { db: name });
+          return JSON.parse(out);
+        },
+        async one(q) { return (await this.json(q))[0]; },
+      };
     },
     cleanupSync() {
       if (!live.has(this)) return;
