@@ -14,8 +14,10 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { startCluster, sleep } from './lib/cluster.mjs';
-import { startGatewayd, withLogs, pollValue } from './lib/gatewayd.mjs';
+import { startGatewayd, withLogs, pollValue, ROOT } from './lib/gatewayd.mjs';
 
 let pg;
 let gw1;
@@ -123,6 +125,15 @@ class Admin {
 }
 let admin;
 
+// docs/openapi.json: the objects the API returns have exactly the documented
+// properties (required ones present, no undocumented ones)
+const schemas = JSON.parse(readFileSync(path.join(ROOT, 'docs', 'openapi.json'), 'utf8')).components.schemas;
+function documented(name, obj) {
+  const s = schemas[name];
+  for (const k of s.required || []) assert.ok(k in obj, `${name}: ${k} is missing`);
+  for (const k of Object.keys(obj)) assert.ok(k in s.properties, `${name}: ${k} is not documented`);
+}
+
 const verify = (body, header) => {
   const want = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
   const got = Buffer.from(String(header || ''));
@@ -185,6 +196,7 @@ describe('budget alerts: webhook and e-mail delivery', { timeout: 180000 }, () =
     r = await admin.req('GET', '/alert-targets');
     assert.equal(r.status, 200);
     assert.deepEqual(r.json.data.map((t) => t.name), ['ops hook', 'on-call mail']);
+    r.json.data.forEach((t) => documented('AlertTarget', t));
     assert.ok(!r.text.includes(SMTP_PASSWORD) && !r.text.includes(SECRET));
   });
 
@@ -290,6 +302,7 @@ describe('budget alerts: webhook and e-mail delivery', { timeout: 180000 }, () =
     r = await admin.req('GET', `/alert-deliveries?target_id=${target}`);
     assert.equal(r.status, 200);
     assert.equal(r.json.data[0].status, 'failed');
+    documented('AlertDelivery', r.json.data[0]);
     r = await admin.req('GET', `/alert-targets/${target}`);
     assert.equal(r.json.failed, 1);
     assert.match(r.json.last_error, /HTTP 500/);
@@ -303,6 +316,7 @@ describe('budget alerts: webhook and e-mail delivery', { timeout: 180000 }, () =
     assert.ok(open >= 33);
     assert.ok(Array.isArray(r.json.data[0].thresholds));
     assert.ok(Array.isArray(r.json.data[0].deliveries));
+    documented('BudgetAlert', r.json.data[0]);
     r = await admin.req('POST', '/budget-alerts/acknowledge');
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.acknowledged, open);
