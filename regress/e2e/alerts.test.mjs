@@ -41,8 +41,11 @@ function startHook() {
       const seen = got.filter((g) => g.path === req.url).length;
       const status = seen < (fails.get(req.url) ?? 0) ? 500 : 200;
       got.push({ path: req.url, headers: req.headers, body, status, method: req.method });
-      res.writeHead(status, { 'content-type': 'text/plain' });
-      res.end(status === 200 ? 'ok' : 'try again');
+      // a slow receiver: a batch takes a while, the other gatewayd polls meanwhile
+      setTimeout(() => {
+        res.writeHead(status, { 'content-type': 'text/plain' });
+        res.end(status === 200 ? 'ok' : 'try again');
+      }, req.url === '/bulk' ? 40 : 0);
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
