@@ -3,8 +3,8 @@
  * running gatewayd (configuration, database pool, current snapshot,
  * credential cache, analytics writer, request journal, budgets, proxy metrics, HTTP
  * listeners, the configuration listener and the snapshot loader it drives,
- * the hub's gRPC server or the edge's link, the readiness flags and the
- * shutdown deadline). Handlers receive it as
+ * the budget alert delivery, the hub's gRPC server or the edge's link,
+ * the readiness flags and the shutdown deadline). Handlers receive it as
  * their cbdata. It sits above the layers whose parts it holds and below
  * the handlers (admin/, gateway/) that use it (docs/architecture.md).
  */
@@ -23,6 +23,7 @@
 #include "db/pgpool.h"
 #include "model/reload.h"
 #include "model/snapshot.h"
+#include "notify/alerts.h"
 
 struct mg_context;
 struct gw_metrics;
@@ -38,11 +39,13 @@ typedef struct gw_server {
     struct mg_context *http;       /* the proxy listener (PROXY_PORT) */
     struct mg_context *admin_http; /* REST API + web UI + health (SERVER_PORT) */
     struct mg_context *docs_http;  /* the documentation server (DOCS_PORT); NULL when off */
+    int docs_enabled;              /* the docs are served (set before the REST API starts) */
     gw_listener listener;      /* LISTEN aistudio_config: drives the loader and the invalidations */
     gw_snapshot_loader loader; /* snapshot load and swap */
     atomic_int db_ok;    /* the LISTEN connection is up */
     atomic_int stopping; /* SIGTERM received: not ready, draining */
     atomic_llong snapshot_loads;
+    gw_alerts *alerts; /* budget alert delivery (NULL on an edge or with ALERT_DELIVERY=0) */
 
     /* the control plane (sync/): the hub's gRPC server (control mode) or
      * the edge's link to its hub (edge mode); NULL otherwise */

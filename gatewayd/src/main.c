@@ -8,7 +8,8 @@
  * (sync/: a hub's gRPC server, or an edge's link to its hub), the
  * configuration listener (db/listen.h, which drives the snapshot loader
  * model/reload.h and the cache invalidations, and hands a hub the control
- * plane's notifications), then the HTTP listeners, and waits for signals:
+ * plane's notifications), the budget alert delivery (notify/alerts.h;
+ * not on an edge), then the HTTP listeners, and waits for signals:
  * SIGHUP reloads the snapshot.
  *
  * The modes differ in their wiring only. standalone: the snapshot and the
@@ -140,6 +141,12 @@ static int gw_start_side_servers(gw_server *srv, char *err)
     gw_http_route extra[GW_HEALTH_NROUTES + GW_CHAT_NROUTES + GW_STATIC_NROUTES];
     size_t nextra = 0;
 
+    /* whether the docs are served is known before the REST API answers
+     * GET /api/v1/info (docs_enabled) */
+    if (gw_docs_find_dir(srv->cfg.docs_dir, dir, tmp) != 0)
+        gw_log_warn("%s: the documentation server is off", tmp);
+    else
+        srv->docs_enabled = 1;
     if (srv->cfg.mode == GW_MODE_EDGE) {
         gw_log_info("edge mode: no REST API or web UI on SERVER_PORT (the hub's serve this edge's configuration); "
                     "health and metrics are on PROXY_PORT");
@@ -169,10 +176,8 @@ static int gw_start_side_servers(gw_server *srv, char *err)
     if (gw_admin_start_with(srv, extra, nextra, &srv->admin_http, tmp) != 0)
         return gw_errf(err, "%s", tmp);
 docs:
-    if (gw_docs_find_dir(srv->cfg.docs_dir, dir, tmp) != 0) {
-        gw_log_warn("%s: the documentation server is off", tmp);
+    if (!srv->docs_enabled)
         return 0;
-    }
     if (gw_docs_start(&srv->cfg, dir, &srv->docs_http, tmp) != 0)
         return gw_errf(err, "%s", tmp);
     return 0;
@@ -663,10 +668,21 @@ int main(int argc, char **argv)
         gw_log_error("edge: %s", err);
         return GW_EXIT_STARTUP;
     }
+    /* budget alerts are made in the database a standalone gateway or a hub
+     * runs on; an edge's database holds none */
+    if (srv->cfg.alert_delivery && srv->cfg.mode != GW_MODE_EDGE) {
+        gw_alerts_opts ao = {.pool = srv->pool, .poll_ms = srv->cfg.alert_poll_ms,
+                             .timeout_ms = srv->cfg.alert_timeout_ms};
+        if (gw_alerts_start(&ao, &srv->alerts, err) != 0) {
+            gw_log_error("%s", err);
+            return GW_EXIT_STARTUP;
+        }
+    }
     /* the REST API, UI and docs first: when the proxy's /readyz answers,
      * every server of this process listens */
     if (gw_start_side_servers(srv, err) != 0) {
         gw_log_error("%s", err);
+        gw_alerts_stop(srv->alerts);
         gw_stop_side_servers(srv);
         gw_listen_stop(&srv->listener);
         gw_stop_sync(srv);
@@ -677,6 +693,7 @@ int main(int argc, char **argv)
     }
     if (gw_start_http(srv, err) != 0) {
         gw_log_error("%s", err);
+        gw_alerts_stop(srv->alerts);
         gw_stop_side_servers(srv);
         gw_listen_stop(&srv->listener);
         gw_stop_sync(srv);
@@ -715,6 +732,8 @@ int main(int argc, char **argv)
         _exit(0);
     }
     gw_log_debug("listener stopped");
+    gw_alerts_stop(srv->alerts);
+    srv->alerts = NULL;
     gw_stop_side_servers(srv);
     gw_listen_stop(&srv->listener);
     gw_log_debug("configuration listener stopped");

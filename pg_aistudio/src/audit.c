@@ -86,6 +86,7 @@ static const struct
 	{"credentials", "key_hash"},
 	{"edges", "token_sha256"},
 	{"edges", "edge_key_id"},
+	{"alert_targets", "secret_key_id"},
 };
 
 /*

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  * src/pg_aistudio.c
  *		Module entry point: PG_MODULE_MAGIC, the GUCs of pg_aistudio (the
- *		hub-and-edge ones are read by SECTION sync with current_setting) and
+ *		hub-and-edge ones are read by SECTION sync, the alert ones by
+ *		SECTION alerts with current_setting) and
  *		the registration of the rollup background worker (which needs
  *		shared_preload_libraries = 'pg_aistudio').
  *-------------------------------------------------------------------------
@@ -27,6 +28,8 @@ char	   *aistudio_worker_database = NULL;
 bool		aistudio_edge_shared_token = true;
 int			aistudio_edge_stale_after = 900;
 bool		aistudio_edge_outbox = false;
+int			aistudio_alert_retry_delay = 30000;
+int			aistudio_alert_max_attempts = 8;
 
 void		_PG_init(void);
 
@@ -81,6 +84,19 @@ _PG_init(void)
 							 NULL,
 							 &aistudio_edge_outbox, false,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	/* alert deliveries (SECTION alerts reads them with current_setting) */
+	DefineCustomIntVariable("pg_aistudio.alert_retry_delay",
+							"Wait before the first retry of a failed alert delivery; it doubles after every further failure, up to an hour.",
+							NULL,
+							&aistudio_alert_retry_delay, 30000, 100, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_aistudio.alert_max_attempts",
+							"Attempts of an alert delivery before it is marked failed.",
+							NULL,
+							&aistudio_alert_max_attempts, 8, 1, 100,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_aistudio");
 

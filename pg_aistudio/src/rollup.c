@@ -13,7 +13,9 @@
  * exactly once and raw events are never rescanned.
  * Then it records the budget thresholds (50, 80, 90, 100 percent) that
  * apps and LLMs have newly crossed in the current budget period, once per
- * period, and announces each with NOTIFY aistudio_budget.
+ * period, grouped per subject into one alert (what gatewayd delivers to
+ * the alert targets: one delivery row per target), and announces each
+ * threshold with NOTIFY aistudio_budget.
  *
  * All buckets and budget periods are UTC: the SQL functions of this module
  * pin timezone = 'UTC'.
@@ -96,6 +98,13 @@ ROLLUP_UPSERT("usage_daily", "p.hour::date")
  * period of every app and LLM with a budget, once per period, and NOTIFY
  * each new one.  A threshold t is crossed when spent > 0 and
  * spent >= budget * t / 100 (so a zero budget is crossed by any spend).
+ * The thresholds one subject crossed in this run are one alert
+ * (aistudio.budget_alerts, its highest threshold): crossing 50, 80, 90 and
+ * 100 % at once is one alert with four notifications, and one delivery to
+ * each active alert target whose min_threshold it reaches
+ * (aistudio.alert_deliveries, sent by gatewayd).  Rollups are serialised
+ * (the advisory lock), so the NOT EXISTS below sees every earlier row; the
+ * ON CONFLICT is a safety net only.
  */
 static const char *const budget_sql =
 "WITH subjects AS ("
@@ -111,18 +120,36 @@ static const char *const budget_sql =
 "           WHERE d.subject = s.subject AND d.subject_id = s.subject_id"
 "             AND d.day >= lower(s.period) AND d.day < upper(s.period)) AS spent"
 "    FROM subjects s"
-"), added AS ("
-"  INSERT INTO aistudio.budget_notifications (subject, subject_id, period_start, threshold, spent, budget)"
+"), crossed AS ("
 "  SELECT sp.subject, sp.subject_id, sp.period_start, t.threshold, sp.spent, sp.budget"
 "    FROM spent sp CROSS JOIN unnest($1::integer[]) AS t(threshold)"
 "   WHERE sp.spent > 0 AND sp.spent * 100 >= sp.budget * t.threshold"
+"     AND NOT EXISTS (SELECT 1 FROM aistudio.budget_notifications n"
+"                      WHERE n.subject = sp.subject AND n.subject_id = sp.subject_id"
+"                        AND n.period_start = sp.period_start AND n.threshold = t.threshold)"
+"), alerts AS ("
+"  INSERT INTO aistudio.budget_alerts (subject, subject_id, period_start, threshold, spent, budget)"
+"  SELECT c.subject, c.subject_id, c.period_start, max(c.threshold), min(c.spent), min(c.budget)"
+"    FROM crossed c GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+"  RETURNING id, subject, subject_id, period_start, threshold"
+"), added AS ("
+"  INSERT INTO aistudio.budget_notifications (subject, subject_id, period_start, threshold, spent, budget, alert_id)"
+"  SELECT c.subject, c.subject_id, c.period_start, c.threshold, c.spent, c.budget, a.id"
+"    FROM crossed c JOIN alerts a ON a.subject = c.subject AND a.subject_id = c.subject_id"
+"     AND a.period_start = c.period_start"
 "   ORDER BY 1, 2, 3, 4"
 "  ON CONFLICT (subject, subject_id, period_start, threshold) DO NOTHING"
-"  RETURNING id, subject, subject_id, period_start, threshold, spent, budget"
+"  RETURNING id, subject, subject_id, period_start, threshold, spent, budget, alert_id"
+"), deliveries AS ("
+"  INSERT INTO aistudio.alert_deliveries (alert_id, target_id)"
+"  SELECT a.id, t.id FROM alerts a JOIN aistudio.alert_targets t"
+"      ON t.active AND a.threshold >= t.min_threshold"
+"   ORDER BY 1, 2"
+"  RETURNING alert_id"
 ")"
 "SELECT pg_notify('aistudio_budget', json_build_object('id', id, 'subject', subject,"
 "       'subject_id', subject_id, 'period_start', period_start, 'threshold', threshold,"
-"       'spent', spent, 'budget', budget)::text)"
+"       'spent', spent, 'budget', budget, 'alert_id', alert_id)::text)"
 "  FROM added";
 
 /* First day of the period in month (year, month): start_day, clamped. */

@@ -22,6 +22,8 @@ SELECT aistudio.create_app('bot-b', :dev2_id, ARRAY[:l2]::bigint[]) AS a2 \gset
 -- a DBA sees everything; keys show only as a reference or "has a key"
 SELECT id = :l1 AS first, name, slug, vendor, api_key_ref, has_api_key, total_count FROM aistudio.list_llms();
 SELECT name, role, total_count FROM aistudio.list_users();
+-- each user's groups (the users page counts them)
+SELECT name, group_ids = ARRAY[:g]::bigint[] AS in_eng, cardinality(group_ids) AS groups FROM aistudio.list_users();
 SELECT name, role, total_count FROM aistudio.list_users(search => 'DEV');
 SELECT name, total_count FROM aistudio.list_users(by_role => 'chat_user');
 SELECT name, cardinality(member_ids) AS members, cardinality(llm_ids) AS llms FROM aistudio.list_groups();
@@ -46,6 +48,43 @@ SET pg_aistudio.acting_user = :'chat_id';
 SELECT name FROM aistudio.list_llms();
 DO $$ BEGIN PERFORM aistudio.list_apps(); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
 DO $$ BEGIN PERFORM aistudio.list_model_prices(); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
+
+-- the prices of the models an LLM may serve, by the gateway's pattern rule
+-- (a case-insensitive pattern too), for whoever may see the LLM
+RESET pg_aistudio.acting_user;
+SELECT aistudio.set_model_price('openai', 'GPT-4O-Mini', 0.15, 0.6);
+SELECT aistudio.set_model_price('openai', 'o1', 15, 60);
+SELECT aistudio.update_llm(:l1, allowed_models => ARRAY['(?i)^gpt-4o']);
+SET pg_aistudio.acting_user = :'dev_id';
+SELECT vendor, model_name, total_count FROM aistudio.list_model_prices(by_llm => :l1);
+RESET pg_aistudio.acting_user;
+-- an LLM the developer's groups do not grant: as if it did not exist
+SELECT pg_temp.try(:'dev_id', format('SELECT aistudio.list_model_prices(by_llm => %s)', :l2)) AS other_llm;
+SELECT model_name FROM aistudio.list_model_prices(by_llm => :l2);
+SELECT model_name FROM aistudio.list_model_prices(by_llm => :l3);
+DO $$ BEGIN PERFORM aistudio.list_model_prices(by_llm => 999); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%: %', SQLSTATE, SQLERRM; END $$;
+SELECT aistudio.update_llm(:l1, allowed_models => '{}');
+SELECT aistudio.delete_model_price('openai', 'GPT-4O-Mini');
+SELECT aistudio.delete_model_price('openai', 'o1');
+
+-- the LLMs a user may chat with (usable => true): the active ones their
+-- groups grant, for admins too (group grants apply to every role)
+SET pg_aistudio.acting_user = :'admin_id';
+SELECT name FROM aistudio.list_llms(usable => true);
+RESET pg_aistudio.acting_user;
+SELECT aistudio.add_user_to_group(:admin_id, :g);
+SELECT aistudio.grant_llm_to_group(:g, :l3);
+SELECT aistudio.update_llm(:l3, active => false);
+SET pg_aistudio.acting_user = :'admin_id';
+SELECT name FROM aistudio.list_llms(usable => true);
+SELECT count(*) AS all_llms FROM aistudio.list_llms();
+SET pg_aistudio.acting_user = :'chat_id';
+SELECT name FROM aistudio.list_llms(usable => true);
+RESET pg_aistudio.acting_user;
+SELECT count(*) AS dba_usable FROM aistudio.list_llms(usable => true);
+SELECT aistudio.update_llm(:l3, active => true);
+SELECT aistudio.revoke_llm_from_group(:g, :l3);
+SELECT aistudio.remove_user_from_group(:admin_id, :g);
 
 -- an admin sees all apps
 SET pg_aistudio.acting_user = :'admin_id';

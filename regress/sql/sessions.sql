@@ -317,6 +317,24 @@ SELECT key, requests FROM aistudio.analytics_usage(now() - interval '3 days', da
 SELECT right(key, 10) AS hour, requests, prompt_tokens FROM aistudio.analytics_usage(date_trunc('day', now()), date_trunc('day', now()) + interval '1 day', 'hour');
 SELECT key, requests FROM aistudio.analytics_usage(now() - interval '3 days', date_trunc('day', now()) + interval '1 day', 'vendor', interaction_type => 'chat');
 SELECT label, requests FROM aistudio.analytics_usage(now() - interval '3 days', date_trunc('day', now()) + interval '1 day', 'model', limit_rows => 1);
+-- traffic without an app, user, LLM or model is labelled, not NULL: chat
+-- (no app), a gateway request refused before its app was known, a deleted app
+RESET pg_aistudio.acting_user;
+SELECT inserted FROM aistudio.ingest_events(jsonb_build_array(
+	jsonb_build_object('timestamp', date_trunc('day', now()) + interval '2 hours', 'request_id', '00000000-0000-7000-8000-000000000005',
+		'vendor', 'unknown', 'latency_ms', 1, 'status_code', 401)));
+SELECT aistudio.create_app('gone-bot', :dev2, '{}') AS gone_bot \gset
+SELECT inserted FROM aistudio.ingest_events(jsonb_build_array(
+	jsonb_build_object('timestamp', date_trunc('day', now()) + interval '3 hours', 'request_id', '00000000-0000-7000-8000-000000000006',
+		'app_id', :gone_bot, 'user_id', :dev2, 'llm_id', :gpt, 'vendor', 'openai', 'model_name', 'gpt-4o', 'latency_ms', 1, 'status_code', 200)));
+SELECT aistudio.rollup_now() > 0 AS rolled_up;
+SELECT aistudio.delete_app(:gone_bot);
+SET pg_aistudio.acting_user = :'ada';
+SELECT key IS NULL AS no_key, label, requests FROM aistudio.analytics_usage(now() - interval '3 days', date_trunc('day', now()) + interval '1 day', 'app') ORDER BY label;
+SELECT key, label, requests FROM aistudio.analytics_usage(now() - interval '3 days', date_trunc('day', now()) + interval '1 day', 'model') ORDER BY label;
+SELECT key, label, requests FROM aistudio.analytics_usage(now() - interval '3 days', date_trunc('day', now()) + interval '1 day', 'vendor') ORDER BY label;
+SELECT label, requests FROM aistudio.analytics_usage(now() - interval '3 days', date_trunc('day', now()) + interval '1 day', 'user') ORDER BY label;
+SELECT label, requests FROM aistudio.analytics_usage(now() - interval '3 days', date_trunc('day', now()) + interval '1 day', 'llm') ORDER BY label;
 SELECT subject, name, monthly_budget, spent, percent_used, total_count FROM aistudio.list_budget_usage();
 RESET pg_aistudio.acting_user;
 

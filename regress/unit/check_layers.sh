@@ -6,7 +6,7 @@
 #
 # gatewayd/src is cut in layers, one folder each, lowest first:
 #
-#   base < rpc < db < ingest < model < sync < vendors < pipeline < plugins < http < state < admin < gateway < main
+#   base < rpc < db < ingest < notify < model < sync < vendors < pipeline < plugins < http < state < admin < gateway < main
 #
 # (rpc is the gRPC transport over grpc core, the only code that includes
 # grpc headers; state is src/gatewayd.h, the struct of the running server;
@@ -25,7 +25,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 GW=$(cd "${1:-$HERE/../../gatewayd}" && pwd)
-LAYERS="base rpc db ingest model sync vendors pipeline plugins http state admin gateway main"
+LAYERS="base rpc db ingest notify model sync vendors pipeline plugins http state admin gateway main"
 WORK=$(mktemp -d /tmp/gw-layers.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 

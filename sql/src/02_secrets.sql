@@ -3,8 +3,9 @@
 -------------------------------------------------------------------------------
 -- Values are sealed with AES-256-GCM under the master key; the associated
 -- data binds each value to its owner ('secret:' || name, 'llm:' || llm id).
--- Plaintext leaves the database only through secret_value/llm_api_key
--- (aistudio_gateway only) and never appears in an error message.
+-- Plaintext leaves the database only through secret_value/llm_api_key and
+-- claim_alert_deliveries (aistudio_gateway only) and never appears in an
+-- error message.
 --
 -- Who can read a secret: whoever can make the gateway send it somewhere.
 -- A secret therefore carries the hosts it may be sent to (allowed_hosts,
@@ -299,6 +300,7 @@ DECLARE
 	current_key text;
 	n_secrets bigint;
 	n_llms bigint;
+	n_targets bigint;
 BEGIN
 	PERFORM aistudio.require_role('super_admin', 'rotate the master key');
 	current_key := aistudio.secret_key_id();
@@ -316,10 +318,16 @@ BEGIN
 		   api_key_version = l.api_key_version + 1
 	 WHERE l.api_key_cipher IS NOT NULL AND l.api_key_key_id <> current_key;
 	GET DIAGNOSTICS n_llms = ROW_COUNT;
-	RETURN n_secrets + n_llms;
+	UPDATE aistudio.alert_targets t
+	   SET (secret_key_id, secret_nonce, secret_cipher) =
+		   (SELECT r.key_id, r.nonce, r.ciphertext
+			  FROM aistudio.reseal_value('alert_target:' || t.id, t.secret_key_id, t.secret_nonce, t.secret_cipher) r)
+	 WHERE t.secret_cipher IS NOT NULL AND t.secret_key_id <> current_key;
+	GET DIAGNOSTICS n_targets = ROW_COUNT;
+	RETURN n_secrets + n_llms + n_targets;
 END
 $fn$;
-COMMENT ON FUNCTION aistudio.rotate_secret_key() IS 'Re-encrypt every secret and literal LLM key under the current master key; returns how many';
+COMMENT ON FUNCTION aistudio.rotate_secret_key() IS 'Re-encrypt every secret, literal LLM key and alert target secret under the current master key; returns how many';
 
 GRANT EXECUTE ON FUNCTION
 	aistudio.set_secret(text, text, text[]), aistudio.set_secret_hosts(text, text[]),

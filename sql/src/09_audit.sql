@@ -27,6 +27,8 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.namespaces
 	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.llms
 	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.alert_targets
+	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.model_prices
 	FOR EACH ROW EXECUTE FUNCTION aistudio.audit_trigger();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON aistudio.filters
@@ -101,6 +103,7 @@ SELECT pg_catalog.pg_extension_config_dump('aistudio.apps', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.app_llms', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.credentials', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.edges', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.alert_targets', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.audit_log', '');
 -- (the analytics tables are registered in SECTION analytics)
 -- ... and their identity sequences, so that rows created after a restore
@@ -115,6 +118,7 @@ SELECT pg_catalog.pg_extension_config_dump('aistudio.plugins_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.apps_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.credentials_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.edges_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.alert_targets_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.audit_log_id_seq', '');
 
 -- Nobody but a superuser changes or removes audit rows.

@@ -748,6 +748,13 @@ $fn$;
 -- aistudio.analytics_usage: requests, tokens and cost in [from, to)
 -- (default: the last 30 days) grouped by day, hour, app, user, llm, vendor
 -- or model; time groups in time order, the others by cost, highest first.
+-- label names the group: the app's, LLM's or model's name, the user's
+-- email; traffic without one is labelled, not NULL: 'Chat' (chat traffic
+-- has no app), 'No app' (gateway requests refused before their app was
+-- known), 'No user', 'Unknown LLM', 'Unknown model' (model ''), 'Unknown
+-- vendor' (vendor 'unknown': the request reached no vendor); a deleted
+-- app, user or LLM is 'Deleted app #12' and so on (key keeps the id, or
+-- NULL).
 CREATE FUNCTION aistudio.analytics_usage("from" timestamptz DEFAULT NULL, "to" timestamptz DEFAULT NULL,
 		group_by text DEFAULT 'day', interaction_type text DEFAULT NULL, app_id bigint DEFAULT NULL,
 		llm_id bigint DEFAULT NULL, limit_rows int DEFAULT 1000)
@@ -794,7 +801,7 @@ BEGIN
 
 	RETURN QUERY
 	WITH src AS (
-		SELECT h.bucket AS ts, h.app_id, h.user_id, h.llm_id, h.vendor, h.model_name, h.currency,
+		SELECT h.bucket AS ts, h.interaction_type, h.app_id, h.user_id, h.llm_id, h.vendor, h.model_name, h.currency,
 			   h.requests, h.errors, h.prompt_tokens, h.response_tokens, h.cache_write_tokens,
 			   h.cache_read_tokens, h.total_tokens, h.cost, h.latency_ms_sum
 		  FROM aistudio.usage_hourly h
@@ -803,7 +810,7 @@ BEGIN
 		   AND (v_app IS NULL OR h.app_id = v_app)
 		   AND (v_llm IS NULL OR h.llm_id = v_llm)
 		UNION ALL
-		SELECT d.bucket::timestamptz, d.app_id, d.user_id, d.llm_id, d.vendor, d.model_name, d.currency,
+		SELECT d.bucket::timestamptz, d.interaction_type, d.app_id, d.user_id, d.llm_id, d.vendor, d.model_name, d.currency,
 			   d.requests, d.errors, d.prompt_tokens, d.response_tokens, d.cache_write_tokens,
 			   d.cache_read_tokens, d.total_tokens, d.cost, d.latency_ms_sum
 		  FROM aistudio.usage_daily d
@@ -824,6 +831,8 @@ BEGIN
 				 WHEN 'vendor' THEN v.vendor
 				 ELSE v.model_name END AS k,
 			   CASE WHEN v_group IN ('vendor', 'model') THEN v.vendor END AS vend,
+			   -- traffic without an app: chat and gateway requests apart
+			   CASE WHEN v_group = 'app' AND v.app_id IS NULL THEN v.interaction_type END AS itype,
 			   v.currency AS cur,
 			   sum(v.requests)::bigint AS requests, sum(v.errors)::bigint AS errors,
 			   sum(v.prompt_tokens)::bigint AS prompt_tokens, sum(v.response_tokens)::bigint AS response_tokens,
@@ -832,20 +841,31 @@ BEGIN
 			   sum(v.total_tokens)::bigint AS total_tokens, sum(v.cost) AS cost,
 			   sum(v.latency_ms_sum) AS latency_ms_sum
 		  FROM visible v
-		 GROUP BY 1, 2, 3
+		 GROUP BY 1, 2, 3, 4
 	)
 	SELECT g.k,
-		   CASE v_group
-			 WHEN 'app' THEN (SELECT a.name FROM aistudio.apps a WHERE a.id = g.k::bigint)
-			 WHEN 'user' THEN (SELECT u.email FROM aistudio.users u WHERE u.id = g.k::bigint)
-			 WHEN 'llm' THEN (SELECT l.name FROM aistudio.llms l WHERE l.id = g.k::bigint)
+		   CASE
+			 WHEN v_group IN ('day', 'hour') THEN g.k
+			 WHEN g.k IS NULL OR (v_group = 'model' AND g.k = '') OR (v_group = 'vendor' AND g.k = 'unknown')
+			 THEN CASE v_group
+				 WHEN 'app' THEN CASE g.itype WHEN 'chat' THEN 'Chat' ELSE 'No app' END
+				 WHEN 'user' THEN 'No user'
+				 WHEN 'llm' THEN 'Unknown LLM'
+				 WHEN 'vendor' THEN 'Unknown vendor'
+				 ELSE 'Unknown model' END
+			 WHEN v_group = 'app' THEN coalesce((SELECT a.name FROM aistudio.apps a WHERE a.id = g.k::bigint),
+												'Deleted app #' || g.k)
+			 WHEN v_group = 'user' THEN coalesce((SELECT u.email FROM aistudio.users u WHERE u.id = g.k::bigint),
+												 'Deleted user #' || g.k)
+			 WHEN v_group = 'llm' THEN coalesce((SELECT l.name FROM aistudio.llms l WHERE l.id = g.k::bigint),
+												'Deleted LLM #' || g.k)
 			 ELSE g.k END,
 		   g.vend, g.cur, g.requests, g.errors, g.prompt_tokens, g.response_tokens, g.cache_write_tokens,
 		   g.cache_read_tokens, g.total_tokens, g.cost,
 		   CASE WHEN g.requests > 0 THEN round(g.latency_ms_sum::numeric / g.requests, 1) END
 	  FROM g
 	 ORDER BY CASE WHEN v_group IN ('day', 'hour') THEN g.k END,
-			  g.cost DESC, g.requests DESC, g.k
+			  g.cost DESC, g.requests DESC, g.k, g.itype
 	 LIMIT v_limit;
 END
 $fn$;

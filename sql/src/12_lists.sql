@@ -21,14 +21,16 @@ END $$;
 
 CREATE FUNCTION aistudio.list_users(search text DEFAULT NULL, by_role text DEFAULT NULL,
 		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
-	RETURNS TABLE(id bigint, email text, name text, role text, active boolean,
+	RETURNS TABLE(id bigint, email text, name text, role text, active boolean, group_ids bigint[],
 				  created_at timestamptz, updated_at timestamptz, total_count bigint)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM aistudio.require_role('admin', 'list users');
 	PERFORM aistudio.check_page(limit_rows, offset_rows);
 	RETURN QUERY
-		SELECT u.id, u.email, u.name, u.role, u.active, u.created_at, u.updated_at, count(*) OVER ()
+		SELECT u.id, u.email, u.name, u.role, u.active,
+			   ARRAY(SELECT m.group_id FROM aistudio.group_members m WHERE m.user_id = u.id ORDER BY 1),
+			   u.created_at, u.updated_at, count(*) OVER ()
 		  FROM aistudio.users u
 		 WHERE (search IS NULL OR strpos(lower(u.email), lower(search)) > 0 OR strpos(lower(u.name), lower(search)) > 0)
 		   AND (by_role IS NULL OR u.role = by_role)
@@ -51,8 +53,10 @@ BEGIN
 		 ORDER BY g.id LIMIT limit_rows OFFSET offset_rows;
 END $$;
 
+-- usable => true: only the active LLMs the acting user's groups grant, the
+-- ones the chat may use (admins too: group grants apply to every role).
 CREATE FUNCTION aistudio.list_llms(by_namespace text DEFAULT NULL, by_vendor text DEFAULT NULL,
-		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0, usable boolean DEFAULT false)
 	RETURNS TABLE(id bigint, name text, slug text, vendor text, api_endpoint text,
 				  api_key_ref text, has_api_key boolean, default_model text, allowed_models text[],
 				  namespace text, active boolean, monthly_budget numeric, budget_start_date date,
@@ -73,23 +77,38 @@ BEGIN
 		 WHERE (by_namespace IS NULL OR l.namespace = by_namespace)
 		   AND (by_vendor IS NULL OR l.vendor = by_vendor)
 		   AND (see_all OR aistudio.can_use_llm(actor, l.id))
+		   AND (NOT coalesce(usable, false) OR (l.active AND coalesce(aistudio.can_use_llm(actor, l.id), false)))
 		 ORDER BY l.id LIMIT limit_rows OFFSET offset_rows;
 END $$;
 
+-- by_llm: the prices of the models requests to that LLM may name (its
+-- vendor's, allowed by its allowed_models: aistudio.model_allowed, the
+-- gateway's pattern rule); the LLM must be one the caller may see.
 CREATE FUNCTION aistudio.list_model_prices(by_vendor text DEFAULT NULL,
-		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0, by_llm bigint DEFAULT NULL)
 	RETURNS TABLE(id bigint, vendor text, model_name text, input_per_mtok numeric,
 				  output_per_mtok numeric, cache_write_per_mtok numeric, cache_read_per_mtok numeric,
 				  currency text, updated_at timestamptz, total_count bigint)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_llm_vendor text;
 BEGIN
 	PERFORM aistudio.require_role('developer', 'list model prices');
 	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	IF by_llm IS NOT NULL THEN
+		SELECT l.vendor INTO v_llm_vendor FROM aistudio.llms l WHERE l.id = by_llm
+		   AND (aistudio.acting_role() IN ('admin', 'super_admin', 'dba')
+				OR coalesce(aistudio.can_use_llm(aistudio.acting_user_id(), l.id), false));
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'LLM % does not exist', by_llm USING ERRCODE = 'no_data_found';
+		END IF;
+	END IF;
 	RETURN QUERY
 		SELECT p.id, p.vendor, p.model_name, p.input_per_mtok, p.output_per_mtok,
 			   p.cache_write_per_mtok, p.cache_read_per_mtok, p.currency, p.updated_at, count(*) OVER ()
 		  FROM aistudio.model_prices p
-		 WHERE by_vendor IS NULL OR p.vendor = by_vendor
+		 WHERE (by_vendor IS NULL OR p.vendor = by_vendor)
+		   AND (by_llm IS NULL OR (p.vendor = v_llm_vendor AND aistudio.model_allowed(by_llm, p.model_name)))
 		 ORDER BY p.vendor, p.model_name LIMIT limit_rows OFFSET offset_rows;
 END $$;
 
@@ -257,7 +276,7 @@ END $$;
 GRANT EXECUTE ON FUNCTION aistudio.clear_llm_budget(bigint) TO aistudio_gateway;
 
 GRANT EXECUTE ON FUNCTION aistudio.list_users(text, text, int, int), aistudio.list_groups(int, int),
-	aistudio.list_llms(text, text, int, int), aistudio.list_model_prices(text, int, int),
+	aistudio.list_llms(text, text, int, int, boolean), aistudio.list_model_prices(text, int, int, bigint),
 	aistudio.list_apps(bigint, text, text, int, int), aistudio.list_filters(text, int, int),
 	aistudio.list_plugins(text, int, int), aistudio.list_namespaces(), aistudio.ui_lookups()
 	TO aistudio_gateway;

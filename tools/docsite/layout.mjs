@@ -11,13 +11,13 @@ import { escapeHtml } from './markdown.mjs';
 // sqlApiPages every other sql-api/<name>.md, then for openapi the
 // reference page.
 export const SECTIONS = [
-  { title: 'Getting started', files: ['getting-started.md'] },
+  { title: 'Getting started', files: ['getting-started.md', 'concepts.md', 'troubleshooting.md'] },
   { title: 'Configuration', files: ['configuration.md', 'sso.md'] },
   { title: 'SQL API', files: ['sql-api/README.md'], sqlApiPages: true },
   { title: 'REST API', files: ['rest-api.md'], openapi: true },
   { title: 'Gateway routes', files: ['gateway.md'] },
   { title: 'Analytics for analysts', files: ['sql-api/analytics.md'] },
-  { title: 'Operations', files: ['upgrading.md', 'operations.md', 'hub-and-edge.md'] },
+  { title: 'Operations', files: ['upgrading.md', 'operations.md', 'hub-and-edge.md', 'alerts.md'] },
   { title: 'Benchmarks', files: ['BENCHMARKS.md'] },
 ];
 

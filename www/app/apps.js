@@ -11,7 +11,7 @@ import { ResourcePage, ResourceCard, ResourceDialog, fieldError } from './resour
 import { TimeChart } from './charts.js';
 import { navigate } from './router.js';
 import { isAdmin } from './lookups.js';
-import { money, num, compact, dateTime, ago, pct, gatewayBase } from './format.js';
+import { money, num, compact, dateTime, ago, pct, budgetLeft, gatewayBase } from './format.js';
 
 const nameOf = (list, id, key = 'name') => {
   const x = list && list.find((i) => i.id === id);
@@ -207,7 +207,7 @@ export function AppDetail({ me, params }) {
               <strong>${money(budget.spent)}</strong><span class="muted"> of ${budget.monthly_budget == null ? 'no limit' : money(budget.monthly_budget)}</span>
             </div>
             ${budget.monthly_budget != null && html`<${Progress} value=${budget.percent_used} label="Budget used" />
-              <p class="muted small">${pct(budget.percent_used)} used · ${money(budget.remaining)} left</p>`}`
+              <p class="muted small" data-testid="budget-left">${pct(budget.percent_used)} used · ${budgetLeft(budget.remaining)}</p>`}`
             : html`<p class="muted">No budget information.</p>`}
         <//>
         <${Card} title="LLMs" subtitle="what this app may call">

@@ -2,17 +2,22 @@
 // lines, resized with its card) and a ranked bar list (plain HTML, so it
 // reads well at any size and with a screen reader).
 import { html, useEffect, useRef, uPlot } from './deps.js';
+import { useTheme, themeColor } from './theme.js';
 
-const AXIS = {
-  stroke: '#64748b',
+// The axes in the current theme's colours (a canvas reads no CSS).
+const axis = () => ({
+  stroke: themeColor('--chart-axis') || '#64748b',
   font: '12px Inter, system-ui, sans-serif',
-  grid: { stroke: '#edf0f5', width: 1 },
+  grid: { stroke: themeColor('--chart-grid') || '#edf0f5', width: 1 },
   ticks: { show: false },
-};
+});
 
 // x: unix seconds; series: [{ label, values, color, bars }]; fmt formats y values.
+// The legend shows the value under the cursor, and each series' total over
+// the range while the cursor is elsewhere.
 export function TimeChart({ x, series, height = 240, fmt = String, label, step = 86400 }) {
   const ref = useRef(null);
+  const theme = useTheme();
   useEffect(() => {
     const el = ref.current;
     if (!el) return undefined;
@@ -25,8 +30,8 @@ export function TimeChart({ x, series, height = 240, fmt = String, label, step =
       cursor: { points: { size: 7 }, drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.12 : 1] } },
       axes: [
-        { ...AXIS, space: 60, values: step >= 86400 ? '{MMM} {D}' : '{HH}:{mm}' },
-        { ...AXIS, size: 64, values: (u, vals) => vals.map((v) => fmt(v)) },
+        { ...axis(), space: 60, values: step >= 86400 ? '{MMM} {D}' : '{HH}:{mm}' },
+        { ...axis(), size: 64, values: (u, vals) => vals.map((v) => fmt(v)) },
       ],
       series: [
         { value: (u, v) => (v == null ? '' : new Date(v * 1000).toLocaleString('en-US', step >= 86400
@@ -37,8 +42,9 @@ export function TimeChart({ x, series, height = 240, fmt = String, label, step =
           width: s.bars ? 0 : 2,
           fill: s.bars ? s.color : `${s.color}1f`,
           paths: s.bars ? uPlot.paths.bars({ size: [0.62, 36], radius: 0.25 }) : undefined,
-          points: { show: !s.bars && x.length <= 14, size: 5, fill: '#fff' },
-          value: (u, v) => (v == null ? '—' : fmt(v)),
+          points: { show: !s.bars && x.length <= 14, size: 5, fill: themeColor('--surface') || '#fff' },
+          value: (u, v, si, idx) => (idx == null
+            ? `${fmt(s.values.reduce((a, n) => a + (Number(n) || 0), 0))} total` : v == null ? '—' : fmt(v)),
         })),
       ],
     };
@@ -49,7 +55,7 @@ export function TimeChart({ x, series, height = 240, fmt = String, label, step =
     });
     ro.observe(el);
     return () => { ro.disconnect(); u.destroy(); };
-  }, [x, series, height]);
+  }, [x, series, height, theme]);
   return html`<div class="chart" ref=${ref} role="img" aria-label=${label}></div>`;
 }
 

@@ -1,4 +1,6 @@
-// app/chat.js: chat with the LLMs the user's groups grant, through
+// app/chat.js: chat with the LLMs the user's groups grant (every role:
+// group grants decide the chat for admins too), listed by
+// GET /api/v1/llms?usable=true, through
 // POST /api/v1/chat/completions (OpenAI-shaped, stream: true). The answer
 // is read as server-sent events — data: {"choices":[{"delta":{"content"}}]}
 // … data: [DONE] — and rendered token by token. Conversations live in
@@ -8,7 +10,7 @@ import { request, listAll, describeError, ApiError } from './api.js';
 import { Button, EmptyState, Spinner, ErrorBanner, useFetch, IconButton, useId } from './ui.js';
 import { Icon } from './icons.js';
 import { compact } from './format.js';
-import { vendorName } from './lookups.js';
+import { vendorName, isAdmin } from './lookups.js';
 
 const storeKey = (me) => `aistudio.chat.${me.id}`;
 const load = (me) => { try { return JSON.parse(sessionStorage.getItem(storeKey(me))) || []; } catch { return []; } };
@@ -73,13 +75,16 @@ function Rich({ text }) {
 
 function Message({ m, streaming }) {
   const mine = m.role === 'user';
+  // an answer that failed before its first word is only its error (no empty bubble)
+  const text = mine || m.content || !m.error;
   return html`<div class=${`msg ${mine ? 'msg-user' : 'msg-bot'} ${m.error ? 'msg-error' : ''}`} data-role=${m.role}>
     <div class="msg-avatar" aria-hidden="true">${mine ? html`<${Icon} name="user" size=${16} />` : html`<${Icon} name="sparkle" size=${16} />`}</div>
     <div class="msg-bubble">
-      <div class="msg-text" data-testid=${mine ? 'user-message' : 'assistant-message'}>
-        ${m.content ? html`<${Rich} text=${m.content} />` : !m.error && html`<span class="typing" aria-label="Thinking"><i></i><i></i><i></i></span>`}
+      ${text && html`<div class="msg-text" data-testid=${mine ? 'user-message' : 'assistant-message'}>
+        ${m.content ? html`<${Rich} text=${m.content} />`
+          : html`<span class="typing"><i aria-hidden="true"></i><i aria-hidden="true"></i><i aria-hidden="true"></i><span class="sr-only">Thinking…</span></span>`}
         ${streaming && m.content && html`<span class="caret" aria-hidden="true"></span>`}
-      </div>
+      </div>`}
       ${m.error && html`<div class="msg-err" role="alert"><${Icon} name="alert" size=${14} /> ${m.error}</div>`}
       ${m.usage && html`<div class="msg-meta">${compact(m.usage.prompt_tokens)} prompt · ${compact(m.usage.completion_tokens)} completion tokens${m.model ? ` · ${m.model}` : ''}</div>`}
     </div>
@@ -87,7 +92,7 @@ function Message({ m, streaming }) {
 }
 
 export function ChatPage({ me }) {
-  const llms = useFetch(() => listAll('/llms'), []);
+  const llms = useFetch(() => listAll('/llms', { usable: true }), []);
   const [convs, setConvs] = useState(() => load(me));
   const [curId, setCurId] = useState(() => (load(me)[0] || {}).id || null);
   const [input, setInput] = useState('');
@@ -160,11 +165,15 @@ export function ChatPage({ me }) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); }
   };
 
-  if (llms.error) return html`<${ErrorBanner} error=${llms.error} onRetry=${llms.reload} />`;
-  if (!llms.data) return html`<${Spinner} label="Loading your models…" />`;
+  const title = html`<h1 class="chat-title">Chat</h1>`;
+  if (llms.error) return html`<div class="chat-empty">${title}<${ErrorBanner} error=${llms.error} onRetry=${llms.reload} /></div>`;
+  if (!llms.data) return html`<div class="chat-empty">${title}<${Spinner} label="Loading your models…" /></div>`;
   if (available.length === 0) {
-    return html`<div class="chat-empty"><${EmptyState} icon="chat" title="No model is available to you yet"
-      text="Chat uses the LLMs your groups grant. Ask an administrator to add you to a group with access." /></div>`;
+    const admin = isAdmin(me);
+    return html`<div class="chat-empty">${title}<${EmptyState} icon="chat" title="No model is available to you yet"
+      text=${admin ? 'Chat uses the LLMs your groups grant, for administrators too. Add yourself to a group that grants an LLM.'
+        : 'Chat uses the LLMs your groups grant. Ask an administrator to add you to a group with access.'}
+      action=${admin && html`<a class="btn btn-primary" href="#/groups">Open Groups</a>`} /></div>`;
   }
   const messages = cur ? cur.messages : [];
   return html`<div class="chat">
@@ -181,6 +190,7 @@ export function ChatPage({ me }) {
     </aside>
     <section class="chat-main" aria-label="Conversation">
       <div class="chat-bar">
+        ${title}
         <label for="chat-llm">Model</label>
         <select id="chat-llm" class="input input-inline" value=${llmId} disabled=${busy}
           onChange=${(e) => { setLlmId(e.currentTarget.value); const l = available.find((x) => x.id === Number(e.currentTarget.value)); setModel((l && l.default_model) || ''); }}>

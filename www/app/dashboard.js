@@ -6,7 +6,7 @@ import { html, useState, useMemo } from './deps.js';
 import { api } from './api.js';
 import { PageHeader, Card, Stat, useFetch, ErrorBanner, Progress, Button, Spinner } from './ui.js';
 import { TimeChart, BarList } from './charts.js';
-import { money, compact, num, pct } from './format.js';
+import { money, compact, num, pct, budgetLeft } from './format.js';
 import { vendorName, isAdmin } from './lookups.js';
 
 const RANGES = [
@@ -121,8 +121,10 @@ export function Dashboard({ me, path }) {
   const c = chart;
   const noData = c.requests === 0;
   const cur = c.cur;
+  // rows without an app, user or model (chat traffic, refused requests) come
+  // labelled by the API ("Chat", "No app", "Unknown model")
   const toRows = (res, labelOf, subOf) => (res && res.ok ? res.v.data.map((r) => ({
-    key: `${r.key}-${r.currency}`, label: labelOf(r), sub: subOf ? subOf(r) : null, value: Number(r.cost) || 0,
+    key: `${r.key}-${r.label}-${r.currency}`, label: labelOf(r), sub: subOf ? subOf(r) : null, value: Number(r.cost) || 0,
     display: html`<strong>${money(r.cost, r.currency)}</strong><small>${compact(r.total_tokens)} tok · ${compact(r.requests)} req</small>`,
   })) : []);
   const breakdown = (title, subtitle, res, labelOf, subOf, color) => html`<${Card} title=${title} subtitle=${subtitle}>
@@ -137,7 +139,7 @@ export function Dashboard({ me, path }) {
     if (rows.length === 0) return html`<p class="muted empty-inline">No ${kind} has a monthly budget.</p>`;
     return html`<ul class="budget-list">${rows.map((b) => html`<li key=${`${b.subject}-${b.subject_id}`}>
       <div class="budget-row"><span class="budget-name">${b.name}</span>
-        <span class="muted">${money(b.spent)} of ${b.monthly_budget == null ? '—' : money(b.monthly_budget)} · ${pct(b.percent_used)}</span></div>
+        <span class="muted">${money(b.spent)} of ${b.monthly_budget == null ? '—' : money(b.monthly_budget)} · ${pct(b.percent_used)}${Number(b.remaining) < 0 ? ` · ${budgetLeft(b.remaining)}` : ''}</span></div>
       <${Progress} value=${b.percent_used} label=${`${b.name}: ${pct(b.percent_used)} of the budget used`} />
     </li>`)}</ul>`;
   };
@@ -165,12 +167,12 @@ export function Dashboard({ me, path }) {
       <//>
     </div>
     <div class="grid-3">
-      ${breakdown('By vendor', 'cost per vendor', d.vendors, (r) => vendorName(r.key), null, 'sky')}
-      ${breakdown('Top models', 'highest cost first', d.models, (r) => r.label || r.key, (r) => vendorName(r.vendor), 'violet')}
-      ${breakdown(admin ? 'Top apps' : 'Your apps', 'highest cost first', d.apps, (r) => r.label || `App ${r.key}`, null, 'indigo')}
+      ${breakdown('By vendor', 'cost per vendor', d.vendors, (r) => (r.key === 'unknown' ? r.label : vendorName(r.key)), null, 'sky')}
+      ${breakdown('Top models', 'highest cost first', d.models, (r) => r.label, (r) => (r.key ? vendorName(r.vendor) : null), 'violet')}
+      ${breakdown(admin ? 'Top apps' : 'Your apps', 'highest cost first', d.apps, (r) => r.label, null, 'indigo')}
     </div>
     <div class=${admin ? 'grid-3' : 'grid-1'}>
-      ${admin && breakdown('Top users', 'by cost of their apps and chats', d.users, (r) => r.label || `User ${r.key}`, null, 'emerald')}
+      ${admin && breakdown('Top users', 'by cost of their apps and chats', d.users, (r) => r.label, null, 'emerald')}
       <${Card} title="App budgets" subtitle="this month">${budgets(d.appBudgets, 'app')}<//>
       ${admin && html`<${Card} title="LLM budgets" subtitle="this month">${budgets(d.llmBudgets, 'LLM')}<//>`}
     </div>`;

@@ -38,10 +38,23 @@ export function price(v, currency = 'USD') {
   return money(v, currency);
 }
 
+// Percentages read one way everywhere: whole numbers from 10 %, one decimal
+// below (a trailing .0 dropped: "0%", "5%", "2.5%"), and a share too small
+// to show as such "<0.1%", never "0.0%".
+const pctFmt = [new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 }), new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })];
 export function pct(v) {
-  if (v === null || v === undefined) return '—';
+  if (v === null || v === undefined || v === '' || Number.isNaN(Number(v))) return '—';
   const n = Number(v);
-  return `${n >= 10 || n === 0 ? Math.round(n) : n.toFixed(1)}%`;
+  if (n !== 0 && Math.abs(n) < 0.05) return n > 0 ? '<0.1%' : '>-0.1%';
+  return `${pctFmt[Math.abs(n) >= 10 ? 1 : 0].format(n)}%`;
+}
+
+// What is left of a budget: "$2.50 left", or "over by $0.001953" once the
+// spend passed it (never a negative amount left).
+export function budgetLeft(remaining, currency = 'USD') {
+  if (remaining === null || remaining === undefined || remaining === '') return '';
+  const n = Number(remaining);
+  return n < 0 ? `over by ${money(-n, currency)}` : `${money(n, currency)} left`;
 }
 
 const dateFmt = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
@@ -81,7 +94,7 @@ export function initials(name, email) {
 
 // What the server says about this deployment (GET /api/v1/info, loaded
 // once at start by main.js): GATEWAY_PUBLIC_URL, the ports and the mode.
-let deployment = { gateway_url: null, proxy_port: 9090, docs_port: 8989, grpc_port: 50051, mode: 'standalone' };
+let deployment = { gateway_url: null, proxy_port: 9090, docs_port: 8989, docs_enabled: false, grpc_port: 50051, mode: 'standalone' };
 export function setDeployment(info) {
   if (info && typeof info === 'object') deployment = { ...deployment, ...info };
 }
@@ -108,4 +121,9 @@ export function hubEndpoint() {
 // A page of the documentation site (DOCS_PORT), e.g. docsUrl('hub-and-edge').
 export function docsUrl(page) {
   return `${location.protocol}//${location.hostname}:${deployment.docs_port}/${page}`;
+}
+
+// Whether this server runs the documentation site (GET /info docs_enabled).
+export function docsAvailable() {
+  return !!deployment.docs_enabled;
 }

@@ -6,8 +6,9 @@ import { html, render, useState, useEffect } from './deps.js';
 import { api, setCsrf, onSessionLost } from './api.js';
 import { useRoute, navigate, match, currentPath, currentQuery } from './router.js';
 import { Icon, Logo } from './icons.js';
-import { Toasts, ConfirmHost, toast, EmptyState, Button, ErrorBanner } from './ui.js';
-import { initials, setDeployment } from './format.js';
+import { Toasts, ConfirmHost, toast, EmptyState, Button, ErrorBanner, useInterval } from './ui.js';
+import { initials, setDeployment, docsUrl, docsAvailable } from './format.js';
+import { initTheme, ThemeToggle } from './theme.js';
 import { loadLookups, clearLookups, roleName, atLeast } from './lookups.js';
 import { Login } from './login.js';
 import { Dashboard } from './dashboard.js';
@@ -23,7 +24,8 @@ import { FiltersPage } from './filters.js';
 import { PluginsPage } from './plugins.js';
 import { EdgesPage, EdgeDetail } from './edges.js';
 import { AuditPage } from './audit.js';
-import { NotificationsPage } from './notifications.js';
+import { NotificationsPage, onUnread, refreshUnread } from './notifications.js';
+import { AlertTargetsPage } from './alerts.js';
 import { PortalPage } from './portal.js';
 import { ChatPage } from './chat.js';
 import { AccountPage } from './account.js';
@@ -56,7 +58,8 @@ const ROUTES = [
   { path: '/sso', page: SsoPage, roles: SUPER, nav: 'Access', label: 'Single sign-on', icon: 'key' },
   { path: '/edges', page: EdgesPage, roles: ADMIN, nav: 'Operations', label: 'Edges', icon: 'server' },
   { path: '/edges/:id', page: EdgeDetail, roles: ADMIN },
-  { path: '/notifications', page: NotificationsPage, roles: ADMIN_DEV, nav: 'Operations', label: 'Notifications', icon: 'bell' },
+  { path: '/notifications', page: NotificationsPage, roles: ADMIN_DEV, nav: 'Operations', label: 'Notifications', icon: 'bell', badge: 'unread' },
+  { path: '/alert-targets', page: AlertTargetsPage, roles: ADMIN, nav: 'Operations', label: 'Alert targets', icon: 'send' },
   { path: '/audit', page: AuditPage, roles: SUPER, nav: 'Operations', label: 'Audit log', icon: 'list' },
   { path: '/chat', page: ChatPage, roles: ALL, nav: 'Workspace', label: 'Chat', icon: 'chat' },
   { path: '/account', page: AccountPage, roles: ALL, nav: 'Workspace', label: 'Account', icon: 'user' },
@@ -80,8 +83,19 @@ function findRoute(path, role) {
   return { route: null, forbidden };
 }
 
+// The open budget alerts (notifications.js), polled every 30 s and updated
+// at once when the Notifications page acknowledges.
+function useUnread(on) {
+  const [n, setN] = useState(0);
+  const poll = () => { if (on) refreshUnread().catch(() => {}); };
+  useEffect(() => { if (!on) return undefined; const off = onUnread(setN); poll(); return off; }, [on]);
+  useInterval(poll, 30000);
+  return on ? n : 0;
+}
+
 function Sidebar({ me, path, open, onNavigate }) {
   const items = ROUTES.filter((r) => r.nav && may(r.roles, me.role));
+  const unread = useUnread(may(ADMIN_DEV, me.role));
   return html`<aside class=${`sidebar ${open ? 'open' : ''}`} aria-label="Main navigation">
     <a class="brand" href=${`#${home(me.role)}`} onClick=${onNavigate}>
       <${Logo} /><span class="brand-name">AI Studio</span>
@@ -96,7 +110,8 @@ function Sidebar({ me, path, open, onNavigate }) {
             const active = path === r.path || path.startsWith(`${r.path}/`);
             return html`<li><a href=${`#${r.path}`} class=${`nav-link ${active ? 'active' : ''}`}
               aria-current=${active ? 'page' : undefined} onClick=${onNavigate} data-nav=${r.path}>
-              <${Icon} name=${r.icon} /><span>${r.label}</span></a></li>`;
+              <${Icon} name=${r.icon} /><span>${r.label}</span>
+              ${r.badge === 'unread' && unread > 0 && html`<span class="nav-badge" data-testid="unread-badge"><span aria-hidden="true">${unread > 99 ? '99+' : unread}</span><span class="sr-only">, ${unread} unread</span></span>`}</a></li>`;
           })}</ul>
         </div>`;
       })}
@@ -119,6 +134,9 @@ function Topbar({ me, title, section, onLogout, onMenu }) {
         <span class="avatar sm">${initials(me.name, me.email)}</span>
         <span class="user-chip-text"><span class="user-chip-name">${me.email}</span><span class="role-badge">${roleName(me.role)}</span></span>
       </div>
+      ${docsAvailable() && html`<a class="btn btn-ghost" href=${docsUrl('')} target="_blank" rel="noopener" data-testid="docs-link">
+        <${Icon} name="book" size=${16} /><span>Docs</span><span class="sr-only"> (opens in a new tab)</span></a>`}
+      <${ThemeToggle} />
       <${Button} kind="ghost" icon="logout" onClick=${onLogout} data-testid="logout">Sign out<//>
     </div>
   </header>`;
@@ -212,4 +230,5 @@ function App() {
     <${ConfirmHost} />`;
 }
 
+initTheme();
 render(html`<${App} />`, document.getElementById('root'));

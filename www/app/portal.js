@@ -15,9 +15,10 @@ function Step({ n, done, title, text, action }) {
   </li>`;
 }
 
+// prices: the LLM's page of GET /model-prices?llm_id= — the models its
+// allowed patterns admit, matched by the database with the gateway's rule.
 function LlmCard({ llm, prices }) {
-  const mine = prices.filter((p) => p.vendor === llm.vendor && (llm.allowed_models.length === 0
-    || llm.allowed_models.some((re) => { try { return new RegExp(re).test(p.model_name); } catch { return false; } })));
+  const mine = prices ? prices.data : [];
   return html`<article class="card llm-card" aria-labelledby=${`llm-${llm.id}`}>
     <div class="llm-card-head">
       <div class="llm-icon"><${Icon} name="cpu" size=${20} /></div>
@@ -28,10 +29,12 @@ function LlmCard({ llm, prices }) {
       <dt>Default model</dt><dd>${llm.default_model ? html`<code>${llm.default_model}</code>` : html`<span class="muted">—</span>`}</dd>
       <dt>Models</dt><dd>${llm.allowed_models.length ? llm.allowed_models.map((m) => html`<code class="tag mono">${m}</code>`) : html`<span class="muted">Any model</span>`}</dd>
     </dl>
-    ${mine.length > 0 && html`<table class="mini-table"><caption class="sr-only">Prices per million tokens</caption>
+    ${mine.length > 0 ? html`<table class="mini-table"><caption class="sr-only">Prices per million tokens</caption>
       <thead><tr><th>Model</th><th class="num">Input / 1M</th><th class="num">Output / 1M</th></tr></thead>
-      <tbody>${mine.slice(0, 4).map((p) => html`<tr><td><code>${p.model_name}</code></td>
-        <td class="num">${price(p.input_per_mtok, p.currency)}</td><td class="num">${price(p.output_per_mtok, p.currency)}</td></tr>`)}</tbody></table>`}
+      <tbody>${mine.map((p) => html`<tr><td><code>${p.model_name}</code></td>
+        <td class="num">${price(p.input_per_mtok, p.currency)}</td><td class="num">${price(p.output_per_mtok, p.currency)}</td></tr>`)}</tbody></table>
+      ${prices.total > mine.length && html`<p class="muted small">and ${prices.total - mine.length} more priced models</p>`}`
+    : prices && html`<p class="muted small">No model of this LLM has a price yet: its requests are recorded at a cost of 0.</p>`}
     <div class="llm-url"><span class="muted small">OpenAI-compatible base URL</span>
       <${CopyField} value=${gatewayBase(llm.slug)} label=${`Base URL of ${llm.name}`} /></div>
   </article>`;
@@ -39,7 +42,8 @@ function LlmCard({ llm, prices }) {
 
 export function PortalPage({ me }) {
   const q = useFetch(async () => {
-    const [llms, prices, apps] = await Promise.all([listAll('/llms'), listAll('/model-prices').catch(() => []), api.get('/apps', { page_size: 5 })]);
+    const [llms, apps] = await Promise.all([listAll('/llms'), api.get('/apps', { page_size: 5 })]);
+    const prices = await Promise.all(llms.map((l) => api.get('/model-prices', { llm_id: l.id, page_size: 4 }).catch(() => null)));
     let keys = 0;
     if (apps.data.length) {
       const r = await Promise.all(apps.data.map((a) => api.get(`/apps/${a.id}/credentials`, { page_size: 1 }).catch(() => ({ total: 0 }))));
@@ -67,7 +71,7 @@ export function PortalPage({ me }) {
     <h2 class="section-title">LLM catalogue</h2>
     ${llms.length === 0 ? html`<${Card}><${EmptyState} icon="cpu" title="No LLMs available to you yet"
         text="LLMs are granted to groups. Ask an administrator to add you to a group with access." /><//>`
-      : html`<div class="llm-grid">${llms.map((l) => html`<${LlmCard} llm=${l} prices=${prices} />`)}</div>`}
+      : html`<div class="llm-grid">${llms.map((l, i) => html`<${LlmCard} llm=${l} prices=${prices[i]} />`)}</div>`}
     <h2 class="section-title">Your apps</h2>
     <${Card} pad=${false}>
       ${apps.data.length === 0 ? html`<${EmptyState} icon="grid" title="No apps yet" text="Create an app to get an API key."

@@ -42,7 +42,8 @@ export function RolesPage() {
         <thead><tr><th scope="col">Capability</th>${all.map((r) => html`<th scope="col" class="center">${r.label}</th>`)}</tr></thead>
         <tbody>${CAPS.map(([cap, min]) => html`<tr><th scope="row">${cap}</th>
           ${all.map((r) => html`<td class="center">${atLeast(r.name, min)
-            ? html`<span class="yes" aria-label="yes"><${Icon} name="check" size=${16} /></span>` : html`<span class="no" aria-label="no">—</span>`}</td>`)}
+            ? html`<span class="yes"><${Icon} name="check" size=${16} /><span class="sr-only">Yes</span></span>`
+            : html`<span class="no"><span aria-hidden="true">—</span><span class="sr-only">No</span></span>`}</td>`)}
         </tr>`)}</tbody>
       </table></div>
     <//>`;

@@ -31,7 +31,7 @@ const SECRETS = {
   create: { label: 'Add secret' },
   columns: [
     { key: 'name', label: 'Name', render: (s) => html`<div class="cell-main"><strong class="mono">${s.name}</strong><code class="muted small">$SECRET/${s.name}</code></div>` },
-    { key: 'value', label: 'Value', render: () => html`<span class="masked" aria-label="hidden">••••••••••••</span>` },
+    { key: 'value', label: 'Value', render: () => html`<span class="masked"><span aria-hidden="true">••••••••••••</span><span class="sr-only">Hidden</span></span>` },
     { key: 'hosts', label: 'Allowed hosts', render: (s) => html`<${HostList} hosts=${s.allowed_hosts} />` },
     { key: 'version', label: 'Version', render: (s) => html`<${Chip} tone="gray">v${s.version}<//>` },
     { key: 'updated', label: 'Last changed', render: (s) => html`<span class="small" title=${dateTime(s.updated_at)}>${ago(s.updated_at)}</span>` },

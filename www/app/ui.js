@@ -92,9 +92,18 @@ export function EmptyState({ icon = 'layers', title, text, action }) {
   </div>`;
 }
 
+// A request that may succeed when sent again: no answer, a timeout, too
+// many requests, a server error. A refusal (400, 403, 404, …) stays one:
+// no Retry button for it.
+export function retryable(error) {
+  const s = error && error.status;
+  return s === undefined || s === null || s === 0 || s === 408 || s === 425 || s === 429 || s >= 500;
+}
+
 export function ErrorBanner({ error, onRetry }) {
   const d = describeError(error);
   if (!d) return null;
+  if (!retryable(error)) onRetry = null;
   return html`<div class="alert alert-error" role="alert">
     <${Icon} name="alert" size=${18} />
     <div class="alert-body">
@@ -107,7 +116,8 @@ export function ErrorBanner({ error, onRetry }) {
 }
 
 export function Notice({ tone = 'info', icon = 'info', children }) {
-  return html`<div class=${`alert alert-${tone}`}><${Icon} name=${icon} size=${18} /><div class="alert-body">${children}</div></div>`;
+  // one paragraph: its text, links and <strong>s flow on one line
+  return html`<div class=${`alert alert-${tone}`}><${Icon} name=${icon} size=${18} /><div class="alert-body alert-prose">${children}</div></div>`;
 }
 
 // tone: green | yellow | orange | gray | blue | red | purple

@@ -3,7 +3,7 @@
 // edits admins (the database refuses the rest anyway). Passwords are set
 // here and never shown.
 import { html } from './deps.js';
-import { Button, Notice, Field, RoleChip, StatusChip, useId } from './ui.js';
+import { Button, Notice, Field, RoleChip, StatusChip, Chip, useId } from './ui.js';
 import { ResourcePage, fieldError } from './resource.js';
 import { roles, options, atLeast, rankOf } from './lookups.js';
 import { dateTime, initials } from './format.js';
@@ -34,6 +34,14 @@ function PasswordField({ values: f, set, row, error }) {
 
 const self = (u, ctx) => !!u && u.id === ctx.me.id;
 
+// A user's groups by name (GET /users returns group_ids; the names come
+// from the page's refs).
+function groupChips(ids, ctx) {
+  if (!ids || ids.length === 0) return html`<span class="muted">None</span>`;
+  const name = (id) => { const g = (ctx.refs.groups || []).find((x) => x.id === id); return g ? g.name : `#${id}`; };
+  return html`<div class="chips" data-testid="user-groups">${ids.map((id) => html`<${Chip} tone="blue">${name(id)}<//>`)}</div>`;
+}
+
 const USERS = {
   path: '/users',
   label: (u) => u.email,
@@ -46,11 +54,12 @@ const USERS = {
     { name: 'role', label: 'Role', id: 'user-role', all: 'All roles', options: () => options('roles') },
   ],
   create: { label: 'Add user' },
-  columns: [
+  refs: () => ['groups'],
+  columns: (ctx) => [
     { key: 'name', label: 'User', render: (u) => html`<div class="user-cell"><span class="avatar sm">${initials(u.name, u.email)}</span>
       <div class="cell-main"><strong>${u.name}</strong><span class="muted small">${u.email}</span></div></div>` },
     { key: 'role', label: 'Role', render: (u) => html`<${RoleChip} role=${u.role} />` },
-    { key: 'groups', label: 'Groups', class: 'num', render: (u) => (u.group_ids ? u.group_ids.length : 0) },
+    { key: 'groups', label: 'Groups', render: (u) => groupChips(u.group_ids, ctx) },
     { key: 'active', label: 'Status', render: (u) => html`<${StatusChip} on=${u.active} />` },
     { key: 'created', label: 'Created', render: (u) => html`<span class="small muted">${dateTime(u.created_at)}</span>` },
   ],

@@ -121,6 +121,8 @@ static const gw_admin_op *gw_admin_route(gw_admin_req *r)
     const gw_admin_op *op = gw_admin_route_in(r, gw_admin_resource_ops, gw_admin_resource_nops);
     if (op == NULL)
         op = gw_admin_route_in(r, gw_admin_analytics_ops, gw_admin_analytics_nops);
+    if (op == NULL)
+        op = gw_admin_route_in(r, gw_admin_alerts_ops, gw_admin_alerts_nops);
     return op;
 }
 

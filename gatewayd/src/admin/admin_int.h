@@ -1,7 +1,7 @@
 /*
  * src/admin/admin_int.h: what the files of the REST API share (admin.c,
  * admin_auth.c, admin_exec.c, admin_resources.c, admin_analytics.c,
- * admin_sso.c): the operation table format, the per-request state and the
+ * admin_alerts.c, admin_sso.c): the operation table format, the per-request state and the
  * helpers for responses and for the one transaction every request runs in.
  *
  * An operation is one row of a table: a method, a path pattern under
@@ -118,5 +118,7 @@ extern const gw_admin_op gw_admin_resource_ops[];
 extern const size_t gw_admin_resource_nops;
 extern const gw_admin_op gw_admin_analytics_ops[];
 extern const size_t gw_admin_analytics_nops;
+extern const gw_admin_op gw_admin_alerts_ops[];
+extern const size_t gw_admin_alerts_nops;
 
 #endif

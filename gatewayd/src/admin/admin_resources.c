@@ -45,8 +45,9 @@
     }
 
 /* GET info (public): what the UI must know about this deployment before
- * anyone logs in: where the gateway, the docs and (on a hub) the gRPC
- * server are reached, and the mode. No database. */
+ * anyone logs in: where the gateway, the docs (and whether they are
+ * served) and (on a hub) the gRPC server are reached, and the mode. No
+ * database. */
 static int gw_admin_info(gw_admin_req *r)
 {
     const gw_config *cfg = &r->adm->srv->cfg;
@@ -68,6 +69,8 @@ static int gw_admin_info(gw_admin_req *r)
     gw_jw_int(&w, cfg->proxy_port);
     gw_jw_key(&w, "docs_port");
     gw_jw_int(&w, cfg->docs_port);
+    gw_jw_key(&w, "docs_enabled");
+    gw_jw_bool(&w, r->adm->srv->docs_enabled);
     gw_jw_key(&w, "grpc_port");
     gw_jw_int(&w, cfg->grpc_port);
     gw_jw_key(&w, "mode");
@@ -87,7 +90,7 @@ static const gw_admin_field token_body[] = {F("name", GW_AT_STRING, 5, REQ, 100)
 /* ---- LLMs ---- */
 
 static const gw_admin_field llm_query[] = {F("namespace", GW_AT_STRING, 5, 0, 0), F("vendor", GW_AT_STRING, 6, 0, 0),
-                                           END};
+                                           F("usable", GW_AT_BOOL, 7, 0, 0), END};
 static const gw_admin_field llm_create[] = {F("name", GW_AT_STRING, 5, REQ, 255),
                                             F("vendor", GW_AT_STRING, 6, REQ, 32),
                                             F("api_endpoint", GW_AT_STRING, 7, REQ, 2048),
@@ -118,7 +121,7 @@ static const gw_admin_field attach_plugin_body[] = {F("plugin_id", GW_AT_INT, 5,
 
 /* ---- model prices ---- */
 
-static const gw_admin_field price_query[] = {F("vendor", GW_AT_STRING, 5, 0, 0), END};
+static const gw_admin_field price_query[] = {F("vendor", GW_AT_STRING, 5, 0, 0), F("llm_id", GW_AT_INT, 6, 0, 0), END};
 static const gw_admin_field price_create[] = {F("vendor", GW_AT_STRING, 5, REQ, 32),
                                               F("model_name", GW_AT_STRING, 6, REQ, 255),
                                               F("input_per_mtok", GW_AT_NUMBER, 7, REQ, 0),
@@ -307,7 +310,7 @@ const gw_admin_op gw_admin_resource_ops[] = {
     /* LLMs */
     OP_LIST("llms", llm_query,
             LIST("aistudio.list_llms(by_namespace => $5, by_vendor => $6, limit_rows => $3::int,"
-                 " offset_rows => $4::int)")),
+                 " offset_rows => $4::int, usable => coalesce($7::boolean, false))")),
     {.method = "POST",
      .path = "llms",
      .result = GW_AR_CREATED,
@@ -349,7 +352,8 @@ const gw_admin_op gw_admin_resource_ops[] = {
 
     /* model prices */
     OP_LIST("model-prices", price_query,
-            LIST("aistudio.list_model_prices(by_vendor => $5, limit_rows => $3::int, offset_rows => $4::int)")),
+            LIST("aistudio.list_model_prices(by_vendor => $5, limit_rows => $3::int, offset_rows => $4::int,"
+                 " by_llm => $6::bigint)")),
     OP_CREATE("model-prices", price_create,
               "SELECT aistudio.set_model_price($5, $6, $7::numeric, $8::numeric, $9::numeric, $10::numeric,"
               " coalesce($11, 'USD'))",

@@ -144,6 +144,13 @@ static const gw_setting gw_settings[] = {
      "safety-net check of the snapshot checksum besides NOTIFY"},
     {"SHUTDOWN_GRACE_MS", GW_SET_INT, "10000", 0, 600000, OFF(shutdown_grace_ms),
      "on SIGTERM, how long in-flight requests may finish"},
+    {"ALERT_DELIVERY", GW_SET_INT, "1", 0, 1, OFF(alert_delivery),
+     "1: deliver budget alerts to their webhooks and e-mail targets (standalone and control; an edge never "
+     "does); several gatewayd on one database share the work, each delivery sent once"},
+    {"ALERT_POLL_MS", GW_SET_INT, "5000", 100, 600000, OFF(alert_poll_ms),
+     "how often due alert deliveries are looked for"},
+    {"ALERT_TIMEOUT_MS", GW_SET_INT, "10000", 1000, 120000, OFF(alert_timeout_ms),
+     "longest attempt to deliver one alert (webhook request or SMTP transaction)"},
     {"LOG_LEVEL", GW_SET_LEVEL, "info", 0, 0, OFF(log_level), "error | warn | info | debug"},
     {"PLUGIN_SANDBOX", GW_SET_STR, "auto", 0, 0, OFF(plugin_sandbox),
      "auto | bwrap | none: run plugins in a bubblewrap sandbox (auto: when bwrap is installed)"},

@@ -85,6 +85,9 @@ typedef struct gw_config {
     int plugin_health_interval_ms;   /* PLUGIN_HEALTH_INTERVAL_MS */
     int plugin_restart_max_ms;       /* PLUGIN_RESTART_MAX_MS */
     char *secret_key_file;           /* AISTUDIO_SECRET_KEY_FILE as given ("" = none): hidden from plugins */
+    int alert_delivery;              /* ALERT_DELIVERY: send budget alerts (not on an edge) */
+    int alert_poll_ms;               /* ALERT_POLL_MS */
+    int alert_timeout_ms;            /* ALERT_TIMEOUT_MS */
     gw_log_level log_level;          /* LOG_LEVEL */
 } gw_config;
 

@@ -62,6 +62,19 @@
 
 #define GW_SQL_CAN_USE_LLM "SELECT aistudio.can_use_llm($1::bigint, $2::bigint)"
 
+/* ---- notify/alerts.c: budget alert deliveries ---- */
+
+/* $1 worker, $2 how many, $3 lease seconds → the claimed deliveries:
+ * id, attempt, kind, url, secret, mail_from, recipients (comma-separated:
+ * the extension refuses commas in addresses), smtp_username, smtp_tls,
+ * subject, body */
+#define GW_SQL_CLAIM_ALERTS                                                                                            \
+    "SELECT c.delivery_id, c.attempt, c.kind, c.url, c.secret, c.mail_from, array_to_string(c.mail_to, ','),"         \
+    " c.smtp_username, c.smtp_tls, c.subject, c.body"                                                                  \
+    " FROM aistudio.claim_alert_deliveries($1, $2::int, $3::int) c"
+/* $1 delivery id, $2 worker, $3 ok, $4 HTTP status / SMTP code, $5 error → the delivery's status */
+#define GW_SQL_FINISH_ALERT "SELECT aistudio.finish_alert_delivery($1::bigint, $2, $3::boolean, $4::int, $5)"
+
 /* ---- admin/admin.c: the transaction of one REST request ---- */
 
 #define GW_SQL_ADMIN_BEGIN "BEGIN; SET LOCAL TimeZone = 'UTC'"

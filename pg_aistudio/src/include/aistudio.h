@@ -35,6 +35,8 @@ extern char *aistudio_worker_database;	/* pg_aistudio.worker_database */
 extern bool aistudio_edge_shared_token;	/* pg_aistudio.edge_shared_token */
 extern int	aistudio_edge_stale_after;	/* pg_aistudio.edge_stale_after, seconds */
 extern bool aistudio_edge_outbox;		/* pg_aistudio.edge_outbox */
+extern int	aistudio_alert_retry_delay;	/* pg_aistudio.alert_retry_delay, ms */
+extern int	aistudio_alert_max_attempts;	/* pg_aistudio.alert_max_attempts */
 
 /* ---- Roles, ordered by power; DBA = database superuser with no acting user ---- */
 typedef enum AistudioRole

@@ -3,6 +3,7 @@
 // a screenshot helper that writes PNGs into the artifacts directory.
 //
 //   const b = await startBrowser();          b.page, b.context
+//   startBrowser({ colorScheme: 'dark' })    prefers-color-scheme: dark
 //   await b.shot('03-llm-dialog');            artifacts/03-llm-dialog.png
 //   await b.close();
 //
@@ -24,7 +25,7 @@ export const LAUNCH_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-export async function startBrowser({ width = 1440, height = 900 } = {}) {
+export async function startBrowser({ width = 1440, height = 900, colorScheme = 'light' } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: install Debian's chromium (bash docker/install-deps.sh)`);
   }
@@ -40,6 +41,7 @@ export async function startBrowser({ width = 1440, height = 900 } = {}) {
     viewport: { width, height },
     locale: 'en-US',
     timezoneId: 'UTC',
+    colorScheme,
   });
   context.setDefaultTimeout(15000);
   const page = context.pages()[0] || await context.newPage();
