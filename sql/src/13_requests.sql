@@ -202,4 +202,6 @@ $fn$;
 GRANT EXECUTE ON FUNCTION aistudio.list_requests(timestamptz, timestamptz, bigint, bigint, bigint, text, integer,
 		boolean, text, uuid, text, timestamptz, uuid, integer), aistudio.get_request(uuid),
 	aistudio.request_cursor(timestamptz, uuid) TO aistudio_gateway;
+-- the REST API validates the page size of GET /requests with the lists' rule
+GRANT EXECUTE ON FUNCTION aistudio.check_page(int, int) TO aistudio_gateway;
 
