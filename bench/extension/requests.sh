@@ -5,8 +5,8 @@
 # status 429 with error code rate_limited), filtered by app, status, model,
 # error code, a one-hour range, all combined, and continued after a random
 # point (a deep keyset page); as a DBA (sees everything) and as the
-# developer who owns the 50 apps (their apps, each walked by its own index,
-# merged).  One pgbench client per case, random values; prints p50/p95/p99
+# developer who owns the 50 apps (the requests of their apps, any of them,
+# planned with the list of apps).  One pgbench client per case, random values; prints p50/p95/p99
 # in ms from pgbench's per-transaction log (round trip over the Unix socket
 # included).
 #

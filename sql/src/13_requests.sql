@@ -143,21 +143,25 @@ BEGIN
 	IF see_all THEN
 		inner_sql := 'SELECT ' || cols || ' FROM aistudio.llm_interactions i WHERE true' || cond || ord;
 	ELSE
-		-- the apps this developer owns (none for a chat user), each walked by
-		-- its own index, merged, plus their own chat
+		-- the requests of the apps this developer owns (none for a chat user)
+		-- and their own chat, each branch newest first and limited, merged;
+		-- the apps' branch is planned with the list of apps at hand, so the
+		-- planner weighs walking the time index (the apps are much of the
+		-- traffic) against the apps' own index (a few quiet apps)
 		IF aistudio.acting_role() = 'developer' THEN
 			SELECT coalesce(array_agg(a.id ORDER BY a.id), '{}') INTO own_apps
 			  FROM aistudio.apps a WHERE a.owner_id = actor;
 		ELSE
 			own_apps := '{}';
 		END IF;
-		inner_sql := 'SELECT * FROM ('
-			'SELECT x.* FROM unnest($13) AS o(id) CROSS JOIN LATERAL (SELECT ' || cols
-			|| ' FROM aistudio.llm_interactions i WHERE i.app_id = o.id' || cond || ord || ') x'
-			' UNION ALL (SELECT ' || cols || ' FROM aistudio.llm_interactions i'
+		inner_sql := '(SELECT ' || cols || ' FROM aistudio.llm_interactions i'
 			' WHERE i.user_id = $15 AND i.interaction_type = ''chat'''
-			' AND (i.app_id IS NULL OR i.app_id <> ALL ($13))' || cond || ord || ')) i'
-			|| ord;
+			' AND (i.app_id IS NULL OR i.app_id <> ALL ($13))' || cond || ord || ')';
+		IF cardinality(own_apps) > 0 THEN
+			inner_sql := '(SELECT ' || cols || ' FROM aistudio.llm_interactions i WHERE i.app_id = ANY ($13)'
+				|| cond || ord || ') UNION ALL ' || inner_sql;
+		END IF;
+		inner_sql := 'SELECT * FROM (' || inner_sql || ') i' || ord;
 	END IF;
 
 	RETURN QUERY EXECUTE
