@@ -217,3 +217,92 @@ describe('the request log page', () => {
     await b.shot('requests-03-developer');
   });
 });
+
+const tableRows = (caption) => page().locator(`table:has(> caption:text-is("${caption}")) > tbody > tr`);
+
+describe('tables', () => {
+  before(async () => {
+    // a few more users and apps to sort, and audited changes by two people
+    await pg.sql(`SELECT aistudio.create_user(e, n, role => r) FROM (VALUES
+      ('zed@example.com', 'Zed', 'chat_user'), ('amy@example.com', 'Amy', 'developer')) v(e, n, r)`);
+    await pg.sql(`SELECT set_config('pg_aistudio.acting_user', '${ids.admin}', false);
+      SELECT aistudio.create_group('audit-group');
+      SELECT set_config('pg_aistudio.acting_user', '${ids.dev}', false);
+      SELECT aistudio.create_app('a-first-app', ${ids.dev}, '{}');
+      SELECT aistudio.update_app((SELECT id FROM aistudio.apps WHERE name = 'a-first-app'), description => 'changed')`);
+    const p = page();
+    if (!(await p.locator('[data-testid="current-user"]').getByText(ADMIN.email).count())) {
+      await signOut();
+      await signIn(ADMIN);
+    }
+  });
+
+  it('sorts the users and the apps by a column header, ascending then descending', async () => {
+    const p = page();
+    await p.goto(`${base}/#/users`);
+    const users = tableRows('Users');
+    await users.first().waitFor();
+    const header = p.locator('th:has(button[data-sort="role"])');
+    assert.equal(await header.getAttribute('aria-sort'), 'none');
+    await p.locator('button[data-sort="role"]').click();
+    await p.waitForFunction(() => document.querySelector('th:has(button[data-sort="role"])').getAttribute('aria-sort') === 'ascending');
+    const roles = async () => (await users.allTextContents());
+    await p.waitForFunction(() => !document.querySelector('.table-wrap.is-loading'));
+    const asc = await roles();
+    assert.match(asc[0], /Chat user/, asc[0]); // by the role's name: chat_user, developer, super_admin
+    assert.match(asc.at(-1), /Super admin/i, asc.at(-1));
+    await p.locator('button[data-sort="role"]').click();
+    await p.waitForFunction(() => document.querySelector('th:has(button[data-sort="role"])').getAttribute('aria-sort') === 'descending');
+    await p.waitForFunction((first) => {
+      const t = [...document.querySelectorAll('table')].find((x) => x.caption && x.caption.textContent === 'Users');
+      return t && t.tBodies[0].rows[0].textContent !== first;
+    }, asc[0]);
+    assert.match((await roles())[0], /Super admin/i);
+    await b.shot('tables-01-users-sorted');
+
+    await p.goto(`${base}/#/apps`);
+    const apps = tableRows('Apps');
+    await apps.first().waitFor();
+    await p.locator('button[data-sort="name"]').click();
+    await p.waitForFunction(() => {
+      const t = [...document.querySelectorAll('table')].find((x) => x.caption && x.caption.textContent === 'Apps');
+      return t && t.tBodies[0].rows[0].textContent.includes('a-first-app');
+    });
+    await p.locator('button[data-sort="name"]').click();
+    await p.waitForFunction(() => {
+      const t = [...document.querySelectorAll('table')].find((x) => x.caption && x.caption.textContent === 'Apps');
+      return t && t.tBodies[0].rows[0].textContent.includes('shop-bot');
+    });
+  });
+
+  it('filters the audit log by user, action and day range', async () => {
+    const p = page();
+    await p.goto(`${base}/#/audit`);
+    const rowsOf = () => tableRows('Audit log');
+    await rowsOf().first().waitFor();
+    await p.locator('#audit-actor').selectOption(String(ids.dev));
+    await p.waitForFunction(() => {
+      const t = [...document.querySelectorAll('table')].find((x) => x.caption && x.caption.textContent === 'Audit log');
+      return t && !t.closest('.is-loading') && [...t.tBodies[0].rows].every((r) => r.textContent.includes('log-dev@example.com'));
+    });
+    const devRows = await rowsOf().allTextContents();
+    assert.equal(devRows.length, 2, devRows.join('\n'));
+    await p.locator('#audit-action').selectOption('update');
+    await p.waitForFunction(() => {
+      const t = [...document.querySelectorAll('table')].find((x) => x.caption && x.caption.textContent === 'Audit log');
+      return t && !t.closest('.is-loading') && t.tBodies[0].rows.length === 1;
+    });
+    assert.match(await rowsOf().first().textContent(), /Changed.*apps/s);
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86400e3).toISOString().slice(0, 10);
+    await p.locator('#audit-until').fill(yesterday);
+    await p.getByText('No changes recorded').waitFor();
+    await p.locator('#audit-until').fill(today);
+    await p.locator('#audit-since').fill(today);
+    await p.waitForFunction(() => {
+      const t = [...document.querySelectorAll('table')].find((x) => x.caption && x.caption.textContent === 'Audit log');
+      return t && !t.closest('.is-loading') && t.tBodies[0].rows.length === 1;
+    });
+    await b.shot('tables-02-audit-filtered');
+  });
+});
