@@ -305,4 +305,26 @@ describe('tables', () => {
     });
     await b.shot('tables-02-audit-filtered');
   });
+
+  it('the dashboard takes a custom date range and exports it as CSV', async () => {
+    const p = page();
+    await pg.sql('SELECT aistudio.rollup_now()');
+    await p.goto(`${base}/#/dashboard`);
+    await p.locator('[data-testid="kpi-requests"]').waitFor();
+    await p.getByRole('radio', { name: 'Custom' }).click();
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86400e3).toISOString().slice(0, 10);
+    await p.locator('#dash-from').fill(yesterday);
+    await p.locator('#dash-to').fill(yesterday);
+    await p.getByText(`No traffic from ${yesterday} to ${yesterday} (UTC)`).waitFor();
+    await p.locator('#dash-to').fill(today);
+    await p.waitForFunction(() => document.querySelector('[data-testid="kpi-requests"]')?.textContent === '62');
+    const [download] = await Promise.all([p.waitForEvent('download'), p.locator('[data-testid="usage-csv"]').click()]);
+    assert.equal(download.suggestedFilename(), 'usage.csv');
+    const lines = readFileSync(await download.path(), 'utf8').split('\r\n').filter(Boolean);
+    assert.match(lines[0], /^key,label,vendor,currency,requests,errors,/);
+    const requests = lines.slice(1).reduce((a, l) => a + Number(l.split(',')[4]), 0);
+    assert.equal(requests, 62, lines.join('\n'));
+    await b.shot('tables-03-dashboard-custom-range');
+  });
 });
