@@ -61,10 +61,10 @@ const ROUTES = [
   { path: '/notifications', page: NotificationsPage, roles: ADMIN_DEV, nav: 'Operations', label: 'Notifications', icon: 'bell' },
   { path: '/requests', page: RequestsPage, roles: ADMIN, nav: 'Operations', label: 'Request log', icon: 'zap' },
   { path: '/requests', page: RequestsPage, roles: DEV, nav: 'Overview', label: 'Request log', icon: 'zap' },
-  { path: '/requests', page: RequestsPage, roles: CHAT, nav: 'Workspace', label: 'My requests', icon: 'zap' },
   { path: '/requests/:id', page: RequestDetail, roles: ALL },
   { path: '/audit', page: AuditPage, roles: SUPER, nav: 'Operations', label: 'Audit log', icon: 'list' },
   { path: '/chat', page: ChatPage, roles: ALL, nav: 'Workspace', label: 'Chat', icon: 'chat' },
+  { path: '/requests', page: RequestsPage, roles: CHAT, nav: 'Workspace', label: 'My requests', icon: 'zap' },
   { path: '/account', page: AccountPage, roles: ALL, nav: 'Workspace', label: 'Account', icon: 'user' },
 ];
 const SECTIONS = ['Overview', 'Gateway', 'Access', 'Operations', 'Workspace'];
