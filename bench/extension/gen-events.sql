@@ -1,7 +1,8 @@
 -- bench/extension/gen-events.sql: set-up for the rollup and budget benchmarks
 -- (not itself measured).  Writes :events events spread over the last 30 days
 -- directly into aistudio.llm_interactions as a superuser: 500 users in 50
--- apps, 2 LLMs, 4 models, chat and proxy, 2% errors; time-ordered request
+-- apps, 2 LLMs, 4 models, chat and proxy, 2% errors (429, error code
+-- rate_limited); time-ordered request
 -- ids like gatewayd's UUIDv7.  Then VACUUM ANALYZE.
 --   psql -v events=10000000 -f bench/extension/gen-events.sql
 \set ON_ERROR_STOP 1
@@ -31,7 +32,7 @@ SELECT aistudio.ensure_interaction_partitions(ARRAY[now() - interval '30 days', 
 
 INSERT INTO aistudio.llm_interactions ("timestamp", request_id, user_id, app_id, llm_id, vendor, model_name,
        prompt_tokens, response_tokens, total_tokens, cache_write_tokens, cache_read_tokens, cost, currency,
-       priced, latency_ms, interaction_type, status_code)
+       priced, latency_ms, interaction_type, status_code, error)
 SELECT ts,
        (lpad(to_hex((extract(epoch FROM ts) * 1000)::bigint), 12, '0') || '7' ||
         lpad(to_hex(g % 4096), 3, '0') || '8' || lpad(to_hex(g), 15, '0'))::uuid,
@@ -42,7 +43,8 @@ SELECT ts,
                   WHEN 2 THEN 'gpt-4o-2024-08-06' ELSE 'gpt-4o' END,
        p, r, p + r, 0, 0, (p * 2.5 + r * 10) / 1000000.0, 'USD', true,
        80 + g % 900, CASE WHEN g % 5 = 0 THEN 'chat' ELSE 'proxy' END,
-       CASE WHEN g % 50 = 0 THEN 429 ELSE 200 END
+       CASE WHEN g % 50 = 0 THEN 429 ELSE 200 END,
+       CASE WHEN g % 50 = 0 THEN 'rate_limited: upstream answered 429' END
   FROM (SELECT g, 200 + g % 3000 AS p, 50 + g % 800 AS r,
                now() - interval '30 days' + g * (interval '30 days' / :events) AS ts
           FROM generate_series(1, :events) g) s;

@@ -20,13 +20,13 @@
  * duplicate (ingest_staged()'s ON CONFLICT DO NOTHING, without a conflict
  * target, checks every unique index of the partition the row is routed to;
  * the key contains the partition key, so unique per partition is unique
- * overall), a BRIN index on "timestamp" and a B-tree on (app_id,
- * "timestamp").  The parent belongs to the extension while the monthly
+ * overall), and the indexes of PartitionIndexes below.  The parent belongs to the extension while the monthly
  * partitions do not, so pg_dump dumps the partitions with their indexes and
  * attaches them in the restore; were the indexes partitioned indexes of the
  * parent, that ATTACH PARTITION would create them and the dumped CREATE
  * INDEX / ADD PRIMARY KEY would then fail.  The default partition belongs
- * to the extension and gets the same three in sql/src/08_analytics.sql.
+ * to the extension and gets the same in sql/src/08_analytics.sql and
+ * 13_requests.sql.
  *
  * Locking protocol: the common case (the partition exists) is one syscache
  * lookup per month and takes no lock.  To create a partition we take the
@@ -99,6 +99,31 @@ UtcMonthOf(TimestampTz ts, int *year, int *month,
 }
 
 /*
+ * The indexes of every monthly partition besides its primary key: BRIN on
+ * "timestamp" (time ranges of rollup_rebuild at a fraction of a B-tree's
+ * insert cost) and one B-tree per filter of the request log
+ * (aistudio.list_requests, sql/src/13_requests.sql), each ending in
+ * ("timestamp", request_id), the log's order, so that a filtered page is a
+ * backward walk of one index.  The default partition gets the same (SECTION
+ * analytics and SECTION requests; regress/sql/requests.sql compares them).
+ */
+static const struct
+{
+	const char *suffix;
+	const char *definition;
+}			PartitionIndexes[] =
+{
+	{"ts_idx", "USING brin (\"timestamp\")"},
+	{"app_ts_idx", "(app_id, \"timestamp\", request_id)"},
+	{"ts_rid_idx", "(\"timestamp\", request_id)"},
+	{"user_ts_idx", "(user_id, \"timestamp\", request_id)"},
+	{"llm_ts_idx", "(llm_id, \"timestamp\", request_id)"},
+	{"model_ts_idx", "(model_name, \"timestamp\", request_id)"},
+	{"status_ts_idx", "(status_code, \"timestamp\", request_id)"},
+	{"error_ts_idx", "(aistudio.request_error_code(error), \"timestamp\", request_id) WHERE error IS NOT NULL"},
+};
+
+/*
  * A UTC timestamp literal for a partition bound (our own text, no input).
  */
 static char *
@@ -144,14 +169,14 @@ CreateMonthPartition(Oid nsp, const char *relname,
 	 */
 	if (SPI_execute(psprintf("ALTER TABLE %s ADD CONSTRAINT %s PRIMARY KEY (request_id, \"timestamp\")",
 							 qname, quote_identifier(psprintf("%s_pkey", relname))),
-					false, 0) != SPI_OK_UTILITY ||
-		SPI_execute(psprintf("CREATE INDEX %s ON %s USING brin (\"timestamp\")",
-							 quote_identifier(psprintf("%s_ts_idx", relname)), qname),
-					false, 0) != SPI_OK_UTILITY ||
-		SPI_execute(psprintf("CREATE INDEX %s ON %s (app_id, \"timestamp\")",
-							 quote_identifier(psprintf("%s_app_ts_idx", relname)), qname),
 					false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not index partition %s", qname);
+	for (int i = 0; i < lengthof(PartitionIndexes); i++)
+		if (SPI_execute(psprintf("CREATE INDEX %s ON %s %s",
+								 quote_identifier(psprintf("%s_%s", relname, PartitionIndexes[i].suffix)),
+								 qname, PartitionIndexes[i].definition),
+						false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not index partition %s", qname);
 
 	if (SPI_execute(psprintf("ALTER TABLE aistudio.llm_interactions ATTACH PARTITION %s"
 							 " FOR VALUES FROM (%s) TO (%s)",

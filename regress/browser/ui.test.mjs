@@ -410,7 +410,7 @@ describe('web UI', () => {
     await signIn(CHAT);
     assert.match(p.url(), /#\/chat$/);
     const links = await p.locator('.sidebar nav a').allTextContents();
-    assert.deepEqual(links.map((s) => s.trim()), ['Chat', 'Account']);
+    assert.deepEqual(links.map((s) => s.trim()), ['Chat', 'My requests', 'Account']);
     await go('/users');
     await p.getByText('This page is not available to your role').waitFor();
     await go('/chat');

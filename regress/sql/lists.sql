@@ -134,3 +134,17 @@ ALTER TABLE aistudio.plugins DROP CONSTRAINT plugins_hook_check;
 ALTER TABLE aistudio.plugins ADD CONSTRAINT plugins_hook_check CHECK (hook IN ('pre_auth', 'on_stream'));
 SELECT aistudio.ui_lookups()->'plugin_hooks' AS plugin_hooks;
 ROLLBACK;
+
+-- sorting: an allow-listed column, ascending or descending ("-"), ties by id
+RESET pg_aistudio.acting_user;
+SELECT email FROM aistudio.list_users(sort => 'email');
+SELECT email FROM aistudio.list_users(sort => '-email');
+SELECT email, role FROM aistudio.list_users(sort => 'role', limit_rows => 3);
+SELECT name FROM aistudio.list_apps(sort => '-name');
+SELECT name FROM aistudio.list_apps(sort => 'created_at');
+-- paging keeps the sorted order
+SELECT email FROM aistudio.list_users(sort => '-email', limit_rows => 2, offset_rows => 1);
+-- anything else is refused, never SQL
+SELECT * FROM aistudio.list_users(sort => 'password_hash');
+SELECT * FROM aistudio.list_users(sort => '--email');
+SELECT * FROM aistudio.list_apps(sort => 'name; DROP TABLE aistudio.apps');

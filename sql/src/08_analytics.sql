@@ -22,14 +22,15 @@ CREATE TABLE aistudio.llm_interactions_default
 -- the unique indexes of the partition a row goes to; the key holds the
 -- partition key, so unique per partition is unique overall), a BRIN index on
 -- "timestamp" (rows arrive roughly in time order: it serves time ranges at a
--- fraction of a B-tree's insert cost) and a B-tree on (app_id, "timestamp").
--- src/ingest.c creates the same three on each monthly partition.
+-- fraction of a B-tree's insert cost) and a B-tree on (app_id, "timestamp",
+-- request_id); SECTION requests adds the other indexes of the request log.
+-- src/ingest.c creates the same on each monthly partition (PartitionIndexes).
 ALTER TABLE aistudio.llm_interactions_default
 	ADD CONSTRAINT llm_interactions_default_pkey PRIMARY KEY (request_id, "timestamp");
 CREATE INDEX llm_interactions_default_ts_idx ON aistudio.llm_interactions_default
 	USING brin ("timestamp");
 CREATE INDEX llm_interactions_default_app_ts_idx ON aistudio.llm_interactions_default
-	(app_id, "timestamp");
+	(app_id, "timestamp", request_id);
 
 -- The gateway COPYs events here; no constraints, so a batch never fails on
 -- a value that parses.  ingest_staged() validates.  credential_id (the app

@@ -19,14 +19,29 @@ BEGIN
 	END IF;
 END $$;
 
+-- The order a list may be asked for (sort): a column of its allow-list,
+-- ascending, or descending with a leading '-' ("-created_at"); ties (and
+-- NULL: the list's default order) by id.  Users and apps take it: the lists
+-- that grow (10,000 apps page by offset in a few ms).
+CREATE FUNCTION aistudio.check_sort(sort text, allowed text[]) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF sort IS NOT NULL AND NOT (ltrim(sort, '-') = ANY (allowed) AND sort !~ '^--') THEN
+		RAISE EXCEPTION 'cannot sort by "%"', sort
+			USING ERRCODE = '22023',
+				  HINT = format('Sort by one of %s, with a leading - for descending.', array_to_string(allowed, ', '));
+	END IF;
+END $$;
+
 CREATE FUNCTION aistudio.list_users(search text DEFAULT NULL, by_role text DEFAULT NULL,
-		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+		limit_rows int DEFAULT 100, offset_rows int DEFAULT 0, sort text DEFAULT NULL)
 	RETURNS TABLE(id bigint, email text, name text, role text, active boolean, group_ids bigint[],
 				  created_at timestamptz, updated_at timestamptz, total_count bigint)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM aistudio.require_role('admin', 'list users');
 	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	PERFORM aistudio.check_sort(sort, '{email,name,role,active,created_at}');
 	RETURN QUERY
 		SELECT u.id, u.email, u.name, u.role, u.active,
 			   ARRAY(SELECT m.group_id FROM aistudio.group_members m WHERE m.user_id = u.id ORDER BY 1),
@@ -34,7 +49,11 @@ BEGIN
 		  FROM aistudio.users u
 		 WHERE (search IS NULL OR strpos(lower(u.email), lower(search)) > 0 OR strpos(lower(u.name), lower(search)) > 0)
 		   AND (by_role IS NULL OR u.role = by_role)
-		 ORDER BY u.id LIMIT limit_rows OFFSET offset_rows;
+		 ORDER BY CASE sort WHEN 'email' THEN lower(u.email) WHEN 'name' THEN lower(u.name) WHEN 'role' THEN u.role END,
+				  CASE sort WHEN '-email' THEN lower(u.email) WHEN '-name' THEN lower(u.name) WHEN '-role' THEN u.role END DESC,
+				  CASE sort WHEN 'active' THEN u.active END, CASE sort WHEN '-active' THEN u.active END DESC,
+				  CASE sort WHEN 'created_at' THEN u.created_at END, CASE sort WHEN '-created_at' THEN u.created_at END DESC,
+				  u.id LIMIT limit_rows OFFSET offset_rows;
 END $$;
 
 CREATE FUNCTION aistudio.list_groups(limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
@@ -113,7 +132,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION aistudio.list_apps(by_owner bigint DEFAULT NULL, by_namespace text DEFAULT NULL,
-		search text DEFAULT NULL, limit_rows int DEFAULT 100, offset_rows int DEFAULT 0)
+		search text DEFAULT NULL, limit_rows int DEFAULT 100, offset_rows int DEFAULT 0, sort text DEFAULT NULL)
 	RETURNS TABLE(id bigint, name text, description text, owner_id bigint, llm_ids bigint[],
 				  monthly_budget numeric, budget_start_date date, namespace text, active boolean,
 				  created_at timestamptz, updated_at timestamptz, total_count bigint)
@@ -124,6 +143,7 @@ DECLARE
 BEGIN
 	PERFORM aistudio.require_role('developer', 'list apps');
 	PERFORM aistudio.check_page(limit_rows, offset_rows);
+	PERFORM aistudio.check_sort(sort, '{name,monthly_budget,namespace,active,created_at}');
 	RETURN QUERY
 		SELECT a.id, a.name, a.description, a.owner_id,
 			   ARRAY(SELECT al.llm_id FROM aistudio.app_llms al WHERE al.app_id = a.id ORDER BY 1),
@@ -134,7 +154,13 @@ BEGIN
 		   AND (by_owner IS NULL OR a.owner_id = by_owner)
 		   AND (by_namespace IS NULL OR a.namespace = by_namespace)
 		   AND (search IS NULL OR strpos(lower(a.name), lower(search)) > 0)
-		 ORDER BY a.id LIMIT limit_rows OFFSET offset_rows;
+		 ORDER BY CASE sort WHEN 'name' THEN lower(a.name) WHEN 'namespace' THEN a.namespace END,
+				  CASE sort WHEN '-name' THEN lower(a.name) WHEN '-namespace' THEN a.namespace END DESC,
+				  CASE sort WHEN 'monthly_budget' THEN a.monthly_budget END NULLS LAST,
+				  CASE sort WHEN '-monthly_budget' THEN a.monthly_budget END DESC NULLS LAST,
+				  CASE sort WHEN 'active' THEN a.active END, CASE sort WHEN '-active' THEN a.active END DESC,
+				  CASE sort WHEN 'created_at' THEN a.created_at END, CASE sort WHEN '-created_at' THEN a.created_at END DESC,
+				  a.id LIMIT limit_rows OFFSET offset_rows;
 END $$;
 
 CREATE FUNCTION aistudio.list_filters(by_namespace text DEFAULT NULL,
@@ -275,9 +301,9 @@ BEGIN
 END $$;
 GRANT EXECUTE ON FUNCTION aistudio.clear_llm_budget(bigint) TO aistudio_gateway;
 
-GRANT EXECUTE ON FUNCTION aistudio.list_users(text, text, int, int), aistudio.list_groups(int, int),
+GRANT EXECUTE ON FUNCTION aistudio.list_users(text, text, int, int, text), aistudio.list_groups(int, int),
 	aistudio.list_llms(text, text, int, int, boolean), aistudio.list_model_prices(text, int, int, bigint),
-	aistudio.list_apps(bigint, text, text, int, int), aistudio.list_filters(text, int, int),
+	aistudio.list_apps(bigint, text, text, int, int, text), aistudio.list_filters(text, int, int),
 	aistudio.list_plugins(text, int, int), aistudio.list_namespaces(), aistudio.ui_lookups()
 	TO aistudio_gateway;
 

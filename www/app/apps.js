@@ -32,14 +32,14 @@ const APPS = {
   refs: (ctx) => (isAdmin(ctx.me) ? ['users', 'llms'] : ['llms']),
   create: { label: 'Create app' },
   columns: (ctx) => [
-    { key: 'name', label: 'App', render: (a) => html`<div class="cell-main"><a href=${`#/apps/${a.id}`} class="strong">${a.name}</a>
+    { key: 'name', label: 'App', sort: 'name', render: (a) => html`<div class="cell-main"><a href=${`#/apps/${a.id}`} class="strong">${a.name}</a>
       ${a.description && html`<span class="muted small clamp">${a.description}</span>`}</div>` },
     isAdmin(ctx.me) && { key: 'owner', label: 'Owner', render: (a) => nameOf(ctx.refs.users, a.owner_id, 'email') },
     { key: 'llms', label: 'LLMs', render: (a) => (a.llm_ids.length ? html`<div class="chips">${a.llm_ids.slice(0, 3).map((id) => html`<${Chip} tone="blue">${nameOf(ctx.refs.llms, id)}<//>`)}
       ${a.llm_ids.length > 3 && html`<span class="muted">+${a.llm_ids.length - 3}</span>`}</div>` : html`<span class="muted">None</span>`) },
-    { key: 'budget', label: 'Budget', render: (a) => (a.monthly_budget == null ? html`<span class="muted">No limit</span>` : `${money(a.monthly_budget)}/mo`) },
-    isAdmin(ctx.me) && { key: 'ns', label: 'Namespace', render: (a) => (a.namespace ? html`<code>${a.namespace}</code>` : html`<span class="muted">Global</span>`) },
-    { key: 'active', label: 'Status', render: (a) => html`<${StatusChip} on=${a.active} />` },
+    { key: 'budget', label: 'Budget', sort: 'monthly_budget', render: (a) => (a.monthly_budget == null ? html`<span class="muted">No limit</span>` : `${money(a.monthly_budget)}/mo`) },
+    isAdmin(ctx.me) && { key: 'ns', label: 'Namespace', sort: 'namespace', render: (a) => (a.namespace ? html`<code>${a.namespace}</code>` : html`<span class="muted">Global</span>`) },
+    { key: 'active', label: 'Status', sort: 'active', render: (a) => html`<${StatusChip} on=${a.active} />` },
   ],
   canEdit: () => false,
   rowActions: (a) => html`<${Button} size="sm" onClick=${() => navigate(`/apps/${a.id}`)}>Open<//>`,

@@ -1,13 +1,21 @@
 // app/audit.js: the audit log (super admins): every change to the
-// configuration with who made it, newest first, filterable.
+// configuration with who made it, newest first, filterable by user, day
+// range (From / To, both days included), object type and action.
 import { html, useState } from './deps.js';
 import { Chip, Button } from './ui.js';
 import { ResourcePage } from './resource.js';
 import { roleName } from './lookups.js';
 import { dateTime } from './format.js';
 
-const ACTION_TONE = { insert: 'green', update: 'blue', delete: 'red' };
-const ACTION_LABEL = { insert: 'Created', update: 'Changed', delete: 'Deleted' };
+const ACTION_TONE = { insert: 'green', update: 'blue', delete: 'red', edge_auth_failed: 'orange' };
+const ACTION_LABEL = { insert: 'Created', update: 'Changed', delete: 'Deleted', edge_auth_failed: 'Edge refused' };
+
+// a day picked in the browser's time zone: from its start (since) to the
+// start of the next day (until, exclusive), as instants
+const dayStart = (d, plus = 0) => {
+  const [y, m, day] = d.split('-').map(Number);
+  return new Date(y, m - 1, day + plus).toISOString();
+};
 
 function Changes({ changes }) {
   const [open, setOpen] = useState(false);
@@ -31,6 +39,10 @@ const AUDIT = {
   pageSize: 50,
   refs: () => ['users'],
   filters: [
+    { name: 'actor_id', label: 'User', id: 'audit-actor', all: 'All users',
+      options: (ctx) => (ctx.refs.users || []).map((u) => [String(u.id), u.email]) },
+    { name: 'since', kind: 'date', label: 'From', id: 'audit-since', out: (d) => dayStart(d) },
+    { name: 'until', kind: 'date', label: 'To', id: 'audit-until', out: (d) => dayStart(d, 1) },
     { name: 'object_type', label: 'Object type', id: 'audit-type', all: 'All objects', options: () => TYPES.map((t) => [t, t]) },
     { name: 'action', label: 'Action', id: 'audit-action', all: 'All actions', options: () => Object.entries(ACTION_LABEL) },
   ],

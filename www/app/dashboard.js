@@ -2,8 +2,10 @@
 // totals, cost and tokens over time, breakdowns by vendor, model and app,
 // top users and budget usage. Admins see everything; developers (as
 // "Usage") see their own apps — the database decides what each may read.
+// The range is a preset or custom UTC days; Export CSV downloads the usage
+// over time of the range (GET /analytics/usage?format=csv).
 import { html, useState, useMemo } from './deps.js';
-import { api } from './api.js';
+import { api, qs } from './api.js';
 import { PageHeader, Card, Stat, useFetch, ErrorBanner, Progress, Button, Spinner } from './ui.js';
 import { TimeChart, BarList } from './charts.js';
 import { money, compact, num, pct, budgetLeft } from './format.js';
@@ -14,7 +16,19 @@ const RANGES = [
   { id: '7d', label: '7 days', days: 7 },
   { id: '30d', label: '30 days', days: 30 },
   { id: '90d', label: '90 days', days: 90 },
+  { id: 'custom', label: 'Custom' },
 ];
+
+// A custom range: whole UTC days, both included (YYYY-MM-DD from the date
+// inputs); hourly buckets up to two days, daily beyond.
+function customRange(fromDay, toDay) {
+  const from = new Date(`${fromDay}T00:00:00Z`);
+  const to = new Date(new Date(`${toDay}T00:00:00Z`).getTime() + 86400e3);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) return null;
+  const hourly = to - from <= 2 * 86400e3;
+  return { from, to, step: hourly ? 3600 : 86400, groupBy: hourly ? 'hour' : 'day' };
+}
+const isoDay = (d) => d.toISOString().slice(0, 10);
 
 // [from, to) on whole UTC days (the daily rollup) or hours.
 function rangeOf(r) {
@@ -49,9 +63,13 @@ export function Dashboard({ me, path }) {
   const admin = isAdmin(me);
   const [rangeId, setRangeId] = useState('30d');
   const [type, setType] = useState('');
+  const [custom, setCustom] = useState(() => ({ from: isoDay(new Date(Date.now() - 6 * 86400e3)), to: isoDay(new Date()) }));
   const range = RANGES.find((r) => r.id === rangeId);
+  const span = rangeId === 'custom' ? customRange(custom.from, custom.to) : rangeOf(range);
+  const rangeText = rangeId === 'custom' ? `${custom.from} to ${custom.to} (UTC)` : `last ${range.label}`;
   const q = useFetch(async () => {
-    const { from, to, step, groupBy } = rangeOf(range);
+    if (!span) throw new Error('Choose a start day on or before the end day.');
+    const { from, to, step, groupBy } = span;
     const p = { from: from.toISOString(), to: to.toISOString(), interaction_type: type || undefined };
     const [series, vendors, models, apps, users, appBudgets, llmBudgets] = await Promise.all([
       settle(api.get('/analytics/usage', { ...p, group_by: groupBy })),
@@ -63,7 +81,7 @@ export function Dashboard({ me, path }) {
       admin ? settle(api.get('/analytics/budgets', { subject: 'llm', page_size: 8 })) : null,
     ]);
     return { from, to, step, series, vendors, models, apps, users, appBudgets, llmBudgets };
-  }, [rangeId, type]);
+  }, [rangeId, type, rangeId === 'custom' ? `${custom.from}/${custom.to}` : '']);
 
   const d = q.data;
   const chart = useMemo(() => {
@@ -108,11 +126,21 @@ export function Dashboard({ me, path }) {
     description=${admin ? 'Spend, traffic and budgets across every app and LLM.' : 'Traffic, tokens and cost of your apps.'}
     actions=${html`
       <${Segmented} label="Time range" value=${rangeId} options=${RANGES} onChange=${setRangeId} />
+      ${rangeId === 'custom' && html`<span class="date-range" role="group" aria-label="Custom range (UTC days)">
+        <label class="sr-only" for="dash-from">From</label>
+        <input id="dash-from" type="date" class="input input-inline" value=${custom.from} max=${custom.to}
+          onChange=${(e) => setCustom((c) => ({ ...c, from: e.currentTarget.value }))} />
+        <span aria-hidden="true">–</span>
+        <label class="sr-only" for="dash-to">To</label>
+        <input id="dash-to" type="date" class="input input-inline" value=${custom.to} min=${custom.from}
+          onChange=${(e) => setCustom((c) => ({ ...c, to: e.currentTarget.value }))} /></span>`}
       <label class="sr-only" for="dash-type">Traffic</label>
       <select id="dash-type" class="input input-inline" value=${type} onChange=${(e) => setType(e.currentTarget.value)}>
         <option value="">All traffic</option><option value="proxy">Gateway (apps)</option><option value="chat">Chat</option>
       </select>
-      <${Button} icon="refresh" onClick=${q.reload} busy=${q.loading && !!d} aria-label="Refresh">Refresh<//>`} />`;
+      <${Button} icon="refresh" onClick=${q.reload} busy=${q.loading && !!d} aria-label="Refresh">Refresh<//>
+      ${span && html`<a class="btn btn-secondary" data-testid="usage-csv" download="usage.csv"
+        href=${`/api/v1/analytics/usage${qs({ from: span.from.toISOString(), to: span.to.toISOString(), group_by: span.groupBy, interaction_type: type, format: 'csv' })}`}>Export CSV</a>`}`} />`;
 
   if (q.error) return html`${header}<${ErrorBanner} error=${q.error} onRetry=${q.reload} />`;
   if (!d) return html`${header}<${Spinner} label="Loading analytics…" />`;
@@ -146,11 +174,11 @@ export function Dashboard({ me, path }) {
 
   return html`${header}
     ${noData && html`<div class="alert alert-info" role="status"><div class="alert-body">
-      <strong>No traffic in the last ${range.label}.</strong> Numbers appear here once apps call the gateway
+      <strong>No traffic ${rangeId === 'custom' ? `from ${rangeText}` : `in the ${rangeText}`}.</strong> Numbers appear here once apps call the gateway
       (the rollups run every few minutes).</div></div>`}
     <div class="stats">
       <${Stat} icon="dollar" tone="indigo" label="Spend" value=${html`<span data-testid="kpi-cost">${money(c.totalCost, cur)}</span>`}
-        sub=${c.otherCurrencies.length ? `+ costs in ${c.otherCurrencies.join(', ')}` : `last ${range.label}`} />
+        sub=${c.otherCurrencies.length ? `+ costs in ${c.otherCurrencies.join(', ')}` : rangeText} />
       <${Stat} icon="zap" tone="sky" label="Requests" value=${html`<span data-testid="kpi-requests">${num(c.requests)}</span>`}
         sub=${c.requests ? `${pct((100 * c.errors) / c.requests)} errors` : 'no requests'} />
       <${Stat} icon="layers" tone="violet" label="Tokens" value=${html`<span data-testid="kpi-tokens">${num(c.tokens)}</span>`}

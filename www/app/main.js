@@ -24,6 +24,7 @@ import { FiltersPage } from './filters.js';
 import { PluginsPage } from './plugins.js';
 import { EdgesPage, EdgeDetail } from './edges.js';
 import { AuditPage } from './audit.js';
+import { RequestsPage, RequestDetail } from './requests.js';
 import { NotificationsPage, onUnread, refreshUnread } from './notifications.js';
 import { AlertTargetsPage } from './alerts.js';
 import { PortalPage } from './portal.js';
@@ -35,6 +36,7 @@ const SUPER = { min: 'super_admin' };
 const ADMIN = { min: 'admin' };
 const DEV = { only: 'developer' };
 const ADMIN_DEV = { min: 'developer' };
+const CHAT = { only: 'chat_user' };
 const ALL = {};
 const may = (who, role) => (who.only ? role === who.only : !who.min || atLeast(role, who.min));
 
@@ -60,8 +62,12 @@ const ROUTES = [
   { path: '/edges/:id', page: EdgeDetail, roles: ADMIN },
   { path: '/notifications', page: NotificationsPage, roles: ADMIN_DEV, nav: 'Operations', label: 'Notifications', icon: 'bell', badge: 'unread' },
   { path: '/alert-targets', page: AlertTargetsPage, roles: ADMIN, nav: 'Operations', label: 'Alert targets', icon: 'send' },
+  { path: '/requests', page: RequestsPage, roles: ADMIN, nav: 'Operations', label: 'Request log', icon: 'zap' },
+  { path: '/requests', page: RequestsPage, roles: DEV, nav: 'Overview', label: 'Request log', icon: 'zap' },
+  { path: '/requests/:id', page: RequestDetail, roles: ALL },
   { path: '/audit', page: AuditPage, roles: SUPER, nav: 'Operations', label: 'Audit log', icon: 'list' },
   { path: '/chat', page: ChatPage, roles: ALL, nav: 'Workspace', label: 'Chat', icon: 'chat' },
+  { path: '/requests', page: RequestsPage, roles: CHAT, nav: 'Workspace', label: 'My requests', icon: 'zap' },
   { path: '/account', page: AccountPage, roles: ALL, nav: 'Workspace', label: 'Account', icon: 'user' },
 ];
 const SECTIONS = ['Overview', 'Gateway', 'Access', 'Operations', 'Workspace'];

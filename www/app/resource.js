@@ -15,9 +15,11 @@
 //                          title), pageSize, paged (false: every row, no
 //                          pager), rowKey(row), pollMs (the list is
 //                          reloaded quietly that often; then extra.onPoll())
-//   filters: [{ name, kind: 'select' | 'search', label, id, all, options(ctx), placeholder }]
+//   filters: [{ name, kind: 'select' | 'search' | 'date', label, id, all, options(ctx), placeholder,
+//              out(value) (the query value of a date: an instant) }]
 //   refs(ctx)              lists the page needs (e.g. ['llms'] to name ids)
-//   columns(ctx)           table columns ({ key, label, render(row), class })
+//   columns(ctx)           table columns ({ key, label, render(row), class, sort: the
+//                          API's sort key: the header sorts by it, ?sort=key / -key })
 //   create: { label, icon, size, testid, action(ctx) }  no action: the form
 //   canCreate(ctx), canEdit(row, ctx), canRemove(row, ctx)   permissions
 //   editIcon, editLabel(row), rowActions(row, ctx)  the row's buttons
@@ -260,7 +262,7 @@ function useFilters(res) {
   const query = {};
   for (const f of filters) {
     const v = f.kind === 'search' ? q : values[f.name];
-    if (v !== '') query[f.name] = v;
+    if (v !== '') query[f.name] = f.out ? f.out(v) : v;
   }
   const set = (name, v) => setValues((x) => ({ ...x, [name]: v }));
   return { filters, values, query, set };
@@ -269,6 +271,10 @@ function useFilters(res) {
 function FilterControls({ fl, ctx }) {
   return fl.filters.map((f) => (f.kind === 'search'
     ? html`<${SearchBox} value=${fl.values[f.name]} onInput=${(v) => fl.set(f.name, v)} placeholder=${f.placeholder} label=${f.label} />`
+    : f.kind === 'date'
+    ? html`<label class="inline-label" for=${f.id}>${f.label}</label>
+      <input id=${f.id} type="date" class="input input-inline" value=${fl.values[f.name]}
+        onChange=${(e) => fl.set(f.name, e.currentTarget.value)} />`
     : html`<label class="sr-only" for=${f.id}>${f.label}</label>
       <select id=${f.id} class="input input-inline" value=${fl.values[f.name]} onChange=${(e) => fl.set(f.name, e.currentTarget.value)}>
         <option value="">${f.all}</option>${val(f.options, ctx).map(([v, l]) => html`<option value=${v}>${l}</option>`)}</select>`));
@@ -278,7 +284,8 @@ function FilterControls({ fl, ctx }) {
 // refs, the open dialog, and what the create button does.
 function useResource(res, me, query, extra) {
   const fl = useFilters(res);
-  const params = { ...fl.query, ...query };
+  const [sort, setSort] = useState('');
+  const params = { ...fl.query, ...(sort ? { sort } : {}), ...query };
   const paged = usePagedList((p) => (res.paged === false
     ? listAll(res.path, params).then((data) => ({ data, total: data.length }))
     : api.get(res.path, { ...p, ...params })), [JSON.stringify(params)], res.pageSize);
@@ -300,7 +307,7 @@ function useResource(res, me, query, extra) {
   const createButton = (main) => create && html`<${Button} kind="primary" size=${main === 'card' ? res.create.size : undefined}
     icon=${res.create.icon || 'plus'} onClick=${create} busy=${creating.busy}
     data-testid=${main ? res.create.testid : undefined}>${res.create.label}<//>`;
-  return { fl, paged, ctx, dlg, setDlg, create, createButton, creating };
+  return { fl, paged, ctx, dlg, setDlg, create, createButton, creating, sort, setSort };
 }
 
 function RowButtons({ res, row, ctx, setDlg }) {
@@ -331,6 +338,7 @@ function cardOf(res, s, createInCard) {
   return html`<${Card} pad=${false} title=${val(res.listTitle, ctx)} subtitle=${val(res.subtitle, ctx)}
       actions=${html`<${FilterControls} fl=${fl} ctx=${ctx} />${res.cardActions && res.cardActions(ctx)}${createInCard && s.createButton('card')}`}>
     <${Table} columns=${columns} rows=${data && data.data} loading=${paged.loading} error=${paged.error} onRetry=${paged.reload}
+      sort=${s.sort} onSort=${s.setSort}
       caption=${res.caption || [res.title, res.listTitle].find((t) => typeof t === 'string')} rowKey=${res.rowKey}
       empty=${html`<${EmptyState} icon=${e.icon || res.icon} title=${e.title} text=${e.text}
         action=${e.action && create && s.createButton()} />`} />

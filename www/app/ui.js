@@ -147,7 +147,17 @@ export function StatusChip({ on, yes = 'Active', no = 'Inactive' }) {
 // ---- tables ----------------------------------------------------------------
 
 // columns: [{ key, label, render(row), class, width }]
-export function Table({ columns, rows, loading, error, onRetry, empty, rowKey = (r) => r.id, caption }) {
+// A column with `sort` (the API's sort key) has a header button: the first
+// click sorts ascending, the next descending (sort = "key" / "-key"); onSort
+// gets the new value.
+function SortHeader({ c, sort, onSort }) {
+  const dir = sort === c.sort ? 'ascending' : sort === `-${c.sort}` ? 'descending' : null;
+  return html`<th scope="col" class=${c.class || ''} style=${c.width ? `width:${c.width}` : ''} aria-sort=${dir || 'none'}>
+    <button type="button" class="th-sort" data-sort=${c.sort} onClick=${() => onSort(dir === 'ascending' ? `-${c.sort}` : c.sort)}>
+      ${c.label}<span class="th-sort-mark" aria-hidden="true">${dir === 'ascending' ? '▲' : dir === 'descending' ? '▼' : '↕'}</span></button></th>`;
+}
+
+export function Table({ columns, rows, loading, error, onRetry, empty, rowKey = (r) => r.id, caption, sort, onSort }) {
   if (error) return html`<div class="table-state"><${ErrorBanner} error=${error} onRetry=${onRetry} /></div>`;
   if (!rows && loading) {
     return html`<div class="table-wrap"><table class="table" aria-busy="true">
@@ -160,7 +170,8 @@ export function Table({ columns, rows, loading, error, onRetry, empty, rowKey = 
   return html`<div class=${`table-wrap ${loading ? 'is-loading' : ''}`}>
     <table class="table">
       ${caption && html`<caption class="sr-only">${caption}</caption>`}
-      <thead><tr>${columns.map((c) => html`<th scope="col" class=${c.class || ''} style=${c.width ? `width:${c.width}` : ''}>${c.label}</th>`)}</tr></thead>
+      <thead><tr>${columns.map((c) => (c.sort && onSort ? html`<${SortHeader} c=${c} sort=${sort} onSort=${onSort} />`
+        : html`<th scope="col" class=${c.class || ''} style=${c.width ? `width:${c.width}` : ''}>${c.label}</th>`))}</tr></thead>
       <tbody>
         ${(rows || []).map((r) => html`<tr key=${rowKey(r)}>
           ${columns.map((c) => html`<td class=${c.class || ''} data-label=${c.label}>${c.render ? c.render(r) : r[c.key]}</td>`)}

@@ -56,12 +56,12 @@ const USERS = {
   create: { label: 'Add user' },
   refs: () => ['groups'],
   columns: (ctx) => [
-    { key: 'name', label: 'User', render: (u) => html`<div class="user-cell"><span class="avatar sm">${initials(u.name, u.email)}</span>
+    { key: 'name', label: 'User', sort: 'name', render: (u) => html`<div class="user-cell"><span class="avatar sm">${initials(u.name, u.email)}</span>
       <div class="cell-main"><strong>${u.name}</strong><span class="muted small">${u.email}</span></div></div>` },
-    { key: 'role', label: 'Role', render: (u) => html`<${RoleChip} role=${u.role} />` },
+    { key: 'role', label: 'Role', sort: 'role', render: (u) => html`<${RoleChip} role=${u.role} />` },
     { key: 'groups', label: 'Groups', render: (u) => groupChips(u.group_ids, ctx) },
-    { key: 'active', label: 'Status', render: (u) => html`<${StatusChip} on=${u.active} />` },
-    { key: 'created', label: 'Created', render: (u) => html`<span class="small muted">${dateTime(u.created_at)}</span>` },
+    { key: 'active', label: 'Status', sort: 'active', render: (u) => html`<${StatusChip} on=${u.active} />` },
+    { key: 'created', label: 'Created', sort: 'created_at', render: (u) => html`<span class="small muted">${dateTime(u.created_at)}</span>` },
   ],
   canEdit: (u, ctx) => manages(ctx.me, u.role),
   canRemove: (u, ctx) => manages(ctx.me, u.role) && !self(u, ctx),

@@ -95,6 +95,12 @@ int gw_admin_exec(gw_admin_req *r)
         r->params[GW_AP_ME] = gw_admin_printf(r, "%lld", (long long)r->user_id);
     if (op->id_param > 0)
         r->params[GW_AP_ID] = r->params[op->id_param];
+    if (op->csv != NULL && r->params[GW_AP_FORMAT] != NULL) {
+        if (strcmp(r->params[GW_AP_FORMAT], "csv") == 0)
+            return gw_admin_csv_send(r);
+        if (strcmp(r->params[GW_AP_FORMAT], "json") != 0)
+            return gw_admin_send_error(r, 400, "format must be json or csv", "invalid_parameter");
+    }
 
     for (int i = 0; i < 3 && op->stmts[i].sql != NULL; i++) {
         const gw_admin_stmt *s = &op->stmts[i];

@@ -28,6 +28,7 @@
 #define GW_AP_LIMIT 3
 #define GW_AP_OFFSET 4
 #define GW_AP_ME 24 /* the acting user's id */
+#define GW_AP_FORMAT 23 /* ?format=json|csv of operations with a csv statement */
 
 typedef enum gw_admin_type {
     GW_AT_STRING = 1,
@@ -85,6 +86,11 @@ typedef struct gw_admin_op {
     int flags;                /* GW_AO_* */
     int id_param;             /* creates that return no id: $n copied to $1 */
     gw_admin_handler handler; /* custom endpoint instead of the statements */
+    /* ?format=csv (a query field bound to GW_AP_FORMAT): this statement's
+     * rows, streamed as CSV (admin_csv.c) instead of the statements; its
+     * file is csv_name.csv */
+    const char *csv;
+    const char *csv_name;
     const char *summary;      /* for logs and the route listing */
 } gw_admin_op;
 
@@ -112,6 +118,13 @@ int gw_admin_sso_callback(gw_admin_req *r); /* GET auth/sso/{slug}/callback */
 
 /* Runs an operation from the table (auth, statements, response). */
 int gw_admin_exec(gw_admin_req *r);
+
+/* ---- admin_csv.c: ?format=csv ---- */
+
+/* Runs op->csv as a cursor in the open transaction and streams its rows as
+ * CSV; commits. Returns the status (an error before the first row is a
+ * JSON error). */
+int gw_admin_csv_send(gw_admin_req *r);
 
 /* ---- the tables ---- */
 extern const gw_admin_op gw_admin_resource_ops[];

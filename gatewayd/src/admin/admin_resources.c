@@ -138,7 +138,7 @@ static const gw_admin_field price_update[] = {
 /* ---- apps and credentials ---- */
 
 static const gw_admin_field app_query[] = {F("owner_id", GW_AT_INT, 5, 0, 0), F("namespace", GW_AT_STRING, 6, 0, 0),
-                                           F("search", GW_AT_STRING, 7, 0, 0), END};
+                                           F("search", GW_AT_STRING, 7, 0, 0), F("sort", GW_AT_STRING, 8, 0, 64), END};
 static const gw_admin_field app_create[] = {F("name", GW_AT_STRING, 5, REQ, 200),
                                             F("owner_id", GW_AT_INT, 6, 0, 0),
                                             F("llm_ids", GW_AT_INTS, 7, 0, 0),
@@ -160,7 +160,8 @@ static const gw_admin_field app_update[] = {F("name", GW_AT_STRING, 5, 0, 200),
 
 /* ---- users and groups ---- */
 
-static const gw_admin_field user_query[] = {F("search", GW_AT_STRING, 5, 0, 0), F("role", GW_AT_STRING, 6, 0, 0), END};
+static const gw_admin_field user_query[] = {F("search", GW_AT_STRING, 5, 0, 0), F("role", GW_AT_STRING, 6, 0, 0),
+                                            F("sort", GW_AT_STRING, 7, 0, 64), END};
 static const gw_admin_field user_create[] = {
     F("email", GW_AT_STRING, 5, REQ, 254), F("name", GW_AT_STRING, 6, REQ, 200),
     F("password", GW_AT_STRING, 7, 0, 1024), F("role", GW_AT_STRING, 8, 0, 32), END};
@@ -368,7 +369,7 @@ const gw_admin_op gw_admin_resource_ops[] = {
     /* apps */
     OP_LIST("apps", app_query,
             LIST("aistudio.list_apps(by_owner => $5::bigint, by_namespace => $6, search => $7,"
-                 " limit_rows => $3::int, offset_rows => $4::int)")),
+                 " limit_rows => $3::int, offset_rows => $4::int, sort => $8)")),
     {.method = "POST",
      .path = "apps",
      .result = GW_AR_CREATED,
@@ -412,7 +413,7 @@ const gw_admin_op gw_admin_resource_ops[] = {
     /* users */
     OP_LIST("users", user_query,
             LIST("aistudio.list_users(search => $5, by_role => $6, limit_rows => $3::int,"
-                 " offset_rows => $4::int)")),
+                 " offset_rows => $4::int, sort => $7)")),
     OP_CREATE("users", user_create,
               "SELECT aistudio.create_user(email => $5, name => $6, password => $7,"
               " role => coalesce($8, 'chat_user'))",
