@@ -5,7 +5,7 @@
  *       pre_auth   route (404, 400 invalid_path), method (405), in flight
  *                  (503 shutting_down), the LLM looked up (so that every
  *                  event names it, even a 401's)
- *       auth       the API key (401 invalid_api_key, 503 auth_unavailable)
+ *       auth       the API key (401 invalid_api_key / api_key_expired, 503 auth_unavailable)
  *       post_auth  configuration loaded (503), LLM found (404), active
  *                  (403), app active, owner active, the app may use the
  *                  LLM (403), the body (413, 400)
