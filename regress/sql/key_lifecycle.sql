@@ -64,7 +64,7 @@ SET pg_aistudio.acting_user = :'dev1';
 SELECT id, name, active, expired FROM aistudio.list_credentials(:alpha) ORDER BY id;
 -- an overlap never extends a key's own earlier expiry
 SELECT aistudio.update_credential(3, expires_at => now() + interval '10 minutes');
-SELECT aistudio.rotate_credential(3, 60, expires_at => now() + interval '90 days') AS k_newer \gset
+SELECT aistudio.rotate_credential(3, 60, new_expires_at => now() + interval '90 days') AS k_newer \gset
 SELECT id, expires_at < now() + interval '11 minutes' AS kept_earlier FROM aistudio.list_credentials(:alpha) WHERE id = 3;
 SELECT id, name, expires_at > now() + interval '89 days' AS new_expiry FROM aistudio.list_credentials(:alpha) WHERE id = 4;
 -- once the overlap is over (fractional minutes: 0.01 = 0.6 s) the old key is expired
@@ -87,11 +87,12 @@ SELECT count(*) AS revoked_rows FROM aistudio.resolve_credential(:'k_newer');
 
 -- the REST wrappers: issue with name and expiry, rotate with overlap, update
 SET pg_aistudio.acting_user = :'dev1';
-SELECT key ~ '^ais_' AS key, key_prefix = left(key, 12) AS prefix
+SELECT key ~ '^ais_' AS key, key_prefix = left(key, 12) AS prefix, name, expires_at > now() AS future
   FROM aistudio.issue_app_credential(:alpha, 'web', now() + interval '7 days');
 SELECT name, expires_at > now() AS future FROM aistudio.list_credentials(:alpha) ORDER BY id DESC LIMIT 1;
 SELECT id AS web_id FROM aistudio.list_credentials(:alpha) ORDER BY id DESC LIMIT 1 \gset
-SELECT key_prefix = left(key, 12) AS prefix FROM aistudio.rotate_app_credential(:alpha, :web_id, 15);
+SELECT key_prefix = left(key, 12) AS prefix, name, expires_at IS NULL AS never
+  FROM aistudio.rotate_app_credential(:alpha, :web_id, 15);
 SELECT aistudio.update_app_credential(:alpha, :web_id, name => 'web (old)');
 SELECT name, active, expired FROM aistudio.list_credentials(:alpha) WHERE id = :web_id;
 SELECT pg_temp.err(format('SELECT aistudio.update_app_credential(%s, 999, name => %L)', :alpha, 'x')) AS unknown_key;
@@ -115,6 +116,7 @@ SELECT user_id = :dev1 AS dev1, expired FROM tok, aistudio.resolve_api_token(tok
 -- rotate with a short overlap: both work, then the old one is expired
 SET pg_aistudio.acting_user = :'dev1';
 CREATE TEMP TABLE tok2 AS SELECT r.* FROM tok, aistudio.rotate_api_token(tok.id, 0.01) r;
+SELECT name, expires_at IS NULL AS never, token_prefix = left(token, 12) AS prefix FROM tok2;
 SELECT name, active, expired FROM aistudio.list_api_tokens() ORDER BY id;
 RESET pg_aistudio.acting_user;
 SELECT expired FROM tok2, aistudio.resolve_api_token(tok2.token);

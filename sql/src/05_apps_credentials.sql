@@ -315,11 +315,11 @@ END
 $$;
 
 -- aistudio.rotate_credential: a new key of the same app (same name; expiring
--- at expires_at, NULL for never) and the old one ends: revoked at once
+-- at new_expires_at, NULL for never) and the old one ends: revoked at once
 -- (overlap_minutes 0), or still valid for overlap_minutes and then refused as
 -- expired (never later than its own expiry).  One transaction.
 CREATE FUNCTION aistudio.rotate_credential(credential_id bigint, overlap_minutes numeric DEFAULT 0,
-										   expires_at timestamptz DEFAULT NULL) RETURNS text
+										   new_expires_at timestamptz DEFAULT NULL) RETURNS text
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -345,7 +345,7 @@ BEGIN
 		   SET expires_at = least(c.expires_at, now() + v_overlap)
 		 WHERE c.id = rotate_credential.credential_id;
 	END IF;
-	RETURN aistudio.issue_credential(v_cred.app_id, v_cred.name, rotate_credential.expires_at);
+	RETURN aistudio.issue_credential(v_cred.app_id, v_cred.name, rotate_credential.new_expires_at);
 END
 $$;
 COMMENT ON FUNCTION aistudio.rotate_credential(bigint, numeric, timestamptz) IS 'Issues a new API key for the app of a key and ends the old one, at once or after an overlap';

@@ -349,12 +349,13 @@ $fn$;
 COMMENT ON FUNCTION aistudio.revoke_api_token(bigint) IS 'Revokes a personal API token';
 
 -- aistudio.rotate_api_token: a new token of the same user with the same
--- name (expiring at expires_at, NULL for never); the old one is revoked at
+-- name (expiring at new_expires_at, NULL for never); the old one is revoked at
 -- once (overlap_minutes 0) or stays valid for overlap_minutes and is then
 -- refused as expired.  One's own, or any as an admin.
 CREATE FUNCTION aistudio.rotate_api_token(token_id bigint, overlap_minutes numeric DEFAULT 0,
-										  expires_at timestamptz DEFAULT NULL)
-	RETURNS TABLE (id bigint, token text, token_prefix text, created_at timestamptz)
+										  new_expires_at timestamptz DEFAULT NULL)
+	RETURNS TABLE (id bigint, token text, token_prefix text, created_at timestamptz, name text,
+				   expires_at timestamptz)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 #variable_conflict use_variable
 DECLARE
@@ -386,7 +387,7 @@ BEGIN
 	INSERT INTO aistudio.api_tokens AS x (token_hash, user_id, name, token_prefix, expires_at)
 	VALUES (aistudio.token_hash(v_token), t.user_id, t.name, left(v_token, 12), v_expires)
 	RETURNING x.id, x.created_at INTO v_id, v_created;
-	RETURN QUERY SELECT v_id, v_token, left(v_token, 12), v_created;
+	RETURN QUERY SELECT v_id, v_token, left(v_token, 12), v_created, t.name, v_expires;
 END
 $fn$;
 COMMENT ON FUNCTION aistudio.rotate_api_token(bigint, numeric, timestamptz) IS 'Issues a new personal API token in place of one and ends the old one, at once or after an overlap';
@@ -734,16 +735,17 @@ BEGIN
 END
 $fn$;
 
--- aistudio.issue_app_credential: issue_credential with the new key's row.
-CREATE FUNCTION aistudio.issue_app_credential(app_id bigint, name text DEFAULT '', expires_at timestamptz DEFAULT NULL)
-	RETURNS TABLE (id bigint, key text, key_prefix text, created_at timestamptz)
+-- aistudio.issue_app_credential: issue_credential(app_id, name, expires_at)
+-- with the new key's row.
+CREATE FUNCTION aistudio.issue_app_credential(app_id bigint, text DEFAULT '', timestamptz DEFAULT NULL)
+	RETURNS TABLE (id bigint, key text, key_prefix text, created_at timestamptz, name text, expires_at timestamptz)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 DECLARE
 	v_key text;
 BEGIN
 	v_key := aistudio.issue_credential($1, coalesce($2, ''), $3);
 	RETURN QUERY
-		SELECT c.id, v_key, c.key_prefix, c.created_at
+		SELECT c.id, v_key, c.key_prefix, c.created_at, c.name, c.expires_at
 		  FROM aistudio.credentials c WHERE c.key_hash = sha256(convert_to(v_key, 'UTF8'));
 END
 $fn$;
@@ -790,8 +792,8 @@ $fn$;
 -- aistudio.rotate_app_credential: rotate_credential with the new key's row.
 CREATE FUNCTION aistudio.rotate_app_credential(app_id bigint, credential_id bigint,
 											   overlap_minutes numeric DEFAULT 0,
-											   expires_at timestamptz DEFAULT NULL)
-	RETURNS TABLE (id bigint, key text, key_prefix text, created_at timestamptz)
+											   new_expires_at timestamptz DEFAULT NULL)
+	RETURNS TABLE (id bigint, key text, key_prefix text, created_at timestamptz, name text, expires_at timestamptz)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 DECLARE
 	v_key text;
@@ -799,7 +801,7 @@ BEGIN
 	PERFORM aistudio.check_app_credential($1, $2);
 	v_key := aistudio.rotate_credential($2, coalesce($3, 0), $4);
 	RETURN QUERY
-		SELECT c.id, v_key, c.key_prefix, c.created_at
+		SELECT c.id, v_key, c.key_prefix, c.created_at, c.name, c.expires_at
 		  FROM aistudio.credentials c WHERE c.key_hash = sha256(convert_to(v_key, 'UTF8'));
 END
 $fn$;

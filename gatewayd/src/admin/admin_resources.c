@@ -252,10 +252,8 @@ static const gw_admin_field sso_update[] = {SSO_FIELDS(0), END};
 #define GET_NAMESPACE "SELECT to_json(t) FROM aistudio.list_namespaces() t WHERE t.name = $1"
 #define GET_EDGE GET("aistudio.get_edge($1)")
 #define GET_SSO GET("aistudio.get_sso_provider($1::bigint)")
-/* the new key (shown once) with its row as list_credentials has it */
-#define NEW_KEY(call)                                                                                                  \
-    "SELECT to_jsonb(t) || (SELECT to_jsonb(l) - 'id' - 'key_prefix' - 'created_at'"                                \
-    " FROM aistudio.list_credentials($1::bigint) l WHERE l.id = t.id) FROM " call " t"
+/* the new key (shown once) with its row (not yet expired) */
+#define NEW_KEY(call) "SELECT to_jsonb(t) || jsonb_build_object('expired', false) FROM " call " t"
 
 /* The common shapes of a row: a paged list (query: its query parameters or
  * NULL), one object, a create answered with the created object (its
@@ -309,9 +307,7 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .path = "me/tokens/{id}/rotate",
      .result = GW_AR_CREATED,
      .body = rotate_body,
-     .stmts = {{"SELECT to_jsonb(t) || (SELECT jsonb_build_object('name', l.name, 'expires_at', l.expires_at)"
-                " FROM aistudio.list_api_tokens() l WHERE l.id = t.id)"
-                " FROM aistudio.rotate_api_token($1::bigint, coalesce($5::numeric, 0), $6::timestamptz) t"}}},
+     .stmts = {{GET("aistudio.rotate_api_token($1::bigint, coalesce($5::numeric, 0), $6::timestamptz)")}}},
 
     /* lookup lists for every signed-in role: the vendors (aistudio.vendors) and the
      * roles, filter stages and types and plugin hooks (aistudio.ui_lookups) */
