@@ -735,6 +735,24 @@ BEGIN
 END
 $fn$;
 
+-- aistudio.check_llm_test: may the acting user test an LLM's connection or
+-- fetch its vendor's model list (REST POST /llms/{id}/test, GET
+-- /llms/{id}/models: gatewayd makes the call with the vendor key)?  Admins
+-- only (42501); P0002 for an unknown LLM.  Returns the LLM's name.
+CREATE FUNCTION aistudio.check_llm_test(llm_id bigint) RETURNS text
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+	v_name text;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'test LLM connections');
+	SELECT l.name INTO v_name FROM aistudio.llms l WHERE l.id = $1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'LLM % does not exist', coalesce($1::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN v_name;
+END
+$fn$;
+
 -- aistudio.issue_app_credential: issue_credential(app_id, name, expires_at)
 -- with the new key's row.
 CREATE FUNCTION aistudio.issue_app_credential(app_id bigint, text DEFAULT '', timestamptz DEFAULT NULL)
@@ -996,6 +1014,7 @@ GRANT EXECUTE ON FUNCTION
 	aistudio.update_model_price(bigint, numeric, numeric, numeric, numeric, text, boolean, boolean),
 	aistudio.delete_model_price_by_id(bigint),
 	aistudio.issue_app_credential(bigint, text, timestamptz),
+	aistudio.check_llm_test(bigint),
 	aistudio.update_app_credential(bigint, bigint, text, timestamptz, boolean),
 	aistudio.revoke_app_credential(bigint, bigint),
 	aistudio.rotate_app_credential(bigint, bigint, numeric, timestamptz),

@@ -77,6 +77,8 @@
     "SELECT t.user_id, t.role, NULL,"                                                                                  \
     " CASE WHEN NOT t.expired THEN set_config('pg_aistudio.acting_user', t.user_id::text, true) END, t.expired"       \
     " FROM aistudio.resolve_api_token($1) t"
+/* gateway/llmcheck.c: $1 the LLM id → its name, when the acting user may test it */
+#define GW_SQL_CHECK_LLM_TEST "SELECT aistudio.check_llm_test($1::bigint)"
 /* $1 email, $2 password, $3 client address, $4 the session token it replaces (or NULL) */
 #define GW_SQL_LOGIN                                                                                                   \
     "SELECT l.session_token, l.csrf_token, l.user_id, to_json(l.expires_at)"                                           \
