@@ -419,7 +419,11 @@ mock_vendor_handle(const mock_config *cfg, const mock_req *q, mock_jarena *ja,
 		r->vendor = MV_OPENAI;
 		embed = 1;
 	} else if (path_ends(q, "/v1/models") || path_ends(q, "/v1/models/")) {
-		r->vendor = MV_OPENAI;
+		/* Anthropic's list has the same path: told apart by its version header */
+		r->vendor = q->has_anthropic_version ? MV_ANTHROPIC : MV_OPENAI;
+		models = 1;
+	} else if (path_ends(q, "/v1beta/models") || path_ends(q, "/v1beta/models/")) {
+		r->vendor = MV_GOOGLE;
 		models = 1;
 	} else if (path_ends(q, "/messages")) {
 		r->vendor = MV_ANTHROPIC;
@@ -477,7 +481,20 @@ mock_vendor_handle(const mock_config *cfg, const mock_req *q, mock_jarena *ja,
 			return;
 		}
 		r->usage_sent = 0;
-		if (models)
+		if (models && r->vendor == MV_ANTHROPIC)
+			render_static(r, out, "{\"data\":["
+				      "{\"type\":\"model\",\"id\":\"claude-sonnet-4-5\",\"display_name\":\"Claude Sonnet 4.5\","
+				      "\"created_at\":\"2025-09-29T00:00:00Z\"},"
+				      "{\"type\":\"model\",\"id\":\"claude-haiku-4-5\",\"display_name\":\"Claude Haiku 4.5\","
+				      "\"created_at\":\"2025-10-15T00:00:00Z\"}],"
+				      "\"has_more\":false,\"first_id\":\"claude-sonnet-4-5\",\"last_id\":\"claude-haiku-4-5\"}\n");
+		else if (models && r->vendor == MV_GOOGLE)
+			render_static(r, out, "{\"models\":["
+				      "{\"name\":\"models/gemini-2.0-flash\",\"displayName\":\"Gemini 2.0 Flash\","
+				      "\"supportedGenerationMethods\":[\"generateContent\",\"countTokens\"]},"
+				      "{\"name\":\"models/gemini-1.5-pro\",\"displayName\":\"Gemini 1.5 Pro\","
+				      "\"supportedGenerationMethods\":[\"generateContent\"]}]}\n");
+		else if (models)
 			render_static(r, out, "{\"object\":\"list\",\"data\":["
 				      "{\"id\":\"gpt-4o-mini\",\"object\":\"model\",\"created\":1721172741,\"owned_by\":\"system\"},"
 				      "{\"id\":\"gpt-4o\",\"object\":\"model\",\"created\":1715367049,\"owned_by\":\"system\"},"

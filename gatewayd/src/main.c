@@ -61,6 +61,7 @@
 #include "base/log.h"
 #include "admin/admin.h"
 #include "gateway/chat.h"
+#include "gateway/llmcheck.h"
 #include "http/docs.h"
 #include "gateway/health.h"
 #include "gateway/metrics.h"
@@ -162,6 +163,8 @@ static int gw_start_side_servers(gw_server *srv, char *err)
     if (gw_chat_routes(srv, extra + nextra, tmp) != 0)
         return gw_errf(err, "chat: %s", tmp);
     nextra += GW_CHAT_NROUTES;
+    /* POST /api/v1/llms/{id}/test, GET /api/v1/llms/{id}/models: operations of the REST API */
+    gw_llmcheck_register(srv);
     /* the web UI: off with a warning when no www directory is found, a
      * start-up error when WWW_DIR names a bad one */
     if (gw_static_init(srv->cfg.www_dir, tmp) != 0) {

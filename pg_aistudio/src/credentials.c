@@ -31,7 +31,7 @@
 PG_FUNCTION_INFO_V1(aistudio_issue_credential);
 PG_FUNCTION_INFO_V1(aistudio_resolve_credential);
 
-#define RESOLVE_COLUMNS 10
+#define RESOLVE_COLUMNS 11
 
 /* kept across calls: resolve_credential is on the gateway's miss path */
 static SPIPlanPtr resolve_plan = NULL;
@@ -83,17 +83,21 @@ HashToBytea(const uint8 *hash)
 }
 
 /*
- * aistudio.issue_credential(app_id bigint) -> text
+ * aistudio.issue_credential(app_id bigint, name text DEFAULT '',
+ *		expires_at timestamptz DEFAULT NULL) -> text
  *
  * A new active key for the app, returned once.  The acting user must be
- * allowed to manage the app (aistudio.check_app_access of its owner).
+ * allowed to manage the app (aistudio.check_app_access of its owner); the
+ * name and expiry are checked by aistudio.check_key_lifecycle.
  */
 Datum
 aistudio_issue_credential(PG_FUNCTION_ARGS)
 {
 	int64		app_id;
-	Oid			types[3] = {INT8OID, BYTEAOID, TEXTOID};
-	Datum		args[3];
+	Oid			types[5] = {INT8OID, BYTEAOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	text	   *name;
 	Datum		owner;
 	bool		isnull;
 	uint8		raw[CREDENTIAL_RANDOM_BYTES];
@@ -106,6 +110,7 @@ aistudio_issue_credential(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("app_id must not be null")));
 	app_id = PG_GETARG_INT64(0);
+	name = PG_ARGISNULL(1) ? cstring_to_text("") : PG_GETARG_TEXT_PP(1);
 
 	/* a chat user learns nothing about which apps exist */
 	RbacRequireRole(AISTUDIO_ROLE_DEVELOPER, "manage apps");
@@ -124,6 +129,12 @@ aistudio_issue_credential(PG_FUNCTION_ARGS)
 	if (SPI_execute_with_args("SELECT aistudio.check_app_access($1)",
 							  1, types, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not check access to app %lld", (long long) app_id);
+	args[3] = PointerGetDatum(name);
+	args[4] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	nulls[4] = PG_ARGISNULL(2) ? 'n' : ' ';
+	if (SPI_execute_with_args("SELECT aistudio.check_key_lifecycle($1, $2)",
+							  2, types + 3, args + 3, nulls + 3, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not check the name and expiry of a credential");
 
 	if (!pg_strong_random(raw, sizeof(raw)))
 		ereport(ERROR,
@@ -144,9 +155,10 @@ aistudio_issue_credential(PG_FUNCTION_ARGS)
 	args[0] = Int64GetDatum(app_id);
 	args[1] = PointerGetDatum(HashToBytea(hash));
 	args[2] = PointerGetDatum(cstring_to_text_with_len(key, CREDENTIAL_PREFIX_LEN));
-	if (SPI_execute_with_args("INSERT INTO aistudio.credentials (app_id, key_hash, key_prefix)"
-							  " VALUES ($1, $2, $3)",
-							  3, types, args, NULL, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_with_args("INSERT INTO aistudio.credentials"
+							  " (app_id, key_hash, key_prefix, name, expires_at)"
+							  " VALUES ($1, $2, $3, $4, $5)",
+							  5, types, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store the credential of app %lld", (long long) app_id);
 	SPI_finish();
 
@@ -158,10 +170,13 @@ aistudio_issue_credential(PG_FUNCTION_ARGS)
 /*
  * aistudio.resolve_credential(key text) -> TABLE(credential_id, app_id,
  *		app_name, owner_id, app_active, owner_active, namespace, llm_ids,
- *		monthly_budget, budget_start_date)
+ *		monthly_budget, budget_start_date, expires_at)
  *
  * The gateway's pull on a cache miss: one row for an active credential,
  * none for a malformed, unknown or revoked key.  One index lookup by hash.
+ * An expired key still has its row (with its expires_at in the past), so
+ * the gateway can say "expired" rather than "invalid": only whoever holds
+ * the key learns it, nothing about any other key.
  */
 Datum
 aistudio_resolve_credential(PG_FUNCTION_ARGS)
@@ -187,7 +202,7 @@ aistudio_resolve_credential(PG_FUNCTION_ARGS)
 						   "       coalesce((SELECT array_agg(l.llm_id ORDER BY l.llm_id)"
 						   "                   FROM aistudio.app_llms l WHERE l.app_id = a.id),"
 						   "                '{}'::bigint[]),"
-						   "       a.monthly_budget, a.budget_start_date"
+						   "       a.monthly_budget, a.budget_start_date, c.expires_at"
 						   "  FROM aistudio.credentials c"
 						   "  JOIN aistudio.apps a ON a.id = c.app_id"
 						   "  JOIN aistudio.users u ON u.id = a.owner_id"

@@ -290,6 +290,8 @@ describe('web UI', () => {
     state.appId = Number(await pg.sql(`SELECT id FROM aistudio.apps WHERE name = 'support-bot'`));
     assert.equal(Number(await pg.sql(`SELECT owner_id FROM aistudio.apps WHERE id = ${state.appId}`)), Number(state.devId));
     await p.locator('[data-testid="create-key"]').click();
+    await dialog().getByRole('heading', { name: 'Create an API key' }).waitFor();
+    await dialog().getByRole('button', { name: 'Create key' }).click(); // no name, no expiry
     const keyField = dialog().locator('#secret-once-value');
     await keyField.waitFor();
     state.key = await keyField.inputValue();

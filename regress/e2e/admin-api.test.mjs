@@ -946,7 +946,7 @@ describe('edges: enrolment, status, sync trail, metrics, pushes, revocation (doc
 
 describe('the OpenAPI document (docs/openapi.json)', () => {
   it('documents exactly the operations of the route tables', () => {
-    const src = ['admin/admin_resources.c', 'admin/admin_analytics.c', 'admin/admin_alerts.c', 'gateway/chat.c']
+    const src = ['admin/admin_resources.c', 'admin/admin_analytics.c', 'admin/admin_alerts.c', 'gateway/chat.c', 'gateway/llmcheck.c']
       .map((f) => readFileSync(path.join(ROOT, 'gatewayd', 'src', ...f.split('/')), 'utf8')).join('\n');
     const norm = (p) => p.replace(/\{[^}]+\}/g, '{}');
     const rows = [...src.matchAll(/\.method = "(\w+)",\s*\.path = "([^"]+)"/g)].map((m) => [m[1], m[2]]);

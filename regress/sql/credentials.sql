@@ -120,7 +120,7 @@ SELECT pg_temp.err('SELECT * FROM aistudio.list_credentials(999)');
 -- the gateway resolves keys but cannot manage them without an acting user
 SELECT r AS role,
 	   has_function_privilege(r, 'aistudio.resolve_credential(text)', 'EXECUTE') AS resolve,
-	   has_function_privilege(r, 'aistudio.issue_credential(bigint)', 'EXECUTE') AS issue
+	   has_function_privilege(r, 'aistudio.issue_credential(bigint,text,timestamptz)', 'EXECUTE') AS issue
   FROM unnest(ARRAY['aistudio_gateway', 'aistudio_analyst', 'public']) AS r;
 SET ROLE aistudio_gateway;
 SELECT app_name, llm_ids FROM aistudio.resolve_credential(:'key3');

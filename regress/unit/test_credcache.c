@@ -266,7 +266,8 @@ int main(void)
     /* ---- resolve_credential rows ---- */
     {
         gw_credential cr;
-        const char *row[10] = {"5", "7", "my app", "42", "t", "f", "team-a", "{3,1,2}", "100.50", "2026-01-15"};
+        const char *row[GW_CREDRESOLVE_NCOLS] = {"5",      "7",       "my app",     "42",           "t", "f",
+                                                 "team-a", "{3,1,2}", "100.50", "2026-01-15", NULL};
         int64_t *arr;
         size_t n;
         ok(gw_credresolve_parse_row(row, &cr, err) == GW_CRED_FOUND, "row parses");
@@ -292,6 +293,20 @@ int main(void)
         ok(gw_credresolve_parse_row(row, &cr, err) == GW_CRED_FOUND && cr.n_llm_ids == 0 && cr.monthly_budget[0] == 0 &&
                cr.monthly_budget_nanos == 0 && cr.budget_start_date[0] == 0,
            "NULL llm_ids and budget -> none");
+        ok(cr.key_expires_ms == 0 && !gw_credential_expired(&cr, gw_credential_wall_ms()),
+           "no expires_at: the key never expires");
+        row[10] = "1767225600000"; /* 2026-01-01T00:00:00Z */
+        ok(gw_credresolve_parse_row(row, &cr, err) == GW_CRED_FOUND && cr.key_expires_ms == 1767225600000LL,
+           "expires_at in ms since the epoch");
+        ok(!gw_credential_expired(&cr, 1767225599999LL) && gw_credential_expired(&cr, 1767225600000LL) &&
+               gw_credential_expired(&cr, 1767225600001LL),
+           "refused from its expiry on, not a millisecond before");
+        row[10] = "soon";
+        ok(gw_credresolve_parse_row(row, &cr, err) == GW_CRED_ERROR && cr.llm_ids == NULL, "bad expires_at -> ERROR");
+        row[10] = "0";
+        ok(gw_credresolve_parse_row(row, &cr, err) == GW_CRED_ERROR, "expires_at 0 (the epoch) -> ERROR");
+        row[10] = NULL;
+        ok(gw_credential_wall_ms() > 1767225600000LL - 86400000LL * 365 * 2, "the wall clock, not the monotonic one");
         ok(gw_parse_int64_array("{}", &arr, &n, err) == 0 && n == 0, "empty array");
         free(arr);
         ok(gw_parse_int64_array("{-1,9223372036854775807}", &arr, &n, err) == 0 && n == 2 && arr[1] == INT64_MAX,

@@ -91,6 +91,7 @@ static void test_credentials(void)
     snprintf(c.budget_start_date, sizeof(c.budget_start_date), "2026-01-15");
     c.llm_ids = llms;
     c.n_llm_ids = 3;
+    c.key_expires_ms = 1767225600123LL;
     ok(c.monthly_budget_nanos == 12000000001LL, "budget in 10^-9 units, exact");
 
     /* the wire */
@@ -105,6 +106,7 @@ static void test_credentials(void)
         is_str(back.monthly_budget, "12.000000001", "budget text");
         ok(back.monthly_budget_nanos == 12000000001LL, "budget nanos computed on arrival");
         ok(back.n_llm_ids == 3 && back.llm_ids[0] == 7 && back.llm_ids[2] == 11, "llm ids");
+        ok(back.key_expires_ms == 1767225600123LL, "the key's expiry crosses the wire");
         free(back.llm_ids);
         aistudio__v1__credential__free_unpacked(u, NULL);
     }
@@ -118,11 +120,13 @@ static void test_credentials(void)
     ok(back.app_id == 42 && back.n_llm_ids == 3 && back.llm_ids[1] == 3 && !back.owner_active, "same values");
     is_str(back.app_name, c.app_name, "same name (escaped and unescaped)");
     ok(back.monthly_budget_nanos == 12000000001LL, "budget nanos computed when read");
+    ok(back.key_expires_ms == 1767225600123LL, "the key's expiry kept in the edge's cache");
     free(back.llm_ids);
     gw_buf_free(&b);
     {
         const char *bad[] = {"[]", "{\"app_id\": 0}", "{\"app_id\": \"x\"}", "{\"app_id\": 1, \"llm_ids\": [1, \"a\"]}",
-                             "{\"app_id\": 1, \"app_active\": 1}", "{not json"};
+                             "{\"app_id\": 1, \"app_active\": 1}", "{\"app_id\": 1, \"expires_at_ms\": -5}",
+                             "{\"app_id\": 1, \"expires_at_ms\": \"soon\"}", "{not json"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
             ok(gw_sync_cred_from_json(bad[i], strlen(bad[i]), &back, err) != 0 && back.llm_ids == NULL,
                "refused: %s", bad[i]);

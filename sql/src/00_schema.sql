@@ -239,7 +239,9 @@ CREATE TABLE aistudio.credentials (
 	active      boolean NOT NULL DEFAULT true,
 	created_at  timestamptz NOT NULL DEFAULT now(),
 	revoked_at  timestamptz,
-	last_used_at timestamptz
+	last_used_at timestamptz,
+	name        text NOT NULL DEFAULT '' CHECK (length(name) <= 100),
+	expires_at  timestamptz              -- refused from then on (NULL: never)
 );
 CREATE INDEX credentials_app_idx ON aistudio.credentials (app_id);
 

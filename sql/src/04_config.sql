@@ -959,8 +959,9 @@ CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ais
 	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
 CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.app_llms
 	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
--- credentials: only revocations and deletions (not issuing, not last_used_at)
-CREATE TRIGGER config_notify AFTER UPDATE OF active, revoked_at OR DELETE OR TRUNCATE ON aistudio.credentials
+-- credentials: only revocations, expiry changes and deletions (not issuing,
+-- not last_used_at)
+CREATE TRIGGER config_notify AFTER UPDATE OF active, revoked_at, expires_at OR DELETE OR TRUNCATE ON aistudio.credentials
 	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();
 CREATE TRIGGER config_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aistudio.secrets
 	FOR EACH STATEMENT EXECUTE FUNCTION aistudio.notify_config_change();

@@ -222,31 +222,55 @@ END
 $$;
 COMMENT ON FUNCTION aistudio.delete_app(bigint) IS 'Deletes an app; its credentials go with it';
 
+-- Internal, shared by app credentials and personal API tokens: a key's name
+-- (at most 100 characters, no control characters; '' allowed) and expiry
+-- (NULL for never, else a finite time in the future).
+CREATE FUNCTION aistudio.check_key_lifecycle(name text, expires_at timestamptz) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF $1 IS NOT NULL AND (length($1) > 100 OR $1 ~ '[[:cntrl:]]') THEN
+		RAISE EXCEPTION 'invalid key name'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A key name has at most 100 characters and no control characters.';
+	END IF;
+	IF $2 IS NOT NULL AND (NOT isfinite($2) OR $2 <= now()) THEN
+		RAISE EXCEPTION 'expires_at must be a time in the future'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('expires_at is %s; the time now is %s.', $2, now());
+	END IF;
+END
+$$;
+
 -- aistudio.issue_credential: a new key for the app, shown once.
-CREATE FUNCTION aistudio.issue_credential(app_id bigint) RETURNS text
+CREATE FUNCTION aistudio.issue_credential(app_id bigint, name text DEFAULT '', expires_at timestamptz DEFAULT NULL)
+	RETURNS text
 	LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS 'MODULE_PATHNAME', 'aistudio_issue_credential';
-COMMENT ON FUNCTION aistudio.issue_credential(bigint) IS 'Issues a new API key for an app; the key is returned once and only its SHA-256 is stored';
+COMMENT ON FUNCTION aistudio.issue_credential(bigint, text, timestamptz) IS 'Issues a new API key for an app (optionally named and expiring); the key is returned once and only its SHA-256 is stored';
 
 -- aistudio.resolve_credential: the gateway's lookup of a presented key.
 CREATE FUNCTION aistudio.resolve_credential(key text)
 	RETURNS TABLE (credential_id bigint, app_id bigint, app_name text, owner_id bigint,
 				   app_active boolean, owner_active boolean, namespace text,
-				   llm_ids bigint[], monthly_budget numeric, budget_start_date date)
+				   llm_ids bigint[], monthly_budget numeric, budget_start_date date,
+				   expires_at timestamptz)
 	LANGUAGE C STRICT STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1
 	AS 'MODULE_PATHNAME', 'aistudio_resolve_credential';
-COMMENT ON FUNCTION aistudio.resolve_credential(text) IS 'The app of an active API key (the one source of what the key may use: its app''s LLMs, state and budget); no row for a malformed, unknown or revoked key';
+COMMENT ON FUNCTION aistudio.resolve_credential(text) IS 'The app of an active API key (the one source of what the key may use: its app''s LLMs, state, budget and the key''s expiry); no row for a malformed, unknown or revoked key';
 
 -- Internal, shared by revoke_credential and rotate_credential: the
 -- credential's app and state, row locked, after the access check.
-CREATE FUNCTION aistudio.lock_credential(credential_id bigint, OUT app_id bigint, OUT active boolean)
+CREATE FUNCTION aistudio.lock_credential(credential_id bigint, OUT app_id bigint, OUT active boolean,
+										 OUT name text, OUT expires_at timestamptz)
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_owner bigint;
 BEGIN
 	PERFORM aistudio.require_role('developer', 'manage apps');
-	SELECT c.app_id, c.active, a.owner_id INTO lock_credential.app_id, lock_credential.active, v_owner
+	SELECT c.app_id, c.active, c.name, c.expires_at, a.owner_id
+	  INTO lock_credential.app_id, lock_credential.active, lock_credential.name, lock_credential.expires_at, v_owner
 	  FROM aistudio.credentials c JOIN aistudio.apps a ON a.id = c.app_id
 	 WHERE c.id = lock_credential.credential_id
 	   FOR UPDATE OF c;
@@ -274,13 +298,33 @@ END
 $$;
 COMMENT ON FUNCTION aistudio.revoke_credential(bigint) IS 'Revokes an API key';
 
--- aistudio.rotate_credential: revokes an active key and returns a new key
--- of the same app, in one transaction.
-CREATE FUNCTION aistudio.rotate_credential(credential_id bigint) RETURNS text
+-- Internal, shared by rotate_credential and rotate_api_token: checks an
+-- overlap (0 to 10080 minutes, fractions allowed) and returns it as an
+-- interval.
+CREATE FUNCTION aistudio.rotation_overlap(overlap_minutes numeric) RETURNS interval
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF $1 IS NULL OR $1 = 'NaN'::numeric OR $1 < 0 OR $1 > 10080 THEN
+		RAISE EXCEPTION 'invalid overlap_minutes: %', coalesce($1::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The old key stays valid for 0 to 10080 minutes (a week) after a rotation; 0 revokes it at once.';
+	END IF;
+	RETURN $1 * interval '1 minute';
+END
+$$;
+
+-- aistudio.rotate_credential: a new key of the same app (same name; expiring
+-- at new_expires_at, NULL for never) and the old one ends: revoked at once
+-- (overlap_minutes 0), or still valid for overlap_minutes and then refused as
+-- expired (never later than its own expiry).  One transaction.
+CREATE FUNCTION aistudio.rotate_credential(credential_id bigint, overlap_minutes numeric DEFAULT 0,
+										   new_expires_at timestamptz DEFAULT NULL) RETURNS text
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_cred record;
+	v_overlap interval := aistudio.rotation_overlap(rotate_credential.overlap_minutes);
 BEGIN
 	SELECT * INTO v_cred FROM aistudio.lock_credential(rotate_credential.credential_id);
 	IF NOT v_cred.active THEN
@@ -288,29 +332,67 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Issue a new key with aistudio.issue_credential(app_id).';
 	END IF;
-	UPDATE aistudio.credentials c SET active = false, revoked_at = now()
-	 WHERE c.id = rotate_credential.credential_id;
-	RETURN aistudio.issue_credential(v_cred.app_id);
+	IF v_cred.expires_at <= now() THEN
+		RAISE EXCEPTION 'credential % has expired', rotate_credential.credential_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Issue a new key with aistudio.issue_credential(app_id).';
+	END IF;
+	IF v_overlap = interval '0' THEN
+		UPDATE aistudio.credentials c SET active = false, revoked_at = now()
+		 WHERE c.id = rotate_credential.credential_id;
+	ELSE
+		UPDATE aistudio.credentials c
+		   SET expires_at = least(c.expires_at, now() + v_overlap)
+		 WHERE c.id = rotate_credential.credential_id;
+	END IF;
+	RETURN aistudio.issue_credential(v_cred.app_id, v_cred.name, rotate_credential.new_expires_at);
 END
 $$;
-COMMENT ON FUNCTION aistudio.rotate_credential(bigint) IS 'Revokes an API key and returns a new one for the same app';
+COMMENT ON FUNCTION aistudio.rotate_credential(bigint, numeric, timestamptz) IS 'Issues a new API key for the app of a key and ends the old one, at once or after an overlap';
+
+-- aistudio.update_credential: renames a key or changes its expiry (NULL =
+-- unchanged; clear_expiry removes it).
+CREATE FUNCTION aistudio.update_credential(credential_id bigint, name text DEFAULT NULL,
+										   expires_at timestamptz DEFAULT NULL,
+										   clear_expiry boolean DEFAULT false) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cred record;
+BEGIN
+	SELECT * INTO v_cred FROM aistudio.lock_credential(update_credential.credential_id);
+	PERFORM aistudio.check_key_lifecycle(update_credential.name, update_credential.expires_at);
+	IF NOT v_cred.active THEN
+		RAISE EXCEPTION 'credential % is revoked', update_credential.credential_id
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE aistudio.credentials c
+	   SET name = coalesce(update_credential.name, c.name),
+		   expires_at = CASE WHEN coalesce(update_credential.clear_expiry, false) THEN NULL
+							 ELSE coalesce(update_credential.expires_at, c.expires_at) END
+	 WHERE c.id = update_credential.credential_id;
+END
+$$;
+COMMENT ON FUNCTION aistudio.update_credential(bigint, text, timestamptz, boolean) IS 'Renames an API key or changes its expiry';
 
 -- aistudio.list_credentials: the app's keys, by prefix only.
 CREATE FUNCTION aistudio.list_credentials(app_id bigint)
 	RETURNS TABLE (id bigint, key_prefix text, active boolean, created_at timestamptz,
-				   revoked_at timestamptz, last_used_at timestamptz)
+				   revoked_at timestamptz, last_used_at timestamptz, name text,
+				   expires_at timestamptz, expired boolean)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM aistudio.lock_app(list_credentials.app_id, 'manage apps', false);
 	RETURN QUERY
-		SELECT c.id, c.key_prefix, c.active, c.created_at, c.revoked_at, c.last_used_at
+		SELECT c.id, c.key_prefix, c.active, c.created_at, c.revoked_at, c.last_used_at,
+			   c.name, c.expires_at, coalesce(c.expires_at <= now(), false)
 		  FROM aistudio.credentials c
 		 WHERE c.app_id = list_credentials.app_id
 		 ORDER BY c.id;
 END
 $$;
-COMMENT ON FUNCTION aistudio.list_credentials(bigint) IS 'The API keys of an app (prefix and state only)';
+COMMENT ON FUNCTION aistudio.list_credentials(bigint) IS 'The API keys of an app (prefix, name, state and expiry only)';
 
 -- gatewayd's admin API calls these with pg_aistudio.acting_user set; its
 -- proxy resolves keys.
@@ -319,10 +401,11 @@ GRANT EXECUTE ON FUNCTION
 	aistudio.update_app(bigint, text, text, bigint[], numeric, date, text, boolean, bigint),
 	aistudio.clear_app_budget(bigint),
 	aistudio.delete_app(bigint),
-	aistudio.issue_credential(bigint),
+	aistudio.issue_credential(bigint, text, timestamptz),
 	aistudio.resolve_credential(text),
 	aistudio.revoke_credential(bigint),
-	aistudio.rotate_credential(bigint),
+	aistudio.rotate_credential(bigint, numeric, timestamptz),
+	aistudio.update_credential(bigint, text, timestamptz, boolean),
 	aistudio.list_credentials(bigint)
 	TO aistudio_gateway;
 

@@ -48,7 +48,8 @@ CREATE TABLE aistudio.api_tokens (
 	token_prefix text NOT NULL,			-- 'aisu_' and 7 hex digits, for display only
 	created_at   timestamptz NOT NULL DEFAULT now(),
 	last_used_at timestamptz,
-	revoked_at   timestamptz
+	revoked_at   timestamptz,
+	expires_at   timestamptz			-- refused from then on (NULL: never)
 );
 CREATE INDEX api_tokens_user_idx ON aistudio.api_tokens (user_id);
 
@@ -257,13 +258,14 @@ END
 $fn$;
 
 -- aistudio.create_api_token: a personal API token of the acting user,
--- returned once.
-CREATE FUNCTION aistudio.create_api_token(name text)
+-- returned once; refused from expires_at on (NULL: never).
+CREATE FUNCTION aistudio.create_api_token(name text, expires_at timestamptz DEFAULT NULL)
 	RETURNS TABLE (id bigint, token text, token_prefix text, created_at timestamptz)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 #variable_conflict use_variable
 DECLARE
 	v_name text := $1;
+	v_expires timestamptz := $2;
 	v_user bigint;
 	v_token text;
 	v_id bigint;
@@ -278,30 +280,35 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A token name has 1 to 100 characters and no control characters.';
 	END IF;
+	PERFORM aistudio.check_key_lifecycle(v_name, v_expires);
 	IF EXISTS (SELECT 1 FROM aistudio.api_tokens t
-				WHERE t.user_id = v_user AND t.name = v_name AND t.revoked_at IS NULL) THEN
+				WHERE t.user_id = v_user AND t.name = v_name AND t.revoked_at IS NULL
+				  AND (t.expires_at IS NULL OR t.expires_at > now())) THEN
 		RAISE EXCEPTION 'API token "%" already exists', v_name USING ERRCODE = 'unique_violation';
 	END IF;
-	IF (SELECT count(*) FROM aistudio.api_tokens t WHERE t.user_id = v_user AND t.revoked_at IS NULL) >= 50 THEN
+	IF (SELECT count(*) FROM aistudio.api_tokens t
+		 WHERE t.user_id = v_user AND t.revoked_at IS NULL
+		   AND (t.expires_at IS NULL OR t.expires_at > now())) >= 50 THEN
 		RAISE EXCEPTION 'too many API tokens'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A user has at most 50 active API tokens.',
 				  HINT = 'Revoke tokens that are no longer used.';
 	END IF;
 	v_token := 'aisu_' || aistudio.random_hex();
-	INSERT INTO aistudio.api_tokens AS t (token_hash, user_id, name, token_prefix)
-	VALUES (aistudio.token_hash(v_token), v_user, v_name, left(v_token, 12))
+	INSERT INTO aistudio.api_tokens AS t (token_hash, user_id, name, token_prefix, expires_at)
+	VALUES (aistudio.token_hash(v_token), v_user, v_name, left(v_token, 12), v_expires)
 	RETURNING t.id, t.created_at INTO v_id, v_created;
 	RETURN QUERY SELECT v_id, v_token, left(v_token, 12), v_created;
 END
 $fn$;
-COMMENT ON FUNCTION aistudio.create_api_token(text) IS 'Creates a personal API token of the acting user; the token is returned once';
+COMMENT ON FUNCTION aistudio.create_api_token(text, timestamptz) IS 'Creates a personal API token of the acting user; the token is returned once';
 
 -- aistudio.list_api_tokens: the tokens of the acting user (an admin may
 -- name another user), newest first.
 CREATE FUNCTION aistudio.list_api_tokens(by_user bigint DEFAULT NULL)
 	RETURNS TABLE (id bigint, user_id bigint, name text, token_prefix text, active boolean,
-				   created_at timestamptz, last_used_at timestamptz, revoked_at timestamptz)
+				   created_at timestamptz, last_used_at timestamptz, revoked_at timestamptz,
+				   expires_at timestamptz, expired boolean)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 #variable_conflict use_variable
 DECLARE
@@ -315,7 +322,7 @@ BEGIN
 	END IF;
 	RETURN QUERY
 		SELECT t.id, t.user_id, t.name, t.token_prefix, t.revoked_at IS NULL, t.created_at,
-			   t.last_used_at, t.revoked_at
+			   t.last_used_at, t.revoked_at, t.expires_at, coalesce(t.expires_at <= now(), false)
 		  FROM aistudio.api_tokens t WHERE t.user_id = v_user
 		 ORDER BY t.id DESC;
 END
@@ -341,11 +348,57 @@ END
 $fn$;
 COMMENT ON FUNCTION aistudio.revoke_api_token(bigint) IS 'Revokes a personal API token';
 
+-- aistudio.rotate_api_token: a new token of the same user with the same
+-- name (expiring at new_expires_at, NULL for never); the old one is revoked at
+-- once (overlap_minutes 0) or stays valid for overlap_minutes and is then
+-- refused as expired.  One's own, or any as an admin.
+CREATE FUNCTION aistudio.rotate_api_token(token_id bigint, overlap_minutes numeric DEFAULT 0,
+										  new_expires_at timestamptz DEFAULT NULL)
+	RETURNS TABLE (id bigint, token text, token_prefix text, created_at timestamptz, name text,
+				   expires_at timestamptz)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
+#variable_conflict use_variable
+DECLARE
+	v_overlap interval := aistudio.rotation_overlap($2);
+	v_expires timestamptz := $3;
+	t record;
+	v_token text;
+	v_id bigint;
+	v_created timestamptz;
+BEGIN
+	SELECT x.user_id, x.name, x.revoked_at, x.expires_at INTO t FROM aistudio.api_tokens x WHERE x.id = $1 FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'API token % does not exist', coalesce($1::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+	IF t.user_id IS DISTINCT FROM aistudio.acting_user_id() THEN
+		PERFORM aistudio.require_role('admin', 'rotate the API tokens of another user');
+	END IF;
+	IF t.revoked_at IS NOT NULL OR t.expires_at <= now() THEN
+		RAISE EXCEPTION 'API token % is revoked or expired', $1
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Create a new token instead.';
+	END IF;
+	PERFORM aistudio.check_key_lifecycle(t.name, v_expires);
+	IF v_overlap = interval '0' THEN
+		UPDATE aistudio.api_tokens x SET revoked_at = now() WHERE x.id = $1;
+	ELSE
+		UPDATE aistudio.api_tokens x SET expires_at = least(x.expires_at, now() + v_overlap) WHERE x.id = $1;
+	END IF;
+	v_token := 'aisu_' || aistudio.random_hex();
+	INSERT INTO aistudio.api_tokens AS x (token_hash, user_id, name, token_prefix, expires_at)
+	VALUES (aistudio.token_hash(v_token), t.user_id, t.name, left(v_token, 12), v_expires)
+	RETURNING x.id, x.created_at INTO v_id, v_created;
+	RETURN QUERY SELECT v_id, v_token, left(v_token, 12), v_created, t.name, v_expires;
+END
+$fn$;
+COMMENT ON FUNCTION aistudio.rotate_api_token(bigint, numeric, timestamptz) IS 'Issues a new personal API token in place of one and ends the old one, at once or after an overlap';
+
 -- aistudio.resolve_api_token: the user of an active token (no row when the
--- token is malformed, unknown, revoked or its user inactive).  Records the
--- use at most once a minute.
+-- token is malformed, unknown, revoked or its user inactive).  An expired
+-- token has its row with expired true (the caller must refuse it; only who
+-- holds the token learns it expired).  Records the use of an unexpired
+-- token at most once a minute.
 CREATE FUNCTION aistudio.resolve_api_token(token text)
-	RETURNS TABLE (token_id bigint, user_id bigint, role text)
+	RETURNS TABLE (token_id bigint, user_id bigint, role text, expired boolean)
 	LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 DECLARE
 	t record;
@@ -353,16 +406,16 @@ BEGIN
 	IF $1 !~ '^aisu_[0-9a-f]{64}$' THEN
 		RETURN;
 	END IF;
-	SELECT x.id, x.user_id, u.role, x.last_used_at INTO t
+	SELECT x.id, x.user_id, u.role, x.last_used_at, coalesce(x.expires_at <= now(), false) AS expired INTO t
 	  FROM aistudio.api_tokens x JOIN aistudio.users u ON u.id = x.user_id
 	 WHERE x.token_hash = aistudio.token_hash($1) AND x.revoked_at IS NULL AND u.active;
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
-	IF t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' THEN
+	IF NOT t.expired AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') THEN
 		UPDATE aistudio.api_tokens x SET last_used_at = now() WHERE x.id = t.id;
 	END IF;
-	RETURN QUERY SELECT t.id, t.user_id, t.role;
+	RETURN QUERY SELECT t.id, t.user_id, t.role, t.expired;
 END
 $fn$;
 COMMENT ON FUNCTION aistudio.resolve_api_token(text) IS 'The user and role of an active personal API token; no row otherwise';
@@ -682,16 +735,35 @@ BEGIN
 END
 $fn$;
 
--- aistudio.issue_app_credential: issue_credential with the new key's row.
-CREATE FUNCTION aistudio.issue_app_credential(app_id bigint)
-	RETURNS TABLE (id bigint, key text, key_prefix text, created_at timestamptz)
+-- aistudio.check_llm_test: may the acting user test an LLM's connection or
+-- fetch its vendor's model list (REST POST /llms/{id}/test, GET
+-- /llms/{id}/models: gatewayd makes the call with the vendor key)?  Admins
+-- only (42501); P0002 for an unknown LLM.  Returns the LLM's name.
+CREATE FUNCTION aistudio.check_llm_test(llm_id bigint) RETURNS text
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+	v_name text;
+BEGIN
+	PERFORM aistudio.require_role('admin', 'test LLM connections');
+	SELECT l.name INTO v_name FROM aistudio.llms l WHERE l.id = $1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'LLM % does not exist', coalesce($1::text, 'NULL') USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN v_name;
+END
+$fn$;
+
+-- aistudio.issue_app_credential: issue_credential(app_id, name, expires_at)
+-- with the new key's row.
+CREATE FUNCTION aistudio.issue_app_credential(app_id bigint, text DEFAULT '', timestamptz DEFAULT NULL)
+	RETURNS TABLE (id bigint, key text, key_prefix text, created_at timestamptz, name text, expires_at timestamptz)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 DECLARE
 	v_key text;
 BEGIN
-	v_key := aistudio.issue_credential($1);
+	v_key := aistudio.issue_credential($1, coalesce($2, ''), $3);
 	RETURN QUERY
-		SELECT c.id, v_key, c.key_prefix, c.created_at
+		SELECT c.id, v_key, c.key_prefix, c.created_at, c.name, c.expires_at
 		  FROM aistudio.credentials c WHERE c.key_hash = sha256(convert_to(v_key, 'UTF8'));
 END
 $fn$;
@@ -716,6 +788,17 @@ BEGIN
 END
 $fn$;
 
+-- aistudio.update_app_credential: update_credential of a key of the app.
+CREATE FUNCTION aistudio.update_app_credential(app_id bigint, credential_id bigint, name text DEFAULT NULL,
+											   expires_at timestamptz DEFAULT NULL,
+											   clear_expiry boolean DEFAULT false) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+	PERFORM aistudio.check_app_credential($1, $2);
+	PERFORM aistudio.update_credential($2, $3, $4, coalesce($5, false));
+END
+$fn$;
+
 CREATE FUNCTION aistudio.revoke_app_credential(app_id bigint, credential_id bigint) RETURNS void
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
@@ -725,16 +808,18 @@ END
 $fn$;
 
 -- aistudio.rotate_app_credential: rotate_credential with the new key's row.
-CREATE FUNCTION aistudio.rotate_app_credential(app_id bigint, credential_id bigint)
-	RETURNS TABLE (id bigint, key text, key_prefix text, created_at timestamptz)
+CREATE FUNCTION aistudio.rotate_app_credential(app_id bigint, credential_id bigint,
+											   overlap_minutes numeric DEFAULT 0,
+											   new_expires_at timestamptz DEFAULT NULL)
+	RETURNS TABLE (id bigint, key text, key_prefix text, created_at timestamptz, name text, expires_at timestamptz)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 DECLARE
 	v_key text;
 BEGIN
 	PERFORM aistudio.check_app_credential($1, $2);
-	v_key := aistudio.rotate_credential($2);
+	v_key := aistudio.rotate_credential($2, coalesce($3, 0), $4);
 	RETURN QUERY
-		SELECT c.id, v_key, c.key_prefix, c.created_at
+		SELECT c.id, v_key, c.key_prefix, c.created_at, c.name, c.expires_at
 		  FROM aistudio.credentials c WHERE c.key_hash = sha256(convert_to(v_key, 'UTF8'));
 END
 $fn$;
@@ -928,9 +1013,10 @@ GRANT EXECUTE ON FUNCTION
 	aistudio.login_retry_after(text, text),
 	aistudio.resolve_session(text),
 	aistudio.logout(text),
-	aistudio.create_api_token(text),
+	aistudio.create_api_token(text, timestamptz),
 	aistudio.list_api_tokens(bigint),
 	aistudio.revoke_api_token(bigint),
+	aistudio.rotate_api_token(bigint, numeric, timestamptz),
 	aistudio.resolve_api_token(text),
 	aistudio.get_me(),
 	aistudio.get_user(bigint),
@@ -947,9 +1033,11 @@ GRANT EXECUTE ON FUNCTION
 	aistudio.create_secret(text, text, text[]),
 	aistudio.update_model_price(bigint, numeric, numeric, numeric, numeric, text, boolean, boolean),
 	aistudio.delete_model_price_by_id(bigint),
-	aistudio.issue_app_credential(bigint),
+	aistudio.issue_app_credential(bigint, text, timestamptz),
+	aistudio.check_llm_test(bigint),
+	aistudio.update_app_credential(bigint, bigint, text, timestamptz, boolean),
 	aistudio.revoke_app_credential(bigint, bigint),
-	aistudio.rotate_app_credential(bigint, bigint),
+	aistudio.rotate_app_credential(bigint, bigint, numeric, timestamptz),
 	aistudio.analytics_usage(timestamptz, timestamptz, text, text, bigint, bigint, int),
 	aistudio.list_budget_usage(text, boolean, int, int)
 	TO aistudio_gateway;

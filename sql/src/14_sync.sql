@@ -1014,13 +1014,14 @@ $$;
 
 -- aistudio.edge_resolve_credential: the hub's answer to an edge's pull on
 -- miss, by the SHA-256 (hex) of the key: the columns of resolve_credential
--- and the app's budget_start_date, only for an active key of an app that
+-- (the app's budget_start_date, the key's expires_at), only for an active key of an app that
 -- is global or in the edge's namespace (its LLM ids limited likewise).  No
 -- row otherwise, or for a malformed hash.
 CREATE FUNCTION aistudio.edge_resolve_credential(edge_id text, key_sha256 text)
 	RETURNS TABLE (credential_id bigint, app_id bigint, app_name text, owner_id bigint,
 				   app_active boolean, owner_active boolean, namespace text,
-				   llm_ids bigint[], monthly_budget numeric, budget_start_date date)
+				   llm_ids bigint[], monthly_budget numeric, budget_start_date date,
+				   expires_at timestamptz)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1
 AS $$
 DECLARE
@@ -1036,7 +1037,7 @@ BEGIN
 			   coalesce((SELECT array_agg(l.llm_id ORDER BY l.llm_id)
 						   FROM aistudio.app_llms l JOIN aistudio.llms m ON m.id = l.llm_id
 						  WHERE l.app_id = a.id AND m.namespace IN ('', v_ns)), '{}'::bigint[]),
-			   a.monthly_budget, a.budget_start_date
+			   a.monthly_budget, a.budget_start_date, c.expires_at
 		  FROM aistudio.credentials c
 		  JOIN aistudio.apps a ON a.id = c.app_id
 		  JOIN aistudio.users u ON u.id = a.owner_id
@@ -1051,7 +1052,8 @@ CREATE FUNCTION aistudio.sync_invalidate() RETURNS trigger
 AS $$
 BEGIN
 	IF TG_TABLE_NAME = 'credentials' THEN
-		IF TG_OP = 'DELETE' OR (OLD.active AND NOT NEW.active) OR (OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL) THEN
+		IF TG_OP = 'DELETE' OR (OLD.active AND NOT NEW.active) OR (OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL)
+		   OR OLD.expires_at IS DISTINCT FROM NEW.expires_at THEN
 			PERFORM pg_notify('aistudio_invalidate', 'cred:' || encode(OLD.key_hash, 'hex'));
 		END IF;
 	ELSIF TG_TABLE_NAME = 'apps' THEN
@@ -1066,7 +1068,7 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER sync_invalidate AFTER UPDATE OF active, revoked_at OR DELETE ON aistudio.credentials
+CREATE TRIGGER sync_invalidate AFTER UPDATE OF active, revoked_at, expires_at OR DELETE ON aistudio.credentials
 	FOR EACH ROW EXECUTE FUNCTION aistudio.sync_invalidate();
 CREATE TRIGGER sync_invalidate AFTER UPDATE OF name, owner_id, monthly_budget, budget_start_date, namespace, active
 	OR DELETE ON aistudio.apps

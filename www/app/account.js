@@ -1,10 +1,12 @@
 // app/account.js: the signed-in user's own account — profile, password,
-// and personal API tokens for scripts (shown once).
+// and personal API tokens for scripts (shown once; expiry and rotation as
+// for app keys, keys.js).
 import { html, useState } from './deps.js';
 import { api } from './api.js';
-import { PageHeader, Card, TextField, SecretOnceDialog, RoleChip, StatusChip, useAction, toast } from './ui.js';
+import { PageHeader, Card, TextField, SecretOnceDialog, RoleChip, IconButton, useAction, toast } from './ui.js';
 import { ResourceCard, fieldError } from './resource.js';
 import { dateTime, ago, initials } from './format.js';
+import { expiryCreateFields, expiryCreateBody, checkExpiryCreate, overlapField, rotateBody, expiryCell, keyStatus } from './keys.js';
 
 function PasswordCard({ me }) {
   const [pw, setPw] = useState('');
@@ -30,7 +32,8 @@ function PasswordCard({ me }) {
   <//>`;
 }
 
-// Personal API tokens: created with a name and shown once, revoked.
+// Personal API tokens: created with a name and an optional expiry and shown
+// once, rotated (the old token working on for a chosen overlap), revoked.
 const TOKENS = {
   path: '/me/tokens',
   icon: 'key',
@@ -44,8 +47,12 @@ const TOKENS = {
     { key: 'prefix', label: 'Token', render: (t) => html`<code>${t.token_prefix}…</code>` },
     { key: 'used', label: 'Last used', render: (t) => html`<span class="small">${ago(t.last_used_at)}</span>` },
     { key: 'created', label: 'Created', render: (t) => html`<span class="small muted">${dateTime(t.created_at)}</span>` },
-    { key: 'state', label: 'Status', render: (t) => html`<${StatusChip} on=${t.active} no="Revoked" />` },
+    { key: 'expires', label: 'Expires', render: expiryCell },
+    { key: 'state', label: 'Status', render: keyStatus },
   ],
+  canEdit: () => false,
+  rowActions: (t, ctx) => t.active && !t.expired && html`<${IconButton} icon="refresh" label=${`Rotate ${t.name}`}
+    onClick=${() => ctx.open(t, 'rotate')} />`,
   canRemove: (t) => t.active,
   remove: {
     title: (t) => `Revoke ${t.name}?`, label: (t) => `Revoke ${t.name}`, confirmLabel: 'Revoke token',
@@ -59,8 +66,23 @@ const TOKENS = {
     size: 'sm',
     submitLabel: 'Create token',
     toast: () => null,
-    check: (f) => { if (!f.name.trim()) throw fieldError('name', 'Name the token after what uses it.'); },
-    fields: [{ name: 'name', label: 'Name', required: true, autofocus: true, placeholder: 'ci-deploy' }],
+    check: (f) => {
+      if (!f.name.trim()) throw fieldError('name', 'Name the token after what uses it.');
+      checkExpiryCreate(f, fieldError);
+    },
+    extra: (f) => expiryCreateBody(f),
+    fields: [{ name: 'name', label: 'Name', required: true, autofocus: true, placeholder: 'ci-deploy' }, ...expiryCreateFields],
+  },
+  forms: {
+    rotate: {
+      title: (t) => `Rotate ${t.name}`,
+      description: 'A new token replaces this one. Update the scripts that use it before the old one stops.',
+      size: 'sm',
+      submitLabel: 'Rotate token',
+      toast: () => null,
+      fields: [overlapField],
+      save: (body, row, values) => api.post(`/me/tokens/${row.id}/rotate`, rotateBody(values)),
+    },
   },
 };
 

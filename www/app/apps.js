@@ -1,6 +1,7 @@
 // app/apps.js: apps and their API keys. Admins see every app (with its
 // owner); developers see their own ("My apps") and may use only the LLMs
-// their groups grant. A new or rotated key is shown once, with a copy button.
+// their groups grant. A new or rotated key is shown once, with a copy button;
+// keys have a name, an expiry and a rotation overlap (keys.js).
 import { html, useState, useMemo } from './deps.js';
 import { api, listAll } from './api.js';
 import {
@@ -12,6 +13,9 @@ import { TimeChart } from './charts.js';
 import { navigate } from './router.js';
 import { isAdmin } from './lookups.js';
 import { money, num, compact, dateTime, ago, pct, budgetLeft, gatewayBase } from './format.js';
+import {
+  expiryCreateFields, expiryCreateBody, checkExpiryCreate, expiryEditField, overlapField, rotateBody, expiryCell, keyStatus,
+} from './keys.js';
 
 const nameOf = (list, id, key = 'name') => {
   const x = list && list.find((i) => i.id === id);
@@ -75,39 +79,65 @@ export function AppsPage({ me }) {
   return html`<${ResourcePage} res=${APPS} me=${me} />`;
 }
 
-// The app's API keys: created (no form) and rotated with the new key shown
-// once, revoked with a confirmation.
+// The app's API keys: created with an optional name and expiry, renamed or
+// given another expiry, rotated (the old key working on for a chosen
+// overlap) with the new key shown once, revoked with a confirmation.
 function credentials(app) {
   const base = `/apps/${app.id}/credentials`;
-  const rotate = (c, ctx) => confirmDialog({
-    title: `Rotate key ${c.key_prefix}…?`, confirmLabel: 'Rotate key',
-    text: 'A new key replaces this one, which stops working at once. Update the app with the new key.',
-    action: async () => ctx.show({ ...(await api.post(`${base}/${c.id}/rotate`)), title: 'Your rotated API key' }),
-  }).then((ok) => ok && ctx.reload());
+  const label = (c) => (c.name ? `${c.name} (${c.key_prefix}…)` : `${c.key_prefix}…`);
   return {
     path: base,
-    label: (c) => c.key_prefix,
+    label,
     icon: 'key',
     listTitle: 'API keys',
     subtitle: 'Only a hash is stored; a key is shown once.',
     pageSize: 10,
-    create: {
-      label: 'Create key', icon: 'key', testid: 'create-key',
-      action: async (ctx) => { ctx.show({ ...(await api.post(base)), title: 'Your new API key' }); ctx.reload(); },
-    },
+    create: { label: 'Create key', icon: 'key', testid: 'create-key' },
     columns: [
+      { key: 'name', label: 'Name', render: (c) => (c.name ? html`<strong>${c.name}</strong>` : html`<span class="muted">—</span>`) },
       { key: 'key_prefix', label: 'Key', render: (c) => html`<code>${c.key_prefix}…</code>` },
       { key: 'created', label: 'Created', render: (c) => html`<span class="small">${dateTime(c.created_at)}</span>` },
       { key: 'used', label: 'Last used', render: (c) => html`<span class="small">${ago(c.last_used_at)}</span>` },
-      { key: 'state', label: 'Status', render: (c) => html`<${StatusChip} on=${c.active} no="Revoked" />` },
+      { key: 'expires', label: 'Expires', render: expiryCell },
+      { key: 'state', label: 'Status', render: keyStatus },
     ],
-    rowActions: (c, ctx) => c.active && html`<${IconButton} icon="refresh" label=${`Rotate ${c.key_prefix}`} onClick=${() => rotate(c, ctx)} />`,
+    canEdit: (c) => c.active && !c.expired,
+    editLabel: (c) => `Edit ${label(c)}`,
+    rowActions: (c, ctx) => c.active && !c.expired && html`<${IconButton} icon="refresh" label=${`Rotate ${label(c)}`}
+      onClick=${() => ctx.open(c, 'rotate')} />`,
     canRemove: (c) => c.active,
     remove: {
-      title: (c) => `Revoke key ${c.key_prefix}…?`, label: (c) => `Revoke ${c.key_prefix}`, confirmLabel: 'Revoke key',
+      title: (c) => `Revoke key ${label(c)}?`, label: (c) => `Revoke ${label(c)}`, confirmLabel: 'Revoke key',
       text: 'Requests with this key are refused from now on. This cannot be undone.', done: () => 'Key revoked',
     },
     empty: () => ({ title: 'No keys yet', text: 'Create a key and give it to your application.', action: true }),
+    // a new or rotated key: shown once; an edit: the list again
+    saved: (c, row, ctx) => { if (c && c.key) ctx.show({ ...c, title: row ? 'Your rotated API key' : 'Your new API key' }); ctx.reload(); },
+    form: {
+      add: 'Create an API key',
+      description: 'A name says where the key is used; an expiry makes it stop working on its own.',
+      size: 'sm',
+      create: 'Create key',
+      toast: (c, row) => (row ? 'Key saved' : null),
+      check: (f) => checkExpiryCreate(f, fieldError),
+      extra: (f, row) => (row ? {} : expiryCreateBody(f)),
+      fields: [
+        { name: 'name', label: 'Name', autofocus: true, placeholder: 'production', omitEmpty: true, hint: 'Optional.' },
+        ...expiryCreateFields.map((f) => ({ ...f, createOnly: true })),
+        { ...expiryEditField, editOnly: true },
+      ],
+    },
+    forms: {
+      rotate: {
+        title: (c) => `Rotate key ${label(c)}`,
+        description: 'A new key replaces this one. Update the application with the new key before the old one stops.',
+        size: 'sm',
+        submitLabel: 'Rotate key',
+        toast: () => null,
+        fields: [overlapField],
+        save: (body, row, values) => api.post(`${base}/${row.id}/rotate`, rotateBody(values)),
+      },
+    },
   };
 }
 

@@ -2,9 +2,13 @@
 // picker offers the vendors of GET /api/v1/vendors and fills the vendor's
 // default endpoint and model; the key comes from the secret store ($SECRET/
 // picker), is pasted (sealed by the database at once) or is absent; allowed
-// models (regular expressions), namespace and budget.
-import { html } from './deps.js';
-import { Chip, StatusChip, VendorChip, SecretPicker, useId } from './ui.js';
+// models (regular expressions), namespace and budget. "Test connection"
+// (a row action) makes one small call to the LLM's upstream through the
+// gateway and shows its status, latency and error; "Fetch models" in the
+// edit dialog offers the vendor's model list for the allowed models.
+import { html, useState } from './deps.js';
+import { Chip, StatusChip, VendorChip, SecretPicker, useId, Dialog, Button, Spinner, ErrorBanner, IconButton, useFetch, useAction } from './ui.js';
+import { api } from './api.js';
 import { ResourcePage, fieldError } from './resource.js';
 import { options, vendor, vendorName } from './lookups.js';
 import { money } from './format.js';
@@ -60,6 +64,55 @@ function onVendor(v, f) {
   return patch;
 }
 
+// The result of POST /llms/{id}/test, run when the dialog opens and again on demand.
+function TestDialog({ llm, onClose }) {
+  const run = useFetch(() => api.post(`/llms/${llm.id}/test`), [llm.id]);
+  const t = run.data;
+  return html`<${Dialog} open title=${`Test connection: ${llm.name}`} size="sm" onClose=${onClose}
+      description="One small call to the vendor with the LLM's key, through the gateway.">
+    <div class="dialog-body" data-testid="llm-test-result">
+      ${run.loading && html`<${Spinner} label="Calling the vendor…" />`}
+      ${run.error && html`<${ErrorBanner} error=${run.error} />`}
+      ${t && !run.loading && html`<div class="stack-sm">
+        <div>${t.ok ? html`<${Chip} tone="green" dot>Connected<//>` : html`<${Chip} tone="red" dot>Failed<//>`}</div>
+        <dl class="kv">
+          <dt>Upstream status</dt><dd>${t.status == null ? 'no answer' : `HTTP ${t.status}`}</dd>
+          <dt>Latency</dt><dd>${t.latency_ms} ms</dd>
+          <dt>Call</dt><dd><code>${t.method} ${t.path}</code></dd>
+          ${t.models != null && html`<dt>Models</dt><dd>${t.models}</dd>`}
+        </dl>
+        ${t.error && html`<div class="alert alert-error" role="alert"><div class="alert-body"><strong>${t.error}</strong></div></div>`}
+      </div>`}
+    </div>
+    <footer class="dialog-foot">
+      <${Button} kind="ghost" onClick=${onClose}>Close<//>
+      <${Button} kind="primary" icon="refresh" onClick=${run.reload} busy=${run.loading}>Test again<//>
+    </footer>
+  <//>`;
+}
+
+// Regular expression matching exactly one model name.
+const exactly = (m) => '^' + m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$';
+
+// "Fetch models": the vendor's list; a click adds the model's exact pattern.
+function FetchModels({ values, set, row }) {
+  const act = useAction();
+  const [list, setList] = useState(null);
+  if (!row) return html`<p class="hint">Save the LLM first to fetch its vendor's models.</p>`;
+  const fetchList = () => act.run(async () => setList((await api.get(`/llms/${row.id}/models`)).data)).catch(() => {});
+  const have = new Set(values.allowed_models || []);
+  return html`<div class="field fetch-models">
+    <div><${Button} size="sm" icon="list" onClick=${fetchList} busy=${act.busy}>Fetch models from the vendor<//></div>
+    ${act.error && html`<p class="field-error" role="alert">${act.error.message}</p>`}
+    ${list && (list.length === 0 ? html`<p class="hint">The vendor lists no models.</p>`
+    : html`<div class="chips" aria-label="Models the vendor offers">${list.map((m) => (have.has(exactly(m))
+      ? html`<${Chip} tone="green">${m}<//>`
+      : html`<button type="button" class="chip chip-gray chip-btn" title="Allow exactly this model"
+          onClick=${() => set({ allowed_models: [...(values.allowed_models || []), exactly(m)] })}>+ ${m}</button>`))}</div>
+      <p class="hint">Click a model to allow exactly it.</p>`)}
+  </div>`;
+}
+
 const firstVendor = () => vendor(options('vendors')[0]?.[0]) || {};
 const slug = (name) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
@@ -84,6 +137,7 @@ const LLMS = {
     title: ctx.filters.vendor ? `No ${vendorName(ctx.filters.vendor)} LLMs` : 'No LLMs yet', action: true,
     text: 'Add a provider such as OpenAI, Anthropic or a local Ollama. Keep its key in the secret store and reference it.',
   }),
+  rowActions: (l, ctx) => html`<${IconButton} icon="activity" label=${`Test connection of ${l.name}`} onClick=${() => ctx.test(l)} />`,
   remove: {
     confirmLabel: 'Delete LLM',
     text: 'Apps lose access to it at once and its grants are removed. Analytics already recorded are kept.',
@@ -118,6 +172,7 @@ const LLMS = {
       ],
       { name: 'allowed_models', label: 'Allowed models', type: 'tags', placeholder: '^gpt-4o, ^claude-…',
         hint: 'Regular expressions a requested model must match. Leave empty to allow any model. Press Enter to add.' },
+      { name: 'fetch_models', type: 'custom', send: false, render: (p) => html`<${FetchModels} ...${p} />` },
       [
         { name: 'monthly_budget', label: 'Monthly budget (USD)', type: 'number', omitEmpty: true, attrs: { min: '0', step: '0.01' },
           hint: 'Optional. Requests are refused once it is spent.' },
@@ -128,5 +183,7 @@ const LLMS = {
 };
 
 export function LlmsPage({ me }) {
-  return html`<${ResourcePage} res=${LLMS} me=${me} />`;
+  const [testing, setTesting] = useState(null);
+  return html`<${ResourcePage} res=${LLMS} me=${me} extra=${{ test: setTesting }} />
+    ${testing && html`<${TestDialog} llm=${testing} onClose=${() => setTesting(null)} />`}`;
 }

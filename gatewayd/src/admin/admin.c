@@ -116,6 +116,16 @@ static const gw_admin_op *gw_admin_route_in(gw_admin_req *r, const gw_admin_op *
     return NULL;
 }
 
+/* gw_admin_add_ops: set once at start-up, before any request */
+static const gw_admin_op *gw_admin_more_ops;
+static size_t gw_admin_more_nops;
+
+void gw_admin_add_ops(const gw_admin_op *ops, size_t n)
+{
+    gw_admin_more_ops = ops;
+    gw_admin_more_nops = n;
+}
+
 static const gw_admin_op *gw_admin_route(gw_admin_req *r)
 {
     const gw_admin_op *op = gw_admin_route_in(r, gw_admin_resource_ops, gw_admin_resource_nops);
@@ -123,6 +133,8 @@ static const gw_admin_op *gw_admin_route(gw_admin_req *r)
         op = gw_admin_route_in(r, gw_admin_analytics_ops, gw_admin_analytics_nops);
     if (op == NULL)
         op = gw_admin_route_in(r, gw_admin_alerts_ops, gw_admin_alerts_nops);
+    if (op == NULL && gw_admin_more_ops != NULL)
+        op = gw_admin_route_in(r, gw_admin_more_ops, gw_admin_more_nops);
     return op;
 }
 

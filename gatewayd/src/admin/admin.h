@@ -35,6 +35,12 @@ int gw_admin_start_with(gw_server *srv, const gw_http_route *extra, size_t nextr
 /* Stops the listener (waiting for requests in flight) and frees the state. */
 void gw_admin_stop(struct mg_context *ctx);
 
+/* More operations of the REST API (struct gw_admin_op rows, admin_int.h),
+ * from a higher layer: gateway/llmcheck.c, whose handlers call upstreams.
+ * Called once before gw_admin_start_with; the rows must outlive the server. */
+struct gw_admin_op;
+void gw_admin_add_ops(const struct gw_admin_op *ops, size_t n);
+
 /* Session cookies carry "Secure" (for a deployment behind HTTPS). */
 void gw_admin_set_cookie_secure(int on);
 

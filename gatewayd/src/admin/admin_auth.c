@@ -144,6 +144,10 @@ int gw_admin_authenticate(gw_admin_req *r)
         gw_admin_clear_cookies(r);
         return gw_admin_refuse(r, 401, "session expired or invalid: log in again", "session_expired");
     }
+    if (strcmp(PQgetvalue(res, 0, 4), "t") == 0) {
+        PQclear(res);
+        return gw_admin_refuse(r, 401, "this API token has expired: create or rotate a token", "token_expired");
+    }
     r->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     snprintf(r->role, sizeof(r->role), "%s", PQgetvalue(res, 0, 1));
     snprintf(r->csrf_hash, sizeof(r->csrf_hash), "%s", PQgetvalue(res, 0, 2));

@@ -85,7 +85,11 @@ static int gw_admin_info(gw_admin_req *r)
 
 static const gw_admin_field login_body[] = {F("email", GW_AT_STRING, 5, REQ, 254),
                                             F("password", GW_AT_STRING, 6, REQ, 1024), END};
-static const gw_admin_field token_body[] = {F("name", GW_AT_STRING, 5, REQ, 100), END};
+static const gw_admin_field token_body[] = {F("name", GW_AT_STRING, 5, REQ, 100),
+                                            F("expires_at", GW_AT_STRING, 6, 0, 64), END};
+/* rotating a key or token: how long the old one stays valid, the new one's expiry */
+static const gw_admin_field rotate_body[] = {F("overlap_minutes", GW_AT_NUMBER, 5, 0, 0),
+                                             F("expires_at", GW_AT_STRING, 6, 0, 64), END};
 
 /* ---- LLMs ---- */
 
@@ -157,6 +161,12 @@ static const gw_admin_field app_update[] = {F("name", GW_AT_STRING, 5, 0, 200),
                                             F("active", GW_AT_BOOL, 11, 0, 0),
                                             F("owner_id", GW_AT_INT, 12, 0, 0),
                                             END};
+
+static const gw_admin_field credential_create[] = {F("name", GW_AT_STRING, 5, 0, 100),
+                                                   F("expires_at", GW_AT_STRING, 6, 0, 64), END};
+/* a null expires_at ($7 = true) removes the expiry */
+static const gw_admin_field credential_update[] = {F("name", GW_AT_STRING, 5, 0, 100),
+                                                   FN("expires_at", GW_AT_STRING, 6, 7), END};
 
 /* ---- users and groups ---- */
 
@@ -250,6 +260,8 @@ static const gw_admin_field sso_update[] = {SSO_FIELDS(0), END};
 #define GET_NAMESPACE "SELECT to_json(t) FROM aistudio.list_namespaces() t WHERE t.name = $1"
 #define GET_EDGE GET("aistudio.get_edge($1)")
 #define GET_SSO GET("aistudio.get_sso_provider($1::bigint)")
+/* the new key (shown once) with its row (not yet expired) */
+#define NEW_KEY(call) "SELECT to_jsonb(t) || jsonb_build_object('expired', false) FROM " call " t"
 
 /* The common shapes of a row: a paged list (query: its query parameters or
  * NULL), one object, a create answered with the created object (its
@@ -296,8 +308,14 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .result = GW_AR_CREATED,
      .body = token_body,
      .stmts = {{"SELECT json_build_object('id', t.id, 'name', $5, 'token', t.token, 'token_prefix', t.token_prefix,"
-                " 'created_at', t.created_at) FROM aistudio.create_api_token($5) t"}}},
+                " 'created_at', t.created_at, 'expires_at', $6::timestamptz)"
+                " FROM aistudio.create_api_token($5, $6::timestamptz) t"}}},
     OP_DELETE("me/tokens/{id}", "SELECT aistudio.revoke_api_token($1::bigint)"),
+    {.method = "POST",
+     .path = "me/tokens/{id}/rotate",
+     .result = GW_AR_CREATED,
+     .body = rotate_body,
+     .stmts = {{GET("aistudio.rotate_api_token($1::bigint, coalesce($5::numeric, 0), $6::timestamptz)")}}},
 
     /* lookup lists for every signed-in role: the vendors (aistudio.vendors) and the
      * roles, filter stages and types and plugin hooks (aistudio.ui_lookups) */
@@ -403,12 +421,22 @@ const gw_admin_op gw_admin_resource_ops[] = {
     {.method = "POST",
      .path = "apps/{id}/credentials",
      .result = GW_AR_CREATED,
-     .stmts = {{GET("aistudio.issue_app_credential($1::bigint)")}}},
+     .body = credential_create,
+     .stmts = {{NEW_KEY("aistudio.issue_app_credential($1::bigint, coalesce($5, ''), $6::timestamptz)")}}},
+    {.method = "PATCH",
+     .path = "apps/{id}/credentials/{id}",
+     .result = GW_AR_OBJECT,
+     .body = credential_update,
+     .stmts = {{"SELECT aistudio.update_app_credential($1::bigint, $2::bigint, $5, $6::timestamptz,"
+                " coalesce($7::boolean, false))"}},
+     .fetch = "SELECT to_json(t) FROM aistudio.list_credentials($1::bigint) t WHERE t.id = $2::bigint"},
     OP_DELETE("apps/{id}/credentials/{id}", "SELECT aistudio.revoke_app_credential($1::bigint, $2::bigint)"),
     {.method = "POST",
      .path = "apps/{id}/credentials/{id}/rotate",
      .result = GW_AR_CREATED,
-     .stmts = {{GET("aistudio.rotate_app_credential($1::bigint, $2::bigint)")}}},
+     .body = rotate_body,
+     .stmts = {{NEW_KEY("aistudio.rotate_app_credential($1::bigint, $2::bigint, coalesce($5::numeric, 0),"
+                        " $6::timestamptz)")}}},
 
     /* users */
     OP_LIST("users", user_query,

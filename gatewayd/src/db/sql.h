@@ -38,7 +38,8 @@
 
 #define GW_SQL_RESOLVE_CREDENTIAL                                                                                      \
     "SELECT credential_id, app_id, app_name, owner_id, app_active, owner_active, namespace, llm_ids, "                 \
-    "monthly_budget, budget_start_date FROM aistudio.resolve_credential($1)"
+    "monthly_budget, budget_start_date, (extract(epoch FROM expires_at) * 1000)::bigint "                            \
+    "FROM aistudio.resolve_credential($1)"
 
 /* ---- model/budget.c: $1 the app / LLM id → (period_end, spent) ----
  * What edges hold in budget leases counts as spent here: the hub's own
@@ -84,11 +85,15 @@
 /* $1 the session token (cookie) / the personal API token → user, role,
  * CSRF hash, and the acting user set for the transaction */
 #define GW_SQL_RESOLVE_SESSION                                                                                         \
-    "SELECT s.user_id, s.role, s.csrf_hash, set_config('pg_aistudio.acting_user', s.user_id::text, true)"              \
+    "SELECT s.user_id, s.role, s.csrf_hash, set_config('pg_aistudio.acting_user', s.user_id::text, true), false"       \
     " FROM aistudio.resolve_session($1) s"
+/* an expired token (5th column true) sets no acting user */
 #define GW_SQL_RESOLVE_API_TOKEN                                                                                       \
-    "SELECT t.user_id, t.role, NULL, set_config('pg_aistudio.acting_user', t.user_id::text, true)"                     \
+    "SELECT t.user_id, t.role, NULL,"                                                                                  \
+    " CASE WHEN NOT t.expired THEN set_config('pg_aistudio.acting_user', t.user_id::text, true) END, t.expired"       \
     " FROM aistudio.resolve_api_token($1) t"
+/* gateway/llmcheck.c: $1 the LLM id → its name, when the acting user may test it */
+#define GW_SQL_CHECK_LLM_TEST "SELECT aistudio.check_llm_test($1::bigint)"
 /* $1 email, $2 password, $3 client address, $4 the session token it replaces (or NULL) */
 #define GW_SQL_LOGIN                                                                                                   \
     "SELECT l.session_token, l.csrf_token, l.user_id, to_json(l.expires_at)"                                           \
@@ -144,7 +149,8 @@
 /* $1 edge id, $2 key SHA-256 hex → the columns of GW_SQL_RESOLVE_CREDENTIAL */
 #define GW_SQL_EDGE_RESOLVE_CREDENTIAL                                                                                 \
     "SELECT credential_id, app_id, app_name, owner_id, app_active, owner_active, namespace, llm_ids, "                 \
-    "monthly_budget, budget_start_date FROM aistudio.edge_resolve_credential($1, $2)"
+    "monthly_budget, budget_start_date, (extract(epoch FROM expires_at) * 1000)::bigint "                            \
+    "FROM aistudio.edge_resolve_credential($1, $2)"
 /* $1 edge id, $2 the events (a JSON array) */
 #define GW_SQL_INGEST_EDGE_EVENTS "SELECT inserted, duplicates, rejected FROM aistudio.ingest_edge_events($1, $2::jsonb)"
 /* $1 edge id, $2 op, $3 subject, $4 subject id, $5 want, $6 spent */

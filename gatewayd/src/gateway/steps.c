@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "gateway/llm_hooks.h"
 #include "gateway/metrics.h"
@@ -133,6 +134,16 @@ static int gw_step_api_key(gw_preq *r, void *arg)
     r->cred = gw_cred_entry_get(r->cred_entry);
     r->user_id = r->cred->owner_id;
     r->app_id = r->cred->app_id;
+    /* the analytics event of the refusal names the app: who still uses an old key */
+    if (gw_credential_expired(r->cred, gw_credential_wall_ms())) {
+        time_t at = (time_t)(r->cred->key_expires_ms / 1000);
+        struct tm tm;
+        char when[32];
+        gmtime_r(&at, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        gw_preq_fail(r, 401, "api_key_expired", "this API key expired at %s; use a newer key of the app", when);
+        return -1;
+    }
     return 0;
 }
 

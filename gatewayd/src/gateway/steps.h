@@ -7,7 +7,8 @@
  *                  event names it, even a 401's), the LLM's pre_auth
  *                  filters and plugins (llm_hooks.h)
  *       auth       the LLM's auth plugins, the API key (401
- *                  invalid_api_key, 503 auth_unavailable)
+ *                  invalid_api_key / api_key_expired,
+ *                  503 auth_unavailable)
  *       post_auth  configuration loaded (503), LLM found (404), active
  *                  (403), app active, owner active, the app may use the
  *                  LLM (403), the body (413, 400)

@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define GW_CRED_SHARDS 64
 #define GW_CRED_DEFAULT_MAX 100000
@@ -97,6 +98,18 @@ static int gw_cc_cmp_int64(const void *a, const void *b)
 int gw_credential_allows_llm(const gw_credential *cred, int64_t llm_id)
 {
     return cred != NULL && bsearch(&llm_id, cred->llm_ids, cred->n_llm_ids, sizeof(int64_t), gw_cc_cmp_int64) != NULL;
+}
+
+int64_t gw_credential_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int gw_credential_expired(const gw_credential *cred, int64_t wall_ms)
+{
+    return cred->key_expires_ms > 0 && wall_ms >= cred->key_expires_ms;
 }
 
 int gw_credcache_create(const gw_credcache_opts *opts, gw_credcache **out, char err[GW_ERR_LEN])

@@ -3,7 +3,7 @@
  * API key is hashed with SHA-256 at once; only the hash is used as the
  * lookup key and stored, never the key itself. Entries carry what
  * aistudio.resolve_credential returns (app, owner, active flags, namespace,
- * llm ids, budget) and expire after a TTL; unknown keys are remembered
+ * llm ids, budget, the key's own expiry) and expire after a TTL; unknown keys are remembered
  * briefly (negative caching) so a client hammering with a bad key does not
  * reach the database each time. invalidate_all (on NOTIFY aistudio_config)
  * drops everything, including lookups racing with it.
@@ -38,6 +38,8 @@ typedef struct gw_credential {
     char monthly_budget[48]; /* exact decimal, "" = none */
     int64_t monthly_budget_nanos;  /* the same in 10^-9 units (at most 9 decimals: the extension's rule) */
     char budget_start_date[11];    /* YYYY-MM-DD, "" = the 1st */
+    int64_t key_expires_ms;        /* the key's expires_at in ms since the epoch, 0 = never: from then on the
+                                      gateway refuses it (401 api_key_expired), cached or not */
     int64_t *llm_ids;        /* sorted ascending; owned by the entry */
     size_t n_llm_ids;
 } gw_credential;
@@ -90,6 +92,12 @@ void gw_credcache_entry_release(gw_cred_entry *e);
 
 /* 1 when cred lists llm_id. */
 int gw_credential_allows_llm(const gw_credential *cred, int64_t llm_id);
+
+/* Milliseconds since the epoch (the wall clock that key expiries are in). */
+int64_t gw_credential_wall_ms(void);
+/* 1 when the key has an expiry and wall_ms (ms since the epoch) is at or
+ * after it: a cached entry is refused from that moment, whatever its TTL. */
+int gw_credential_expired(const gw_credential *cred, int64_t wall_ms);
 
 /* Drops every entry; lookups in flight will not cache stale answers. */
 void gw_credcache_invalidate_all(gw_credcache *c);

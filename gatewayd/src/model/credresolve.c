@@ -102,6 +102,11 @@ gw_cred_result gw_credresolve_parse_row(const char *const vals[GW_CREDRESOLVE_NC
     snprintf(out->namespace_, sizeof(out->namespace_), "%s", vals[6] != NULL ? vals[6] : "");
     gw_credresolve_set_budget(out, vals[8]);
     snprintf(out->budget_start_date, sizeof(out->budget_start_date), "%s", vals[9] != NULL ? vals[9] : "");
+    if (vals[10] != NULL && (gw_parse_i64(vals[10], &out->key_expires_ms) != 0 || out->key_expires_ms <= 0)) {
+        memset(out, 0, sizeof(*out));
+        gw_errf(err, "resolve_credential: expires_at is not a time in ms since the epoch");
+        return GW_CRED_ERROR;
+    }
     if (gw_parse_int64_array(vals[7], &out->llm_ids, &out->n_llm_ids, err) != 0) {
         memset(out, 0, sizeof(*out));
         return GW_CRED_ERROR;

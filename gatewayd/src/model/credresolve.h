@@ -3,7 +3,8 @@
  * (and edge-local) mode: asks PostgreSQL through the pool with
  * aistudio.resolve_credential($1) and turns its row (credential_id, app_id,
  * app_name, owner_id, app_active, owner_active, namespace, llm_ids bigint[],
- * monthly_budget, budget_start_date) into a gw_credential: the one source of
+ * monthly_budget, budget_start_date, the key's expires_at in ms since the
+ * epoch or NULL) into a gw_credential: the one source of
  * what a key may use (its app's LLMs, state and budget). No row, a NULL app_id, or SQLSTATE
  * P0002/28xxx mean "no such credential"; anything else is an error that is
  * not cached.
@@ -14,7 +15,7 @@
 #include "model/credcache.h"
 #include "db/pgpool.h"
 
-#define GW_CREDRESOLVE_NCOLS 10
+#define GW_CREDRESOLVE_NCOLS 11
 
 /* A gw_cred_resolver; ctx is a gw_pgpool *. */
 gw_cred_result gw_credresolve_db(void *ctx, const char *key, size_t key_len, gw_credential *out, char err[GW_ERR_LEN]);

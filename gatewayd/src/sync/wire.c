@@ -140,6 +140,9 @@ int gw_sync_cred_from_proto(const Aistudio__V1__Credential *c, gw_credential *ou
     snprintf(out->namespace_, sizeof(out->namespace_), "%s", c->namespace_);
     gw_credresolve_set_budget(out, c->monthly_budget);
     snprintf(out->budget_start_date, sizeof(out->budget_start_date), "%s", c->budget_start_date);
+    if (c->expires_at_ms < 0)
+        return gw_errf(err, "the credential's expiry is negative");
+    out->key_expires_ms = c->expires_at_ms;
     if (c->n_llm_ids > 100000)
         return gw_errf(err, "the credential lists %zu LLMs", c->n_llm_ids);
     if (c->n_llm_ids > 0) {
@@ -166,6 +169,7 @@ void gw_sync_cred_to_proto(const gw_credential *cred, Aistudio__V1__Credential *
     out->llm_ids = cred->llm_ids;
     out->monthly_budget = (char *)cred->monthly_budget;
     out->budget_start_date = (char *)cred->budget_start_date;
+    out->expires_at_ms = cred->key_expires_ms;
 }
 
 int gw_sync_cred_to_json(const gw_credential *cred, gw_buf *b)
@@ -196,6 +200,8 @@ int gw_sync_cred_to_json(const gw_credential *cred, gw_buf *b)
     gw_jw_string(&w, cred->monthly_budget);
     gw_jw_key(&w, "budget_start_date");
     gw_jw_string(&w, cred->budget_start_date);
+    gw_jw_key(&w, "expires_at_ms");
+    gw_jw_int(&w, cred->key_expires_ms);
     gw_jw_object_end(&w);
     return gw_jw_finish(&w);
 }
@@ -250,7 +256,8 @@ int gw_sync_cred_from_json(const char *json, size_t len, gw_credential *out, cha
         gw_sync_json_str(&root, "app_name", out->app_name, sizeof(out->app_name)) != 0 ||
         gw_sync_json_str(&root, "namespace", out->namespace_, sizeof(out->namespace_)) != 0 ||
         gw_sync_json_str(&root, "monthly_budget", budget, sizeof(budget)) != 0 ||
-        gw_sync_json_str(&root, "budget_start_date", out->budget_start_date, sizeof(out->budget_start_date)) != 0)
+        gw_sync_json_str(&root, "budget_start_date", out->budget_start_date, sizeof(out->budget_start_date)) != 0 ||
+        gw_sync_json_int(&root, "expires_at_ms", &out->key_expires_ms) != 0 || out->key_expires_ms < 0)
         return gw_errf(err, "a cached credential has a member of the wrong type");
     if (out->app_id <= 0)
         return gw_errf(err, "a cached credential has no app_id");

@@ -420,4 +420,7 @@ const gw_wire_ops gw_wire_anthropic = {
     .sse = gw_anthropic_sse,
     .json = gw_anthropic_json,
     .error_style = GW_ERRSTYLE_ANTHROPIC,
+    .models_path = "/v1/models",
+    .models_array = "data",
+    .models_field = "id",
 };

@@ -558,9 +558,13 @@ const gw_wire_ops gw_wire_google = {
     .elem = gw_google_elem,
     .json = gw_google_json,
     .error_style = GW_ERRSTYLE_GOOGLE,
+    .models_path = "/v1beta/models",
+    .models_array = "models",
+    .models_field = "name",
+    .models_prefix = "models/",
 };
 
-/* Gemini on Vertex AI: the same wire, project-scoped paths. */
+/* Gemini on Vertex AI: the same wire, project-scoped paths (no model list: "test connection" sends a chat of one token). */
 const gw_wire_ops gw_wire_vertex = {
     .name = "vertex",
     .prepare = gw_google_prepare,

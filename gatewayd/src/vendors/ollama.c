@@ -305,4 +305,7 @@ const gw_wire_ops gw_wire_ollama = {
     .json = gw_ollama_json,
     .ai_stream_ndjson = 1,
     .error_style = GW_ERRSTYLE_OLLAMA,
+    .models_path = "/api/tags",
+    .models_array = "models",
+    .models_field = "name",
 };

@@ -278,4 +278,7 @@ const gw_wire_ops gw_wire_openai = {
     .json = gw_proc_openai_json,
     .openai_errors = 1,
     .error_style = GW_ERRSTYLE_OPENAI,
+    .models_path = "/v1/models",
+    .models_array = "data",
+    .models_field = "id",
 };

@@ -67,6 +67,11 @@ typedef struct gw_wire_ops {
     int ai_stream_ndjson;                                         /* its /ai streams are NDJSON lines, not SSE */
     int openai_errors;                                            /* it answers errors in the OpenAI shape already */
     int project_paths; /* a client path "/v1/projects/…" goes on the endpoint's origin (Vertex) */
+    /* ---- the model list (gw_vendor_models_request / _parse; NULL path: none) ---- */
+    const char *models_path;   /* GET on the endpoint, e.g. "/v1/models" */
+    const char *models_array;  /* the answer's member holding the list ("data", "models") */
+    const char *models_field;  /* each element's member naming the model ("id", "name") */
+    const char *models_prefix; /* stripped from the names when present ("models/"), or NULL */
     gw_error_style error_style;                                   /* its error event */
 } gw_wire_ops;
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/vjson.h"
 #include "vendors/registry.h"
 
 void gw_upstream_req_init(gw_upstream_req *r)
@@ -175,4 +176,56 @@ int gw_vendor_prepare(const gw_llm *llm, gw_route_kind kind, const char *method,
     if (rc != 0 && *status == 0)
         *status = 400;
     return rc;
+}
+
+/* ---- the model list ---- */
+
+int gw_vendor_has_models(const gw_vendor *v)
+{
+    const gw_wire_ops *w = gw_wire_of(v);
+    return w != NULL && w->models_path != NULL;
+}
+
+int gw_vendor_models_request(const gw_llm *llm, gw_upstream_req *out, int *status, char err[GW_ERR_LEN])
+{
+    const gw_wire_ops *w = gw_wire_of(llm->vendor_def);
+    if (w == NULL || w->models_path == NULL) {
+        *status = 501;
+        return gw_errf(err, "the vendor %s has no model list", llm->vendor != NULL ? llm->vendor : "?");
+    }
+    return gw_vendor_prepare(llm, GW_ROUTE_REST, "GET", w->models_path, NULL, NULL, 0, NULL, 0, out, status, err);
+}
+
+int gw_vendor_models_parse(const gw_vendor *v, const char *body, size_t len, gw_jw *w, size_t max, size_t *count,
+                           char err[GW_ERR_LEN])
+{
+    const gw_wire_ops *wire = gw_wire_of(v);
+    gw_json_value root, list, el, name;
+    gw_vj_iter it;
+    size_t plen;
+
+    *count = 0;
+    if (wire == NULL || wire->models_path == NULL)
+        return gw_errf(err, "the vendor has no model list");
+    if (gw_vj_parse(body, len, &root, err) != 0)
+        return gw_errf(err, "the model list is not JSON");
+    if (root.type != GW_JSON_OBJECT || !gw_vj_get(&root, wire->models_array, &list) || list.type != GW_JSON_ARRAY)
+        return gw_errf(err, "the answer has no \"%s\" list", wire->models_array);
+    plen = wire->models_prefix != NULL ? strlen(wire->models_prefix) : 0;
+    gw_jw_array_begin(w);
+    gw_vj_iter_init(&it, &list);
+    while (*count < max && gw_vj_next_elem(&it, &el)) {
+        char model[GW_MODEL_MAX];
+        size_t n;
+        const char *m = model;
+        if (el.type != GW_JSON_OBJECT || !gw_vj_get(&el, wire->models_field, &name) ||
+            gw_json_get_string(&name, model, sizeof(model), &n) != 0 || gw_vendor_model_check(model, n, err) != 0)
+            continue; /* not a model we could name: skipped */
+        if (plen > 0 && n > plen && strncmp(model, wire->models_prefix, plen) == 0)
+            m += plen;
+        gw_jw_string(w, m);
+        (*count)++;
+    }
+    gw_jw_array_end(w);
+    return 0;
 }

@@ -158,6 +158,21 @@ int gw_vendor_prepare(const gw_llm *llm, gw_route_kind kind, const char *method,
                       gw_upstream_req *out, int *status, char err[GW_ERR_LEN]);
 
 /*
+ * The vendor's model list (OpenAI and Anthropic GET /v1/models, Google
+ * GET /v1beta/models, Ollama GET /api/tags): the upstream request, with
+ * the vendor key as for any call. -1 with *status 501 and err when the
+ * LLM's wire format has no model list (Vertex), else as gw_vendor_prepare.
+ */
+int gw_vendor_models_request(const gw_llm *llm, gw_upstream_req *out, int *status, char err[GW_ERR_LEN]);
+/* 1 when the LLM's wire format has a model list. */
+int gw_vendor_has_models(const gw_vendor *v);
+/* The model names of the list's answer (a JSON body), in its order, as a
+ * JSON array of strings written to w (at most max names; *count = how many).
+ * -1 with err when the body is not such a list. */
+int gw_vendor_models_parse(const gw_vendor *v, const char *body, size_t len, gw_jw *w, size_t max, size_t *count,
+                           char err[GW_ERR_LEN]);
+
+/*
  * /ai/{slug}/v1/chat/completions: translates an OpenAI chat-completions body
  * (messages incl. system, temperature, top_p, max_tokens /
  * max_completion_tokens, stop, stream, tools / tool_choice where the vendor
