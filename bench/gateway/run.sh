@@ -31,7 +31,11 @@
 # CPU 1, mock + load generators on CPU 0, when there are ≥ 2 CPUs), PG_CPU
 # (proxy: PostgreSQL shares gatewayd's CPU; load: the load side's; any).
 # Nothing here fails on a slow number; it fails only when a target cannot
-# be run at all. Every wait is bounded.
+# be run at all. Every wait is bounded. gatewayd runs with its default
+# settings (WORKER_THREADS sized from the open-file limit) unless
+# GW_WORKER_THREADS is given; GW_MAX_PER_ADDRESS sets MAX_CONNECTIONS_PER_ADDRESS
+# (the load comes from one address: with more streams than half the
+# workers, the default per-address limit refuses the rest).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/bench/gateway"
@@ -340,7 +344,7 @@ for target in $TARGETS; do
 		mkdir -p "$WORK/spool"
 		env -i PATH="$PATH" DATABASE_URL="$(jget database_url)" AISTUDIO_SECRET_KEY_FILE="$(jget key_file)" \
 			PROXY_PORT="$GPORT" SERVER_PORT="$(free_port)" DOCS_PORT="$(free_port)" GRPC_PORT="$(free_port)" \
-			LISTEN_HOST=127.0.0.1 SPOOL_DIR="$WORK/spool" LOG_LEVEL=warn WORKER_THREADS=$((STREAMS + 200)) \
+			LISTEN_HOST=127.0.0.1 SPOOL_DIR="$WORK/spool" LOG_LEVEL=warn WORKER_THREADS=${GW_WORKER_THREADS:-0} MAX_CONNECTIONS_PER_ADDRESS=${GW_MAX_PER_ADDRESS:-0} \
 			MAX_STREAMS_PER_APP=0 ${OFF_ENV:-} \
 			"${PIN_PROXY[@]}" "$GATEWAYD" > "$WORK/gatewayd.log" 2>&1 &
 		GWPID=$!
