@@ -182,7 +182,7 @@ int main(void)
 
     /* ---- the bubblewrap sandbox ---- */
     if (gw_spawn_find_bwrap(bwrap, sizeof(bwrap)) != 0) {
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < 11; i++)
             ok(1, "# SKIP bwrap is not installed");
     } else {
         const char *hidden[] = {secret};
@@ -202,6 +202,23 @@ int main(void)
         read_all(&c, NULL);
         wait_exit(&c);
         is_str(val("net"), "ok", "the network when the manifest asks for it");
+        o.network = 0;
+        /* a plugin installed under /tmp: its directory survives the private /tmp */
+        char exe_dir[] = "/tmp/gw-spawn-exe.XXXXXX", exe[64], cp[256];
+        const char *orig_path = o.path;
+        ok(mkdtemp(exe_dir) != NULL, "a plugin directory under /tmp");
+        snprintf(exe, sizeof(exe), "%s/probe", exe_dir);
+        snprintf(cp, sizeof(cp), "cp '%s' '%s' && chmod 755 '%s'", orig_path, exe, exe_dir);
+        o.path = exe;
+        is_int(system(cp) == 0 && gw_spawn_start(&o, &c, err) == 0 ? 0 : -1, 0,
+               "a probe under /tmp starts in the sandbox (%s)", err);
+        read_all(&c, NULL);
+        wait_exit(&c);
+        is_str(val("nnp"), "1", "and runs");
+        is_str(val("tmpfile"), "absent", "with /tmp still private");
+        o.path = orig_path;
+        unlink(exe);
+        rmdir(exe_dir);
         o.sandbox = GW_SANDBOX_NONE;
         o.network = 0;
         o.nhidden = 0;

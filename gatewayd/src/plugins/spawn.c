@@ -97,6 +97,20 @@ int gw_spawn_plan_build(const gw_spawn_opts *o, gw_spawn_plan *p, char err[GW_ER
         bad |= gw_plan_args3(p, "--dev", "/dev", NULL);
         bad |= gw_plan_args3(p, "--proc", "/proc", NULL);
         bad |= gw_plan_args3(p, "--tmpfs", "/tmp", NULL);
+        /* a plugin installed under /tmp stays visible (read-only): its
+         * directory (a script's files live next to it), or only the file
+         * when it sits in /tmp itself */
+        if (strncmp(o->path, "/tmp/", 5) == 0) {
+            const char *slash = strrchr(o->path, '/');
+            size_t n = (size_t)(slash - o->path);
+            if (n == 4)
+                n = strlen(o->path);
+            if (n >= sizeof(p->exe_dir))
+                return gw_errf(err, "the plugin command's path is too long");
+            memcpy(p->exe_dir, o->path, n);
+            p->exe_dir[n] = '\0';
+            bad |= gw_plan_args3(p, "--ro-bind", p->exe_dir, p->exe_dir);
+        }
         for (size_t i = 0; i < o->nhidden; i++) {
             struct stat st;
             const char *h = o->hidden[i];

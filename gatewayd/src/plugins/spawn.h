@@ -93,6 +93,7 @@ typedef struct gw_spawn_plan {
     char *envp[GW_SPAWN_MAX_ENV + 1];
     size_t envc;
     char env_store[4 * 1024 + 2 * 4096];
+    char exe_dir[4096]; /* sandbox: what of the executable's place the private /tmp would hide */
 } gw_spawn_plan;
 
 /* Builds argv (bwrap's arguments when sandboxed) and the environment. -1
