@@ -4,7 +4,8 @@
 //   - an app with 5 requests per minute hit by 20 concurrent requests:
 //     exactly 5 answered, 15 refused with 429 rate_limited, Retry-After and
 //     the x-ratelimit-* headers, each refusal recorded in analytics;
-//   - the headers' values on an admitted request (requests and tokens);
+//   - the headers' values on an admitted request (requests and tokens),
+//     in place of an upstream's headers of the same names;
 //   - an LLM's limit counts the requests of every app using it;
 //   - a tokens-per-minute limit refuses once the answers' usage (the
 //     mock's, prompt + completion) has used it up, and admits again after
@@ -16,6 +17,7 @@
 //   - bad values refused over REST with 400 and nothing changed.
 import { before, after, it as nodeIt } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import OpenAI from 'openai';
 import { startMock } from './lib/mock.mjs';
 import { startCluster, sleep } from './lib/cluster.mjs';
@@ -28,17 +30,37 @@ let gw;
 let ids;
 let api;
 let adminToken;
+let upstream; // an upstream that sends its own x-ratelimit-* headers
 const it = withLogs(nodeIt, () => [gw, pg]);
 
 before(async () => {
   mock = await startMock({ expectKey: VKEY, threads: 2 });
+  upstream = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'x-ratelimit-limit-requests': '10000',
+        'x-ratelimit-remaining-requests': '9999',
+        'x-ratelimit-reset-requests': '6ms',
+        'x-ratelimit-limit-tokens': '30000000',
+      });
+      res.end(JSON.stringify({
+        id: 'c1', object: 'chat.completion', created: 1, model: 'gpt-4o',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+      }));
+    });
+  });
+  await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
   pg = await startCluster();
   const llm = (name, vendor = 'openai') => ({
     name, vendor, endpoint: vendor === 'openai' ? `${mock.url}/v1` : mock.url, key: 'secret',
   });
   ids = await seed(pg, {
     vendorKey: VKEY,
-    llms: [llm('Open'), llm('Shared'), llm('Claude', 'anthropic')],
+    llms: [llm('Open'), llm('Shared'), llm('Claude', 'anthropic'),
+      { name: 'Own headers', vendor: 'openai', endpoint: `http://127.0.0.1:${upstream.address().port}/v1`, key: 'literal' }],
     apps: [
       { name: 'burst', llms: ['Open'] },
       { name: 'headers', llms: ['Open'] },
@@ -48,6 +70,7 @@ before(async () => {
       { name: 'claude-app', llms: ['Claude'] },
       { name: 'sdk-app', llms: ['Open'] },
       { name: 'rest-app', llms: ['Open'] },
+      { name: 'relay-app', llms: ['Own headers'] },
     ],
   });
   const limit = (app, rpm, tpm) => pg.sql(`SELECT aistudio.update_app(${ids.apps[app].id},
@@ -57,6 +80,7 @@ before(async () => {
   await limit('tokens', null, 600);
   await limit('claude-app', 1);
   await limit('sdk-app', 1);
+  await limit('relay-app', 30);
   await pg.sql(`SELECT aistudio.update_llm(${ids.llms.Shared.id}, rate_limit_rpm => 4)`);
   const admin = await pg.sql(`SELECT aistudio.create_user('limits@example.com', 'Limits', role => 'admin')`);
   adminToken = await pg.sql(`SET pg_aistudio.acting_user = '${admin}'; SELECT token FROM aistudio.create_api_token('limits')`);
@@ -69,6 +93,7 @@ after(async () => {
     if (gw) await gw.stop();
   } finally {
     await mock?.stop();
+    upstream?.close();
     await pg?.cleanup();
   }
 });
@@ -149,6 +174,31 @@ it('the headers on an admitted request: requests and tokens, OpenAI style', asyn
   assert.match(second.headers.get('x-ratelimit-reset-tokens'), /^\d+(\.\d+)?s$|^\d+ms$/);
   // one set of headers: the upstream's x-ratelimit-* never doubles them
   assert.ok(!second.headers.get('x-ratelimit-limit-requests').includes(','));
+});
+
+it("the gateway's own headers replace the upstream's of the same names; the others are relayed", async () => {
+  const r = await call('relay-app', 'Own headers');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.headers.get('x-ratelimit-limit-requests'), '30');
+  assert.equal(r.headers.get('x-ratelimit-remaining-requests'), '29');
+  assert.equal(r.headers.get('x-ratelimit-reset-requests'), '2s');
+  // no TPM limit here: the upstream's tokens header passes as before
+  assert.equal(r.headers.get('x-ratelimit-limit-tokens'), '30000000');
+  const plain = await fetch(`${gw.url}/llm/rest/${ids.llms['Own headers'].slug}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ids.apps['relay-app'].key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  assert.equal(plain.headers.get('x-ratelimit-limit-requests'), '30');
+  await pg.sql(`SELECT aistudio.clear_app_rate_limits(${ids.apps['relay-app'].id})`);
+  let h;
+  for (let i = 0; i < 200; i++) {
+    const x = await call('relay-app', 'Own headers');
+    h = x.headers.get('x-ratelimit-limit-requests');
+    if (h === '10000') break;
+    await sleep(50);
+  }
+  assert.equal(h, '10000', 'without a limit of its own the gateway relays the upstream\'s headers');
 });
 
 it("an LLM's limit counts the requests of every app using it", async () => {
