@@ -6,7 +6,8 @@
 //     the x-ratelimit-* headers, each refusal recorded in analytics;
 //   - the headers' values on an admitted request (requests and tokens),
 //     in place of an upstream's headers of the same names;
-//   - an LLM's limit counts the requests of every app using it;
+//   - an LLM's limit counts the requests of every app using it (and of the
+//     chat);
 //   - a tokens-per-minute limit refuses once the answers' usage (the
 //     mock's, prompt + completion) has used it up, and admits again after
 //     the refill;
@@ -30,6 +31,7 @@ let gw;
 let ids;
 let api;
 let adminToken;
+let devToken; // the apps' owner, who may chat with the seeded LLMs
 let upstream; // an upstream that sends its own x-ratelimit-* headers
 const it = withLogs(nodeIt, () => [gw, pg]);
 
@@ -84,6 +86,7 @@ before(async () => {
   await pg.sql(`SELECT aistudio.update_llm(${ids.llms.Shared.id}, rate_limit_rpm => 4)`);
   const admin = await pg.sql(`SELECT aistudio.create_user('limits@example.com', 'Limits', role => 'admin')`);
   adminToken = await pg.sql(`SET pg_aistudio.acting_user = '${admin}'; SELECT token FROM aistudio.create_api_token('limits')`);
+  devToken = await pg.sql(`SET pg_aistudio.acting_user = '${ids.ownerId}'; SELECT token FROM aistudio.create_api_token('chat')`);
   gw = await startGatewayd(pg);
   api = `http://127.0.0.1:${gw.serverPort}/api/v1`;
 });
@@ -201,7 +204,7 @@ it("the gateway's own headers replace the upstream's of the same names; the othe
   assert.equal(h, '10000', 'without a limit of its own the gateway relays the upstream\'s headers');
 });
 
-it("an LLM's limit counts the requests of every app using it", async () => {
+it("an LLM's limit counts the requests of every app using it, and the chat's", async () => {
   const statuses = [];
   for (let i = 0; i < 10; i++) {
     const r = await call(i % 2 === 0 ? 'shared-1' : 'shared-2', 'Shared');
@@ -210,6 +213,16 @@ it("an LLM's limit counts the requests of every app using it", async () => {
   }
   assert.equal(statuses.filter((s) => s === 200).length, 4, statuses.join(','));
   assert.deepEqual(statuses.slice(0, 4), [200, 200, 200, 200]);
+  // the chat (no app) counts against the LLM's limit too
+  const res = await fetch(`${api}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${devToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ llm: ids.llms.Shared.slug, model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  const chat = { status: res.status, headers: res.headers, text: await res.text() };
+  chat.json = JSON.parse(chat.text);
+  assertRefusal(chat, { subject: 'LLM', kind: 'requests' });
+  assert.equal(chat.headers.get('x-ratelimit-limit-requests'), '4');
 });
 
 it('a tokens-per-minute limit refuses once the usage used it up, and admits again after the refill', async () => {
