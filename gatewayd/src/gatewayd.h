@@ -17,6 +17,7 @@
 #include "ingest/analytics.h"
 #include "db/listen.h"
 #include "model/budget.h"
+#include "model/ratelimit.h"
 #include "base/config.h"
 #include "model/credcache.h"
 #include "ingest/journal.h"
@@ -57,6 +58,7 @@ typedef struct gw_server {
     gw_analytics *analytics;   /* lossless event delivery */
     gw_journal *journal;       /* in-flight requests and undelivered events, kept across a crash */
     gw_budget *budget;         /* monthly budget reservations */
+    gw_ratelimits *ratelimits; /* this process's rate-limit buckets (model/ratelimit.h) */
     struct gw_metrics *metrics; /* /metrics counters and histograms */
     struct gw_plugin_host *plugins; /* the plugin processes (plugins/host.h) */
     atomic_llong stop_deadline_ms; /* monotonic ms when in-flight streams are cut; 0 = not stopping */

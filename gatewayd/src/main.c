@@ -422,6 +422,8 @@ static int gw_start_proxy_parts(gw_server *srv, char *err)
         return -1;
     if (gw_budget_create(srv->pool, srv->cfg.budget_refresh_s, &srv->budget, tmp) != 0)
         return gw_errf(err, "budgets: %s", tmp);
+    if (gw_ratelimit_create(&srv->ratelimits, tmp) != 0)
+        return gw_errf(err, "rate limits: %s", tmp);
     if (gw_journal_open(srv->cfg.spool_dir, gw_journal_slots(&srv->cfg), &srv->journal, tmp) != 0)
         return gw_errf(err, "journal: %s", tmp);
     memset(&ao, 0, sizeof(ao));
@@ -461,6 +463,8 @@ static void gw_stop_proxy_parts(gw_server *srv)
         gw_budget_destroy(srv->budget);
         srv->budget = NULL;
     }
+    gw_ratelimit_destroy(srv->ratelimits);
+    srv->ratelimits = NULL;
     if (srv->metrics != NULL) {
         gw_metrics_destroy(srv->metrics);
         srv->metrics = NULL;

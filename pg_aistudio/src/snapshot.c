@@ -94,7 +94,8 @@ static const char *const query_text[SQ_COUNT] = {
 	" CASE WHEN $2 THEN l.api_key_cipher END,"
 	" l.api_key_version, l.default_model, l.allowed_models, l.namespace, l.active,"
 	" l.monthly_budget::text, to_char(l.budget_start_date, 'YYYY-MM-DD'),"
-	" coalesce((l.monthly_budget * 1000000000)::bigint, 0)"
+	" coalesce((l.monthly_budget * 1000000000)::bigint, 0),"
+	" coalesce(l.rate_limit_rpm, 0)::bigint, coalesce(l.rate_limit_tpm, 0)::bigint"
 	" FROM aistudio.llms l WHERE l.namespace IN ('', $1) ORDER BY l.id",
 
 	[SQ_PRICES] =
@@ -113,7 +114,8 @@ static const char *const query_text[SQ_COUNT] = {
 	[SQ_APPS] =
 	"SELECT a.id, a.name, a.owner_id, a.monthly_budget::text,"
 	" to_char(a.budget_start_date, 'YYYY-MM-DD'), a.namespace, a.active,"
-	" coalesce((a.monthly_budget * 1000000000)::bigint, 0)"
+	" coalesce((a.monthly_budget * 1000000000)::bigint, 0),"
+	" coalesce(a.rate_limit_rpm, 0)::bigint, coalesce(a.rate_limit_tpm, 0)::bigint"
 	" FROM aistudio.apps a WHERE a.namespace IN ('', $1) ORDER BY a.id",
 
 	[SQ_FILTERS] =
@@ -347,6 +349,8 @@ LoadLlms(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n, bool full,
 		m->monthly_budget = ColText(&row, 14);
 		m->budget_start_date = ColText(&row, 15);
 		m->monthly_budget_nanos = ColInt64(&row, 16);
+		m->rate_limit_rpm = ColInt64(&row, 17);
+		m->rate_limit_tpm = ColInt64(&row, 18);
 		m->n_filter_ids = TakeLinks(filters, m->id, &m->filter_ids, &m->filter_positions);
 		m->n_filter_positions = m->filter_positions != NULL ? m->n_filter_ids : 0;
 		m->n_plugin_ids = TakeLinks(plugins, m->id, &m->plugin_ids, &m->plugin_positions);
@@ -410,6 +414,8 @@ LoadApps(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n, Links *llms)
 		m->namespace_ = ColText(&row, 5);
 		m->active = ColBool(&row, 6);
 		m->monthly_budget_nanos = ColInt64(&row, 7);
+		m->rate_limit_rpm = ColInt64(&row, 8);
+		m->rate_limit_tpm = ColInt64(&row, 9);
 		m->n_llm_ids = TakeLinks(llms, m->id, &m->llm_ids, NULL);
 		snap->apps[i] = m;
 	}

@@ -135,6 +135,9 @@ CREATE TABLE aistudio.llms (
 	active            boolean NOT NULL DEFAULT true,
 	monthly_budget    numeric CHECK (monthly_budget >= 0),
 	budget_start_date date,
+	-- rate limits enforced by each gateway (NULL = none; aistudio.check_rate_limit)
+	rate_limit_rpm    integer CHECK (rate_limit_rpm BETWEEN 1 AND 1000000000),
+	rate_limit_tpm    integer CHECK (rate_limit_tpm BETWEEN 1 AND 1000000000),
 	created_at        timestamptz NOT NULL DEFAULT now(),
 	updated_at        timestamptz NOT NULL DEFAULT now(),
 	CHECK (api_key_ref IS NULL OR api_key_cipher IS NULL)
@@ -218,6 +221,9 @@ CREATE TABLE aistudio.apps (
 	budget_start_date date,
 	namespace         text NOT NULL DEFAULT '' REFERENCES aistudio.namespaces (name),
 	active            boolean NOT NULL DEFAULT true,
+	-- rate limits enforced by each gateway (NULL = none; aistudio.check_rate_limit)
+	rate_limit_rpm    integer CHECK (rate_limit_rpm BETWEEN 1 AND 1000000000),
+	rate_limit_tpm    integer CHECK (rate_limit_tpm BETWEEN 1 AND 1000000000),
 	created_at        timestamptz NOT NULL DEFAULT now(),
 	updated_at        timestamptz NOT NULL DEFAULT now()
 );

@@ -186,10 +186,28 @@ BEGIN
 END
 $$;
 
+-- Rate limits of apps and LLMs (rate_limit_rpm: requests per minute,
+-- rate_limit_tpm: prompt + completion tokens per minute): NULL = no limit,
+-- else 1..1000000000. Each gateway enforces them with its own buckets
+-- (docs/gateway.md "Rate limits").
+CREATE FUNCTION aistudio.check_rate_limit(rate_limit bigint, what text) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF rate_limit IS NOT NULL AND (rate_limit < 1 OR rate_limit > 1000000000) THEN
+		RAISE EXCEPTION '% must be between 1 and 1000000000', what
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The value given is %s.', rate_limit),
+				  HINT = 'Pass NULL to leave the limit as it is; clear_app_rate_limits and clear_llm_rate_limits remove limits.';
+	END IF;
+END
+$$;
+
 -- aistudio.create_llm: see docs/sql-api/config.md.
 CREATE FUNCTION aistudio.create_llm(name text, vendor text, api_endpoint text, api_key text DEFAULT NULL,
 									default_model text DEFAULT NULL, allowed_models text[] DEFAULT '{}',
-									namespace text DEFAULT '', active boolean DEFAULT true)
+									namespace text DEFAULT '', active boolean DEFAULT true,
+									rate_limit_rpm bigint DEFAULT NULL, rate_limit_tpm bigint DEFAULT NULL)
 	RETURNS bigint
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -200,19 +218,22 @@ BEGIN
 	PERFORM aistudio.require_role('admin', 'create LLMs');
 	PERFORM aistudio.check_llm_fields(name, vendor, api_endpoint, coalesce(allowed_models, '{}'), namespace);
 	PERFORM aistudio.check_llm_unique(NULL, name);
+	PERFORM aistudio.check_rate_limit(create_llm.rate_limit_rpm, 'rate_limit_rpm');
+	PERFORM aistudio.check_rate_limit(create_llm.rate_limit_tpm, 'rate_limit_tpm');
 	PERFORM aistudio.check_api_key(api_key);
 	PERFORM aistudio.bind_secret(api_key, api_endpoint);
 	v_id := nextval(pg_get_serial_sequence('aistudio.llms', 'id'));
 	SELECT * INTO k FROM aistudio.llm_key_columns(v_id, api_key);
 	INSERT INTO aistudio.llms (id, name, slug, vendor, api_endpoint, api_key_ref, api_key_key_id,
 							   api_key_nonce, api_key_cipher, api_key_version, api_key_set_by, default_model,
-							   allowed_models, namespace, active)
+							   allowed_models, namespace, active, rate_limit_rpm, rate_limit_tpm)
 	VALUES (v_id, create_llm.name, aistudio.llm_slug(create_llm.name), create_llm.vendor,
 			create_llm.api_endpoint, k.api_key_ref, k.api_key_key_id, k.api_key_nonce, k.api_key_cipher,
 			CASE WHEN coalesce(create_llm.api_key, '') = '' THEN 0 ELSE 1 END,
 			CASE WHEN k.api_key_cipher IS NOT NULL THEN aistudio.acting_user_id() END,
 			nullif(create_llm.default_model, ''), coalesce(create_llm.allowed_models, '{}'),
-			create_llm.namespace, coalesce(create_llm.active, true));
+			create_llm.namespace, coalesce(create_llm.active, true),
+			create_llm.rate_limit_rpm, create_llm.rate_limit_tpm);
 	RETURN v_id;
 END
 $$;
@@ -223,7 +244,8 @@ CREATE FUNCTION aistudio.update_llm(llm_id bigint, name text DEFAULT NULL, vendo
 									api_endpoint text DEFAULT NULL, api_key text DEFAULT NULL,
 									default_model text DEFAULT NULL, allowed_models text[] DEFAULT NULL,
 									namespace text DEFAULT NULL, active boolean DEFAULT NULL,
-									monthly_budget numeric DEFAULT NULL, budget_start_date date DEFAULT NULL)
+									monthly_budget numeric DEFAULT NULL, budget_start_date date DEFAULT NULL,
+									rate_limit_rpm bigint DEFAULT NULL, rate_limit_tpm bigint DEFAULT NULL)
 	RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -252,6 +274,8 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	PERFORM aistudio.check_amount_units(monthly_budget, 'monthly_budget');
+	PERFORM aistudio.check_rate_limit(update_llm.rate_limit_rpm, 'rate_limit_rpm');
+	PERFORM aistudio.check_rate_limit(update_llm.rate_limit_tpm, 'rate_limit_tpm');
 	IF v_ns <> cur.namespace AND (
 		EXISTS (SELECT 1 FROM aistudio.llm_filters lf JOIN aistudio.filters f ON f.id = lf.filter_id
 				 WHERE lf.llm_id = cur.id AND f.namespace NOT IN ('', v_ns)) OR
@@ -303,10 +327,34 @@ BEGIN
 		active = coalesce(update_llm.active, l.active),
 		monthly_budget = coalesce(update_llm.monthly_budget, l.monthly_budget),
 		budget_start_date = coalesce(update_llm.budget_start_date, l.budget_start_date),
+		rate_limit_rpm = coalesce(update_llm.rate_limit_rpm, l.rate_limit_rpm),
+		rate_limit_tpm = coalesce(update_llm.rate_limit_tpm, l.rate_limit_tpm),
 		updated_at = now()
 	 WHERE l.id = cur.id;
 END
 $$;
+
+-- aistudio.clear_llm_rate_limits: removes the LLM's requests-per-minute
+-- limit (rpm) and/or tokens-per-minute limit (tpm) (update_llm treats NULL
+-- as "unchanged", so clearing needs its own call).
+CREATE FUNCTION aistudio.clear_llm_rate_limits(llm_id bigint, rpm boolean DEFAULT true, tpm boolean DEFAULT true)
+	RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.require_role('admin', 'update LLMs');
+	UPDATE aistudio.llms l
+	   SET rate_limit_rpm = CASE WHEN coalesce(clear_llm_rate_limits.rpm, false) THEN NULL ELSE l.rate_limit_rpm END,
+		   rate_limit_tpm = CASE WHEN coalesce(clear_llm_rate_limits.tpm, false) THEN NULL ELSE l.rate_limit_tpm END,
+		   updated_at = now()
+	 WHERE l.id = clear_llm_rate_limits.llm_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'LLM % does not exist', coalesce(clear_llm_rate_limits.llm_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION aistudio.clear_llm_rate_limits(bigint, boolean, boolean) IS 'Removes the requests-per-minute (rpm) and/or tokens-per-minute (tpm) limit of an LLM';
 
 CREATE FUNCTION aistudio.delete_llm(llm_id bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -980,8 +1028,9 @@ CREATE TRIGGER config_notify AFTER UPDATE OF active, role OR DELETE OR TRUNCATE 
 -- The admin API (gatewayd) connects as a member of aistudio_gateway and sets
 -- pg_aistudio.acting_user; every function checks the acting user's role.
 GRANT EXECUTE ON FUNCTION
-	aistudio.create_llm(text, text, text, text, text, text[], text, boolean),
-	aistudio.update_llm(bigint, text, text, text, text, text, text[], text, boolean, numeric, date),
+	aistudio.create_llm(text, text, text, text, text, text[], text, boolean, bigint, bigint),
+	aistudio.update_llm(bigint, text, text, text, text, text, text[], text, boolean, numeric, date, bigint, bigint),
+	aistudio.clear_llm_rate_limits(bigint, boolean, boolean),
 	aistudio.delete_llm(bigint),
 	aistudio.set_model_price(text, text, numeric, numeric, numeric, numeric, text),
 	aistudio.delete_model_price(text, text),

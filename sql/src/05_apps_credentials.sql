@@ -102,7 +102,8 @@ $$;
 
 -- aistudio.create_app: a new app of owner_id using llm_ids; returns its id.
 CREATE FUNCTION aistudio.create_app(name text, owner_id bigint, llm_ids bigint[],
-									monthly_budget numeric DEFAULT NULL, namespace text DEFAULT '')
+									monthly_budget numeric DEFAULT NULL, namespace text DEFAULT '',
+									rate_limit_rpm bigint DEFAULT NULL, rate_limit_tpm bigint DEFAULT NULL)
 	RETURNS bigint
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -123,28 +124,32 @@ BEGIN
 
 	PERFORM aistudio.check_app_fields(coalesce(create_app.name, ''), NULL, create_app.monthly_budget,
 									  v_namespace, 'Pass NULL for an app without a budget.');
+	PERFORM aistudio.check_rate_limit(create_app.rate_limit_rpm, 'rate_limit_rpm');
+	PERFORM aistudio.check_rate_limit(create_app.rate_limit_tpm, 'rate_limit_tpm');
 	PERFORM aistudio.check_app_owner(create_app.owner_id, 'Apps can only be created for active users.');
 	PERFORM aistudio.check_llms_exist(create_app.llm_ids);
 	IF EXISTS (SELECT 1 FROM aistudio.apps a WHERE a.name = create_app.name) THEN
 		RAISE EXCEPTION 'app "%" already exists', create_app.name USING ERRCODE = 'unique_violation';
 	END IF;
 
-	INSERT INTO aistudio.apps (name, owner_id, monthly_budget, namespace)
-	VALUES (create_app.name, create_app.owner_id, create_app.monthly_budget, v_namespace)
+	INSERT INTO aistudio.apps (name, owner_id, monthly_budget, namespace, rate_limit_rpm, rate_limit_tpm)
+	VALUES (create_app.name, create_app.owner_id, create_app.monthly_budget, v_namespace,
+			create_app.rate_limit_rpm, create_app.rate_limit_tpm)
 	RETURNING id INTO v_id;
 	INSERT INTO aistudio.app_llms (app_id, llm_id)
 	SELECT DISTINCT v_id, x FROM unnest(create_app.llm_ids) AS x;
 	RETURN v_id;
 END
 $$;
-COMMENT ON FUNCTION aistudio.create_app(text, bigint, bigint[], numeric, text) IS 'Creates an app of owner_id that may use llm_ids; returns its id';
+COMMENT ON FUNCTION aistudio.create_app(text, bigint, bigint[], numeric, text, bigint, bigint) IS 'Creates an app of owner_id that may use llm_ids; returns its id';
 
 -- aistudio.update_app: changes the given attributes (NULL = unchanged);
 -- llm_ids replaces the whole set; only an admin changes the owner.
 CREATE FUNCTION aistudio.update_app(app_id bigint, name text DEFAULT NULL, description text DEFAULT NULL,
 									llm_ids bigint[] DEFAULT NULL, monthly_budget numeric DEFAULT NULL,
 									budget_start_date date DEFAULT NULL, namespace text DEFAULT NULL,
-									active boolean DEFAULT NULL, owner_id bigint DEFAULT NULL)
+									active boolean DEFAULT NULL, owner_id bigint DEFAULT NULL,
+									rate_limit_rpm bigint DEFAULT NULL, rate_limit_tpm bigint DEFAULT NULL)
 	RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -173,6 +178,8 @@ BEGIN
 	PERFORM aistudio.check_app_fields(update_app.name, update_app.description, update_app.monthly_budget,
 									  update_app.namespace,
 									  'Use aistudio.clear_app_budget(app_id) to remove the budget.');
+	PERFORM aistudio.check_rate_limit(update_app.rate_limit_rpm, 'rate_limit_rpm');
+	PERFORM aistudio.check_rate_limit(update_app.rate_limit_tpm, 'rate_limit_tpm');
 	IF EXISTS (SELECT 1 FROM aistudio.apps a
 				WHERE a.name = update_app.name AND a.id <> update_app.app_id) THEN
 		RAISE EXCEPTION 'app "%" already exists', update_app.name USING ERRCODE = 'unique_violation';
@@ -186,6 +193,8 @@ BEGIN
 		   namespace = coalesce(update_app.namespace, a.namespace),
 		   active = coalesce(update_app.active, a.active),
 		   owner_id = coalesce(update_app.owner_id, a.owner_id),
+		   rate_limit_rpm = coalesce(update_app.rate_limit_rpm, a.rate_limit_rpm),
+		   rate_limit_tpm = coalesce(update_app.rate_limit_tpm, a.rate_limit_tpm),
 		   updated_at = now()
 	 WHERE a.id = update_app.app_id;
 	IF update_app.llm_ids IS NOT NULL THEN
@@ -196,7 +205,7 @@ BEGIN
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION aistudio.update_app(bigint, text, text, bigint[], numeric, date, text, boolean, bigint) IS 'Changes the given attributes of an app (NULL = unchanged)';
+COMMENT ON FUNCTION aistudio.update_app(bigint, text, text, bigint[], numeric, date, text, boolean, bigint, bigint, bigint) IS 'Changes the given attributes of an app (NULL = unchanged)';
 
 -- aistudio.clear_app_budget: the app no longer has a monthly budget.
 CREATE FUNCTION aistudio.clear_app_budget(app_id bigint) RETURNS void
@@ -210,6 +219,23 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aistudio.clear_app_budget(bigint) IS 'Removes the monthly budget (and its start date) of an app';
+
+-- aistudio.clear_app_rate_limits: removes the app's requests-per-minute
+-- limit (rpm) and/or tokens-per-minute limit (tpm).
+CREATE FUNCTION aistudio.clear_app_rate_limits(app_id bigint, rpm boolean DEFAULT true, tpm boolean DEFAULT true)
+	RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM aistudio.lock_app(clear_app_rate_limits.app_id, 'manage apps', true);
+	UPDATE aistudio.apps a
+	   SET rate_limit_rpm = CASE WHEN coalesce(clear_app_rate_limits.rpm, false) THEN NULL ELSE a.rate_limit_rpm END,
+		   rate_limit_tpm = CASE WHEN coalesce(clear_app_rate_limits.tpm, false) THEN NULL ELSE a.rate_limit_tpm END,
+		   updated_at = now()
+	 WHERE a.id = clear_app_rate_limits.app_id;
+END
+$$;
+COMMENT ON FUNCTION aistudio.clear_app_rate_limits(bigint, boolean, boolean) IS 'Removes the requests-per-minute (rpm) and/or tokens-per-minute (tpm) limit of an app';
 
 -- aistudio.delete_app: deletes the app, its LLM links and its credentials.
 CREATE FUNCTION aistudio.delete_app(app_id bigint) RETURNS void
@@ -397,9 +423,10 @@ COMMENT ON FUNCTION aistudio.list_credentials(bigint) IS 'The API keys of an app
 -- gatewayd's admin API calls these with pg_aistudio.acting_user set; its
 -- proxy resolves keys.
 GRANT EXECUTE ON FUNCTION
-	aistudio.create_app(text, bigint, bigint[], numeric, text),
-	aistudio.update_app(bigint, text, text, bigint[], numeric, date, text, boolean, bigint),
+	aistudio.create_app(text, bigint, bigint[], numeric, text, bigint, bigint),
+	aistudio.update_app(bigint, text, text, bigint[], numeric, date, text, boolean, bigint, bigint, bigint),
 	aistudio.clear_app_budget(bigint),
+	aistudio.clear_app_rate_limits(bigint, boolean, boolean),
 	aistudio.delete_app(bigint),
 	aistudio.issue_credential(bigint, text, timestamptz),
 	aistudio.resolve_credential(text),

@@ -476,7 +476,7 @@ CREATE FUNCTION aistudio.get_llm(llm_id bigint)
 	RETURNS TABLE (id bigint, name text, slug text, vendor text, api_endpoint text,
 				   api_key_ref text, has_api_key boolean, default_model text, allowed_models text[],
 				   namespace text, active boolean, monthly_budget numeric, budget_start_date date,
-				   created_at timestamptz, updated_at timestamptz)
+				   created_at timestamptz, updated_at timestamptz, rate_limit_rpm integer, rate_limit_tpm integer)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 DECLARE
 	see_all boolean := aistudio.acting_role() IN ('admin', 'super_admin', 'dba');
@@ -494,7 +494,8 @@ BEGIN
 			   CASE WHEN see_all THEN l.api_key_ref END,
 			   (l.api_key_ref IS NOT NULL OR l.api_key_cipher IS NOT NULL),
 			   l.default_model, l.allowed_models, l.namespace, l.active,
-			   l.monthly_budget, l.budget_start_date, l.created_at, l.updated_at
+			   l.monthly_budget, l.budget_start_date, l.created_at, l.updated_at,
+			   l.rate_limit_rpm, l.rate_limit_tpm
 		  FROM aistudio.llms l WHERE l.id = $1;
 END
 $fn$;
@@ -520,14 +521,15 @@ $fn$;
 CREATE FUNCTION aistudio.get_app(app_id bigint)
 	RETURNS TABLE (id bigint, name text, description text, owner_id bigint, llm_ids bigint[],
 				   monthly_budget numeric, budget_start_date date, namespace text, active boolean,
-				   created_at timestamptz, updated_at timestamptz)
+				   created_at timestamptz, updated_at timestamptz, rate_limit_rpm integer, rate_limit_tpm integer)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 BEGIN
 	PERFORM aistudio.lock_app($1, 'see apps', false);
 	RETURN QUERY
 		SELECT a.id, a.name, a.description, a.owner_id,
 			   ARRAY(SELECT al.llm_id FROM aistudio.app_llms al WHERE al.app_id = a.id ORDER BY 1),
-			   a.monthly_budget, a.budget_start_date, a.namespace, a.active, a.created_at, a.updated_at
+			   a.monthly_budget, a.budget_start_date, a.namespace, a.active, a.created_at, a.updated_at,
+			   a.rate_limit_rpm, a.rate_limit_tpm
 		  FROM aistudio.apps a WHERE a.id = $1;
 END
 $fn$;

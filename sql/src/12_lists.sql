@@ -79,7 +79,8 @@ CREATE FUNCTION aistudio.list_llms(by_namespace text DEFAULT NULL, by_vendor tex
 	RETURNS TABLE(id bigint, name text, slug text, vendor text, api_endpoint text,
 				  api_key_ref text, has_api_key boolean, default_model text, allowed_models text[],
 				  namespace text, active boolean, monthly_budget numeric, budget_start_date date,
-				  created_at timestamptz, updated_at timestamptz, total_count bigint)
+				  created_at timestamptz, updated_at timestamptz, rate_limit_rpm integer, rate_limit_tpm integer,
+				  total_count bigint)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	actor bigint := aistudio.acting_user_id();
@@ -91,7 +92,8 @@ BEGIN
 			   CASE WHEN see_all THEN l.api_key_ref END,
 			   (l.api_key_ref IS NOT NULL OR l.api_key_cipher IS NOT NULL),
 			   l.default_model, l.allowed_models, l.namespace, l.active,
-			   l.monthly_budget, l.budget_start_date, l.created_at, l.updated_at, count(*) OVER ()
+			   l.monthly_budget, l.budget_start_date, l.created_at, l.updated_at,
+			   l.rate_limit_rpm, l.rate_limit_tpm, count(*) OVER ()
 		  FROM aistudio.llms l
 		 WHERE (by_namespace IS NULL OR l.namespace = by_namespace)
 		   AND (by_vendor IS NULL OR l.vendor = by_vendor)
@@ -135,7 +137,8 @@ CREATE FUNCTION aistudio.list_apps(by_owner bigint DEFAULT NULL, by_namespace te
 		search text DEFAULT NULL, limit_rows int DEFAULT 100, offset_rows int DEFAULT 0, sort text DEFAULT NULL)
 	RETURNS TABLE(id bigint, name text, description text, owner_id bigint, llm_ids bigint[],
 				  monthly_budget numeric, budget_start_date date, namespace text, active boolean,
-				  created_at timestamptz, updated_at timestamptz, total_count bigint)
+				  created_at timestamptz, updated_at timestamptz, rate_limit_rpm integer, rate_limit_tpm integer,
+				  total_count bigint)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	actor bigint := aistudio.acting_user_id();
@@ -148,7 +151,7 @@ BEGIN
 		SELECT a.id, a.name, a.description, a.owner_id,
 			   ARRAY(SELECT al.llm_id FROM aistudio.app_llms al WHERE al.app_id = a.id ORDER BY 1),
 			   a.monthly_budget, a.budget_start_date, a.namespace, a.active,
-			   a.created_at, a.updated_at, count(*) OVER ()
+			   a.created_at, a.updated_at, a.rate_limit_rpm, a.rate_limit_tpm, count(*) OVER ()
 		  FROM aistudio.apps a
 		 WHERE (see_all OR a.owner_id = actor)
 		   AND (by_owner IS NULL OR a.owner_id = by_owner)

@@ -61,6 +61,10 @@ const APPS = {
         { name: 'name', label: 'Name', required: true, autofocus: true, placeholder: 'support-bot' },
         { name: 'monthly_budget', label: 'Monthly budget (USD)', type: 'number', omitEmpty: true, attrs: { min: '0', step: '0.01' },
           hint: 'Optional. Requests are refused once it is spent.' },
+        { name: 'rate_limit_rpm', label: 'Requests / minute', type: 'number', omitEmpty: true, attrs: { min: '1', max: '1000000000', step: '1' },
+          hint: 'Optional. Each gateway refuses more (429).' },
+        { name: 'rate_limit_tpm', label: 'Tokens / minute', type: 'number', omitEmpty: true, attrs: { min: '1', max: '1000000000', step: '1' },
+          hint: 'Optional. Prompt + completion tokens, per gateway.' },
         { name: 'description', label: 'Description', type: 'textarea', rows: 2, span2: true },
         { name: 'owner_id', label: 'Owner', type: 'select', refs: 'users', when: isAdminCtx,
           value: (a, ctx) => String(a ? a.owner_id : ctx.me.id), out: Number,
@@ -239,6 +243,12 @@ export function AppDetail({ me, params }) {
             ${budget.monthly_budget != null && html`<${Progress} value=${budget.percent_used} label="Budget used" />
               <p class="muted small" data-testid="budget-left">${pct(budget.percent_used)} used · ${budgetLeft(budget.remaining)}</p>`}`
             : html`<p class="muted">No budget information.</p>`}
+        <//>
+        <${Card} title="Rate limits" subtitle="per gateway">
+          <dl class="kv" data-testid="rate-limits">
+            <dt>Requests / minute</dt><dd>${app.rate_limit_rpm == null ? html`<span class="muted">No limit</span>` : num(app.rate_limit_rpm)}</dd>
+            <dt>Tokens / minute</dt><dd>${app.rate_limit_tpm == null ? html`<span class="muted">No limit</span>` : num(app.rate_limit_tpm)}</dd>
+          </dl>
         <//>
         <${Card} title="LLMs" subtitle="what this app may call">
           ${llms.length === 0 ? html`<p class="muted">None yet. Edit the app to choose LLMs.</p>` : html`<ul class="plain-list">

@@ -178,6 +178,12 @@ const LLMS = {
           hint: 'Optional. Requests are refused once it is spent.' },
         { name: 'active', label: 'Active', type: 'toggle', hint: 'Inactive LLMs refuse every request.' },
       ],
+      [
+        { name: 'rate_limit_rpm', label: 'Requests / minute', type: 'number', omitEmpty: true, attrs: { min: '1', max: '1000000000', step: '1' },
+          hint: 'Optional. All apps together, per gateway (429 beyond).' },
+        { name: 'rate_limit_tpm', label: 'Tokens / minute', type: 'number', omitEmpty: true, attrs: { min: '1', max: '1000000000', step: '1' },
+          hint: 'Optional. Prompt + completion tokens, per gateway.' },
+      ],
     ],
   },
 };

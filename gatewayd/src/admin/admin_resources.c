@@ -105,7 +105,10 @@ static const gw_admin_field llm_create[] = {F("name", GW_AT_STRING, 5, REQ, 255)
                                             F("active", GW_AT_BOOL, 12, 0, 0),
                                             F("monthly_budget", GW_AT_NUMBER, 13, 0, 0),
                                             F("budget_start_date", GW_AT_STRING, 14, 0, 32),
+                                            F("rate_limit_rpm", GW_AT_INT, 16, 0, 0),
+                                            F("rate_limit_tpm", GW_AT_INT, 17, 0, 0),
                                             END};
+/* a null rate limit ($18 / $19 = true) removes it */
 static const gw_admin_field llm_update[] = {F("name", GW_AT_STRING, 5, 0, 255),
                                             F("vendor", GW_AT_STRING, 6, 0, 32),
                                             F("api_endpoint", GW_AT_STRING, 7, 0, 2048),
@@ -116,6 +119,8 @@ static const gw_admin_field llm_update[] = {F("name", GW_AT_STRING, 5, 0, 255),
                                             F("active", GW_AT_BOOL, 12, 0, 0),
                                             FN("monthly_budget", GW_AT_NUMBER, 13, 15),
                                             F("budget_start_date", GW_AT_STRING, 14, 0, 32),
+                                            FN("rate_limit_rpm", GW_AT_INT, 16, 18),
+                                            FN("rate_limit_tpm", GW_AT_INT, 17, 19),
                                             END};
 static const gw_admin_field attach_filter_body[] = {F("filter_id", GW_AT_INT, 5, REQ, 0),
                                                     F("position", GW_AT_INT, 6, 0, 0), END};
@@ -151,7 +156,10 @@ static const gw_admin_field app_create[] = {F("name", GW_AT_STRING, 5, REQ, 200)
                                             F("description", GW_AT_STRING, 10, 0, 10000),
                                             F("budget_start_date", GW_AT_STRING, 11, 0, 32),
                                             F("active", GW_AT_BOOL, 12, 0, 0),
+                                            F("rate_limit_rpm", GW_AT_INT, 14, 0, 0),
+                                            F("rate_limit_tpm", GW_AT_INT, 15, 0, 0),
                                             END};
+/* a null monthly_budget ($13), rate_limit_rpm ($16) or rate_limit_tpm ($17) removes it */
 static const gw_admin_field app_update[] = {F("name", GW_AT_STRING, 5, 0, 200),
                                             F("description", GW_AT_STRING, 6, 0, 10000),
                                             F("llm_ids", GW_AT_INTS, 7, 0, 0),
@@ -160,6 +168,8 @@ static const gw_admin_field app_update[] = {F("name", GW_AT_STRING, 5, 0, 200),
                                             F("namespace", GW_AT_STRING, 10, 0, 63),
                                             F("active", GW_AT_BOOL, 11, 0, 0),
                                             F("owner_id", GW_AT_INT, 12, 0, 0),
+                                            FN("rate_limit_rpm", GW_AT_INT, 14, 16),
+                                            FN("rate_limit_tpm", GW_AT_INT, 15, 17),
                                             END};
 
 static const gw_admin_field credential_create[] = {F("name", GW_AT_STRING, 5, 0, 100),
@@ -337,7 +347,8 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .stmts = {{"SELECT aistudio.create_llm(name => $5, vendor => $6, api_endpoint => $7, api_key => $8,"
                 " default_model => $9, allowed_models => coalesce(" TEXTS(
                     "$10") ", '{}'),"
-                           " namespace => coalesce($11, ''), active => coalesce($12::boolean, true))",
+                           " namespace => coalesce($11, ''), active => coalesce($12::boolean, true),"
+                           " rate_limit_rpm => $16::bigint, rate_limit_tpm => $17::bigint)",
                 .flags = GW_AS_SETS_ID},
                {"SELECT aistudio.update_llm($1::bigint, monthly_budget => $13::numeric,"
                 " budget_start_date => $14::date)",
@@ -349,10 +360,14 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .result = GW_AR_OBJECT,
      .body = llm_update,
      .stmts = {{"SELECT aistudio.clear_llm_budget($1::bigint)", .when = {15}},
+               {"SELECT aistudio.clear_llm_rate_limits($1::bigint, rpm => coalesce($18::boolean, false),"
+                " tpm => coalesce($19::boolean, false))",
+                .when = {18, 19}},
                {"SELECT aistudio.update_llm($1::bigint, name => $5, vendor => $6, api_endpoint => $7, api_key => $8,"
                 " default_model => $9, allowed_models => " TEXTS(
                     "$10") ", namespace => $11,"
-                           " active => $12::boolean, monthly_budget => $13::numeric, budget_start_date => $14::date)"}},
+                           " active => $12::boolean, monthly_budget => $13::numeric, budget_start_date => $14::date,"
+                           " rate_limit_rpm => $16::bigint, rate_limit_tpm => $17::bigint)"}},
      .fetch = GET_LLM},
     OP_DELETE("llms/{id}", "SELECT aistudio.delete_llm($1::bigint)"),
     {.method = "POST",
@@ -394,7 +409,8 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .body = app_create,
      .stmts = {{"SELECT aistudio.create_app(name => $5, owner_id => coalesce($6::bigint, $24::bigint),"
                 " llm_ids => coalesce(" IDS("$7") ", '{}'), monthly_budget => $8::numeric,"
-                                                  " namespace => coalesce($9, ''))",
+                                                  " namespace => coalesce($9, ''), rate_limit_rpm => $14::bigint,"
+                                                  " rate_limit_tpm => $15::bigint)",
                 .flags = GW_AS_SETS_ID},
                {"SELECT aistudio.update_app($1::bigint, description => $10, budget_start_date => $11::date,"
                 " active => $12::boolean)",
@@ -406,10 +422,14 @@ const gw_admin_op gw_admin_resource_ops[] = {
      .result = GW_AR_OBJECT,
      .body = app_update,
      .stmts = {{"SELECT aistudio.clear_app_budget($1::bigint)", .when = {13}},
+               {"SELECT aistudio.clear_app_rate_limits($1::bigint, rpm => coalesce($16::boolean, false),"
+                " tpm => coalesce($17::boolean, false))",
+                .when = {16, 17}},
                {"SELECT aistudio.update_app($1::bigint, name => $5, description => $6, llm_ids => " IDS(
                    "$7") ","
                          " monthly_budget => $8::numeric, budget_start_date => $9::date, namespace => $10,"
-                         " active => $11::boolean, owner_id => $12::bigint)"}},
+                         " active => $11::boolean, owner_id => $12::bigint, rate_limit_rpm => $14::bigint,"
+                         " rate_limit_tpm => $15::bigint)"}},
      .fetch = GET_APP},
     OP_DELETE("apps/{id}", "SELECT aistudio.delete_app($1::bigint)"),
     {.method = "GET",

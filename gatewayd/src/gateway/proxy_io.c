@@ -94,11 +94,49 @@ void gw_resp_close_after(gw_resp *rs)
     mg_disable_connection_keep_alive(rs->conn);
 }
 
+/* 1 when the header lines of own have one named like line (up to its colon). */
+static int gw_resp_own_has(const char *own, const char *line, size_t name_len)
+{
+    for (const char *p = own; p != NULL && *p != '\0';) {
+        const char *colon = strchr(p, ':'), *eol = strstr(p, "\r\n");
+        if (colon == NULL || eol == NULL)
+            return 0;
+        if ((size_t)(colon - p) == name_len && strncasecmp(p, line, name_len) == 0)
+            return 1;
+        p = eol + 2;
+    }
+    return 0;
+}
+
+/* extra without the lines own replaces, into dst (cap bytes; lines that do
+ * not fit are left out). */
+static const char *gw_resp_merge_extra(const char *extra, const char *own, char *dst, size_t cap)
+{
+    size_t len = 0;
+
+    dst[0] = '\0';
+    for (const char *p = extra; p != NULL && *p != '\0';) {
+        const char *colon = strchr(p, ':'), *eol = strstr(p, "\r\n");
+        size_t n;
+        if (colon == NULL || eol == NULL || colon > eol)
+            break;
+        n = (size_t)(eol + 2 - p);
+        if (!gw_resp_own_has(own, p, (size_t)(colon - p)) && len + n < cap) {
+            memcpy(dst + len, p, n);
+            len += n;
+            dst[len] = '\0';
+        }
+        p = eol + 2;
+    }
+    return dst;
+}
+
 /* Writes the head into dst; its length, or -1 when it does not fit. */
 static int gw_resp_head(gw_resp *rs, char *dst, size_t cap, int64_t content_length, const char *timing)
 {
     const char *reason = mg_get_response_code_text(rs->conn, rs->status);
-    char framing[64];
+    const char *extra = rs->extra_headers;
+    char framing[64], merged[GW_HEAD_MAX];
     int n;
 
     if (content_length >= 0)
@@ -107,6 +145,8 @@ static int gw_resp_head(gw_resp *rs, char *dst, size_t cap, int64_t content_leng
         snprintf(framing, sizeof(framing), "Transfer-Encoding: chunked\r\n");
     else
         framing[0] = '\0';
+    if (extra != NULL && rs->own_headers != NULL)
+        extra = gw_resp_merge_extra(extra, rs->own_headers, merged, sizeof(merged));
     n = snprintf(dst, cap,
                  "HTTP/%s %d %s\r\n"
                  "Content-Type: %s\r\n"
@@ -117,12 +157,12 @@ static int gw_resp_head(gw_resp *rs, char *dst, size_t cap, int64_t content_leng
                  "%s"
                  "X-Content-Type-Options: nosniff\r\n"
                  "Connection: %s\r\n"
-                 "%s"
+                 "%s%s"
                  "\r\n",
                  rs->http11 ? "1.1" : "1.0", rs->status, reason != NULL ? reason : "", rs->content_type, framing,
                  rs->request_id, timing != NULL ? timing : "gw;dur=0", rs->stream ? "no-cache" : "no-store",
                  rs->stream ? "X-Accel-Buffering: no\r\n" : "", rs->keep_alive ? "keep-alive" : "close",
-                 rs->extra_headers != NULL ? rs->extra_headers : "");
+                 rs->own_headers != NULL ? rs->own_headers : "", extra != NULL ? extra : "");
     if (n < 0 || (size_t)n >= cap)
         return -1;
     return n;

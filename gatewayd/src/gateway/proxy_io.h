@@ -58,6 +58,10 @@ typedef struct gw_resp {
     /* head fields, set before the first write */
     const char *content_type;
     const char *extra_headers; /* "Name: value\r\n" lines, may be NULL */
+    /* the gateway's own "Name: value\r\n" lines (rate limits), may be NULL:
+     * in every head, also when extra_headers is dropped; an extra_headers
+     * line of the same name (a relayed upstream header) is left out */
+    const char *own_headers;
     int stream;                /* Cache-Control: no-cache and X-Accel-Buffering: no */
 } gw_resp;
 

@@ -3,7 +3,7 @@
  * request.h): the per-thread buffers it borrows, its request id and
  * journal slot, reading its headers and body, answering with an error,
  * Server-Timing, and gw_preq_end, which runs on every path: it settles the
- * budget, records the one analytics event (also into the journal slot
+ * budget, charges the rate limits' tokens buckets with the usage, records the one analytics event (also into the journal slot
  * first, so a crash loses none), updates the metrics and releases the
  * snapshot and credential references and the thread buffers (trimmed after
  * a large request).
@@ -140,7 +140,9 @@ void gw_preq_fail(gw_preq *r, int status, const char *code, const char *fmt, ...
     }
 }
 
-void gw_preq_block(gw_preq *r, int status, const char *code, const char *message, const gw_hook_def *by)
+/* The error in the vendor's shape on pass-through routes, OpenAI's on /ai
+ * and the chat (when nothing was sent yet). */
+static void gw_preq_send_vendor_error(gw_preq *r, int status, const char *code, const char *message)
 {
     char timing[96];
 
@@ -165,7 +167,23 @@ void gw_preq_block(gw_preq *r, int status, const char *code, const char *message
         if (r->resp.failed)
             r->status = 499;
     }
+}
+
+void gw_preq_block(gw_preq *r, int status, const char *code, const char *message, const gw_hook_def *by)
+{
+    gw_preq_send_vendor_error(r, status, code, message);
     gw_preq_block_error(r, code, message, by);
+}
+
+void gw_preq_fail_vendor(gw_preq *r, int status, const char *code, const char *fmt, ...)
+{
+    char msg[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    gw_preq_send_vendor_error(r, status, code, msg);
+    gw_preq_set_error(r, code, msg);
 }
 
 void gw_preq_block_error(gw_preq *r, const char *code, const char *message, const gw_hook_def *by)
@@ -371,6 +389,8 @@ static void gw_preq_finish(gw_preq *r)
                               u.cache_read_tokens);
     if (r->reserved)
         gw_budget_settle(srv->budget, &r->ticket, cost);
+    if (r->rl_admitted && (u.seen || u.estimated))
+        gw_ratelimit_charge(srv->ratelimits, &r->rl, u.prompt_tokens + u.response_tokens, gw_now_ms());
 
     if (r->model[0] == '\0' && r->proc != NULL)
         gw_copy(r->model, sizeof(r->model), gw_stream_proc_model(r->proc));

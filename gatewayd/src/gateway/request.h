@@ -102,6 +102,9 @@ typedef struct gw_preq {
     const gw_price *price;
     gw_budget_ticket ticket;
     int reserved;
+    gw_rl_ticket rl;       /* the rate-limit admission (steps.c) */
+    int rl_admitted;       /* its tokens buckets are charged at the end */
+    char rl_headers[512];  /* x-ratelimit-* (and Retry-After) lines: r->resp.own_headers */
     gw_app_streams *stream_slot;
     int stream_counted;
     int inflight_counted;
@@ -192,6 +195,10 @@ void gw_preq_fail(gw_preq *r, int status, const char *code, const char *fmt, ...
  * chat, the vendor's own shape on pass-through routes
  * (gw_vendor_error_body); the event's error is "code: kind 'name': message". */
 void gw_preq_block(gw_preq *r, int status, const char *code, const char *message, const gw_hook_def *by);
+/* A gateway refusal in the shape the client's SDK reads (a rate limit):
+ * the vendor's error body on pass-through routes (gw_vendor_error_body),
+ * OpenAI's on /ai and the chat; the event's error is "code: message". */
+void gw_preq_fail_vendor(gw_preq *r, int status, const char *code, const char *fmt, ...) GW_PRINTF(4, 5);
 /* Only the event's error of a block (the answer was cut otherwise). */
 void gw_preq_block_error(gw_preq *r, const char *code, const char *message, const gw_hook_def *by);
 

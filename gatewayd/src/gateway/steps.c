@@ -363,6 +363,69 @@ static int gw_step_budget(gw_preq *r, void *arg)
     return 0;
 }
 
+/* The rate limits of the app (the snapshot's row: a changed limit counts
+ * from the next snapshot) and of the LLM: one request from each requests
+ * bucket, the tokens buckets above 0 (model/ratelimit.h). The x-ratelimit-*
+ * headers go on every answer of a limited request, this refusal's too. */
+static int gw_step_ratelimit(gw_preq *r, void *arg)
+{
+    const gw_app *app = r->app;
+    gw_rl_limits lim;
+    gw_rl_result res;
+    char reset[32];
+    size_t len = 0;
+
+    (void)arg;
+    memset(&lim, 0, sizeof(lim));
+    if (app == NULL && r->app_id > 0)
+        app = gw_snapshot_app_by_id(r->snap, r->app_id);
+    if (app != NULL) {
+        lim.app_id = app->id;
+        lim.app_rpm = app->rate_limit_rpm;
+        lim.app_tpm = app->rate_limit_tpm;
+    }
+    lim.llm_id = r->llm->id;
+    lim.llm_rpm = r->llm->rate_limit_rpm;
+    lim.llm_tpm = r->llm->rate_limit_tpm;
+    if (r->srv->ratelimits == NULL || !gw_ratelimit_applies(&lim))
+        return 0;
+    res = gw_ratelimit_admit(r->srv->ratelimits, &lim, gw_now_ms(), &r->rl);
+    if (res == GW_RL_ERROR) {
+        gw_preq_fail(r, 503, "rate_limit_unavailable", "the rate limit cannot be checked now; retry later");
+        return -1;
+    }
+    r->rl_headers[0] = '\0';
+    if (r->rl.requests.set)
+        len += (size_t)snprintf(r->rl_headers + len, sizeof(r->rl_headers) - len,
+                                "x-ratelimit-limit-requests: %lld\r\nx-ratelimit-remaining-requests: %lld\r\n"
+                                "x-ratelimit-reset-requests: %s\r\n",
+                                (long long)r->rl.requests.limit, (long long)r->rl.requests.remaining,
+                                gw_ratelimit_duration(r->rl.requests.reset_ms, reset, sizeof(reset)));
+    if (r->rl.tokens.set && len < sizeof(r->rl_headers))
+        len += (size_t)snprintf(r->rl_headers + len, sizeof(r->rl_headers) - len,
+                                "x-ratelimit-limit-tokens: %lld\r\nx-ratelimit-remaining-tokens: %lld\r\n"
+                                "x-ratelimit-reset-tokens: %s\r\n",
+                                (long long)r->rl.tokens.limit, (long long)r->rl.tokens.remaining,
+                                gw_ratelimit_duration(r->rl.tokens.reset_ms, reset, sizeof(reset)));
+    if (res != GW_RL_OK && len < sizeof(r->rl_headers))
+        snprintf(r->rl_headers + len, sizeof(r->rl_headers) - len, "Retry-After: %lld\r\n",
+                 (long long)r->rl.retry_after_s);
+    r->resp.own_headers = r->rl_headers;
+    if (res == GW_RL_OK) {
+        r->rl_admitted = 1;
+        return 0;
+    }
+    {
+        int tokens = res == GW_RL_APP_TOKENS || res == GW_RL_LLM_TOKENS;
+        int is_app = res == GW_RL_APP_REQUESTS || res == GW_RL_APP_TOKENS;
+        gw_preq_fail_vendor(r, 429, "rate_limited",
+                            "rate limit reached: the %s's limit of %lld %s per minute; retry after %lld s",
+                            is_app ? "app" : "LLM", (long long)r->rl.limit,
+                            tokens ? "tokens" : "requests", (long long)r->rl.retry_after_s);
+    }
+    return -1;
+}
+
 /* ---- registration ---- */
 
 typedef struct gw_step_def {
@@ -404,7 +467,8 @@ static const gw_step_def gw_app_key_steps[] = {
 static const gw_step_def gw_shared_steps[] = {
     GW_STEP(POST_AUTH, gw_step_vendor_key), GW_STEP(POST_AUTH, gw_step_vendor_request),
     GW_STEP(POST_AUTH, gw_step_model),      GW_STEP(POST_AUTH, gw_step_streams),
-    GW_STEP(POST_AUTH, gw_step_budget),     GW_STEP(POST_AUTH, gw_step_hooks_post_auth),
+    GW_STEP(POST_AUTH, gw_step_budget),     GW_STEP(POST_AUTH, gw_step_ratelimit),
+    GW_STEP(POST_AUTH, gw_step_hooks_post_auth),
 };
 
 int gw_steps_add_app_key(gw_pipeline *p, char err[GW_ERR_LEN])

@@ -17,8 +17,10 @@
  *                  vendor request or /ai translation (4xx), the model
  *                  allowed (403), the concurrent streams per app (per user
  *                  without an app; 429), the budget reservation (429, 503)
- *                  and the journal note of the LLM call, the LLM's
- *                  post_auth filters and plugins (llm_hooks.h)
+ *                  and the journal note of the LLM call, the app's and
+ *                  the LLM's rate limits (429 rate_limited,
+ *                  model/ratelimit.h), the LLM's post_auth filters and
+ *                  plugins (llm_hooks.h)
  *       on_response the LLM's on_response filters and plugins
  * The chat (chat.c) registers its own pre_auth/auth/post_auth steps (a
  * session instead of an API key) and then the shared ones; the upstream

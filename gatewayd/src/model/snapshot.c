@@ -348,6 +348,8 @@ int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, co
         l->namespace_ = gw_nz(m->namespace_);
         l->monthly_budget = gw_nz(m->monthly_budget);
         l->monthly_budget_nanos = m->monthly_budget_nanos;
+        l->rate_limit_rpm = m->rate_limit_rpm > 0 ? m->rate_limit_rpm : 0;
+        l->rate_limit_tpm = m->rate_limit_tpm > 0 ? m->rate_limit_tpm : 0;
         l->budget_start_date = gw_nz(m->budget_start_date);
         l->active = m->active ? 1 : 0;
         l->idx = i;
@@ -373,6 +375,8 @@ int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, co
         a->owner_id = m->owner_id;
         a->monthly_budget = gw_nz(m->monthly_budget);
         a->monthly_budget_nanos = m->monthly_budget_nanos;
+        a->rate_limit_rpm = m->rate_limit_rpm > 0 ? m->rate_limit_rpm : 0;
+        a->rate_limit_tpm = m->rate_limit_tpm > 0 ? m->rate_limit_tpm : 0;
         a->budget_start_date = gw_nz(m->budget_start_date);
         a->namespace_ = gw_nz(m->namespace_);
         a->active = m->active ? 1 : 0;

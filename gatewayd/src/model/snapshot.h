@@ -72,6 +72,8 @@ typedef struct gw_llm {
     const char *monthly_budget;    /* exact decimal, "" = none */
     int64_t monthly_budget_nanos;  /* the same in 10^-9 units (when monthly_budget is set) */
     const char *budget_start_date; /* YYYY-MM-DD, "" = first of the month */
+    int64_t rate_limit_rpm;        /* requests per minute, 0 = no limit (model/ratelimit.h) */
+    int64_t rate_limit_tpm;        /* tokens per minute, 0 = no limit */
     int active;
     gw_key_state key_state;
     char *api_key; /* opened vendor key (GW_KEY_OK), wiped on free */
@@ -151,6 +153,8 @@ typedef struct gw_app {
     const char *budget_start_date;
     const char *namespace_;
     int active;
+    int64_t rate_limit_rpm; /* requests per minute, 0 = no limit (model/ratelimit.h) */
+    int64_t rate_limit_tpm; /* tokens per minute, 0 = no limit */
 } gw_app;
 
 typedef struct gw_snapshot gw_snapshot;

@@ -479,6 +479,7 @@ int gw_vendor_error_body(const gw_vendor *v, int status, const char *code, const
         gw_jw_string(&w, status == 413   ? "request_too_large"
                          : status >= 500 ? "api_error"
                          : status == 403 ? "permission_error"
+                         : status == 429 ? "rate_limit_error"
                                          : "invalid_request_error");
         gw_jw_key(&w, "message");
         gw_jw_string(&w, message);
