@@ -13,7 +13,8 @@
  * Server and clients share the machine's cores, so the unary figures are a
  * floor for one side.
  */
-#include "common/log.c"
+#include "base/codec.c"
+#include "base/log.c"
 #include "rpc/call.c"
 #include "rpc/client.c"
 #include "rpc/core.c"
