@@ -203,7 +203,7 @@ int main(void)
         wait_exit(&c);
         is_str(val("net"), "ok", "the network when the manifest asks for it");
         o.network = 0;
-        /* a plugin installed under /tmp: its directory survives the private /tmp */
+        /* a plugin installed under /tmp: its top directory there survives the private /tmp */
         char exe_dir[] = "/tmp/gw-spawn-exe.XXXXXX", exe[64], cp[256];
         const char *orig_path = o.path;
         ok(mkdtemp(exe_dir) != NULL, "a plugin directory under /tmp");

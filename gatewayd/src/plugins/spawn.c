@@ -97,14 +97,14 @@ int gw_spawn_plan_build(const gw_spawn_opts *o, gw_spawn_plan *p, char err[GW_ER
         bad |= gw_plan_args3(p, "--dev", "/dev", NULL);
         bad |= gw_plan_args3(p, "--proc", "/proc", NULL);
         bad |= gw_plan_args3(p, "--tmpfs", "/tmp", NULL);
-        /* a plugin installed under /tmp stays visible (read-only): its
-         * directory (a script's files live next to it), or only the file
-         * when it sits in /tmp itself */
+        /* a plugin installed under /tmp stays visible, read-only, as it
+         * would be anywhere else on the read-only root: the top directory
+         * under /tmp that holds it (a script loads files next to it and
+         * above it, e.g. a .proto), or only the file when it sits in /tmp
+         * itself. The hidden paths below are masked after this. */
         if (strncmp(o->path, "/tmp/", 5) == 0) {
-            const char *slash = strrchr(o->path, '/');
-            size_t n = (size_t)(slash - o->path);
-            if (n == 4)
-                n = strlen(o->path);
+            const char *end = strchr(o->path + 5, '/');
+            size_t n = end != NULL ? (size_t)(end - o->path) : strlen(o->path);
             if (n >= sizeof(p->exe_dir))
                 return gw_errf(err, "the plugin command's path is too long");
             memcpy(p->exe_dir, o->path, n);
