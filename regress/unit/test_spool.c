@@ -400,7 +400,8 @@ static void test_copy_encoding(void)
     gw_an_copy_row(&b, &ev);
     is_str(gw_buf_cstr(&b),
            "2025-01-01 00:00:00.123456+00\t0190a5d6-1234-7abc-8def-0123456789ab\t\\N\t3\t9\t1\topenai\t"
-           "a\\tb\\nc\\\\d\\re\\x01 \xc3\xa9 ?? end\t1001\t50\t0\t10\t12\tproxy\t200\t\t\\N\tboom\n",
+           "a\\tb\\nc\\\\d\\re\\x01 \xc3\xa9 ?? end\t1001\t50\t0\t10\t12\tproxy\t200\t\t\\N\tboom"
+           "\t\\N\t\\N\t\\N\t\\N\n",
            "COPY row: escapes, invalid UTF-8 replaced, NULL ids, the credential id, microsecond UTC timestamp");
 
     gw_buf_reset(&b);
@@ -414,8 +415,21 @@ static void test_copy_encoding(void)
     gw_an_copy_row(&b, &ev);
     is_str(gw_buf_cstr(&b),
            "1969-12-31 23:59:59.999999+00\t\\N\t\\N\t3\t\\N\t1\tunknown\t"
-           "\t1001\t50\t0\t10\t12\tchat\t200\t\t\\N\t\\N\n",
+           "\t1001\t50\t0\t10\t12\tchat\t200\t\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n",
            "no vendor -> 'unknown', bad request id -> NULL, no credential -> NULL, no error -> NULL");
+
+    /* captured bodies: escaped like any text, the flags as booleans */
+    gw_buf_reset(&b);
+    ev.bodies = gw_event_bodies_new(8);
+    gw_event_bodies_set_request(ev.bodies, "{\"a\":\n1}", 8);
+    gw_event_bodies_add_response(ev.bodies, "abc", 3);
+    gw_event_bodies_add_response(ev.bodies, "defghi", 6); /* one byte past the cap */
+    gw_an_copy_row(&b, &ev);
+    is_str(strstr(gw_buf_cstr(&b), "\t\\N\t\\N\t{"), "\t\\N\t\\N\t{\"a\":\\n1}\tabcdefgh\tf\tt\n",
+           "COPY row with bodies: request, response, request_truncated, response_truncated");
+    gw_event_bodies_free(ev.bodies);
+    ev.bodies = NULL;
+
     ok(gw_an_uuid_ok("0190A5D6-1234-7abc-8def-0123456789ab"), "uuid check accepts upper case hex");
     ok(!gw_an_uuid_ok("0190a5d6-1234-7abc-8def-0123456789a"), "and refuses a short one");
     gw_buf_free(&b);
@@ -486,6 +500,33 @@ static void test_offline_writer(void)
     gw_an_free(a);
 }
 
+/* The capture buffers: the request cut at the cap, the response appended
+ * up to it (growing by doubling), the flags set only when bytes were cut. */
+static void test_bodies_cap(void)
+{
+    gw_event_bodies *b = gw_event_bodies_new(300);
+    char big[1000];
+    int grew_ok = 1;
+
+    memset(big, 'x', sizeof(big));
+    ok(b != NULL && gw_event_bodies_set_request(b, big, 300) == 0, "request of exactly the cap");
+    is_int((int64_t)b->request_len, 300, "kept whole");
+    ok(!b->request_truncated, "not flagged");
+    ok(gw_event_bodies_set_request(b, big, 301) == 0 && b->request_len == 300 && b->request_truncated,
+       "one byte more: cut at the cap and flagged");
+    ok(b->response == NULL && !b->response_truncated, "no response before one is relayed");
+    for (int i = 0; i < 299; i++)
+        grew_ok &= gw_event_bodies_add_response(b, "y", 1) == 0;
+    ok(grew_ok && b->response_len == 299 && !b->response_truncated, "299 one-byte pieces: kept, not flagged");
+    ok(gw_event_bodies_add_response(b, "z", 1) == 0 && b->response_len == 300 && !b->response_truncated,
+       "the 300th byte fills the cap");
+    ok(gw_event_bodies_add_response(b, "w", 1) == 0 && b->response_len == 300 && b->response_truncated,
+       "the next is cut and flagged");
+    ok(b->response_alloc <= 301 && b->response[300] == '\0' && b->response[299] == 'z', "never more than the cap");
+    gw_event_bodies_free(b);
+    gw_event_bodies_free(NULL);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_spool.XXXXXX");
@@ -498,6 +539,7 @@ int main(void)
     test_upgrade();
     test_sidecar_and_cap();
     test_copy_encoding();
+    test_bodies_cap();
     test_offline_writer();
     rm_rf(tmpdir);
     return tap_done();

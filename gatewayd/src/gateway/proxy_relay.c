@@ -9,6 +9,9 @@
  * (keyhosts.h), and everything the upstream answers passes through the
  * redaction of the vendor key (redact.h, applied in upstream.c), so an
  * upstream echoing the key reaches neither the client nor the event.
+ * An LLM that captures bodies gets the request as sent upstream and what
+ * the client received (gw_relay_out, after the on_response steps) in
+ * r->bodies, each up to its cap.
  */
 #include "gateway/proxy_relay.h"
 
@@ -48,6 +51,8 @@ static int gw_relay_out(void *ctx, const char *data, size_t len)
         r->out_overflow = 1;
         return -1;
     }
+    if (r->bodies != NULL)
+        gw_event_bodies_add_response(r->bodies, data, len); /* out of memory: kept so far, flagged */
     return 0;
 }
 
@@ -197,6 +202,8 @@ static void gw_relay_upstream_error(gw_preq *r)
         gw_resp_send_error(&r->resp, status, msg, code, gw_preq_timing(r, timing, sizeof(timing)));
     } else {
         r->resp.extra_headers = r->call.relay_headers_len > 0 ? r->call.relay_headers : NULL;
+        if (r->bodies != NULL && aux->data != NULL)
+            gw_event_bodies_add_response(r->bodies, aux->data, aux->len);
         gw_resp_send(&r->resp, status, r->call.content_type[0] != '\0' ? r->call.content_type : "application/json",
                      aux->data != NULL ? aux->data : "", aux->len, gw_preq_timing(r, timing, sizeof(timing)));
     }
@@ -391,6 +398,18 @@ static void gw_relay_call(gw_preq *r, const char *body, size_t body_len)
     } else {
         r->call.body = body_len > 0 ? body : NULL;
         r->call.body_len = body_len;
+    }
+    /* body capture: the request as it goes upstream (after the filters),
+     * never a header; the answer is added as the client gets it */
+    if (r->llm->capture_bodies && r->llm->capture_max_bytes > 0 && r->bodies == NULL) {
+        r->bodies = gw_event_bodies_new((size_t)r->llm->capture_max_bytes);
+        if (r->bodies != NULL && gw_event_bodies_set_request(r->bodies, r->call.body != NULL ? r->call.body : "",
+                                                             r->call.body_len) != 0) {
+            gw_event_bodies_free(r->bodies);
+            r->bodies = NULL;
+        }
+        if (r->bodies == NULL)
+            gw_log_warn("%s: out of memory: the bodies of this request are not captured", r->rid);
     }
     r->call.connect_timeout_ms = cfg->upstream_connect_timeout_ms;
     /* a stream may run for long: UPSTREAM_TIMEOUT_MS bounds its first byte,
