@@ -6,6 +6,8 @@
 //     got it, and a streamed answer (the SSE frames relayed);
 //   - a pii filter's redaction is what is stored (the prompt the upstream saw);
 //   - the cap cuts both bodies and flags them truncated;
+//   - an answer an on_response filter refuses is never stored: a JSON one
+//     not at all, a stream only up to what the client got (its error event);
 //   - the vendor key never reaches the table (an upstream echoing it);
 //   - REST: GET /api/v1/requests/{id} has the bodies for an admin and the
 //     app's owner, another developer gets 404, an uncaptured request has
@@ -75,13 +77,18 @@ before(async () => {
       { name: 'Plain', vendor: 'openai', endpoint: `${mock.url}/v1`, key: 'secret' },
       { name: 'Captured', vendor: 'openai', endpoint: `${mock.url}/v1`, key: 'secret' },
       { name: 'Small', vendor: 'openai', endpoint: `${mock.url}/v1`, key: 'secret' },
+      { name: 'Guarded', vendor: 'openai', endpoint: `${mock.url}/v1`, key: 'secret' },
     ],
-    apps: [{ name: 'bodies-app', llms: ['Plain', 'Captured', 'Small'] }],
+    apps: [{ name: 'bodies-app', llms: ['Plain', 'Captured', 'Small', 'Guarded'] }],
   });
   await pg.sql(`SELECT aistudio.update_llm(${ids.llms.Captured.id}, capture_bodies => true)`);
   await pg.sql(`SELECT aistudio.update_llm(${ids.llms.Small.id}, capture_bodies => true, capture_max_bytes => 256)`);
   const pii = await pg.sql(`SELECT aistudio.create_filter('pii-prompt', 'pii', '{}'::jsonb, stage => 'post_auth')`);
   await pg.sql(`SELECT aistudio.attach_filter(${ids.llms.Captured.id}, ${pii}, 0)`);
+  await pg.sql(`SELECT aistudio.update_llm(${ids.llms.Guarded.id}, capture_bodies => true)`);
+  const stop = await pg.sql(`SELECT aistudio.create_filter('answer-guard', 'regex',
+    '{"patterns": ["(?i)forbidden answer"]}'::jsonb, stage => 'on_response')`);
+  await pg.sql(`SELECT aistudio.attach_filter(${ids.llms.Guarded.id}, ${stop}, 0)`);
   users.dev = ids.ownerId;
   users.admin = Number(await pg.sql(`SELECT aistudio.create_user('admin@example.com', 'Admin', role => 'admin')`));
   users.dev2 = Number(await pg.sql(`SELECT aistudio.create_user('dev2@example.com', 'Dev Two', role => 'developer')`));
@@ -156,6 +163,22 @@ describe('body capture', () => {
     assert.equal(sb.request_truncated, false);
     assert.equal(sb.response_truncated, true);
     assert.equal(sb.response_body, s.text.slice(0, 256));
+  });
+
+  it('never stores an answer an on_response filter refused, only what the client got', async () => {
+    const j = await call('Guarded', 'x', { answer: 'a FORBIDDEN answer' });
+    assert.equal(j.status, 502, j.text);
+    const jb = await bodiesOf(j.rid);
+    assert.ok(jb, 'the request is captured');
+    assert.equal(JSON.parse(jb.request_body).messages[0].content, 'x');
+    assert.equal(jb.response_body, null, 'the refused JSON answer is not stored');
+    const s = await call('Guarded', 'x', { stream: true, answer: 'a fine start| then a FORBIDDEN answer| more' });
+    assert.equal(s.status, 200, 'the stream had begun');
+    assert.doesNotMatch(s.text, /FORBIDDEN/i);
+    const sb = await bodiesOf(s.rid);
+    assert.equal(sb.response_body, s.text, 'exactly the frames and the error event the client got');
+    assert.doesNotMatch(sb.response_body, /FORBIDDEN/i);
+    assert.match(sb.response_body, /a fine start/);
   });
 
   it('never stores the vendor key (an upstream echoing it)', async () => {

@@ -9,9 +9,9 @@
  * (keyhosts.h), and everything the upstream answers passes through the
  * redaction of the vendor key (redact.h, applied in upstream.c), so an
  * upstream echoing the key reaches neither the client nor the event.
- * An LLM that captures bodies gets the request as sent upstream and what
- * the client received (gw_relay_out, after the on_response steps) in
- * r->bodies, each up to its cap.
+ * An LLM that captures bodies gets the request as sent upstream and the
+ * bytes the client received (gw_relay_flush, after the on_response steps;
+ * an upstream error relayed as it is) in r->bodies, each up to its cap.
  */
 #include "gateway/proxy_relay.h"
 
@@ -23,10 +23,22 @@
 #include "gateway/request.h"
 #include "model/keyhosts.h"
 
+/* The pending output goes to the client now: the capture gets exactly those
+ * bytes, so bytes dropped before they went out (a cut, a refused answer)
+ * are never captured. Out of memory: the capture keeps what it had, flagged. */
+static int gw_relay_flush(gw_preq *r, int final)
+{
+    char timing[96];
+    size_t n = gw_outbuf_pending(&r->tls->out);
+    if (r->bodies != NULL && n > 0 && !r->resp.failed)
+        gw_event_bodies_add_response(r->bodies, r->tls->out.data + GW_OUT_GAP, n);
+    return gw_resp_flush(&r->resp, &r->tls->out, final, gw_preq_timing(r, timing, sizeof(timing)));
+}
+
 /* A stream already under way is cut: the vendor's error event, then the end. */
 static void gw_relay_cut(gw_preq *r, int status, const char *code, const char *msg)
 {
-    char mem[1024], timing[96];
+    char mem[1024];
     gw_buf eb;
 
     r->status = status;
@@ -38,7 +50,7 @@ static void gw_relay_cut(gw_preq *r, int status, const char *code, const char *m
     r->tls->out.overflow = 0;
     if (gw_vendor_stream_error(r->vendor, r->ureq.proc_mode, msg, &eb) == 0 && !eb.failed)
         gw_outbuf_append(&r->tls->out, eb.data, eb.len);
-    gw_resp_flush(&r->resp, &r->tls->out, 1, gw_preq_timing(r, timing, sizeof(timing)));
+    gw_relay_flush(r, 1);
 }
 
 /* ---- upstream callbacks ---- */
@@ -51,8 +63,6 @@ static int gw_relay_out(void *ctx, const char *data, size_t len)
         r->out_overflow = 1;
         return -1;
     }
-    if (r->bodies != NULL)
-        gw_event_bodies_add_response(r->bodies, data, len); /* out of memory: kept so far, flagged */
     return 0;
 }
 
@@ -121,10 +131,9 @@ static int gw_relay_on_body(void *ctx, const char *data, size_t len)
     gw_preq_journal_progress(r); /* the usage so far survives a crash */
     if (gw_outbuf_pending(&r->tls->out) > 0 &&
         (r->streaming_out || gw_outbuf_pending(&r->tls->out) > GW_JSON_FLUSH_BYTES)) {
-        char timing[96];
         if (!r->resp.head_sent)
             gw_relay_head_fields(r);
-        if (gw_resp_flush(&r->resp, &r->tls->out, 0, gw_preq_timing(r, timing, sizeof(timing))) != 0) {
+        if (gw_relay_flush(r, 0) != 0) {
             r->client_gone = 1;
             return -1;
         }
@@ -308,7 +317,7 @@ static void gw_relay_after(gw_preq *r, gw_upstream_result res)
         }
         if (!r->resp.head_sent)
             gw_relay_head_fields(r);
-        if (gw_resp_flush(&r->resp, &r->tls->out, 1, gw_preq_timing(r, timing, sizeof(timing))) != 0) {
+        if (gw_relay_flush(r, 1) != 0) {
             gw_relay_client_gone(r);
             return;
         }
