@@ -12,6 +12,7 @@
 //   - REST: GET /api/v1/requests/{id} has the bodies for an admin and the
 //     app's owner, another developer gets 404, an uncaptured request has
 //     nulls; the LLM fields on /api/v1/llms, a bad cap is a 400;
+//   - the chat: captured too; its user sees the bodies of their own chat;
 //   - retention: purge_request_bodies (what the rollup worker calls) deletes
 //     the rows older than pg_aistudio.body_retention_days, and only those.
 import { describe, before, after, it as nodeIt } from 'node:test';
@@ -21,6 +22,7 @@ import { startCluster } from './lib/cluster.mjs';
 import { startGatewayd, seed, waitEvent, withLogs, sqlLit as q } from './lib/gatewayd.mjs';
 
 const VKEY = 'sk-vendor-bodies-e2e-77';
+const CHAT_PW = 'bodies chat password 0123';
 let mock;
 let pg;
 let gw;
@@ -93,6 +95,8 @@ before(async () => {
   users.admin = Number(await pg.sql(`SELECT aistudio.create_user('admin@example.com', 'Admin', role => 'admin')`));
   users.dev2 = Number(await pg.sql(`SELECT aistudio.create_user('dev2@example.com', 'Dev Two', role => 'developer')`));
   for (const who of ['admin', 'dev', 'dev2']) tokens[who] = await tokenFor(users[who]);
+  users.chat = Number(await pg.sql(`SELECT aistudio.create_user('chat@example.com', 'Chat', ${q(CHAT_PW)}, 'chat_user')`));
+  await pg.sql(`SELECT aistudio.add_user_to_group(${users.chat}, ${ids.groupId})`);
   gw = await startGatewayd(pg);
   api = `http://127.0.0.1:${gw.serverPort}/api/v1`;
 });
@@ -226,6 +230,37 @@ describe('body capture', () => {
     const d = await rest('admin', 'GET', `/llms/${ids.llms.Plain.id}`);
     assert.equal(d.json.capture_bodies, false);
     assert.equal(d.json.capture_max_bytes, null, 'null: the default cap');
+  });
+
+  it('the chat is captured and its user sees the bodies of their own chat', async () => {
+    const login = await fetch(`${api}/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'chat@example.com', password: CHAT_PW }),
+    });
+    assert.equal(login.status, 200, await login.text());
+    const jar = {};
+    for (const c of login.headers.getSetCookie()) { const kv = c.split(';')[0]; const i = kv.indexOf('='); jar[kv.slice(0, i)] = kv.slice(i + 1); }
+    const cookie = Object.entries(jar).map(([k, v]) => `${k}=${v}`).join('; ');
+    const res = await fetch(`${api}/chat/completions`, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': jar.aistudio_csrf, 'content-type': 'application/json', 'x-mock-answer': 'chat answer' },
+      body: JSON.stringify({ llm: ids.llms.Small.slug, model: 'gpt-4o', messages: [{ role: 'user', content: 'chat question' }] }),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    const rid = res.headers.get('x-request-id');
+    const b = await bodiesOf(rid);
+    assert.ok(b, 'the chat request is captured');
+    assert.match(b.request_body, /chat question/);
+    assert.equal(b.response_body, text.slice(0, 256));
+    const mine = await fetch(`${api}/requests/${rid}`, { headers: { cookie } });
+    const j = await mine.json();
+    assert.equal(mine.status, 200, JSON.stringify(j));
+    assert.match(j.request_body, /chat question/);
+    assert.equal(j.response_body, b.response_body);
+    assert.equal((await rest('dev', 'GET', `/requests/${rid}`)).status, 404, 'not the developer\'s');
+    const admin = await rest('admin', 'GET', `/requests/${rid}`);
+    assert.match(admin.json.request_body, /chat question/);
   });
 
   it('retention: purge_request_bodies deletes what is older than body_retention_days', async () => {
