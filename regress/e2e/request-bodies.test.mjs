@@ -14,12 +14,13 @@
 //     nulls; the LLM fields on /api/v1/llms, a bad cap is a 400;
 //   - the chat: captured too; its user sees the bodies of their own chat;
 //   - retention: purge_request_bodies (what the rollup worker calls) deletes
-//     the rows older than pg_aistudio.body_retention_days, and only those.
+//     the rows older than pg_aistudio.body_retention_days, and only those;
+//     the rollup worker runs it (body_retention_days = 0: every body goes).
 import { describe, before, after, it as nodeIt } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMock } from './lib/mock.mjs';
 import { startCluster } from './lib/cluster.mjs';
-import { startGatewayd, seed, waitEvent, withLogs, sqlLit as q } from './lib/gatewayd.mjs';
+import { startGatewayd, seed, waitEvent, pollValue, withLogs, sqlLit as q } from './lib/gatewayd.mjs';
 
 const VKEY = 'sk-vendor-bodies-e2e-77';
 const CHAT_PW = 'bodies chat password 0123';
@@ -278,5 +279,22 @@ describe('body capture', () => {
     assert.equal(await pg.sql(`SELECT count(*) FROM aistudio.request_bodies WHERE request_id = ${q(b.rid)}::uuid`), '1');
     // the event itself stays
     assert.equal((await waitEvent(pg, a.rid, { settleMs: 0 })).length, 1);
+  });
+
+  it('the rollup worker purges: body_retention_days = 0 keeps none', async () => {
+    const r = await call('Captured', 'soon gone');
+    assert.ok(await bodiesOf(r.rid));
+    await pg.sql('ALTER SYSTEM SET pg_aistudio.body_retention_days = 0');
+    await pg.sql('ALTER SYSTEM SET pg_aistudio.rollup_interval = 1');
+    await pg.sql('SELECT pg_reload_conf()');
+    try {
+      const left = await pollValue(pg, 'SELECT count(*) FROM aistudio.request_bodies', (v) => v === '0', { timeoutMs: 20000 });
+      assert.equal(left, '0', 'the worker deleted every body');
+      assert.equal((await waitEvent(pg, r.rid, { settleMs: 0 })).length, 1, 'the event stays');
+    } finally {
+      await pg.sql('ALTER SYSTEM RESET pg_aistudio.body_retention_days');
+      await pg.sql('ALTER SYSTEM RESET pg_aistudio.rollup_interval');
+      await pg.sql('SELECT pg_reload_conf()');
+    }
   });
 });
