@@ -71,6 +71,8 @@ SELECT request_body FROM aistudio.get_request(md5('b2')::uuid);
 SET pg_aistudio.acting_user = :'chat_id';
 SELECT request_body, response_body FROM aistudio.get_request(md5('b3')::uuid);
 RESET pg_aistudio.acting_user;
+-- a DBA (the superuser acting as itself) sees the row, not the bodies
+SELECT aistudio.acting_role() AS role, request_body IS NULL AS hidden FROM aistudio.get_request(md5('b3')::uuid);
 
 -- retention: nothing is old enough at 7 days; an aged row goes; 0 keeps none;
 -- batches; bad input
