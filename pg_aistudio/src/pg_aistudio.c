@@ -2,7 +2,8 @@
  * src/pg_aistudio.c
  *		Module entry point: PG_MODULE_MAGIC, the GUCs of pg_aistudio (the
  *		hub-and-edge ones are read by SECTION sync, the alert ones by
- *		SECTION alerts with current_setting) and
+ *		SECTION alerts with current_setting, the body retention by SECTION
+ *		analytics) and
  *		the registration of the rollup background worker (which needs
  *		shared_preload_libraries = 'pg_aistudio').
  *-------------------------------------------------------------------------
@@ -30,6 +31,7 @@ int			aistudio_edge_stale_after = 900;
 bool		aistudio_edge_outbox = false;
 int			aistudio_alert_retry_delay = 30000;
 int			aistudio_alert_max_attempts = 8;
+int			aistudio_body_retention_days = 7;
 
 void		_PG_init(void);
 
@@ -97,6 +99,13 @@ _PG_init(void)
 							NULL,
 							&aistudio_alert_max_attempts, 8, 1, 100,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	/* captured request bodies (SECTION analytics, purge_request_bodies) */
+	DefineCustomIntVariable("pg_aistudio.body_retention_days",
+							"Days captured request and response bodies are kept; 0 keeps none (the next purge deletes them all).",
+							"The rollup worker deletes older bodies after each rollup.",
+							&aistudio_body_retention_days, 7, 0, 3650,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_aistudio");
 

@@ -2,7 +2,9 @@
  * src/rollup_worker.c
  *		The background worker that periodically runs aistudio.rollup_now()
  *		in pg_aistudio.worker_database, every pg_aistudio.rollup_interval
- *		seconds (0 = never; the worker then only waits for a reload).
+ *		seconds (0 = never; the worker then only waits for a reload), and
+ *		after it aistudio.purge_request_bodies() (captured bodies older than
+ *		pg_aistudio.body_retention_days), one transaction per batch.
  *
  * The worker is registered from _PG_init when the library is preloaded.
  * A database without the extension is not an error: the worker waits and
@@ -77,6 +79,45 @@ RollupWorkerTurn(void)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
+/* captured bodies deleted per transaction, and at most this many batches a turn */
+#define PURGE_BATCH_ROWS 10000
+#define PURGE_MAX_BATCHES 100
+
+/*
+ * After the rollup: captured bodies past their retention, one batch per
+ * transaction (short locks, bounded WAL per commit), until a batch comes
+ * back short or PURGE_MAX_BATCHES ran (the next turn goes on).
+ */
+static void
+RollupWorkerPurgeBodies(void)
+{
+	for (int i = 0; i < PURGE_MAX_BATCHES; i++)
+	{
+		int64		n = 0;
+		bool		isnull = true;
+
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "pg_aistudio purge of request bodies");
+		if (SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_aistudio'",
+						true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+		{
+			if (SPI_execute("SELECT aistudio.purge_request_bodies(" CppAsString2(PURGE_BATCH_ROWS) ")",
+							false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+				elog(ERROR, "could not run aistudio.purge_request_bodies()");
+			n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		if (isnull || n < PURGE_BATCH_ROWS)
+			break;
+	}
+}
+
 /* consecutive failed turns; the wait between turns doubles with each */
 static int	failed_turns = 0;
 
@@ -94,6 +135,7 @@ RollupWorkerTryTurn(void)
 	PG_TRY();
 	{
 		RollupWorkerTurn();
+		RollupWorkerPurgeBodies();
 		failed_turns = 0;
 	}
 	PG_CATCH();

@@ -70,7 +70,7 @@ typedef enum SnapshotQuery
 	SQ_COUNT
 } SnapshotQuery;
 
-#define SNAPSHOT_MAX_COLUMNS 20
+#define SNAPSHOT_MAX_COLUMNS 24
 
 /* $1 = namespace (text), $2 = full snapshot with sealed values (bool) */
 static const char *const query_text[SQ_COUNT] = {
@@ -95,7 +95,8 @@ static const char *const query_text[SQ_COUNT] = {
 	" l.api_key_version, l.default_model, l.allowed_models, l.namespace, l.active,"
 	" l.monthly_budget::text, to_char(l.budget_start_date, 'YYYY-MM-DD'),"
 	" coalesce((l.monthly_budget * 1000000000)::bigint, 0),"
-	" coalesce(l.rate_limit_rpm, 0)::bigint, coalesce(l.rate_limit_tpm, 0)::bigint"
+	" coalesce(l.rate_limit_rpm, 0)::bigint, coalesce(l.rate_limit_tpm, 0)::bigint,"
+	" l.capture_bodies, coalesce(l.capture_max_bytes, 16384)::bigint"
 	" FROM aistudio.llms l WHERE l.namespace IN ('', $1) ORDER BY l.id",
 
 	[SQ_PRICES] =
@@ -351,6 +352,8 @@ LoadLlms(Aistudio__V1__Snapshot *snap, SPITupleTable *tt, uint64 n, bool full,
 		m->monthly_budget_nanos = ColInt64(&row, 16);
 		m->rate_limit_rpm = ColInt64(&row, 17);
 		m->rate_limit_tpm = ColInt64(&row, 18);
+		m->capture_bodies = ColBool(&row, 19);
+		m->capture_max_bytes = (int32) ColInt64(&row, 20);
 		m->n_filter_ids = TakeLinks(filters, m->id, &m->filter_ids, &m->filter_positions);
 		m->n_filter_positions = m->filter_positions != NULL ? m->n_filter_ids : 0;
 		m->n_plugin_ids = TakeLinks(plugins, m->id, &m->plugin_ids, &m->plugin_positions);

@@ -18,6 +18,7 @@
  */
 #include "base/codec.c"
 #include "ingest/analytics.c"
+#include "ingest/bodies.c"
 #include "base/buf.c"
 #include "ingest/journal.c"
 #include "base/log.c"

@@ -8,13 +8,15 @@
  * re-sending rather than losing, truncation once all is committed; a torn
  * or corrupt tail cut off at open, corruption met during a replay counted
  * as lost, an undecodable record skipped; the size cap. The COPY
- * text encoding (escapes, invalid UTF-8, NULLs). And gw_analytics with the
- * database unreachable (a closed port on 127.0.0.1): events go to the
- * spool, or without a spool are dropped, and recorded + found == stored +
- * spooled-and-waiting + dropped at stop.
+ * text encoding (escapes, invalid UTF-8, NULLs, captured bodies). And
+ * gw_analytics with the database unreachable (a closed port on 127.0.0.1):
+ * events go to the spool, or without a spool are dropped, and recorded +
+ * found == stored + spooled-and-waiting + dropped at stop; their captured
+ * bodies are freed on every path (LeakSanitizer) and never spooled.
  */
 #include "base/codec.c"
 #include "ingest/analytics.c"
+#include "ingest/bodies.c"
 #include "base/buf.c"
 #include "ingest/journal.c"
 #include "base/log.c"
@@ -400,7 +402,8 @@ static void test_copy_encoding(void)
     gw_an_copy_row(&b, &ev);
     is_str(gw_buf_cstr(&b),
            "2025-01-01 00:00:00.123456+00\t0190a5d6-1234-7abc-8def-0123456789ab\t\\N\t3\t9\t1\topenai\t"
-           "a\\tb\\nc\\\\d\\re\\x01 \xc3\xa9 ?? end\t1001\t50\t0\t10\t12\tproxy\t200\t\t\\N\tboom\n",
+           "a\\tb\\nc\\\\d\\re\\x01 \xc3\xa9 ?? end\t1001\t50\t0\t10\t12\tproxy\t200\t\t\\N\tboom"
+           "\t\\N\t\\N\t\\N\t\\N\n",
            "COPY row: escapes, invalid UTF-8 replaced, NULL ids, the credential id, microsecond UTC timestamp");
 
     gw_buf_reset(&b);
@@ -414,11 +417,35 @@ static void test_copy_encoding(void)
     gw_an_copy_row(&b, &ev);
     is_str(gw_buf_cstr(&b),
            "1969-12-31 23:59:59.999999+00\t\\N\t\\N\t3\t\\N\t1\tunknown\t"
-           "\t1001\t50\t0\t10\t12\tchat\t200\t\t\\N\t\\N\n",
+           "\t1001\t50\t0\t10\t12\tchat\t200\t\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n",
            "no vendor -> 'unknown', bad request id -> NULL, no credential -> NULL, no error -> NULL");
+
+    /* captured bodies: escaped like any text, the flags as booleans */
+    gw_buf_reset(&b);
+    ev.bodies = gw_event_bodies_new(8);
+    gw_event_bodies_set_request(ev.bodies, "{\"a\":\n1}", 8);
+    gw_event_bodies_add_response(ev.bodies, "abc", 3);
+    gw_event_bodies_add_response(ev.bodies, "defghi", 6); /* one byte past the cap */
+    gw_an_copy_row(&b, &ev);
+    is_str(strstr(gw_buf_cstr(&b), "\t\\N\t\\N\t{"), "\t\\N\t\\N\t{\"a\":\\n1}\tabcdefgh\tf\tt\n",
+           "COPY row with bodies: request, response, request_truncated, response_truncated");
+    gw_event_bodies_free(ev.bodies);
+    ev.bodies = NULL;
+
     ok(gw_an_uuid_ok("0190A5D6-1234-7abc-8def-0123456789ab"), "uuid check accepts upper case hex");
     ok(!gw_an_uuid_ok("0190a5d6-1234-7abc-8def-0123456789a"), "and refuses a short one");
     gw_buf_free(&b);
+}
+
+/* A capture as the gateway makes one (bodies.h). */
+static gw_event_bodies *with_bodies(int i)
+{
+    char text[64];
+    gw_event_bodies *b = gw_event_bodies_new(256);
+    snprintf(text, sizeof(text), "{\"request\": %d}", i);
+    gw_event_bodies_set_request(b, text, strlen(text));
+    gw_event_bodies_add_response(b, "answer", 6);
+    return b;
 }
 
 static void test_offline_writer(void)
@@ -434,13 +461,14 @@ static void test_offline_writer(void)
     gw_spool *s;
     gw_event got[512];
     int64_t found, end, lost = 0;
-    int n = 300, total = 0, k;
+    int n = 300, total = 0, k, no_bodies = 0;
 
     snprintf(dir, sizeof(dir), "%s/w", tmpdir);
     o.spool_dir = dir;
     ok(gw_analytics_start(&o, NULL, NULL, &a, err) == 0, "writer starts with the database down: %s", err);
     for (int i = 0; i < n; i++) {
         gw_event ev = make_event(i);
+        ev.bodies = with_bodies(i); /* freed when spooled (LeakSanitizer checks) */
         gw_analytics_record(a, &ev);
     }
     gw_an_shutdown(a, 200);
@@ -463,10 +491,13 @@ static void test_offline_writer(void)
 
     gw_spool_open(dir, 0, &s, &found, err);
     while ((k = gw_spool_read(s, &end, got, 512, NULL, NULL, &lost)) > 0) {
+        for (int i = 0; i < k; i++)
+            no_bodies += got[i].bodies == NULL;
         total += k;
         gw_spool_commit(s, end, err);
     }
     is_int(total, n, "the spool holds exactly the %d events", n);
+    is_int(no_bodies, n, "without their bodies (the spool does not keep them)");
     gw_spool_close(s);
 
     /* without a spool: the queue holds what it can, the rest is dropped */
@@ -474,6 +505,7 @@ static void test_offline_writer(void)
     ok(gw_analytics_start(&o, NULL, NULL, &a, err) == 0, "writer without a spool: %s", err);
     for (int i = 0; i < n; i++) {
         gw_event ev = make_event(i);
+        ev.bodies = with_bodies(i); /* freed when dropped, at once or at stop */
         gw_analytics_record(a, &ev);
     }
     gw_analytics_stats_get(a, &st);

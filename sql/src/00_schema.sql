@@ -138,6 +138,10 @@ CREATE TABLE aistudio.llms (
 	-- rate limits enforced by each gateway (NULL = none; aistudio.check_rate_limit)
 	rate_limit_rpm    integer CHECK (rate_limit_rpm BETWEEN 1 AND 1000000000),
 	rate_limit_tpm    integer CHECK (rate_limit_tpm BETWEEN 1 AND 1000000000),
+	-- body capture (docs/gateway.md "Body capture"): off by default; the cap
+	-- per body in bytes, NULL = 16384 (aistudio.check_capture_max_bytes)
+	capture_bodies    boolean NOT NULL DEFAULT false,
+	capture_max_bytes integer CHECK (capture_max_bytes BETWEEN 256 AND 1048576),
 	created_at        timestamptz NOT NULL DEFAULT now(),
 	updated_at        timestamptz NOT NULL DEFAULT now(),
 	CHECK (api_key_ref IS NULL OR api_key_cipher IS NULL)

@@ -203,11 +203,27 @@ BEGIN
 END
 $$;
 
+-- The cap of an LLM's captured bodies (capture_max_bytes): NULL = the
+-- default (16384 bytes), else 256..1048576.
+CREATE FUNCTION aistudio.check_capture_max_bytes(max_bytes bigint) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF max_bytes IS NOT NULL AND (max_bytes < 256 OR max_bytes > 1048576) THEN
+		RAISE EXCEPTION 'capture_max_bytes must be between 256 and 1048576'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The value given is %s.', max_bytes),
+				  HINT = 'Pass NULL for the default of 16384 bytes.';
+	END IF;
+END
+$$;
+
 -- aistudio.create_llm: see docs/sql-api/config.md.
 CREATE FUNCTION aistudio.create_llm(name text, vendor text, api_endpoint text, api_key text DEFAULT NULL,
 									default_model text DEFAULT NULL, allowed_models text[] DEFAULT '{}',
 									namespace text DEFAULT '', active boolean DEFAULT true,
-									rate_limit_rpm bigint DEFAULT NULL, rate_limit_tpm bigint DEFAULT NULL)
+									rate_limit_rpm bigint DEFAULT NULL, rate_limit_tpm bigint DEFAULT NULL,
+									capture_bodies boolean DEFAULT false, capture_max_bytes bigint DEFAULT NULL)
 	RETURNS bigint
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -220,20 +236,23 @@ BEGIN
 	PERFORM aistudio.check_llm_unique(NULL, name);
 	PERFORM aistudio.check_rate_limit(create_llm.rate_limit_rpm, 'rate_limit_rpm');
 	PERFORM aistudio.check_rate_limit(create_llm.rate_limit_tpm, 'rate_limit_tpm');
+	PERFORM aistudio.check_capture_max_bytes(create_llm.capture_max_bytes);
 	PERFORM aistudio.check_api_key(api_key);
 	PERFORM aistudio.bind_secret(api_key, api_endpoint);
 	v_id := nextval(pg_get_serial_sequence('aistudio.llms', 'id'));
 	SELECT * INTO k FROM aistudio.llm_key_columns(v_id, api_key);
 	INSERT INTO aistudio.llms (id, name, slug, vendor, api_endpoint, api_key_ref, api_key_key_id,
 							   api_key_nonce, api_key_cipher, api_key_version, api_key_set_by, default_model,
-							   allowed_models, namespace, active, rate_limit_rpm, rate_limit_tpm)
+							   allowed_models, namespace, active, rate_limit_rpm, rate_limit_tpm,
+							   capture_bodies, capture_max_bytes)
 	VALUES (v_id, create_llm.name, aistudio.llm_slug(create_llm.name), create_llm.vendor,
 			create_llm.api_endpoint, k.api_key_ref, k.api_key_key_id, k.api_key_nonce, k.api_key_cipher,
 			CASE WHEN coalesce(create_llm.api_key, '') = '' THEN 0 ELSE 1 END,
 			CASE WHEN k.api_key_cipher IS NOT NULL THEN aistudio.acting_user_id() END,
 			nullif(create_llm.default_model, ''), coalesce(create_llm.allowed_models, '{}'),
 			create_llm.namespace, coalesce(create_llm.active, true),
-			create_llm.rate_limit_rpm, create_llm.rate_limit_tpm);
+			create_llm.rate_limit_rpm, create_llm.rate_limit_tpm,
+			coalesce(create_llm.capture_bodies, false), create_llm.capture_max_bytes);
 	RETURN v_id;
 END
 $$;
@@ -245,7 +264,8 @@ CREATE FUNCTION aistudio.update_llm(llm_id bigint, name text DEFAULT NULL, vendo
 									default_model text DEFAULT NULL, allowed_models text[] DEFAULT NULL,
 									namespace text DEFAULT NULL, active boolean DEFAULT NULL,
 									monthly_budget numeric DEFAULT NULL, budget_start_date date DEFAULT NULL,
-									rate_limit_rpm bigint DEFAULT NULL, rate_limit_tpm bigint DEFAULT NULL)
+									rate_limit_rpm bigint DEFAULT NULL, rate_limit_tpm bigint DEFAULT NULL,
+									capture_bodies boolean DEFAULT NULL, capture_max_bytes bigint DEFAULT NULL)
 	RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -276,6 +296,7 @@ BEGIN
 	PERFORM aistudio.check_amount_units(monthly_budget, 'monthly_budget');
 	PERFORM aistudio.check_rate_limit(update_llm.rate_limit_rpm, 'rate_limit_rpm');
 	PERFORM aistudio.check_rate_limit(update_llm.rate_limit_tpm, 'rate_limit_tpm');
+	PERFORM aistudio.check_capture_max_bytes(update_llm.capture_max_bytes);
 	IF v_ns <> cur.namespace AND (
 		EXISTS (SELECT 1 FROM aistudio.llm_filters lf JOIN aistudio.filters f ON f.id = lf.filter_id
 				 WHERE lf.llm_id = cur.id AND f.namespace NOT IN ('', v_ns)) OR
@@ -329,6 +350,8 @@ BEGIN
 		budget_start_date = coalesce(update_llm.budget_start_date, l.budget_start_date),
 		rate_limit_rpm = coalesce(update_llm.rate_limit_rpm, l.rate_limit_rpm),
 		rate_limit_tpm = coalesce(update_llm.rate_limit_tpm, l.rate_limit_tpm),
+		capture_bodies = coalesce(update_llm.capture_bodies, l.capture_bodies),
+		capture_max_bytes = coalesce(update_llm.capture_max_bytes, l.capture_max_bytes),
 		updated_at = now()
 	 WHERE l.id = cur.id;
 END
@@ -1028,8 +1051,9 @@ CREATE TRIGGER config_notify AFTER UPDATE OF active, role OR DELETE OR TRUNCATE 
 -- The admin API (gatewayd) connects as a member of aistudio_gateway and sets
 -- pg_aistudio.acting_user; every function checks the acting user's role.
 GRANT EXECUTE ON FUNCTION
-	aistudio.create_llm(text, text, text, text, text, text[], text, boolean, bigint, bigint),
-	aistudio.update_llm(bigint, text, text, text, text, text, text[], text, boolean, numeric, date, bigint, bigint),
+	aistudio.create_llm(text, text, text, text, text, text[], text, boolean, bigint, bigint, boolean, bigint),
+	aistudio.update_llm(bigint, text, text, text, text, text, text[], text, boolean, numeric, date, bigint, bigint,
+						boolean, bigint),
 	aistudio.clear_llm_rate_limits(bigint, boolean, boolean),
 	aistudio.delete_llm(bigint),
 	aistudio.set_model_price(text, text, numeric, numeric, numeric, numeric, text),

@@ -54,8 +54,30 @@ CREATE UNLOGGED TABLE aistudio.interaction_staging (
 	status_code        integer,
 	namespace          text,
 	edge_id            text,
-	error              text
+	error              text,
+	-- captured bodies (LLMs with capture_bodies): stored in request_bodies
+	request_body       text,
+	response_body      text,
+	request_truncated  boolean,
+	response_truncated boolean
 ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 20000);
+
+-- The bodies of requests to LLMs that capture them (docs/gateway.md "Body
+-- capture"), one row per request, written by ingest_staged() in the
+-- transaction that inserts the event; a table of its own so the analytics
+-- rows stay narrow.  *_truncated: the body was longer than the LLM's
+-- capture_max_bytes and is cut there.  Deleted after
+-- pg_aistudio.body_retention_days by purge_request_bodies() (the rollup
+-- worker).  Read through get_request() only.
+CREATE TABLE aistudio.request_bodies (
+	request_id         uuid PRIMARY KEY,
+	"timestamp"        timestamptz NOT NULL,
+	request_body       text,
+	response_body      text,
+	request_truncated  boolean,
+	response_truncated boolean
+);
+CREATE INDEX request_bodies_ts_idx ON aistudio.request_bodies ("timestamp");
 
 -- Staged events that failed validation, with the reason; nothing is lost.
 CREATE TABLE aistudio.ingest_rejects (
@@ -304,6 +326,18 @@ BEGIN
 		          i.interaction_type, i.currency, i.status_code, i.prompt_tokens, i.response_tokens,
 		          i.cache_write_tokens, i.cache_read_tokens, i.total_tokens, i.cost, i.latency_ms,
 		          i.request_id, i.edge_id
+	), bodies AS (
+		-- the captured bodies of the events inserted now (a replay inserts
+		-- no event, so writes no body twice)
+		INSERT INTO aistudio.request_bodies AS b
+		       (request_id, "timestamp", request_body, response_body, request_truncated, response_truncated)
+		SELECT DISTINCT ON (n.request_id) n.request_id, n."timestamp", c.request_body, c.response_body,
+		       coalesce(c.request_truncated, false), coalesce(c.response_truncated, false)
+		  FROM ins n
+		  JOIN priced c ON c.request_id = n.request_id AND c."timestamp" = n."timestamp"
+		 WHERE c.request_body IS NOT NULL OR c.response_body IS NOT NULL
+		 ORDER BY n.request_id
+		ON CONFLICT DO NOTHING
 	), edge_spent AS (
 		-- what the hub has seen of each edge's spend (budget leases); one
 		-- row per edge, subject and day, which only that edge's batches touch
@@ -425,6 +459,38 @@ END
 $$;
 COMMENT ON FUNCTION aistudio.ingest_events(jsonb) IS
 	'Ingest a JSON array of analytics events through ingest_staged()';
+
+-- aistudio.purge_request_bodies(batch_rows): deletes at most batch_rows
+-- captured bodies older than pg_aistudio.body_retention_days days (0: all
+-- of them, whatever their age), oldest first; returns how many.  The rollup
+-- worker calls it after each rollup, one transaction per batch, until a
+-- batch comes back short.
+CREATE FUNCTION aistudio.purge_request_bodies(batch_rows integer DEFAULT 10000) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_days integer := coalesce(nullif(current_setting('pg_aistudio.body_retention_days', true), '')::integer, 7);
+	v_n bigint;
+BEGIN
+	IF batch_rows IS NULL OR batch_rows < 1 OR batch_rows > 1000000 THEN
+		RAISE EXCEPTION 'batch_rows must be between 1 and 1000000'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The value given is %s.', coalesce(batch_rows::text, 'NULL'));
+	END IF;
+	WITH old AS (
+		SELECT b.request_id FROM aistudio.request_bodies b
+		 WHERE v_days = 0 OR b."timestamp" < now() - make_interval(days => v_days)
+		 ORDER BY b."timestamp"
+		 LIMIT batch_rows
+		   FOR UPDATE SKIP LOCKED
+	)
+	DELETE FROM aistudio.request_bodies b USING old WHERE b.request_id = old.request_id;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION aistudio.purge_request_bodies(integer) IS
+	'Delete at most batch_rows captured request bodies older than pg_aistudio.body_retention_days; returns how many';
 
 -- aistudio.budget_period(start, at): the monthly period containing at
 CREATE FUNCTION aistudio.budget_period(start date, at date DEFAULT current_date) RETURNS daterange
@@ -662,6 +728,7 @@ SELECT pg_catalog.pg_extension_config_dump('aistudio.llm_interactions_default', 
 SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.ingest_rejects_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.rollup_pending', '');
+SELECT pg_catalog.pg_extension_config_dump('aistudio.request_bodies', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.spend_pending', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.usage_hourly', '');
 SELECT pg_catalog.pg_extension_config_dump('aistudio.usage_daily', '');

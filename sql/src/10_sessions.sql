@@ -476,7 +476,8 @@ CREATE FUNCTION aistudio.get_llm(llm_id bigint)
 	RETURNS TABLE (id bigint, name text, slug text, vendor text, api_endpoint text,
 				   api_key_ref text, has_api_key boolean, default_model text, allowed_models text[],
 				   namespace text, active boolean, monthly_budget numeric, budget_start_date date,
-				   created_at timestamptz, updated_at timestamptz, rate_limit_rpm integer, rate_limit_tpm integer)
+				   created_at timestamptz, updated_at timestamptz, rate_limit_rpm integer, rate_limit_tpm integer,
+				   capture_bodies boolean, capture_max_bytes integer)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1 AS $fn$
 DECLARE
 	see_all boolean := aistudio.acting_role() IN ('admin', 'super_admin', 'dba');
@@ -495,7 +496,7 @@ BEGIN
 			   (l.api_key_ref IS NOT NULL OR l.api_key_cipher IS NOT NULL),
 			   l.default_model, l.allowed_models, l.namespace, l.active,
 			   l.monthly_budget, l.budget_start_date, l.created_at, l.updated_at,
-			   l.rate_limit_rpm, l.rate_limit_tpm
+			   l.rate_limit_rpm, l.rate_limit_tpm, l.capture_bodies, l.capture_max_bytes
 		  FROM aistudio.llms l WHERE l.id = $1;
 END
 $fn$;

@@ -80,6 +80,7 @@ CREATE FUNCTION aistudio.list_llms(by_namespace text DEFAULT NULL, by_vendor tex
 				  api_key_ref text, has_api_key boolean, default_model text, allowed_models text[],
 				  namespace text, active boolean, monthly_budget numeric, budget_start_date date,
 				  created_at timestamptz, updated_at timestamptz, rate_limit_rpm integer, rate_limit_tpm integer,
+				  capture_bodies boolean, capture_max_bytes integer,
 				  total_count bigint)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -93,7 +94,7 @@ BEGIN
 			   (l.api_key_ref IS NOT NULL OR l.api_key_cipher IS NOT NULL),
 			   l.default_model, l.allowed_models, l.namespace, l.active,
 			   l.monthly_budget, l.budget_start_date, l.created_at, l.updated_at,
-			   l.rate_limit_rpm, l.rate_limit_tpm, count(*) OVER ()
+			   l.rate_limit_rpm, l.rate_limit_tpm, l.capture_bodies, l.capture_max_bytes, count(*) OVER ()
 		  FROM aistudio.llms l
 		 WHERE (by_namespace IS NULL OR l.namespace = by_namespace)
 		   AND (by_vendor IS NULL OR l.vendor = by_vendor)

@@ -71,6 +71,40 @@ CREATE TYPE aistudio.request_row AS (
 	edge_id            text
 );
 
+-- One request in detail (get_request): its row and its captured bodies
+-- (NULL when none were captured or the caller may not see them).
+CREATE TYPE aistudio.request_detail AS (
+	"timestamp"        timestamptz,
+	request_id         uuid,
+	interaction_type   text,
+	status_code        integer,
+	error_code         text,
+	error              text,
+	app_id             bigint,
+	app_name           text,
+	user_id            bigint,
+	user_email         text,
+	llm_id             bigint,
+	llm_name           text,
+	vendor             text,
+	model_name         text,
+	prompt_tokens      bigint,
+	response_tokens    bigint,
+	total_tokens       bigint,
+	cache_write_tokens bigint,
+	cache_read_tokens  bigint,
+	cost               numeric,
+	currency           text,
+	priced             boolean,
+	latency_ms         integer,
+	namespace          text,
+	edge_id            text,
+	request_body       text,
+	response_body      text,
+	request_truncated  boolean,
+	response_truncated boolean
+);
+
 -- The cursor of a page: the ("timestamp", request_id) of its last row as
 -- text ("2025-03-01T12:00:00.123456Z~0195…"), what the REST API hands out
 -- as "next" and takes back as "after".
@@ -185,18 +219,28 @@ COMMENT ON FUNCTION aistudio.list_requests(timestamptz, timestamptz, bigint, big
 -- aistudio.get_request: one request, if the caller may see it (the rule of
 -- list_requests); P0002 when there is none or it is not theirs (no hint
 -- that it exists).  Two rows may share a request_id only when a gateway
--- recorded the same id at two instants; the newest is returned.
+-- recorded the same id at two instants; the newest is returned.  Its
+-- captured bodies (request_bodies) come with it for admins and super
+-- admins, the owner of the request's app, and the user of their own chat
+-- (a DBA sees the row, not the bodies); list_requests never returns them.
 CREATE FUNCTION aistudio.get_request(request_id uuid)
-	RETURNS SETOF aistudio.request_row
+	RETURNS SETOF aistudio.request_detail
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 #variable_conflict use_variable
 DECLARE
 	v_id uuid := $1;
+	actor bigint := aistudio.acting_user_id();
+	admin boolean := aistudio.acting_role() IN ('admin', 'super_admin');
 BEGIN
 	IF v_id IS NULL THEN
 		RAISE EXCEPTION 'request_id must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	RETURN QUERY SELECT * FROM aistudio.list_requests(by_request_id => v_id, limit_rows => 1);
+	RETURN QUERY
+		SELECT r.*, b.request_body, b.response_body, b.request_truncated, b.response_truncated
+		  FROM aistudio.list_requests(by_request_id => v_id, limit_rows => 1) r
+		  LEFT JOIN aistudio.apps a ON a.id = r.app_id
+		  LEFT JOIN aistudio.request_bodies b ON b.request_id = r.request_id
+		       AND (admin OR a.owner_id = actor OR (r.interaction_type = 'chat' AND r.user_id = actor));
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'request % not found', v_id USING ERRCODE = 'no_data_found';
 	END IF;

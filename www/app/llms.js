@@ -184,6 +184,12 @@ const LLMS = {
         { name: 'rate_limit_tpm', label: 'Tokens / minute', type: 'number', omitEmpty: true, attrs: { min: '1', max: '1000000000', step: '1' },
           hint: 'Optional. Prompt + completion tokens, per gateway.' },
       ],
+      [
+        { name: 'capture_bodies', label: 'Capture request and response bodies', type: 'toggle', default: false,
+          hint: 'Off by default. Shown in the request log to admins and the app owner; kept for the body retention period.' },
+        { name: 'capture_max_bytes', label: 'Max bytes per body', type: 'number', omitEmpty: true,
+          attrs: { min: '256', max: '1048576', step: '1' }, hint: 'Optional; 16384 when empty. Longer bodies are cut there and marked truncated.' },
+      ],
     ],
   },
 };

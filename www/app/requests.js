@@ -3,7 +3,8 @@
 // app, user, LLM, model, status, error code and request id, paged by
 // cursor (Older / Newer), exported as CSV with the same filters; and one
 // request in detail (#/requests/<request id>, the x-request-id a client
-// sees: the link works when pasted). The filters live in the page's URL
+// sees: the link works when pasted; its captured request and response
+// bodies when the LLM captures them). The filters live in the page's URL
 // (#/requests?app_id=3&status=500), so a filtered view can be shared.
 // Who sees which request is decided by the database (admins: all;
 // developers: their apps and their own chat; chat users: their own chat).
@@ -153,6 +154,20 @@ export function RequestsPage({ me }) {
     <//>`;
 }
 
+// A captured body: pre-formatted, JSON pretty-printed when it parses (a
+// truncated or streamed body is shown as it is).
+function Body({ title, text, truncated, testid }) {
+  if (text == null) {
+    return html`<${Card} title=${title}><p class="muted" data-testid=${`${testid}-none`}>Not captured.</p><//>`;
+  }
+  let shown = text;
+  try { shown = JSON.stringify(JSON.parse(text), null, 2); } catch { /* not JSON: as it is */ }
+  return html`<${Card} title=${title}>
+    ${truncated && html`<p class="muted small" data-testid=${`${testid}-truncated`}>Truncated at the LLM's capture limit.</p>`}
+    <pre class="mono body-capture" data-testid=${testid}>${shown}</pre>
+  <//>`;
+}
+
 function Row({ label, children }) {
   return html`<dt>${label}</dt><dd>${children}</dd>`;
 }
@@ -211,5 +226,7 @@ export function RequestDetail({ params }) {
       <${Card} title="Link to this request">
         <${CopyField} label="Link" value=${`${location.origin}${location.pathname}#/requests/${r.request_id}`} id="request-link" />
       <//>
+      <${Body} title="Request body" text=${r.request_body} truncated=${r.request_truncated} testid="request-body" />
+      <${Body} title="Response body" text=${r.response_body} truncated=${r.response_truncated} testid="response-body" />
     </div>`;
 }

@@ -107,6 +107,8 @@ static const gw_admin_field llm_create[] = {F("name", GW_AT_STRING, 5, REQ, 255)
                                             F("budget_start_date", GW_AT_STRING, 14, 0, 32),
                                             F("rate_limit_rpm", GW_AT_INT, 16, 0, 0),
                                             F("rate_limit_tpm", GW_AT_INT, 17, 0, 0),
+                                            F("capture_bodies", GW_AT_BOOL, 20, 0, 0),
+                                            F("capture_max_bytes", GW_AT_INT, 21, 0, 0),
                                             END};
 /* a null rate limit ($18 / $19 = true) removes it */
 static const gw_admin_field llm_update[] = {F("name", GW_AT_STRING, 5, 0, 255),
@@ -121,6 +123,8 @@ static const gw_admin_field llm_update[] = {F("name", GW_AT_STRING, 5, 0, 255),
                                             F("budget_start_date", GW_AT_STRING, 14, 0, 32),
                                             FN("rate_limit_rpm", GW_AT_INT, 16, 18),
                                             FN("rate_limit_tpm", GW_AT_INT, 17, 19),
+                                            F("capture_bodies", GW_AT_BOOL, 20, 0, 0),
+                                            F("capture_max_bytes", GW_AT_INT, 21, 0, 0),
                                             END};
 static const gw_admin_field attach_filter_body[] = {F("filter_id", GW_AT_INT, 5, REQ, 0),
                                                     F("position", GW_AT_INT, 6, 0, 0), END};
@@ -348,7 +352,8 @@ const gw_admin_op gw_admin_resource_ops[] = {
                 " default_model => $9, allowed_models => coalesce(" TEXTS(
                     "$10") ", '{}'),"
                            " namespace => coalesce($11, ''), active => coalesce($12::boolean, true),"
-                           " rate_limit_rpm => $16::bigint, rate_limit_tpm => $17::bigint)",
+                           " rate_limit_rpm => $16::bigint, rate_limit_tpm => $17::bigint,"
+                           " capture_bodies => coalesce($20::boolean, false), capture_max_bytes => $21::bigint)",
                 .flags = GW_AS_SETS_ID},
                {"SELECT aistudio.update_llm($1::bigint, monthly_budget => $13::numeric,"
                 " budget_start_date => $14::date)",
@@ -367,7 +372,8 @@ const gw_admin_op gw_admin_resource_ops[] = {
                 " default_model => $9, allowed_models => " TEXTS(
                     "$10") ", namespace => $11,"
                            " active => $12::boolean, monthly_budget => $13::numeric, budget_start_date => $14::date,"
-                           " rate_limit_rpm => $16::bigint, rate_limit_tpm => $17::bigint)"}},
+                           " rate_limit_rpm => $16::bigint, rate_limit_tpm => $17::bigint,"
+                           " capture_bodies => $20::boolean, capture_max_bytes => $21::bigint)"}},
      .fetch = GET_LLM},
     OP_DELETE("llms/{id}", "SELECT aistudio.delete_llm($1::bigint)"),
     {.method = "POST",

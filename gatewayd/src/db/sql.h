@@ -56,7 +56,8 @@
 #define GW_SQL_COPY_EVENTS                                                                                             \
     "COPY aistudio.interaction_staging (\"timestamp\", request_id, user_id, app_id, credential_id, llm_id, vendor, "   \
     "model_name, prompt_tokens, response_tokens, cache_write_tokens, cache_read_tokens, latency_ms, "                  \
-    "interaction_type, status_code, namespace, edge_id, error) FROM STDIN"
+    "interaction_type, status_code, namespace, edge_id, error, request_body, response_body, request_truncated, "      \
+    "response_truncated) FROM STDIN"
 #define GW_SQL_INGEST_STAGED "SELECT inserted, duplicates, rejected FROM aistudio.ingest_staged()"
 
 /* ---- gateway/chat.c: $1 user id, $2 LLM id → may the user use it ---- */

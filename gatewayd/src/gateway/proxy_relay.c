@@ -9,6 +9,9 @@
  * (keyhosts.h), and everything the upstream answers passes through the
  * redaction of the vendor key (redact.h, applied in upstream.c), so an
  * upstream echoing the key reaches neither the client nor the event.
+ * An LLM that captures bodies gets the request as sent upstream and the
+ * bytes the client received (gw_relay_flush, after the on_response steps;
+ * an upstream error relayed as it is) in r->bodies, each up to its cap.
  */
 #include "gateway/proxy_relay.h"
 
@@ -20,10 +23,22 @@
 #include "gateway/request.h"
 #include "model/keyhosts.h"
 
+/* The pending output goes to the client now: the capture gets exactly those
+ * bytes, so bytes dropped before they went out (a cut, a refused answer)
+ * are never captured. Out of memory: the capture keeps what it had, flagged. */
+static int gw_relay_flush(gw_preq *r, int final)
+{
+    char timing[96];
+    size_t n = gw_outbuf_pending(&r->tls->out);
+    if (r->bodies != NULL && n > 0 && !r->resp.failed)
+        gw_event_bodies_add_response(r->bodies, r->tls->out.data + GW_OUT_GAP, n);
+    return gw_resp_flush(&r->resp, &r->tls->out, final, gw_preq_timing(r, timing, sizeof(timing)));
+}
+
 /* A stream already under way is cut: the vendor's error event, then the end. */
 static void gw_relay_cut(gw_preq *r, int status, const char *code, const char *msg)
 {
-    char mem[1024], timing[96];
+    char mem[1024];
     gw_buf eb;
 
     r->status = status;
@@ -35,7 +50,7 @@ static void gw_relay_cut(gw_preq *r, int status, const char *code, const char *m
     r->tls->out.overflow = 0;
     if (gw_vendor_stream_error(r->vendor, r->ureq.proc_mode, msg, &eb) == 0 && !eb.failed)
         gw_outbuf_append(&r->tls->out, eb.data, eb.len);
-    gw_resp_flush(&r->resp, &r->tls->out, 1, gw_preq_timing(r, timing, sizeof(timing)));
+    gw_relay_flush(r, 1);
 }
 
 /* ---- upstream callbacks ---- */
@@ -116,10 +131,9 @@ static int gw_relay_on_body(void *ctx, const char *data, size_t len)
     gw_preq_journal_progress(r); /* the usage so far survives a crash */
     if (gw_outbuf_pending(&r->tls->out) > 0 &&
         (r->streaming_out || gw_outbuf_pending(&r->tls->out) > GW_JSON_FLUSH_BYTES)) {
-        char timing[96];
         if (!r->resp.head_sent)
             gw_relay_head_fields(r);
-        if (gw_resp_flush(&r->resp, &r->tls->out, 0, gw_preq_timing(r, timing, sizeof(timing))) != 0) {
+        if (gw_relay_flush(r, 0) != 0) {
             r->client_gone = 1;
             return -1;
         }
@@ -197,6 +211,8 @@ static void gw_relay_upstream_error(gw_preq *r)
         gw_resp_send_error(&r->resp, status, msg, code, gw_preq_timing(r, timing, sizeof(timing)));
     } else {
         r->resp.extra_headers = r->call.relay_headers_len > 0 ? r->call.relay_headers : NULL;
+        if (r->bodies != NULL && aux->data != NULL)
+            gw_event_bodies_add_response(r->bodies, aux->data, aux->len);
         gw_resp_send(&r->resp, status, r->call.content_type[0] != '\0' ? r->call.content_type : "application/json",
                      aux->data != NULL ? aux->data : "", aux->len, gw_preq_timing(r, timing, sizeof(timing)));
     }
@@ -301,7 +317,7 @@ static void gw_relay_after(gw_preq *r, gw_upstream_result res)
         }
         if (!r->resp.head_sent)
             gw_relay_head_fields(r);
-        if (gw_resp_flush(&r->resp, &r->tls->out, 1, gw_preq_timing(r, timing, sizeof(timing))) != 0) {
+        if (gw_relay_flush(r, 1) != 0) {
             gw_relay_client_gone(r);
             return;
         }
@@ -391,6 +407,18 @@ static void gw_relay_call(gw_preq *r, const char *body, size_t body_len)
     } else {
         r->call.body = body_len > 0 ? body : NULL;
         r->call.body_len = body_len;
+    }
+    /* body capture: the request as it goes upstream (after the filters),
+     * never a header; the answer is added as the client gets it */
+    if (r->llm->capture_bodies && r->llm->capture_max_bytes > 0 && r->bodies == NULL) {
+        r->bodies = gw_event_bodies_new((size_t)r->llm->capture_max_bytes);
+        if (r->bodies != NULL && gw_event_bodies_set_request(r->bodies, r->call.body != NULL ? r->call.body : "",
+                                                             r->call.body_len) != 0) {
+            gw_event_bodies_free(r->bodies);
+            r->bodies = NULL;
+        }
+        if (r->bodies == NULL)
+            gw_log_warn("%s: out of memory: the bodies of this request are not captured", r->rid);
     }
     r->call.connect_timeout_ms = cfg->upstream_connect_timeout_ms;
     /* a stream may run for long: UPSTREAM_TIMEOUT_MS bounds its first byte,

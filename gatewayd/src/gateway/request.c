@@ -363,11 +363,15 @@ int gw_preq_enter(gw_preq *r)
 
 void gw_preq_record(gw_server *srv, const gw_event *ev)
 {
-    if (srv->analytics == NULL)
+    if (srv->analytics == NULL) {
+        gw_event_bodies_free(ev->bodies);
         return;
+    }
     atomic_fetch_add(&srv->analytics_users, 1);
     if (!atomic_load(&srv->analytics_closed))
         gw_analytics_record(srv->analytics, ev);
+    else
+        gw_event_bodies_free(ev->bodies); /* the journal keeps the event, never its bodies */
     atomic_fetch_sub(&srv->analytics_users, 1);
 }
 
@@ -407,6 +411,8 @@ static void gw_preq_finish(gw_preq *r)
     else
         gw_copy(ev.error, sizeof(ev.error), r->error);
     ev.est_cost = gw_money_i64(cost);
+    ev.bodies = r->bodies; /* the event owns them now */
+    r->bodies = NULL;
     /* in the journal until durable; kept there (for the next start) when
      * analytics is already closed and gw_preq_record refuses it */
     gw_journal_finish(srv->journal, r->jref, &ev);

@@ -140,6 +140,8 @@ typedef struct gw_preq {
     int64_t last_write_ms;
     int64_t last_client_check_ms;
 
+    gw_event_bodies *bodies; /* the LLM captures bodies: what was sent and relayed (proxy_relay.c); NULL = not */
+
     int status; /* what the client got (499: went away) */
     char error[GW_EVENT_ERROR_MAX];
     char perr[GW_ERR_LEN];
@@ -203,6 +205,6 @@ void gw_preq_fail_vendor(gw_preq *r, int status, const char *code, const char *f
 void gw_preq_block_error(gw_preq *r, const char *code, const char *message, const gw_hook_def *by);
 
 /* Records an event unless analytics is closing (see gw_proxy_close_analytics). */
-void gw_preq_record(gw_server *srv, const gw_event *ev);
+void gw_preq_record(gw_server *srv, const gw_event *ev); /* takes ev->bodies */
 
 #endif

@@ -209,7 +209,32 @@ static void gw_an_copy_row(gw_buf *b, const gw_event *ev)
         gw_buf_append(b, "\\N", 2);
     else
         gw_an_copy_text(b, ev->error, sizeof(ev->error));
-    gw_buf_append(b, "\n", 1);
+    /* the captured bodies (request_bodies), \N when none */
+    if (ev->bodies == NULL) {
+        gw_buf_append(b, "\t\\N\t\\N\t\\N\t\\N\n", 13);
+        return;
+    }
+    gw_buf_append(b, "\t", 1);
+    if (ev->bodies->request != NULL)
+        gw_an_copy_text(b, ev->bodies->request, ev->bodies->request_len);
+    else
+        gw_buf_append(b, "\\N", 2);
+    gw_buf_append(b, "\t", 1);
+    if (ev->bodies->response != NULL)
+        gw_an_copy_text(b, ev->bodies->response, ev->bodies->response_len);
+    else
+        gw_buf_append(b, "\\N", 2);
+    gw_buf_printf(b, "\t%s\t%s\n", ev->bodies->request_truncated ? "t" : "f",
+                  ev->bodies->response_truncated ? "t" : "f");
+}
+
+/* The bodies of ev[0..n) are done with (delivered, spooled without them, dropped). */
+static void gw_an_free_bodies(gw_event *ev, int n)
+{
+    for (int i = 0; i < n; i++) {
+        gw_event_bodies_free(ev[i].bodies);
+        ev[i].bodies = NULL;
+    }
 }
 
 /* ---- connection ---- */
@@ -468,7 +493,7 @@ static void gw_an_wait_retry(gw_analytics *a)
 
 /* A batch from the queue: the database, else the spool, else held and
  * retried (until the stop deadline, then dropped). */
-static void gw_an_flush(gw_analytics *a, gw_event *ev, int n)
+static void gw_an_flush_once(gw_analytics *a, gw_event *ev, int n)
 {
     char err[GW_ERR_LEN];
     int done;
@@ -492,6 +517,14 @@ static void gw_an_flush(gw_analytics *a, gw_event *ev, int n)
         }
         gw_an_wait_retry(a);
     }
+}
+
+/* gw_an_flush_once, then the batch's captured bodies are freed (the spool
+ * does not keep them). */
+static void gw_an_flush(gw_analytics *a, gw_event *ev, int n)
+{
+    gw_an_flush_once(a, ev, n);
+    gw_an_free_bodies(ev, n);
 }
 
 /* One batch from the spool when the database is reachable. */
@@ -667,6 +700,7 @@ void gw_analytics_record(gw_analytics *a, const gw_event *ev)
         return;
     }
     pthread_mutex_unlock(&a->mu);
+    gw_event_bodies_free(ev->bodies); /* the spool does not keep them */
     if (a->spool != NULL && gw_spool_append(a->spool, ev, 1, 0, err) == 1) {
         atomic_fetch_add(&a->spooled, 1);
         gw_journal_release(a->journal, ev, 1);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "base/common.h"
+#include "ingest/bodies.h"
 
 #define GW_EVENT_MODEL_MAX (GW_MODEL_LEN_MAX + 1) /* the whole model name: never cut */
 #define GW_EVENT_ERROR_MAX 160
@@ -45,6 +46,7 @@ typedef struct gw_event {
     int64_t est_cost;        /* the gateway's cost in 10^-15 units (model/budget.h gw_money, saturated): budgets only, not stored */
     uint32_t journal_slot;   /* 1 + the journal slot that holds the event until it is durable; 0 = none */
     uint32_t journal_gen;    /* the claim of that slot (journal.h); neither is stored nor spooled */
+    gw_event_bodies *bodies; /* NULL = none; owned (gw_analytics_record takes it), never spooled nor journaled */
 } gw_event;
 
 struct gw_journal;
@@ -98,7 +100,8 @@ int gw_analytics_start(const gw_analytics_opts *opts, gw_analytics_commit_fn on_
                        gw_analytics **out, char err[GW_ERR_LEN]);
 /* Copies ev into the queue (no I/O, a short mutex); only when the queue is
  * full does it append to the spool itself, else counts the event dropped.
- * Thread-safe. ev->request_id must be set (gw_uuid7). */
+ * Thread-safe. ev->request_id must be set (gw_uuid7). Takes ev->bodies
+ * (freed once the event is delivered, spooled without them, or dropped). */
 void gw_analytics_record(gw_analytics *a, const gw_event *ev);
 /* Flushes what is queued (to the database, else the spool) within drain_ms,
  * then stops the writer, logs the final counters and frees a. No

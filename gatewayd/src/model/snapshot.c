@@ -350,6 +350,10 @@ int gw_snapshot_build(const uint8_t *bytes, size_t len, const char *checksum, co
         l->monthly_budget_nanos = m->monthly_budget_nanos;
         l->rate_limit_rpm = m->rate_limit_rpm > 0 ? m->rate_limit_rpm : 0;
         l->rate_limit_tpm = m->rate_limit_tpm > 0 ? m->rate_limit_tpm : 0;
+        l->capture_bodies = m->capture_bodies ? 1 : 0;
+        l->capture_max_bytes = m->capture_max_bytes > 0 && m->capture_max_bytes <= GW_CAPTURE_MAX_BYTES
+                                   ? m->capture_max_bytes
+                                   : 0; /* 0: nothing captured (no cap came) */
         l->budget_start_date = gw_nz(m->budget_start_date);
         l->active = m->active ? 1 : 0;
         l->idx = i;

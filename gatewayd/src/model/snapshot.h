@@ -36,6 +36,9 @@
 #define GW_SNAPSHOT_MAX_BYTES (64u << 20)  /* refuse larger snapshots */
 #define GW_MODEL_NAME_MAX GW_MODEL_LEN_MAX /* longer model names never match (requests cannot name one) */
 #define GW_CHECKSUM_HEX_LEN 64
+/* captured bodies: the extension checks capture_max_bytes and sends the
+ * default (16384) when the LLM sets none; the bound only guards memory */
+#define GW_CAPTURE_MAX_BYTES (1 << 20)
 
 typedef enum gw_key_state {
     GW_KEY_NONE = 0,   /* the LLM has no vendor key (e.g. ollama) */
@@ -74,6 +77,8 @@ typedef struct gw_llm {
     const char *budget_start_date; /* YYYY-MM-DD, "" = first of the month */
     int64_t rate_limit_rpm;        /* requests per minute, 0 = no limit (model/ratelimit.h) */
     int64_t rate_limit_tpm;        /* tokens per minute, 0 = no limit */
+    int capture_bodies;            /* keep the request and response bodies (docs/gateway.md "Body capture") */
+    int32_t capture_max_bytes;     /* the cap of each captured body; 0 = capture nothing */
     int active;
     gw_key_state key_state;
     char *api_key; /* opened vendor key (GW_KEY_OK), wiped on free */

@@ -37,6 +37,7 @@ extern int	aistudio_edge_stale_after;	/* pg_aistudio.edge_stale_after, seconds *
 extern bool aistudio_edge_outbox;		/* pg_aistudio.edge_outbox */
 extern int	aistudio_alert_retry_delay;	/* pg_aistudio.alert_retry_delay, ms */
 extern int	aistudio_alert_max_attempts;	/* pg_aistudio.alert_max_attempts */
+extern int	aistudio_body_retention_days;	/* pg_aistudio.body_retention_days */
 
 /* ---- Roles, ordered by power; DBA = database superuser with no acting user ---- */
 typedef enum AistudioRole
