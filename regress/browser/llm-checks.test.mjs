@@ -4,7 +4,8 @@
 // connection" shows Connected with the upstream status, latency and the
 // call made; with a wrong vendor key it shows Failed, HTTP 401 and the
 // vendor's message (never the key); "Fetch models" in the edit dialog lists
-// the vendor's models and a click allows exactly one, saved to the database.
+// the vendor's models and a click allows exactly one, saved to the database;
+// the prices page fills a new price's model name from an LLM's model list.
 import { describe, before, after, it as nodeIt } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -113,5 +114,23 @@ describe('LLM checks on the LLMs page', () => {
     await dialog().getByRole('button', { name: 'Fetch models from the vendor' }).click();
     await dialog().getByText(/HTTP 401: Incorrect API key/).waitFor();
     await p.keyboard.press('Escape');
+  });
+
+  it('the prices page takes a new price\'s model name from an LLM\'s model list', async () => {
+    const p = page();
+    await p.goto(`${base}/#/prices`);
+    await p.getByRole('button', { name: 'Set price' }).first().click();
+    const d = dialog();
+    await d.getByLabel('Vendor').selectOption('openai');
+    await d.getByLabel('Models of LLM').selectOption({ label: 'Good GPT' });
+    await d.getByRole('button', { name: 'Fetch models' }).click();
+    await d.locator('[aria-label="Models of the LLM"]').getByRole('button', { name: 'gpt-4o', exact: true }).click();
+    assert.equal(await d.getByRole('textbox', { name: 'Model', exact: true }).inputValue(), 'gpt-4o');
+    await d.getByLabel('Input / 1M tokens').fill('2.5');
+    await d.getByLabel('Output / 1M tokens').fill('10');
+    await d.getByRole('button', { name: 'Save price' }).click();
+    await dialog().waitFor({ state: 'detached' });
+    assert.equal(await pg.sql(`SELECT input_per_mtok || '/' || output_per_mtok FROM aistudio.model_prices
+      WHERE vendor = 'openai' AND model_name = 'gpt-4o'`), '2.5/10');
   });
 });

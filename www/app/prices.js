@@ -1,8 +1,10 @@
 // app/prices.js: model prices (admins), per million tokens: input, output,
 // cache write and cache read (empty = the input price). The database
-// computes every request's cost from these.
-import { html } from './deps.js';
-import { Notice, VendorChip } from './ui.js';
+// computes every request's cost from these. A new price may take its model
+// name from the model list of one of the vendor's LLMs (GET /llms/{id}/models).
+import { html, useState } from './deps.js';
+import { Notice, VendorChip, SelectField, Button, useAction } from './ui.js';
+import { api } from './api.js';
 import { ResourcePage, fieldError } from './resource.js';
 import { options } from './lookups.js';
 import { price, money, dateTime } from './format.js';
@@ -14,6 +16,28 @@ function Sample({ values: f }) {
   if (f.input_per_mtok === '' || f.output_per_mtok === '') return null;
   const sample = (Number(f.input_per_mtok) + Number(f.output_per_mtok)) / 1000;
   return html`<${Notice}>1,000 prompt + 1,000 completion tokens cost <strong>${money(sample, f.currency || 'USD')}</strong>.<//>`;
+}
+
+// The models of an LLM of the chosen vendor, as its vendor lists them; a
+// click puts the name in the Model field.
+function ModelsFromLlm({ values: f, set, refs }) {
+  const [llmId, setLlmId] = useState('');
+  const [list, setList] = useState(null);
+  const act = useAction();
+  const llms = (refs.llms || []).filter((l) => l.vendor === f.vendor);
+  if (llms.length === 0) return null;
+  const chosen = llmId || String(llms[0].id);
+  const fetchList = () => act.run(async () => setList((await api.get(`/llms/${chosen}/models`)).data)).catch(() => {});
+  return html`<div class="field fetch-models span-2">
+    <div class="form-grid">
+      <${SelectField} label="Models of LLM" value=${chosen} onChange=${(v) => { setLlmId(v); setList(null); }}
+        options=${llms.map((l) => [String(l.id), l.name])} hint="Fill the model name from the vendor's list." />
+      <div><${Button} size="sm" icon="list" onClick=${fetchList} busy=${act.busy}>Fetch models<//></div>
+    </div>
+    ${act.error && html`<p class="field-error" role="alert">${act.error.message}</p>`}
+    ${list && html`<div class="chips" aria-label="Models of the LLM">${list.map((m) => html`<button type="button"
+      class=${`chip chip-btn ${f.model_name === m ? 'chip-green' : 'chip-gray'}`} onClick=${() => set({ model_name: m })}>${m}</button>`)}</div>`}
+  </div>`;
 }
 
 const perMtok = (name, label, more = {}) => ({ name, label, type: 'number', attrs: { min: '0', step: 'any' }, ...more });
@@ -68,6 +92,8 @@ const PRICES = {
         { name: 'currency', label: 'Currency', default: 'USD', attrs: { maxLength: '3' },
           onChange: (v) => ({ currency: v.toUpperCase() }), out: (v) => v.trim() || 'USD' },
       ],
+      { name: 'pick_model', type: 'custom', refs: 'llms', createOnly: true, send: false,
+        render: (p) => html`<${ModelsFromLlm} ...${p} />` },
       { type: 'custom', render: (p) => html`<${Sample} ...${p} />` },
     ],
   },
