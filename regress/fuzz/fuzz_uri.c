@@ -14,6 +14,7 @@
 #include "base/json.c"
 #include "base/log.c"
 #include "base/url.c"
+#include "http/connguard.c"
 #include "http/server.c"
 
 #include "fuzz.h"
