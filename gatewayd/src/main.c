@@ -219,6 +219,10 @@ static void gw_size_pools(gw_config *cfg, gw_http_sizing *sz)
         nofile = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 30) ? (1 << 30) : (long long)rl.rlim_cur;
     }
     gw_http_size(nofile, 0, cfg->worker_threads, GW_ADMIN_THREADS + GW_DOCS_THREADS, sz);
+    gw_http_size_threads(sz, gw_http_threads_free());
+    if (!sz->from_limits && sz->threads_free >= 0 && sz->workers + sz->side > sz->threads_free)
+        gw_log_warn("WORKER_THREADS=%d: the system lets this process start only about %lld more threads", sz->workers,
+                    sz->threads_free);
     want = (rlim_t)sz->workers * GW_HTTP_FDS_PER_STREAM + GW_HTTP_FD_RESERVE;
     if (!sz->from_limits && (rlim_t)nofile < want)
         gw_log_warn("open-file limit %lld is low for WORKER_THREADS=%d: at most %d upstream calls at once (want a "
@@ -598,9 +602,9 @@ int main(int argc, char **argv)
         gw_config_free(&srv->cfg);
         return GW_EXIT_STARTUP;
     }
-    gw_log_info("worker threads: %d (%s), upstream calls at once: at most %d (open-file limit %lld)",
+    gw_log_info("worker threads: %d (%s), upstream calls at once: at most %d (open-file limit %lld, threads free %lld)",
                 sizing.workers, sizing.from_limits ? "sized from the limits" : "WORKER_THREADS", sizing.upstream_calls,
-                sizing.nofile);
+                sizing.nofile, sizing.threads_free);
     if (gw_upstream_pool_start(sizing.upstream_calls, GW_UPSTREAM_PREWARM, err) != 0) {
         gw_log_error("%s", err);
         gw_config_free(&srv->cfg);

@@ -178,7 +178,8 @@ function startPython(args) {
   process.on('exit', () => { try { child.kill('SIGKILL'); } catch { /* gone */ } });
   return {
     child,
-    lines: () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+    // complete lines only: a chunk may end in the middle of one
+    lines: () => out.slice(0, out.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((l) => JSON.parse(l)),
     stderr: () => err,
     kill: () => new Promise((r) => { child.once('exit', r); child.kill('SIGKILL'); }),
   };
@@ -205,7 +206,11 @@ async function waitUploaded(id) {
     const theirs = new Set((await pg.json(`SELECT request_id::text AS rid FROM aistudio.llm_interactions WHERE edge_id = ${lit(id)}`)).map((r) => r.rid));
     const missing = mine.filter((r) => !theirs.has(r.rid));
     const rejects = await pg.json(`SELECT request_id::text AS rid, reason FROM aistudio.ingest_rejects WHERE edge_id = ${lit(id)}`);
-    throw new Error(`${e.message}\nmissing on the hub: ${JSON.stringify(missing)}\nhub rejects: ${JSON.stringify(rejects)}`);
+    // the missing events under another edge's name on the hub, if anywhere
+    const elsewhere = missing.length === 0 ? [] : await pg.json(`SELECT request_id::text AS rid, edge_id, namespace
+      FROM aistudio.llm_interactions WHERE request_id IN (${missing.map((r) => lit(r.rid)).join(', ')})`);
+    throw new Error(`${e.message}\nmissing on the hub: ${JSON.stringify(missing)}\nhub rejects: ${JSON.stringify(rejects)}\n`
+      + `on the hub under another edge: ${JSON.stringify(elsewhere)}`);
   }
 }
 

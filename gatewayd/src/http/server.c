@@ -5,11 +5,14 @@
 #include "http/server.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
 
 #include "base/errmap.h"
 #include "base/log.h"
@@ -235,6 +238,7 @@ int gw_http_send_error(struct mg_connection *conn, int status, const char *messa
 typedef struct gw_http_ctx {
     gw_connguard *guard;
     void (*warm_thread)(void);
+    atomic_int masters, workers; /* threads that have started (init_thread) */
 } gw_http_ctx;
 
 static gw_connguard *gw_http_guard(const struct mg_connection *conn)
@@ -390,10 +394,44 @@ static int gw_http_no_htpasswd(struct mg_connection *conn, void *cbdata)
  * start, so the first request of a thread does not pay for its set-up. */
 static void *gw_http_init_thread(const struct mg_context *ctx, int thread_type)
 {
-    const gw_http_ctx *hc = mg_get_user_data(ctx);
-    if (thread_type == 1 && hc != NULL && hc->warm_thread != NULL)
-        hc->warm_thread();
+    gw_http_ctx *hc = mg_get_user_data(ctx);
+    if (hc == NULL)
+        return NULL;
+    if (thread_type == 0)
+        atomic_fetch_add(&hc->masters, 1);
+    if (thread_type == 1) {
+        if (hc->warm_thread != NULL)
+            hc->warm_thread();
+        atomic_fetch_add(&hc->workers, 1);
+    }
     return NULL;
+}
+
+/*
+ * civetweb carries on when the system refuses it threads (the thread limits
+ * of the machine, gw_http_threads_free): with fewer workers, or — without
+ * its accepting thread — listening on a port where nobody accepts. So a
+ * server is taken as started only once its accepting thread runs; fewer
+ * workers than asked is said in the log.
+ */
+static int gw_http_check_threads(const char *name, gw_http_ctx *hc, int want, char err[GW_ERR_LEN])
+{
+    int64_t deadline = gw_now_ms() + GW_HTTP_THREAD_START_MS;
+    struct timespec nap = {0, 2 * 1000 * 1000};
+    while ((atomic_load(&hc->masters) == 0 || atomic_load(&hc->workers) < want) && gw_now_ms() < deadline)
+        nanosleep(&nap, NULL);
+    if (atomic_load(&hc->masters) == 0)
+        return gw_errf(err,
+                       "%s server: its accepting thread did not start within %d ms (the system's thread limit? "
+                       "threads-max, pid_max, RLIMIT_NPROC; lower WORKER_THREADS)",
+                       name, GW_HTTP_THREAD_START_MS);
+    if (atomic_load(&hc->workers) == 0)
+        return gw_errf(err, "%s server: no worker thread started within %d ms (the system's thread limit?)", name,
+                       GW_HTTP_THREAD_START_MS);
+    if (atomic_load(&hc->workers) < want)
+        gw_log_warn("%s server: %d of %d worker threads started (the system's thread limit?)", name,
+                    atomic_load(&hc->workers), want);
+    return 0;
 }
 
 static void gw_http_end_request(const struct mg_connection *conn, int status)
@@ -518,6 +556,8 @@ int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t 
         return gw_errf(err, "%s server: cannot listen on %s: %s", opts->name, ob.ports,
                        etext[0] != '\0' ? etext : "civetweb failed to start");
     }
+    if (gw_http_check_threads(opts->name, hc, opts->threads, err) != 0)
+        return -1; /* without its accepting thread civetweb cannot be stopped: the caller exits */
     for (size_t i = 0; i < nroutes; i++)
         mg_set_request_handler(ctx, routes[i].uri, routes[i].handler, routes[i].cbdata);
     mg_set_request_handler(ctx, "**", gw_http_not_found, NULL);
@@ -604,4 +644,63 @@ void gw_http_size(long long nofile, long long mem_bytes, int configured, int sid
         calls = GW_HTTP_MIN_WORKERS;
     out->workers = (int)w;
     out->upstream_calls = (int)calls;
+    out->side = side;
+    out->threads_free = -1;
+}
+
+void gw_http_size_threads(gw_http_sizing *sz, long long threads_free)
+{
+    long long w;
+    sz->threads_free = threads_free;
+    if (!sz->from_limits || threads_free < 0)
+        return;
+    w = threads_free / 4;
+    if (w < GW_HTTP_MIN_WORKERS)
+        w = GW_HTTP_MIN_WORKERS;
+    if (w >= sz->workers)
+        return;
+    sz->workers = (int)w;
+    if (sz->upstream_calls > sz->workers + sz->side)
+        sz->upstream_calls = sz->workers + sz->side;
+}
+
+/* The first number in a small file of /proc or /sys; -1 when absent or "max". */
+static long long gw_http_read_count(const char *path)
+{
+    long long v = -1;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    if (fscanf(f, "%lld", &v) != 1)
+        v = -1;
+    fclose(f);
+    return v;
+}
+
+long long gw_http_threads_free(void)
+{
+    long long running = -1, best = -1, cap, cur;
+    struct rlimit rl;
+    FILE *f = fopen("/proc/loadavg", "r");
+    /* "0.1 0.2 0.3 3/2712 123": the threads of the whole machine after the slash */
+    if (f != NULL) {
+        if (fscanf(f, "%*s %*s %*s %*d/%lld", &running) != 1)
+            running = -1;
+        fclose(f);
+    }
+    if (running >= 0) {
+        const char *limits[] = {"/proc/sys/kernel/threads-max", "/proc/sys/kernel/pid_max"};
+        for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+            if ((cap = gw_http_read_count(limits[i])) > 0 && (best < 0 || cap - running < best))
+                best = cap - running > 0 ? cap - running : 0;
+        /* RLIMIT_NPROC counts the user's threads; the machine's are an upper bound */
+        if (getuid() != 0 && getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+            (best < 0 || (long long)rl.rlim_cur - running < best))
+            best = (long long)rl.rlim_cur - running > 0 ? (long long)rl.rlim_cur - running : 0;
+    }
+    cap = gw_http_read_count("/sys/fs/cgroup/pids.max");
+    cur = gw_http_read_count("/sys/fs/cgroup/pids.current");
+    if (cap > 0 && cur >= 0 && (best < 0 || cap - cur < best))
+        best = cap - cur > 0 ? cap - cur : 0;
+    return best;
 }

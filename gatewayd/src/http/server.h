@@ -66,6 +66,10 @@ int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t 
  * host, and a client that reconnects at once may still be counted in its
  * old connection for a moment). */
 #define GW_HTTP_MIN_PER_ADDRESS 8
+/* how long a listener's threads may take to start (gw_http_start) */
+#ifndef GW_HTTP_THREAD_START_MS
+#define GW_HTTP_THREAD_START_MS 10000
+#endif
 int gw_http_auto_per_address(int threads);
 /* Stops accepting, waits for in-flight requests, frees the context. */
 void gw_http_stop(struct mg_context *ctx);
@@ -97,10 +101,21 @@ typedef struct gw_http_sizing {
     int workers;           /* the proxy's worker threads */
     int upstream_calls;    /* upstream calls at once */
     int from_limits;       /* workers were computed (WORKER_THREADS=0) */
+    int side;              /* the threads of the other listeners */
+    long long threads_free; /* threads the system still allowed (-1 = unknown) */
 } gw_http_sizing;
 /* configured: WORKER_THREADS (0 = from the limits); side: the threads of
  * the other listeners. mem_bytes 0 = read /proc and the cgroup. */
 void gw_http_size(long long nofile, long long mem_bytes, int configured, int side, gw_http_sizing *out);
+/* Threads are a resource of the whole machine (several gatewayd, and every
+ * other process, share the kernel's threads-max and pid_max, a cgroup's
+ * pids.max and the user's RLIMIT_NPROC): a pool sized from the limits takes
+ * at most a quarter of the threads still free (threads_free, -1 = unknown),
+ * so that a second process sized the same way still starts. */
+void gw_http_size_threads(gw_http_sizing *sz, long long threads_free);
+/* The threads the system still lets this process start (the least of what
+ * each limit leaves, given the threads that run now); -1 when unknown. */
+long long gw_http_threads_free(void);
 
 /* 1 for a HEAD request (responses then carry headers only). */
 int gw_http_is_head(const struct mg_connection *conn);

@@ -121,7 +121,8 @@ export async function startGatewayd(cluster, opts = {}) {
       while (Date.now() < end) {
         if (exitInfo) throw new Error(`gatewayd exited (${exitInfo.code ?? exitInfo.signal}) before ready\n${this.logs()}`);
         try {
-          const res = await fetch(`${url}/readyz`);
+          // bounded: a listener that accepts nothing must not hang the wait
+          const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
           last = `${res.status} ${await res.text()}`;
           if (res.status === 200) return;
         } catch (e) { last = e.message; }
@@ -181,16 +182,24 @@ export function withLogs(it, getProcs) {
   const wrapped = (name, a, b) => {
     const fn = typeof a === 'function' ? a : b;
     const opts = { timeout: 60000, ...(typeof a === 'function' ? {} : a) };
+    const dump = (why) => {
+      for (const p of getProcs()) {
+        if (!p) continue;
+        if (p.logs) process.stderr.write(`\n[${name}] (${why}) ${p.logs().slice(-12000)}\n`);
+        else if (p.serverLog) process.stderr.write(`\n[${name}] (${why}) --- postgres log ---\n${p.serverLog().slice(-4000)}\n`);
+      }
+    };
     return it(name, opts, async (t) => {
+      // a test that times out never throws here: its logs are printed just
+      // before node:test gives up on it
+      const watch = Number.isFinite(opts.timeout) && opts.timeout > 5000 ? setTimeout(() => dump('about to time out'), opts.timeout - 2000) : null;
       try {
         return await fn(t);
       } catch (e) {
-        for (const p of getProcs()) {
-          if (!p) continue;
-          if (p.logs) process.stderr.write(`\n[${name}] ${p.logs().slice(-12000)}\n`);
-          else if (p.serverLog) process.stderr.write(`\n[${name}] --- postgres log ---\n${p.serverLog().slice(-4000)}\n`);
-        }
+        dump('failed');
         throw e;
+      } finally {
+        if (watch) clearTimeout(watch);
       }
     });
   };
