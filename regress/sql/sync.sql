@@ -553,6 +553,16 @@ SELECT inserted, duplicates FROM aistudio.ingest_edge_events('edge-eu-2',
          (SELECT jsonb_agg(e) FROM aistudio.edge_outbox_take(10) e));
 SELECT pg_temp.err($$SELECT * FROM aistudio.edge_outbox_take(0)$$);
 SELECT aistudio.edge_outbox_ack(NULL) AS acked_nothing;
+-- a queued event whose row is gone (retention) leaves the outbox once it
+-- has been queued for an hour; a younger one may be the row of a partition
+-- attached while take was planned (regress/e2e/edge-outbox.test.mjs): kept
+INSERT INTO aistudio.edge_outbox (request_id, "timestamp", enqueued_at) VALUES
+  ('00000000-0000-4000-8000-000000000291', now() - interval '500 days', now()),
+  ('00000000-0000-4000-8000-000000000292', now() - interval '500 days', now() - interval '2 hours');
+SELECT count(*) AS returned FROM aistudio.edge_outbox_take(10);
+SELECT request_id AS still_queued FROM aistudio.edge_outbox
+ WHERE request_id IN ('00000000-0000-4000-8000-000000000291', '00000000-0000-4000-8000-000000000292');
+SELECT aistudio.edge_outbox_ack(ARRAY['00000000-0000-4000-8000-000000000291']::uuid[]) AS acked_young_orphan;
 -- the edge's own spend, for its leases across a restart
 SELECT aistudio.edge_local_spend('app', 2, date_trunc('month', now() AT TIME ZONE 'UTC')::date,
                                  (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month - 1 day')::date)

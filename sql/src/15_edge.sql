@@ -198,7 +198,14 @@ $$;
 
 -- aistudio.edge_outbox_take: the oldest events not yet acknowledged by the
 -- hub (at most limit_rows, 1 to 10000), as ingest_edge_events takes them;
--- queued events whose row is gone (retention) are dropped.
+-- queued events whose row is gone (retention) are dropped, once queued for
+-- an hour: a statement plans with the partitions committed when it is
+-- planned and reads with a snapshot taken after that, so the rows of a
+-- partition attached in between (the first ingest of a fresh edge, or of a
+-- new month, creates it and queues its events in one transaction) are
+-- invisible to it for that one statement. Such an event is only skipped
+-- this round; without the hour it was taken for a retention orphan and
+-- never uploaded.
 CREATE FUNCTION aistudio.edge_outbox_take(limit_rows int) RETURNS SETOF jsonb
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -211,6 +218,7 @@ BEGIN
 	DELETE FROM aistudio.edge_outbox o
 	 WHERE (o.request_id, o."timestamp") IN (SELECT x.request_id, x."timestamp" FROM aistudio.edge_outbox x
 											  ORDER BY x.enqueued_at, x.request_id LIMIT limit_rows)
+	   AND o.enqueued_at < now() - interval '1 hour'
 	   AND NOT EXISTS (SELECT 1 FROM aistudio.llm_interactions i
 						WHERE i.request_id = o.request_id AND i."timestamp" = o."timestamp");
 	RETURN QUERY
