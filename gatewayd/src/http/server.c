@@ -556,12 +556,13 @@ int gw_http_start(const gw_http_opts *opts, const gw_http_route *routes, size_t 
         return gw_errf(err, "%s server: cannot listen on %s: %s", opts->name, ob.ports,
                        etext[0] != '\0' ? etext : "civetweb failed to start");
     }
-    if (gw_http_check_threads(opts->name, hc, opts->threads, err) != 0)
-        return -1; /* without its accepting thread civetweb cannot be stopped: the caller exits */
     for (size_t i = 0; i < nroutes; i++)
         mg_set_request_handler(ctx, routes[i].uri, routes[i].handler, routes[i].cbdata);
     mg_set_request_handler(ctx, "**", gw_http_not_found, NULL);
     mg_set_auth_handler(ctx, "**", gw_http_no_htpasswd, NULL);
+    /* the routes first: the threads that have started serve meanwhile */
+    if (gw_http_check_threads(opts->name, hc, opts->threads, err) != 0)
+        return -1; /* without its accepting thread civetweb cannot be stopped: the caller exits */
     *out = ctx;
     return 0;
 }
