@@ -31,8 +31,15 @@ from aistudio.v1 import snapshot_pb2, sync_pb2  # noqa: E402
 SVC = "/aistudio.v1.Sync/"
 
 
+OUT_LOCK = threading.Lock()
+
+
 def out(**kw):
-    print(json.dumps(kw), flush=True)
+    # one whole line per call: the fake hub answers from several threads
+    line = json.dumps(kw) + "\n"
+    with OUT_LOCK:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def md(token, edge_id, ns):
