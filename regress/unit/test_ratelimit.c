@@ -169,21 +169,34 @@ static void *race_run(void *arg)
     return NULL;
 }
 
+/* 1: racing on its own thread; 0: the system had no thread to give (a
+ * crowded machine), so it ran here, at once: the count stays exact */
+static int race_start(pthread_t *th, race *r)
+{
+    if (pthread_create(th, NULL, race_run, r) == 0)
+        return 1;
+    diag("no thread for a racer: it runs inline");
+    race_run(r);
+    return 0;
+}
+
 static void test_threads(void)
 {
     gw_ratelimits *rl;
     char err[GW_ERR_LEN];
     pthread_t th[8];
+    int started[8];
     race rc[8];
     int total = 0, per_app[2] = {0, 0};
 
     gw_ratelimit_create(&rl, err);
     for (int i = 0; i < 8; i++) {
         rc[i] = (race){rl, {1, 50, 0, 7, 1000, 0}, 200, 0};
-        pthread_create(&th[i], NULL, race_run, &rc[i]);
+        started[i] = race_start(&th[i], &rc[i]);
     }
     for (int i = 0; i < 8; i++) {
-        pthread_join(th[i], NULL);
+        if (started[i])
+            pthread_join(th[i], NULL);
         total += rc[i].admitted;
     }
     is_int(total, 50, "8 threads x 200 tries at app rpm 50: exactly 50 admitted");
@@ -193,10 +206,11 @@ static void test_threads(void)
     total = 0;
     for (int i = 0; i < 8; i++) {
         rc[i] = (race){rl, {10 + i % 2, 1000, 0, 8, 30, 0}, 100, 0};
-        pthread_create(&th[i], NULL, race_run, &rc[i]);
+        started[i] = race_start(&th[i], &rc[i]);
     }
     for (int i = 0; i < 8; i++) {
-        pthread_join(th[i], NULL);
+        if (started[i])
+            pthread_join(th[i], NULL);
         total += rc[i].admitted;
         per_app[i % 2] += rc[i].admitted;
     }
