@@ -64,13 +64,18 @@ for ((b = 0; b < nbatches; b++)); do
 	) TO STDOUT WITH (FORMAT csv)" > "$TMP/batch_$b.csv"
 done
 
+# The columns of the batches (interaction_staging has more: credential_id,
+# the captured bodies).
+COLS='("timestamp", request_id, user_id, app_id, llm_id, vendor, model_name, prompt_tokens, response_tokens,'
+COLS+=' cache_write_tokens, cache_read_tokens, latency_ms, interaction_type, status_code, namespace, edge_id, error)'
+
 # One writer: BEGIN; COPY; ingest_staged(); COMMIT per batch, as the gateway role.
 writer() {
 	local first=$1 step=$2 script="$TMP/writer_$1.sql"
 	echo "SET ROLE aistudio_gateway;" > "$script"
 	for ((b = first; b < nbatches; b += step)); do
-		printf 'BEGIN;\n\\copy aistudio.interaction_staging FROM %s WITH (FORMAT csv)\nSELECT * FROM aistudio.ingest_staged() \\g /dev/null\nCOMMIT;\n' \
-			"$TMP/batch_$b.csv" >> "$script"
+		printf 'BEGIN;\n\\copy aistudio.interaction_staging %s FROM %s WITH (FORMAT csv)\nSELECT * FROM aistudio.ingest_staged() \\g /dev/null\nCOMMIT;\n' \
+			"$COLS" "$TMP/batch_$b.csv" >> "$script"
 	done
 	"${PSQL[@]}" -f "$script"
 }
@@ -90,7 +95,7 @@ for c in $CLIENTS; do
 		printf "  %d writer(s): %d events stored (%d priced) in %.2f s = %.0f events/s\n", c, n, p, e - s, n / (e - s) }'
 	# a replay of the first batch changes nothing
 	if [ "$c" = "$(echo "$CLIENTS" | awk '{print $NF}')" ]; then
-		"${PSQL[@]}" -At -c "BEGIN" -c "\\copy aistudio.interaction_staging FROM $TMP/batch_0.csv WITH (FORMAT csv)" \
+		"${PSQL[@]}" -At -c "BEGIN" -c "\\copy aistudio.interaction_staging $COLS FROM $TMP/batch_0.csv WITH (FORMAT csv)" \
 			-c "SELECT format('  replay of one batch: inserted %s, duplicates %s, rejected %s', inserted, duplicates, rejected) FROM aistudio.ingest_staged()" \
 			-c "COMMIT"
 	fi

@@ -104,8 +104,11 @@ UtcMonthOf(TimestampTz ts, int *year, int *month,
  * insert cost) and one B-tree per filter of the request log
  * (aistudio.list_requests, sql/src/13_requests.sql), each ending in
  * ("timestamp", request_id), the log's order, so that a filtered page is a
- * backward walk of one index.  The default partition gets the same (SECTION
- * analytics and SECTION requests; regress/sql/requests.sql compares them).
+ * backward walk of one index.  One more serves two filters together: app
+ * and status ("this app's 429s"), where a walk of either one's index would
+ * read every row of the other kind to find the few of both.  The default
+ * partition gets the same (SECTION analytics and SECTION requests;
+ * regress/sql/requests.sql compares them).
  */
 static const struct
 {
@@ -120,6 +123,7 @@ static const struct
 	{"llm_ts_idx", "(llm_id, \"timestamp\", request_id)"},
 	{"model_ts_idx", "(model_name, \"timestamp\", request_id)"},
 	{"status_ts_idx", "(status_code, \"timestamp\", request_id)"},
+	{"app_status_ts_idx", "(app_id, status_code, \"timestamp\", request_id)"},
 	{"error_ts_idx", "(aistudio.request_error_code(error), \"timestamp\", request_id) WHERE error IS NOT NULL"},
 };
 

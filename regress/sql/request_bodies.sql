@@ -63,6 +63,15 @@ SELECT request_id = md5('b1')::uuid AS b1, request_body IS NOT NULL AS req, resp
 SELECT request_body FROM aistudio.get_request(md5('b4')::uuid);
 SELECT count(*) FILTER (WHERE attname LIKE '%body%') AS body_columns
   FROM pg_attribute WHERE attrelid = 'aistudio.request_row'::regclass AND attnum > 0;
+-- get_request's detail is request_row's columns, same names and types in
+-- the same order, then the four body columns
+SELECT (SELECT array_agg(attname || ' ' || format_type(atttypid, atttypmod) ORDER BY attnum)
+		  FROM pg_attribute WHERE attrelid = 'aistudio.request_row'::regclass AND attnum > 0)
+	   || ARRAY['request_body text', 'response_body text', 'request_truncated boolean',
+				'response_truncated boolean']
+	   = (SELECT array_agg(attname || ' ' || format_type(atttypid, atttypmod) ORDER BY attnum)
+			FROM pg_attribute WHERE attrelid = 'aistudio.request_detail'::regclass AND attnum > 0)
+	   AS detail_is_row_and_bodies;
 SET pg_aistudio.acting_user = :'dev_id';
 SELECT request_body FROM aistudio.get_request(md5('b1')::uuid);
 SELECT request_body FROM aistudio.get_request(md5('b2')::uuid);   -- not theirs: not found

@@ -161,6 +161,10 @@ SELECT * FROM pg_temp.plan_shape('SELECT * FROM aistudio.llm_interactions i WHER
 SELECT * FROM pg_temp.plan_shape('SELECT * FROM aistudio.llm_interactions i WHERE i.status_code = 429'
 	' AND (i."timestamp", i.request_id) < (now(), ''01950000-0000-7000-8000-000000000001'')'
 	' ORDER BY i."timestamp" DESC, i.request_id DESC LIMIT 50');
+-- app and status together: the index on both, not a walk of either one's
+SELECT * FROM pg_temp.plan_shape('SELECT * FROM aistudio.llm_interactions i WHERE i.app_id = 1'
+	' AND i.status_code = 429 AND i.model_name = ''gpt-4o'''
+	' ORDER BY i."timestamp" DESC, i.request_id DESC LIMIT 50');
 RESET enable_seqscan;
 
 -- every monthly partition has the indexes of the default partition
@@ -172,3 +176,11 @@ SELECT count(*) AS partitions_with_other_indexes
 	   <> ARRAY(SELECT regexp_replace(pg_get_indexdef(x.indexrelid), 'llm_interactions_default', 'P', 'g')
 				  FROM pg_index x WHERE x.indrelid = 'aistudio.llm_interactions_default'::regclass ORDER BY 1);
 SELECT count(*) AS indexes FROM pg_index WHERE indrelid = 'aistudio.llm_interactions_default'::regclass;
+
+-- a month's partition created now gets the app + status index too
+SELECT aistudio.ensure_interaction_partitions(ARRAY['2031-05-15 12:00:00+00'::timestamptz]) AS created;
+SELECT regexp_replace(pg_get_indexdef(x.indexrelid), '.* USING ', '') AS app_status_index
+  FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+ WHERE x.indrelid = 'aistudio.llm_interactions_203105'::regclass
+   AND i.relname = 'llm_interactions_203105_app_status_ts_idx';
+DROP TABLE aistudio.llm_interactions_203105;

@@ -15,6 +15,10 @@
 -- ("timestamp", request_id) (src/ingest.c, and SECTION analytics for the
 -- default partition), so a filtered page is a backward walk of one index
 -- per partition, newest partition first, stopped after limit_rows rows.
+-- One index serves two filters at once, app and status (app_id,
+-- status_code, "timestamp", request_id): a rare status of one app (its
+-- 429s) would otherwise be a walk of the status index past every other
+-- app's rows of that status, or of the app's index past its other statuses.
 -- The statement is put together from constant fragments, one per filter
 -- given, and planned for that combination (EXECUTE … USING): the values
 -- are parameters, never SQL text.
@@ -40,6 +44,8 @@ CREATE INDEX llm_interactions_default_model_ts_idx ON aistudio.llm_interactions_
 	(model_name, "timestamp", request_id);
 CREATE INDEX llm_interactions_default_status_ts_idx ON aistudio.llm_interactions_default
 	(status_code, "timestamp", request_id);
+CREATE INDEX llm_interactions_default_app_status_ts_idx ON aistudio.llm_interactions_default
+	(app_id, status_code, "timestamp", request_id);
 CREATE INDEX llm_interactions_default_error_ts_idx ON aistudio.llm_interactions_default
 	(aistudio.request_error_code(error), "timestamp", request_id) WHERE error IS NOT NULL;
 
@@ -71,39 +77,22 @@ CREATE TYPE aistudio.request_row AS (
 	edge_id            text
 );
 
--- One request in detail (get_request): its row and its captured bodies
--- (NULL when none were captured or the caller may not see them).
-CREATE TYPE aistudio.request_detail AS (
-	"timestamp"        timestamptz,
-	request_id         uuid,
-	interaction_type   text,
-	status_code        integer,
-	error_code         text,
-	error              text,
-	app_id             bigint,
-	app_name           text,
-	user_id            bigint,
-	user_email         text,
-	llm_id             bigint,
-	llm_name           text,
-	vendor             text,
-	model_name         text,
-	prompt_tokens      bigint,
-	response_tokens    bigint,
-	total_tokens       bigint,
-	cache_write_tokens bigint,
-	cache_read_tokens  bigint,
-	cost               numeric,
-	currency           text,
-	priced             boolean,
-	latency_ms         integer,
-	namespace          text,
-	edge_id            text,
-	request_body       text,
-	response_body      text,
-	request_truncated  boolean,
-	response_truncated boolean
-);
+-- One request in detail (get_request): the columns of request_row followed
+-- by its captured bodies (NULL when none were captured or the caller may not
+-- see them).  Built from request_row's own attributes, so the two cannot
+-- drift apart and the detail stays flat (one level of columns, as the REST
+-- API's to_json shows it).
+DO $request_detail$
+BEGIN
+	EXECUTE 'CREATE TYPE aistudio.request_detail AS ('
+		|| (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname::text) || ' '
+										 || pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
+			  FROM pg_catalog.pg_attribute a
+			 WHERE a.attrelid = 'aistudio.request_row'::pg_catalog.regclass AND a.attnum > 0
+			   AND NOT a.attisdropped)
+		|| ', request_body text, response_body text, request_truncated boolean, response_truncated boolean)';
+END
+$request_detail$;
 
 -- The cursor of a page: the ("timestamp", request_id) of its last row as
 -- text ("2025-03-01T12:00:00.123456Z~0195…"), what the REST API hands out
