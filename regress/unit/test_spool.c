@@ -112,6 +112,32 @@ static void test_codec(void)
 
     is_int(gw_spool_crc32c(0, "123456789", 9), 0xE3069283u, "CRC32C check value of \"123456789\"");
     is_int(gw_spool_crc32c(gw_spool_crc32c(0, "1234", 4), "56789", 5), 0xE3069283u, "CRC32C can be chained");
+    {
+        /* eight bytes a step: every length and starting offset against the
+         * bit-by-bit definition, chained at every split point */
+        unsigned char data[300];
+        int bad = 0, badsplit = 0;
+        for (size_t i = 0; i < sizeof(data); i++)
+            data[i] = (unsigned char)(i * 131u + 7u);
+        for (size_t off = 0; off < 8; off++)
+            for (size_t n = 0; off + n <= sizeof(data); n++) {
+                uint32_t ref = 0xFFFFFFFFu;
+                for (size_t i = 0; i < n; i++) {
+                    ref ^= data[off + i];
+                    for (int k = 0; k < 8; k++)
+                        ref = (ref & 1) ? (ref >> 1) ^ 0x82F63B78u : ref >> 1;
+                }
+                ref = ~ref;
+                if (gw_spool_crc32c(0, data + off, n) != ref)
+                    bad++;
+                if (n == 100 - off)
+                    for (size_t cut = 0; cut <= n; cut++)
+                        if (gw_spool_crc32c(gw_spool_crc32c(0, data + off, cut), data + off + cut, n - cut) != ref)
+                            badsplit++;
+            }
+        is_int(bad, 0, "CRC32C equals the bitwise definition for lengths 0-300 at offsets 0-7");
+        is_int(badsplit, 0, "and chains at every split point");
+    }
 
     snprintf(ev.error, sizeof(ev.error), "upstream said:\t\"no\"\nline2 \\ back");
     snprintf(ev.namespace_, sizeof(ev.namespace_), "team-a");
