@@ -20,8 +20,12 @@
 #     ids; gatewayd_analytics_dropped_total 0);
 #   - RSS and descriptors flat: growth between the sample at REF_S (300 s,
 #     or half of SOAK_S when shorter) and the last sample under load within
-#     RSS_GROWTH_KB (16384) and FD_GROWTH (8); and descriptors with the
-#     load gone back to within FD_GROWTH of the count before the load.
+#     RSS_GROWTH_KB (16384) and FD_GROWTH (8), for descriptors other than
+#     the clients' connections and the upstream connections open at the
+#     moment (ss; each curl handle that made a call keeps its upstream
+#     connection for the next one) and the two each curl handle holds (its
+#     multi handle's wake-up socket pair; handles are made on demand up to
+#     a cap); the same between before the load and after it.
 # It prints PASS or FAIL per check and exits 1 when one fails (a check that
 # is about correctness, not speed: no timing is judged).
 #
@@ -128,9 +132,19 @@ SENT_BEFORE=1 # the probe above
 
 rss_kb() { awk '$1 == "VmRSS:" {print $2}' "/proc/$GWPID/status"; }
 fds() { ls "/proc/$GWPID/fd" | wc -l; }
-gw_requests() {
+# fd_split HANDLES: gatewayd's descriptors other than client and upstream
+# connections (only gatewayd connects to the mock) and the 2 of each curl
+# handle: "total others clients upstream"
+fd_split() {
+	local n c u
+	n=$(fds)
+	c=$(ss -Htn "( sport = :$GPORT )" | wc -l)
+	u=$(ss -Htn state established "( dport = :$MOCK_PORT )" | wc -l)
+	echo "$n $((n - c - u - 2 * $1)) $c $u"
+}
+gw_requests() { # "requests curl_handles" from /metrics
 	curl -s --max-time 5 "http://127.0.0.1:$GPORT/metrics" > "$WORK/metrics.now" || true
-	metric_sum '^gatewayd_requests_total' "$WORK/metrics.now"
+	echo "$(metric_sum '^gatewayd_requests_total' "$WORK/metrics.now") $(metric_sum '^gatewayd_upstream_handles$' "$WORK/metrics.now")"
 }
 
 # client totals over the finished loadgen runs: "sent errors"
@@ -152,11 +166,12 @@ echo "machine: $(nproc) cores, $(uname -srm); date: $(date -u +%Y-%m-%dT%H:%MZ);
 echo "load: ${SOAK_S}s; $SHORT_RPS short requests/s and $STREAM_RPS streams/s (~2 s each), each on its own connection; pinning: ${PIN_PROXY[*]:-none} for gatewayd and PostgreSQL, ${PIN_LOAD[*]:-none} for the mock and the load"
 echo
 
-IDLE_FDS0=$(fds)
+read -r reqs HANDLES0 < <(gw_requests)
+read -r IDLE_FDS0 OTHER0 _ UP0 < <(fd_split "$HANDLES0")
 IDLE_RSS0=$(rss_kb)
-echo "| time | RSS | fds | requests (gatewayd) | client errors |"
-echo "|---|---|---|---|---|"
-printf '| 0 s (before the load) | %d MB | %d | %d | 0 |\n' $((IDLE_RSS0 / 1024)) "$IDLE_FDS0" "$(gw_requests)"
+echo "| time | RSS | fds | fds other than connections and curl handles | client / upstream connections | curl handles | requests (gatewayd) | client errors |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '| 0 s (before the load) | %d MB | %d | %d | 0 / %d | %d | %d | 0 |\n' $((IDLE_RSS0 / 1024)) "$IDLE_FDS0" "$OTHER0" "$UP0" "$HANDLES0" "$reqs"
 
 declare -A RSS_AT FDS_AT
 T0=$(date +%s)
@@ -176,9 +191,10 @@ for ((i = 0; i < chunks; i++)); do
 	t=$(((i + 1) * SAMPLE_S))
 	kill -0 "$GWPID" 2> /dev/null || { echo "gatewayd exited" >&2; tail -50 "$WORK/gatewayd.log" >&2; exit 1; }
 	RSS_AT[$t]=$(rss_kb)
-	FDS_AT[$t]=$(fds)
+	read -r reqs handles < <(gw_requests)
+	read -r nfd FDS_AT[$t] ncl nup < <(fd_split "$handles")
 	read -r sent errs < <(client_totals)
-	printf '| %d s | %d MB | %d | %d | %d |\n' "$t" $((RSS_AT[$t] / 1024)) "${FDS_AT[$t]}" "$(gw_requests)" "$errs"
+	printf '| %d s | %d MB | %d | %d | %d / %d | %d | %d | %d |\n' "$t" $((RSS_AT[$t] / 1024)) "$nfd" "${FDS_AT[$t]}" "$ncl" "$nup" "$handles" "$reqs" "$errs"
 done
 T_LAST=$((chunks * SAMPLE_S))
 # a loadgen failure is a client error too (it prints nothing then)
@@ -207,12 +223,13 @@ sent=$((sent + SENT_BEFORE))
 errs=$((errs + lgfail))
 curl -s --max-time 5 "http://127.0.0.1:$GPORT/metrics" > "$WORK/metrics.end"
 gw_reqs=$(metric_sum '^gatewayd_requests_total' "$WORK/metrics.end")
+HANDLES1=$(metric_sum '^gatewayd_upstream_handles$' "$WORK/metrics.end")
 dropped=$(metric_sum '^gatewayd_analytics_dropped_total' "$WORK/metrics.end")
 dups=$(psqlq "SELECT count(*) - count(DISTINCT request_id) FROM aistudio.llm_interactions")
 ok200=$(psqlq "SELECT count(*) FROM aistudio.llm_interactions WHERE status_code = 200")
-IDLE_FDS1=$(fds)
+read -r IDLE_FDS1 OTHER1 _ UP1 < <(fd_split "$HANDLES1")
 IDLE_RSS1=$(rss_kb)
-printf '| after the load (drained) | %d MB | %d | %d | %d |\n' $((IDLE_RSS1 / 1024)) "$IDLE_FDS1" "$gw_reqs" "$errs"
+printf '| after the load (drained) | %d MB | %d | %d | 0 / %d | %d | %d | %d |\n' $((IDLE_RSS1 / 1024)) "$IDLE_FDS1" "$OTHER1" "$UP1" "$HANDLES1" "$gw_reqs" "$errs"
 echo
 
 set +e
@@ -228,6 +245,6 @@ rss_growth=$((RSS_AT[$T_LAST] - RSS_AT[$REF_S]))
 fd_growth=$((FDS_AT[$T_LAST] - FDS_AT[$REF_S]))
 [ "$rss_growth" -le "$RSS_GROWTH_KB" ]
 check $? "RSS from ${REF_S} s to ${T_LAST} s: $((RSS_AT[$REF_S] / 1024)) → $((RSS_AT[$T_LAST] / 1024)) MB (${rss_growth} kB; bound ${RSS_GROWTH_KB} kB)"
-[ "$fd_growth" -le "$FD_GROWTH" ] && [ $((IDLE_FDS1 - IDLE_FDS0)) -le "$FD_GROWTH" ]
-check $? "descriptors from ${REF_S} s to ${T_LAST} s: ${FDS_AT[$REF_S]} → ${FDS_AT[$T_LAST]}; idle before → after the load: $IDLE_FDS0 → $IDLE_FDS1 (bound +$FD_GROWTH)"
+[ "$fd_growth" -le "$FD_GROWTH" ] && [ $((OTHER1 - OTHER0)) -le "$FD_GROWTH" ]
+check $? "descriptors other than connections and curl handles from ${REF_S} s to ${T_LAST} s: ${FDS_AT[$REF_S]} → ${FDS_AT[$T_LAST]}; before → after the load: $OTHER0 → $OTHER1 (all descriptors $IDLE_FDS0 → $IDLE_FDS1, upstream connections kept open $UP0 → $UP1, curl handles $HANDLES0 → $HANDLES1); bound +$FD_GROWTH"
 exit $fail
