@@ -51,10 +51,17 @@ WORK=$(mktemp -d /tmp/aistudio-soak.XXXXXX)
 PIDS=()
 
 cleanup() {
+	local rc=$?
 	set +e
 	for pid in "${PIDS[@]}"; do kill "$pid" 2> /dev/null; done
 	sleep 0.3
 	for pid in "${PIDS[@]}"; do kill -9 "$pid" 2> /dev/null; done
+	if [ "$rc" != 0 ]; then
+		# keep what explains a failure: each loadgen run's line and stderr, gatewayd's log
+		keep=$(mktemp -d /tmp/aistudio-soak-failed.XXXXXX)
+		cp "$WORK"/chunk.* "$WORK"/gatewayd.log "$keep"/ 2> /dev/null
+		echo "# the loadgen outputs and gatewayd's log are in $keep" >&2
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
