@@ -33,7 +33,8 @@
 #   SOAK_S=120 flock /tmp/bench.lock bash bench/gateway/soak.sh (quick run)
 # Environment: SOAK_S (1800), SAMPLE_S (30), SHORT_RPS (30), STREAM_RPS
 # (20), REF_S, RSS_GROWTH_KB, FD_GROWTH, PIN (1: gatewayd and PostgreSQL on
-# CPU 1, the mock and the load on CPU 0), GATEWAYD_BIN.
+# CPU 1, the mock and the load on CPU 0), GATEWAYD_BIN, GW_WORKER_THREADS
+# (gatewayd's WORKER_THREADS; 0, the default: sized from the limits).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/bench/gateway"
@@ -122,7 +123,7 @@ GPORT=$(free_port)
 mkdir -p "$WORK/spool"
 env -i PATH="$PATH" DATABASE_URL="$(jget database_url)" AISTUDIO_SECRET_KEY_FILE="$(jget key_file)" \
 	PROXY_PORT="$GPORT" SERVER_PORT="$(free_port)" DOCS_PORT="$(free_port)" GRPC_PORT="$(free_port)" \
-	LISTEN_HOST=127.0.0.1 SPOOL_DIR="$WORK/spool" LOG_LEVEL=warn \
+	LISTEN_HOST=127.0.0.1 SPOOL_DIR="$WORK/spool" LOG_LEVEL=warn WORKER_THREADS=${GW_WORKER_THREADS:-0} \
 	"${PIN_PROXY[@]}" "$GATEWAYD" > "$WORK/gatewayd.log" 2>&1 &
 GWPID=$!
 PIDS+=("$GWPID")
