@@ -150,9 +150,13 @@ for target in $TARGETS; do
 			[ -n "${GATEWAYD_BEFORE:-}" ] || { echo "# GATEWAYD_BEFORE not set: skipping gatewayd-before" >&2; continue; }
 			BIN=$GATEWAYD_BEFORE
 		fi
-		"${PIN_LOAD[@]}" node "$HERE/cluster.mjs" "$MOCK_PORT" "$VKEY" > "$WORK/cluster.json" 2> "$WORK/cluster.err" < <(sleep 100000) &
+		# its stdin: a FIFO this script holds open (CLIN), not a `sleep`, which
+		# would outlive the script holding the bench lock that flock(1) passed down
+		rm -f "$WORK/cluster.in" && mkfifo "$WORK/cluster.in"
+		"${PIN_LOAD[@]}" node "$HERE/cluster.mjs" "$MOCK_PORT" "$VKEY" > "$WORK/cluster.json" 2> "$WORK/cluster.err" < "$WORK/cluster.in" &
 		CLPID=$!
 		PIDS+=("$CLPID")
+		exec {CLIN}> "$WORK/cluster.in"
 		for _ in $(seq 1 600); do [ -s "$WORK/cluster.json" ] && break; sleep 0.1; done
 		J=$(cat "$WORK/cluster.json")
 		jget() { node -e "process.stdout.write(String(JSON.parse(process.argv[1])['$1']))" "$J"; }
@@ -173,6 +177,7 @@ for target in $TARGETS; do
 		for _ in $(seq 1 300); do kill -0 "$GWPID" 2> /dev/null || break; sleep 0.1; done
 		kill -9 "$GWPID" 2> /dev/null || true
 		kill "$CLPID" 2> /dev/null || true
+		exec {CLIN}>&-
 		for _ in $(seq 1 300); do kill -0 "$CLPID" 2> /dev/null || break; sleep 0.1; done
 		;;
 	*) echo "unknown target $target" >&2; exit 2 ;;

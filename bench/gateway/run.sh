@@ -332,10 +332,14 @@ for target in $TARGETS; do
 		# mock and load generators, PG_CPU=any leaves it unpinned
 		PIN_PG=("${PIN_PROXY[@]}")
 		case "${PG_CPU:-proxy}" in load) PIN_PG=("${PIN_LOAD[@]}") ;; any) PIN_PG=() ;; esac
+		# its stdin: a FIFO this script holds open (CLIN), not a `sleep`, which
+		# would outlive the script holding the bench lock that flock(1) passed down
+		rm -f "$WORK/cluster.in" && mkfifo "$WORK/cluster.in"
 		env "${PLUGIN_ENV[@]}" "${PIN_PG[@]}" node "$HERE/cluster.mjs" "$MOCK_PORT" "$VKEY" > "$WORK/cluster.json" \
-			2> "$WORK/cluster.err" < <(sleep 100000) &
+			2> "$WORK/cluster.err" < "$WORK/cluster.in" &
 		CLPID=$!
 		PIDS+=("$CLPID")
+		exec {CLIN}> "$WORK/cluster.in"
 		for _ in $(seq 1 600); do [ -s "$WORK/cluster.json" ] && break; sleep 0.1; done
 		[ -s "$WORK/cluster.json" ] || { echo "cluster did not start" >&2; cat "$WORK/cluster.err" >&2; exit 1; }
 		J=$(cat "$WORK/cluster.json")
@@ -399,16 +403,21 @@ for target in $TARGETS; do
 		for _ in $(seq 1 300); do kill -0 "$GWPID" 2> /dev/null || break; sleep 0.1; done
 		kill -9 "$GWPID" 2> /dev/null || true
 		kill "$CLPID" 2> /dev/null || true
+		exec {CLIN}>&-
 		for _ in $(seq 1 300); do kill -0 "$CLPID" 2> /dev/null || break; sleep 0.1; done
 		ran+=("$target")
 		;;
 	gatewayd-regex)
 		# one regex filter (post_auth) on a 2 KB prompt, against the same
 		# gateway and prompt without it: c=1 only, rounds alternating
+		# its stdin: a FIFO this script holds open (CLIN), not a `sleep`, which
+		# would outlive the script holding the bench lock that flock(1) passed down
+		rm -f "$WORK/cluster.in" && mkfifo "$WORK/cluster.in"
 		"${PIN_PROXY[@]}" env BENCH_FILTER=1 node "$HERE/cluster.mjs" "$MOCK_PORT" "$VKEY" > "$WORK/cluster.json" \
-			2> "$WORK/cluster.err" < <(sleep 100000) &
+			2> "$WORK/cluster.err" < "$WORK/cluster.in" &
 		CLPID=$!
 		PIDS+=("$CLPID")
+		exec {CLIN}> "$WORK/cluster.in"
 		for _ in $(seq 1 600); do [ -s "$WORK/cluster.json" ] && break; sleep 0.1; done
 		[ -s "$WORK/cluster.json" ] || { echo "cluster did not start" >&2; cat "$WORK/cluster.err" >&2; exit 1; }
 		J=$(cat "$WORK/cluster.json")
@@ -456,6 +465,7 @@ for target in $TARGETS; do
 		for _ in $(seq 1 300); do kill -0 "$GWPID" 2> /dev/null || break; sleep 0.1; done
 		kill -9 "$GWPID" 2> /dev/null || true
 		kill "$CLPID" 2> /dev/null || true
+		exec {CLIN}>&-
 		for _ in $(seq 1 300); do kill -0 "$CLPID" 2> /dev/null || break; sleep 0.1; done
 		;;
 	portkey)

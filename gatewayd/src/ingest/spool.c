@@ -41,9 +41,13 @@ struct gw_spool {
     int64_t rd_start, rd_end, rd_count; /* the last gw_spool_read */
 };
 
-/* ---- CRC32C (Castagnoli, reflected 0x82F63B78), table built once ---- */
+/* ---- CRC32C (Castagnoli, reflected 0x82F63B78), tables built once ----
+ * Eight bytes a step through eight tables ("slicing by 8"): the journal
+ * checksums every request's records on the request path, and one table
+ * lookup per byte cost about 1 µs a request. Bytes are read one by one,
+ * so neither alignment nor byte order matters. */
 
-static uint32_t gw_spool_crc_table[256];
+static uint32_t gw_spool_crc_table[8][256];
 static pthread_once_t gw_spool_crc_once = PTHREAD_ONCE_INIT;
 
 static void gw_spool_crc_init(void)
@@ -52,17 +56,29 @@ static void gw_spool_crc_init(void)
         uint32_t c = i;
         for (int k = 0; k < 8; k++)
             c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        gw_spool_crc_table[i] = c;
+        gw_spool_crc_table[0][i] = c;
     }
+    for (int t = 1; t < 8; t++)
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = gw_spool_crc_table[t - 1][i];
+            gw_spool_crc_table[t][i] = (c >> 8) ^ gw_spool_crc_table[0][c & 0xff];
+        }
 }
 
 uint32_t gw_spool_crc32c(uint32_t crc, const void *data, size_t len)
 {
     const unsigned char *p = data;
+    const uint32_t(*t)[256] = gw_spool_crc_table;
     pthread_once(&gw_spool_crc_once, gw_spool_crc_init);
     crc = ~crc;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+        crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^ t[3][hi & 0xff] ^
+              t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+    }
     while (len-- > 0)
-        crc = gw_spool_crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+        crc = t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 

@@ -21,6 +21,7 @@
 #include "model/credcache.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -55,9 +56,23 @@ struct gw_credcache {
     atomic_uint_fast64_t hits, negative_hits, misses, resolver_errors, evictions;
 };
 
+/* SHA-256 fetched once: OpenSSL 3's SHA256() looks the algorithm up in
+ * its provider store (a lock, a name and a property query) on every call,
+ * i.e. on every proxied request. Never freed: it lives as long as the
+ * process. */
+static EVP_MD *gw_cc_sha256;
+static pthread_once_t gw_cc_sha256_once = PTHREAD_ONCE_INIT;
+
+static void gw_cc_sha256_fetch(void)
+{
+    gw_cc_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
 void gw_credcache_hash_key(const char *key, size_t key_len, unsigned char out[GW_CRED_HASH_LEN])
 {
-    SHA256((const unsigned char *)key, key_len, out);
+    pthread_once(&gw_cc_sha256_once, gw_cc_sha256_fetch);
+    if (gw_cc_sha256 == NULL || EVP_Digest(key, key_len, out, NULL, gw_cc_sha256, NULL) != 1)
+        SHA256((const unsigned char *)key, key_len, out);
 }
 
 static int64_t gw_cc_now(const gw_credcache *c)
