@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "base/config.h"
+#include "base/futexhash.h"
 #include "model/credresolve.h"
 #include "sync/edge.h"
 #include "sync/hub.h"
@@ -537,6 +538,7 @@ int main(int argc, char **argv)
     gw_pgpool_opts po;
     gw_credcache_opts co;
     gw_http_sizing sizing;
+    int fslots;
     int check_only = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -605,6 +607,17 @@ int main(int argc, char **argv)
     gw_log_info("worker threads: %d (%s), upstream calls at once: at most %d (open-file limit %lld, threads free %lld)",
                 sizing.workers, sizing.from_limits ? "sized from the limits" : "WORKER_THREADS", sizing.upstream_calls,
                 sizing.nofile, sizing.threads_free);
+    /* before any thread: the kernel's default futex hash is sized from the CPUs (base/futexhash.h) */
+    switch (gw_futex_hash_size((long long)sizing.workers + GW_ADMIN_THREADS + GW_DOCS_THREADS + 64, &fslots, err)) {
+    case 0:
+        gw_log_info("futex hash: %d slots", fslots);
+        break;
+    case -1:
+        gw_log_warn("%s: thread wake-ups may be slow with many worker threads", err);
+        break;
+    default:
+        break;
+    }
     if (gw_upstream_pool_start(sizing.upstream_calls, GW_UPSTREAM_PREWARM, err) != 0) {
         gw_log_error("%s", err);
         gw_config_free(&srv->cfg);
