@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <sys/time.h>
 
+#include "loopback.h"
 #include "tap.h"
 
 #define THREADS 4
@@ -58,21 +59,6 @@ static int h_wait(struct mg_connection *conn, void *cbdata)
     pthread_mutex_unlock(&wait_mu);
     gw_http_send(conn, 200, "text/plain", "ok", 2);
     return 200;
-}
-
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
 }
 
 static struct mg_context *start(int port, int head_timeout_ms, int per_address)

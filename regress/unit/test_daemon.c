@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loopback.h"
 #include "tap.h"
 
 #ifndef GW_TEST_DAEMON
@@ -47,21 +48,6 @@ static void cleanup(void)
         if (system(cmd) != 0)
             fprintf(stderr, "# could not remove %s\n", scratch);
     }
-}
-
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        return -1;
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
 }
 
 static int64_t now_ms(void)

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "loopback.h"
 #include "tap.h"
 
 #define CSP "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:"
@@ -246,21 +247,6 @@ static void fetch(int port, const char *method, const char *path, const char *ex
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
-}
-
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
 }
 
 static void test_server(void)

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "loopback.h"
 #include "tap.h"
 
 static int h_ok(struct mg_connection *conn, void *cbdata)
@@ -35,21 +36,6 @@ static int h_ok(struct mg_connection *conn, void *cbdata)
     (void)cbdata;
     mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
     return 200;
-}
-
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
 }
 
 /* 1 when GET /ok on the port is answered 200 within 5 s. */
