@@ -54,26 +54,8 @@ make -s -C "$HERE" > /dev/null
 GATEWAYD=${GATEWAYD_BIN:-$ROOT/gatewayd/gatewayd}
 [ -x "$GATEWAYD" ] || make -s -C "$ROOT/gatewayd" > /dev/null
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-PIN_PROXY=()
-PIN_LOAD=()
-if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset > /dev/null; then
-	PIN_PROXY=(taskset -c 1)
-	PIN_LOAD=(taskset -c 0)
-fi
+. "$HERE/common.sh"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_http() { # wait_http URL [SECONDS]: until the URL answers 200
-	local i
-	for ((i = 0; i < ${2:-30} * 20; i++)); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" 2> /dev/null)" = 200 ] && return 0
-		sleep 0.05
-	done
-	echo "not answering: $1" >&2
-	return 1
-}
-kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<< "$2"; }
 us() { awk -v v="$1" 'BEGIN { if (v == "") print "—"; else if (v < 10000) printf "%d µs", v; else printf "%.1f ms", v / 1000 }'; }
 
 echo "## gateway capacity benchmark"

@@ -59,7 +59,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log() { echo "# $*" >&2; }
+. "$HERE/common.sh"
 
 # ---- dependencies and builds ------------------------------------------------
 if ! command -v nginx > /dev/null && [ ! -x /usr/sbin/nginx ] || ! command -v wrk > /dev/null; then
@@ -81,32 +81,9 @@ if [ -z "${GATEWAYD_BIN:-}" ] && ! flock /tmp/aistudio-gw.lock make -s -C "$ROOT
 fi
 LOADGEN="$HERE/loadgen"
 
-PIN_PROXY=()
-PIN_LOAD=()
-if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset > /dev/null; then
-	PIN_PROXY=(taskset -c 1)
-	PIN_LOAD=(taskset -c 0)
-fi
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2> /dev/null ||
-		node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
 
-# wait_http URL [SECONDS]: until the URL answers 200
-wait_http() {
-	local url=$1 secs=${2:-30} i
-	for ((i = 0; i < secs * 20; i++)); do
-		if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2> /dev/null)" = 200 ]; then return 0; fi
-		sleep 0.05
-	done
-	echo "not answering: $url" >&2
-	return 1
-}
 
-kv() { # kv KEY LINE: the value of key=value in a loadgen line
-	sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<< "$2"
-}
 
 rss_kb() { # rss_kb FIELD PID...: sum of VmRSS/VmHWM over the pids (kB)
 	local field=$1 total=0 pid v

@@ -67,7 +67,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log() { echo "# $*" >&2; }
+. "$HERE/common.sh"
 
 ulimit -n 65536 2> /dev/null || ulimit -n "$(ulimit -Hn)"
 make -s -C "$ROOT/bench/mock" > /dev/null
@@ -78,18 +78,7 @@ if [ -z "${GATEWAYD_BIN:-}" ]; then
 fi
 LOADGEN="$HERE/loadgen"
 
-PIN_PROXY=()
-PIN_LOAD=()
-if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset > /dev/null; then
-	PIN_PROXY=(taskset -c 1)
-	PIN_LOAD=(taskset -c 0)
-fi
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2> /dev/null ||
-		node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<< "$2"; }
 metric_sum() { # metric_sum NAME_REGEX FILE: the sum of the samples of a metric
 	awk -v re="$1" '!/^#/ && $1 ~ re {s += $NF} END {print s + 0}' "$2"
 }
