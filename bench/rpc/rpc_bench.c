@@ -5,6 +5,10 @@
  *   rpc_bench unary [SECONDS]    unary round trips per second: one caller on
  *                                one connection, then 64 callers sharing one
  *                                connection, then 64 callers on 8 connections
+ *   rpc_bench pingpong [SECONDS] the same 64 callers, each with a bidi stream
+ *                                of its own instead of unary calls: send one
+ *                                message, sleep until the echo arrives (the
+ *                                cost of a message round trip on a stream)
  *   rpc_bench streams [N]        memory per idle bidi stream: a child process
  *                                opens N clients (N connections, like N edges)
  *                                with one stream each; the server's RSS growth
@@ -144,6 +148,107 @@ static void unary_run(int port, int threads, int conns, int seconds)
     free(th);
 }
 
+/* A caller with a stream of its own: the message callback wakes it. */
+typedef struct ponger {
+    caller base;
+    gw_rpc_call *stream;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int answered;
+} ponger;
+
+static void pong_message(gw_rpc_call *call, const unsigned char *data, size_t len, void *arg)
+{
+    (void)call;
+    (void)data;
+    (void)len;
+    ponger *p = arg;
+    pthread_mutex_lock(&p->mu);
+    p->answered = 1;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void pong_close(gw_rpc_call *call, gw_rpc_status status, const char *message, void *arg)
+{
+    (void)call;
+    (void)status;
+    (void)message;
+    ponger *p = arg;
+    pthread_mutex_lock(&p->mu);
+    p->answered = -1;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void *ping_loop(void *arg)
+{
+    ponger *p = arg;
+    const char msg[64] = "a 64-byte request, about the size of a credential check message";
+    char err[GW_ERR_LEN];
+    while (gw_now_ms() < p->base.until) {
+        pthread_mutex_lock(&p->mu);
+        p->answered = 0;
+        pthread_mutex_unlock(&p->mu);
+        if (gw_rpc_call_send(p->stream, msg, sizeof(msg), err) != 0) {
+            p->base.errors++;
+            break;
+        }
+        pthread_mutex_lock(&p->mu);
+        while (p->answered == 0)
+            pthread_cond_wait(&p->cv, &p->mu);
+        int ok = p->answered > 0;
+        pthread_mutex_unlock(&p->mu);
+        if (!ok) {
+            p->base.errors++;
+            break;
+        }
+        p->base.calls++;
+    }
+    return NULL;
+}
+
+static void pingpong_run(int port, int threads, int conns, int seconds)
+{
+    gw_rpc_client *cli[64];
+    char err[GW_ERR_LEN];
+    for (int i = 0; i < conns; i++)
+        cli[i] = connect_to(port);
+    ponger *ps = calloc((size_t)threads, sizeof(ponger));
+    pthread_t *th = calloc((size_t)threads, sizeof(pthread_t));
+    for (int i = 0; i < threads; i++) {
+        pthread_mutex_init(&ps[i].mu, NULL);
+        pthread_cond_init(&ps[i].cv, NULL);
+        gw_rpc_stream_cbs cbs = {pong_message, pong_close, &ps[i]};
+        ps[i].stream = gw_rpc_client_stream(cli[i % conns], "/bench.Echo/Chat", NULL, 0, 0, &cbs, err);
+        if (ps[i].stream == NULL) {
+            fprintf(stderr, "stream: %s\n", err);
+            exit(1);
+        }
+    }
+    int64_t t0 = gw_now_ms();
+    for (int i = 0; i < threads; i++) {
+        ps[i].base.until = t0 + seconds * 1000;
+        pthread_create(&th[i], NULL, ping_loop, &ps[i]);
+    }
+    long calls = 0, errors = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(th[i], NULL);
+        calls += ps[i].base.calls;
+        errors += ps[i].base.errors;
+    }
+    double secs = (double)(gw_now_ms() - t0) / 1000.0;
+    printf("pingpong: %2d stream(s) on %d connection(s): %8.0f round trips/s  (%ld, %ld errors, %.1f s)\n", threads,
+           conns, (double)calls / secs, calls, errors, secs);
+    for (int i = 0; i < threads; i++) {
+        gw_rpc_call_close_send(ps[i].stream, err);
+    }
+    for (int i = 0; i < conns; i++)
+        gw_rpc_client_destroy(cli[i]);
+    free(ps);
+    free(th);
+}
+
 static long rss_kb(pid_t pid)
 {
     char path[64], line[256];
@@ -244,18 +349,19 @@ int main(int argc, char **argv)
 {
     gw_log_set_level(GW_LOG_ERROR);
     const char *mode = argc > 1 ? argv[1] : "unary";
-    if (strcmp(mode, "unary") == 0) {
+    if (strcmp(mode, "unary") == 0 || strcmp(mode, "pingpong") == 0) {
+        void (*run)(int, int, int, int) = strcmp(mode, "unary") == 0 ? unary_run : pingpong_run;
         int seconds = argc > 2 ? atoi(argv[2]) : 5;
         gw_rpc_server *srv = start_server(4);
         int port = gw_rpc_server_port(srv);
-        unary_run(port, 1, 1, seconds);
-        unary_run(port, 64, 1, seconds);
-        unary_run(port, 64, 8, seconds);
+        run(port, 1, 1, seconds);
+        run(port, 64, 1, seconds);
+        run(port, 64, 8, seconds);
         gw_rpc_server_destroy(srv);
     } else if (strcmp(mode, "streams") == 0) {
         streams_run(argc > 2 ? atoi(argv[2]) : 1000);
     } else {
-        fprintf(stderr, "usage: rpc_bench unary [SECONDS] | streams [N]\n");
+        fprintf(stderr, "usage: rpc_bench unary [SECONDS] | pingpong [SECONDS] | streams [N]\n");
         return 2;
     }
     return 0;

@@ -414,6 +414,7 @@ static void ap_get_manifest(gw_rpc_call *call, const unsigned char *req, size_t 
     m.n_hooks = nh;
     caps.needs_network = ap.needs_network;
     caps.streaming_response = ap.schunk != NULL;
+    caps.request_stream = 1; /* HandleRequests below */
     m.capabilities = &caps;
     m.protocol_version = GW_PLUGIN_PROTOCOL;
     size_t n = aistudio__v1__manifest__get_packed_size(&m);
@@ -493,6 +494,32 @@ out:
     free(texts);
     free(orig);
     aistudio__v1__request_hook_call__free_unpacked(rq, NULL);
+}
+
+/* HandleRequests: each message is one request hook, answered on the
+ * stream by what HandleRequest would reply; a failure ends the stream with
+ * its status. The rpc server runs a stream's messages one at a time. */
+static void ap_requests_open(gw_rpc_call *call, const unsigned char *req, size_t len, void *arg)
+{
+    (void)call, (void)req, (void)len, (void)arg; /* nothing to set up: each message stands alone */
+}
+
+static void ap_requests_message(gw_rpc_call *call, const unsigned char *data, size_t len, void *arg)
+{
+    gw_rpc_reply reply;
+    char err[GW_ERR_LEN];
+    (void)arg;
+    if (data == NULL) { /* the gateway closed its side */
+        gw_rpc_call_finish(call, GW_RPC_OK, NULL, err);
+        return;
+    }
+    memset(&reply, 0, sizeof(reply));
+    ap_handle_request(call, data, len, &reply, NULL);
+    if (reply.status != GW_RPC_OK)
+        gw_rpc_call_finish(call, reply.status, reply.message, err);
+    else if (gw_rpc_call_send(call, reply.data, reply.len, err) != 0)
+        gw_rpc_call_cancel(call);
+    gw_rpc_reply_clear(&reply);
 }
 
 static void ap_handle_response(gw_rpc_call *call, const unsigned char *req, size_t len, gw_rpc_reply *reply, void *arg)
@@ -764,6 +791,7 @@ int aistudio_plugin_serve(int argc, char **argv)
         {AP_SVC "GetManifest", GW_RPC_UNARY, ap_get_manifest, NULL, NULL, NULL, NULL},
         {AP_SVC "Configure", GW_RPC_UNARY, ap_configure, NULL, NULL, NULL, NULL},
         {AP_SVC "HandleRequest", GW_RPC_UNARY, ap_handle_request, NULL, NULL, NULL, NULL},
+        {AP_SVC "HandleRequests", GW_RPC_BIDI, NULL, ap_requests_open, ap_requests_message, NULL, NULL},
         {AP_SVC "HandleResponse", GW_RPC_UNARY, ap_handle_response, NULL, NULL, NULL, NULL},
         {AP_SVC "StreamResponse", GW_RPC_BIDI, NULL, ap_stream_open, ap_stream_message, ap_stream_close, NULL},
         {AP_SVC "Health", GW_RPC_UNARY, ap_health, NULL, NULL, NULL, NULL},

@@ -7,7 +7,8 @@
  * while the handler still runs, the handler sees the cancellation, the
  * server goes on); oversized messages (RESOURCE_EXHAUSTED both ways);
  * a bidi stream with unsolicited pushes from another thread; the
- * max_streams admission; 200 concurrent unary calls from 8 threads; stop
+ * max_streams admission; 200 concurrent unary calls from 8 threads; a
+ * unary call from a stream callback (on the client's event thread); stop
  * with calls and streams in flight; a client stream reopened across a
  * server restart; TLS with a certificate made by the openssl CLI; bad
  * input; and rpc_interop.py (Debian's python3-grpcio) as the client.
@@ -703,6 +704,47 @@ static void test_concurrent(const char *target)
     gw_rpc_client_destroy(cli);
 }
 
+/* A unary call made from a stream's message callback, on the client's own
+ * event thread (which hands every other unary call its completion): it
+ * must not wait for itself. */
+typedef struct nested {
+    gw_rpc_client *cli;
+    atomic_int done, good;
+} nested;
+
+static void nested_message(gw_rpc_call *call, const unsigned char *data, size_t len, void *arg)
+{
+    nested *n = arg;
+    (void)call, (void)data, (void)len;
+    if (atomic_load(&n->done) == 0) {
+        atomic_store(&n->good, unary_is(n->cli, "from a callback", GW_RPC_OK, "from a callback"));
+        atomic_store(&n->done, 1);
+    }
+}
+
+static void nested_close(gw_rpc_call *call, gw_rpc_status status, const char *message, void *arg)
+{
+    (void)call, (void)status, (void)message, (void)arg;
+}
+
+static void test_unary_from_callback(const char *target)
+{
+    nested n;
+    char err[GW_ERR_LEN];
+    memset(&n, 0, sizeof(n));
+    n.cli = client_for(target, 0, 0, NULL);
+    gw_rpc_stream_cbs cbs = {nested_message, nested_close, &n};
+    gw_rpc_call *s = gw_rpc_client_stream(n.cli, "/test.Echo/Chat", good_md, 1, 0, &cbs, err);
+    ok(s != NULL && gw_rpc_call_send(s, "hi", 2, err) == 0, "a stream and a message");
+    ok(wait_until(&n.done, 1) && atomic_load(&n.good), "a unary call from its message callback is answered");
+    ok(unary_is(n.cli, "after", GW_RPC_OK, "after"), "and a unary call from another thread after it");
+    if (s != NULL) {
+        gw_rpc_call_close_send(s, err);
+        gw_rpc_call_unref(s);
+    }
+    gw_rpc_client_destroy(n.cli);
+}
+
 /* A call with no request message (a client stream closed at once) to a
  * unary method, and to a server-streaming one. */
 static void test_missing_request(const char *target)
@@ -1100,6 +1142,7 @@ int main(void)
     test_bidi(tcp_target, tcp);
     test_bidi(unix_target, ux);
     test_concurrent(tcp_target);
+    test_unary_from_callback(unix_target);
     test_missing_request(tcp_target);
     test_slow_handler(tcp_target);
     test_interop(tcp_target);

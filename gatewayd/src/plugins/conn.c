@@ -22,11 +22,19 @@ struct gw_plugin_conn {
     char name[128];
     int timeout_ms;
     int streams;
+    int request_stream; /* the manifest offers HandleRequests */
     atomic_llong failures;
     pthread_mutex_t mu; /* watch_fn / watch_arg */
     void (*watch_fn)(void *arg);
     void *watch_arg;
+    pthread_mutex_t pool_mu; /* idle, n_idle, n_pooled */
+    gw_plugin_stream *idle[GW_PLUGIN_POOL_STREAMS];
+    int n_idle;
+    int n_pooled; /* HandleRequests streams open: idle or in use */
+    int draining; /* the process is being stopped: no stream is pooled any more */
 };
+
+static void gw_pool_close_idle(gw_plugin_conn *c);
 
 gw_plugin_conn *gw_plugin_conn_create(const char *target, const char *name, char err[GW_ERR_LEN])
 {
@@ -49,6 +57,7 @@ gw_plugin_conn *gw_plugin_conn_create(const char *target, const char *name, char
     atomic_init(&c->refs, 1);
     atomic_init(&c->failures, 0);
     pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->pool_mu, NULL);
     snprintf(c->name, sizeof(c->name), "%s", name != NULL ? name : "?");
     c->timeout_ms = GW_PLUGIN_DEFAULT_TIMEOUT_MS;
     return c;
@@ -63,15 +72,18 @@ void gw_plugin_conn_release(gw_plugin_conn *c)
 {
     if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
         return;
+    gw_pool_close_idle(c); /* nobody holds c: every pooled stream is idle */
     gw_rpc_client_destroy(c->cli);
+    pthread_mutex_destroy(&c->pool_mu);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
 
-void gw_plugin_conn_setup(gw_plugin_conn *c, int timeout_ms, int streams)
+void gw_plugin_conn_setup(gw_plugin_conn *c, int timeout_ms, int streams, int request_stream)
 {
     c->timeout_ms = timeout_ms > 0 ? timeout_ms : GW_PLUGIN_DEFAULT_TIMEOUT_MS;
     c->streams = streams;
+    c->request_stream = request_stream;
 }
 
 void gw_plugin_conn_watch(gw_plugin_conn *c, void (*fn)(void *arg), void *arg)
@@ -273,16 +285,6 @@ static int gw_hook_done(gw_plugin_conn *c, Aistudio__V1__HookResult *r, Aistudio
     return 0;
 }
 
-int gw_plugin_call_request(gw_plugin_conn *c, const Aistudio__V1__RequestHookCall *req, Aistudio__V1__HookResult **out,
-                           char err[GW_ERR_LEN])
-{
-    Aistudio__V1__Hook hook = req->context != NULL ? req->context->hook : AISTUDIO__V1__HOOK__HOOK_UNSPECIFIED;
-    Aistudio__V1__HookResult *r = gw_conn_unary(c, GW_PLUGIN_SVC "HandleRequest", &req->base,
-                                                &aistudio__v1__hook_result__descriptor, c->timeout_ms, err);
-    *out = NULL;
-    return gw_hook_done(c, r, hook, req->n_texts, 0, out, err);
-}
-
 int gw_plugin_call_response(gw_plugin_conn *c, const Aistudio__V1__ResponseHookCall *req,
                             Aistudio__V1__HookResult **out, char err[GW_ERR_LEN])
 {
@@ -296,6 +298,7 @@ int gw_plugin_call_response(gw_plugin_conn *c, const Aistudio__V1__ResponseHookC
 
 struct gw_plugin_stream {
     gw_plugin_conn *conn;
+    int owns_conn; /* holds a reference on conn (not a pooled stream: the conn holds those) */
     gw_rpc_call *call;
     atomic_int refs; /* the caller's and the callbacks' (until close) */
     pthread_mutex_t mu;
@@ -353,7 +356,8 @@ static void gw_stream_on_close(gw_rpc_call *call, gw_rpc_status status, const ch
     gw_stream_unref(s);
 }
 
-gw_plugin_stream *gw_plugin_stream_open(gw_plugin_conn *c, char err[GW_ERR_LEN])
+/* Opens a stream of method on c; owns_conn: it holds a reference on c. */
+static gw_plugin_stream *gw_stream_open(gw_plugin_conn *c, const char *method, int owns_conn, char err[GW_ERR_LEN])
 {
     gw_rpc_stream_cbs cbs;
     pthread_condattr_t ca;
@@ -368,21 +372,27 @@ gw_plugin_stream *gw_plugin_stream_open(gw_plugin_conn *c, char err[GW_ERR_LEN])
     pthread_cond_init(&s->cv, &ca);
     pthread_condattr_destroy(&ca);
     atomic_init(&s->refs, 2);
-    gw_plugin_conn_ref(c);
     s->conn = c;
+    s->owns_conn = owns_conn;
     memset(&cbs, 0, sizeof(cbs));
     cbs.message = gw_stream_on_message;
     cbs.close = gw_stream_on_close;
     cbs.arg = s;
-    s->call = gw_rpc_client_stream(c->cli, GW_PLUGIN_SVC "StreamResponse", NULL, 0, 0, &cbs, err);
+    s->call = gw_rpc_client_stream(c->cli, method, NULL, 0, 0, &cbs, err);
     if (s->call == NULL) {
-        gw_plugin_conn_release(c);
         atomic_store(&s->refs, 1);
         gw_stream_unref(s);
         gw_conn_failed(c);
         return NULL;
     }
+    if (owns_conn)
+        gw_plugin_conn_ref(c);
     return s;
+}
+
+gw_plugin_stream *gw_plugin_stream_open(gw_plugin_conn *c, char err[GW_ERR_LEN])
+{
+    return gw_stream_open(c, GW_PLUGIN_SVC "StreamResponse", 1, err);
 }
 
 static int gw_stream_fail(gw_plugin_stream *s, char err[GW_ERR_LEN])
@@ -395,10 +405,30 @@ static int gw_stream_fail(gw_plugin_stream *s, char err[GW_ERR_LEN])
     return -1;
 }
 
-int gw_plugin_stream_chunk(gw_plugin_stream *s, const Aistudio__V1__ResponseChunk *chunk,
-                           Aistudio__V1__ChunkResult **out, char err[GW_ERR_LEN])
+/* Ends s: half-closes it (cancels a broken one) and drops the caller's
+ * reference (and its reference on the conn). */
+static void gw_stream_end(gw_plugin_stream *s)
 {
-    size_t len = protobuf_c_message_get_packed_size(&chunk->base);
+    char err[GW_ERR_LEN];
+    gw_plugin_conn *c = s->owns_conn ? s->conn : NULL;
+    if (s->broken)
+        gw_rpc_call_cancel(s->call);
+    else
+        (void)gw_rpc_call_close_send(s->call, err);
+    gw_rpc_call_unref(s->call);
+    gw_stream_unref(s);
+    gw_plugin_conn_release(c);
+}
+
+/*
+ * Sends msg on s and waits for the one answer (the plugin's deadline):
+ * 0 with the answer's bytes in *out (malloc'd); -1 with err, s broken.
+ * what names the message in errors ("" for a request, " to a chunk").
+ */
+static int gw_stream_roundtrip(gw_plugin_stream *s, const ProtobufCMessage *msg_in, const char *what,
+                               unsigned char **out, size_t *out_len, char err[GW_ERR_LEN])
+{
+    size_t len = protobuf_c_message_get_packed_size(msg_in);
     unsigned char *buf, *msg = NULL;
     size_t msg_len = 0;
     struct timespec until;
@@ -408,7 +438,7 @@ int gw_plugin_stream_chunk(gw_plugin_stream *s, const Aistudio__V1__ResponseChun
     if (s->broken)
         return gw_errf(err, "the stream broke earlier");
     if (len > GW_PLUGIN_MAX_MESSAGE) {
-        gw_errf(err, "a chunk of %zu bytes is over the limit of %u bytes", len, GW_PLUGIN_MAX_MESSAGE);
+        gw_errf(err, "a message of %zu bytes is over the limit of %u bytes", len, GW_PLUGIN_MAX_MESSAGE);
         return gw_stream_fail(s, err);
     }
     buf = malloc(len > 0 ? len : 1);
@@ -416,7 +446,7 @@ int gw_plugin_stream_chunk(gw_plugin_stream *s, const Aistudio__V1__ResponseChun
         gw_errf(err, "out of memory");
         return gw_stream_fail(s, err);
     }
-    protobuf_c_message_pack(&chunk->base, buf);
+    protobuf_c_message_pack(msg_in, buf);
     int rc = gw_rpc_call_send(s->call, buf, len, err);
     free(buf);
     if (rc != 0)
@@ -447,14 +477,28 @@ int gw_plugin_stream_chunk(gw_plugin_stream *s, const Aistudio__V1__ResponseChun
 
     if (msg == NULL) {
         if (timed_out)
-            gw_errf(err, "no answer to a chunk within %d ms", timeout_ms);
+            gw_errf(err, "no answer%s within %d ms", what, timeout_ms);
         return gw_stream_fail(s, err);
     }
     if (extra) {
         free(msg);
-        gw_errf(err, "answered more than once to a chunk");
+        gw_errf(err, "answered more than once%s", what);
         return gw_stream_fail(s, err);
     }
+    *out = msg;
+    *out_len = msg_len;
+    return 0;
+}
+
+int gw_plugin_stream_chunk(gw_plugin_stream *s, const Aistudio__V1__ResponseChunk *chunk,
+                           Aistudio__V1__ChunkResult **out, char err[GW_ERR_LEN])
+{
+    unsigned char *msg;
+    size_t msg_len;
+
+    *out = NULL;
+    if (gw_stream_roundtrip(s, &chunk->base, " to a chunk", &msg, &msg_len, err) != 0)
+        return -1;
     *out = aistudio__v1__chunk_result__unpack(NULL, msg_len, msg);
     free(msg);
     if (*out == NULL) {
@@ -474,16 +518,120 @@ int gw_plugin_stream_chunk(gw_plugin_stream *s, const Aistudio__V1__ResponseChun
 
 void gw_plugin_stream_close(gw_plugin_stream *s)
 {
-    char err[GW_ERR_LEN];
-    if (s == NULL)
-        return;
-    if (s->broken)
-        gw_rpc_call_cancel(s->call);
-    else
-        (void)gw_rpc_call_close_send(s->call, err);
-    gw_rpc_call_unref(s->call);
-    gw_plugin_conn_release(s->conn);
-    gw_stream_unref(s);
+    if (s != NULL)
+        gw_stream_end(s);
+}
+
+/* ---- request hooks: unary, or over a pool of HandleRequests streams ---- */
+
+/*
+ * A plugin whose manifest sets capabilities.request_stream gets its request
+ * hooks on long-lived HandleRequests streams, one request at a time on
+ * each: a message on an open stream costs about half a unary call (no call
+ * set up and torn down per request; bench/rpc/rpc_bench pingpong vs unary).
+ * The conn keeps up to GW_PLUGIN_POOL_STREAMS of them; a request takes an
+ * idle one or opens one, and gives it back when its answer came. A request
+ * that finds the pool full (more requests at once than streams) makes a
+ * unary call. A stream that failed (deadline, the plugin gone, garbage) is
+ * cancelled, never given back.
+ */
+/* 1 with *out: a stream to use; 0: the pool is in use up to its size;
+ * -1 with err: a stream could not be opened (a failure, counted). */
+static int gw_pool_take(gw_plugin_conn *c, gw_plugin_stream **out, char err[GW_ERR_LEN])
+{
+    gw_plugin_stream *s = NULL;
+    pthread_mutex_lock(&c->pool_mu);
+    while (s == NULL && c->n_idle > 0) {
+        s = c->idle[--c->n_idle];
+        pthread_mutex_lock(&s->mu);
+        int closed = s->closed;
+        pthread_mutex_unlock(&s->mu);
+        if (closed) { /* ended while idle (the plugin went away) */
+            c->n_pooled--;
+            s->broken = 1;
+            pthread_mutex_unlock(&c->pool_mu);
+            gw_stream_end(s);
+            pthread_mutex_lock(&c->pool_mu);
+            s = NULL;
+        }
+    }
+    int open_one = s == NULL && !c->draining && c->n_pooled < GW_PLUGIN_POOL_STREAMS;
+    if (open_one)
+        c->n_pooled++;
+    pthread_mutex_unlock(&c->pool_mu);
+    if (open_one && (s = gw_stream_open(c, GW_PLUGIN_SVC "HandleRequests", 0, err)) == NULL) {
+        pthread_mutex_lock(&c->pool_mu);
+        c->n_pooled--;
+        pthread_mutex_unlock(&c->pool_mu);
+        return -1;
+    }
+    *out = s;
+    return s != NULL;
+}
+
+static void gw_pool_give_back(gw_plugin_conn *c, gw_plugin_stream *s)
+{
+    pthread_mutex_lock(&c->pool_mu);
+    if (!s->broken && !c->draining) {
+        c->idle[c->n_idle++] = s; /* n_idle < n_pooled <= the pool's size */
+        s = NULL;
+    } else
+        c->n_pooled--;
+    pthread_mutex_unlock(&c->pool_mu);
+    if (s != NULL)
+        gw_stream_end(s);
+}
+
+static void gw_pool_close_idle(gw_plugin_conn *c)
+{
+    gw_plugin_stream *idle[GW_PLUGIN_POOL_STREAMS];
+    pthread_mutex_lock(&c->pool_mu);
+    int n = c->n_idle;
+    memcpy(idle, c->idle, (size_t)n * sizeof(idle[0]));
+    c->n_pooled -= n;
+    c->n_idle = 0;
+    pthread_mutex_unlock(&c->pool_mu);
+    for (int i = 0; i < n; i++)
+        gw_stream_end(idle[i]);
+}
+
+void gw_plugin_conn_drain(gw_plugin_conn *c)
+{
+    pthread_mutex_lock(&c->pool_mu);
+    c->draining = 1;
+    pthread_mutex_unlock(&c->pool_mu);
+    gw_pool_close_idle(c);
+}
+
+int gw_plugin_call_request(gw_plugin_conn *c, const Aistudio__V1__RequestHookCall *req, Aistudio__V1__HookResult **out,
+                           char err[GW_ERR_LEN])
+{
+    Aistudio__V1__Hook hook = req->context != NULL ? req->context->hook : AISTUDIO__V1__HOOK__HOOK_UNSPECIFIED;
+    Aistudio__V1__HookResult *r = NULL;
+    gw_plugin_stream *s = NULL;
+    int pooled = c->request_stream ? gw_pool_take(c, &s, err) : 0;
+    *out = NULL;
+    if (pooled < 0)
+        return -1;
+    if (pooled) {
+        unsigned char *msg;
+        size_t msg_len;
+        if (gw_stream_roundtrip(s, &req->base, "", &msg, &msg_len, err) == 0) {
+            r = aistudio__v1__hook_result__unpack(NULL, msg_len, msg);
+            free(msg);
+            if (r == NULL) {
+                gw_errf(err, "answered a message that does not decode");
+                gw_stream_fail(s, err);
+            }
+        }
+        gw_pool_give_back(c, s);
+        if (r == NULL) /* the failure is counted (gw_stream_fail) */
+            return -1;
+    } else {
+        r = gw_conn_unary(c, GW_PLUGIN_SVC "HandleRequest", &req->base, &aistudio__v1__hook_result__descriptor,
+                          c->timeout_ms, err);
+    }
+    return gw_hook_done(c, r, hook, req->n_texts, 0, out, err);
 }
 
 /* ---- hook names ---- */

@@ -2,9 +2,10 @@
  * src/plugins/conn.h: the gRPC connection to one plugin process (a
  * gw_rpc_client over its unix socket) and the calls of the Plugin service
  * (proto/aistudio/v1/plugin.proto): the host's (GetManifest, Configure,
- * Health) and the hooks request threads make (HandleRequest,
- * HandleResponse, StreamResponse), each with the plugin's deadline, its
- * answer unpacked and checked. A failed hook call is counted and reported
+ * Health) and the hooks request threads make (HandleRequest, or its
+ * stream HandleRequests when the plugin offers it, HandleResponse,
+ * StreamResponse), each with the plugin's deadline, its answer unpacked
+ * and checked. A failed hook call is counted and reported
  * to the instance's supervisor (gw_plugin_conn_watch) so that it checks the
  * plugin's health at once.
  *
@@ -12,7 +13,11 @@
  * the rpc client, which no rpc callback ever does (the stream callbacks
  * below only copy and signal). c->mu guards the failure callback, which the
  * supervisor clears (gw_plugin_conn_unwatch) before it lets the conn go, so
- * a late failure never reaches an instance that is gone. A stream's
+ * a late failure never reaches an instance that is gone. c->pool_mu guards
+ * the pool of idle HandleRequests streams (conn.c tells how it works); the
+ * pooled streams hold no reference on the conn, so the last release closes
+ * them (they are all idle then: a request thread holds a reference while
+ * it uses one). A stream's
  * s->mu/s->cv hand each answer from the client's event thread to the
  * request thread waiting for it.
  */
@@ -28,6 +33,7 @@
 #define GW_PLUGIN_DEFAULT_TIMEOUT_MS 100
 #define GW_PLUGIN_MAX_TIMEOUT_MS 60000
 #define GW_PLUGIN_MAX_MESSAGE (16u << 20) /* largest message either way */
+#define GW_PLUGIN_POOL_STREAMS 64           /* HandleRequests streams kept per plugin */
 
 typedef struct gw_plugin_conn gw_plugin_conn;
 
@@ -36,11 +42,17 @@ gw_plugin_conn *gw_plugin_conn_create(const char *target, const char *name, char
 void gw_plugin_conn_ref(gw_plugin_conn *c);
 void gw_plugin_conn_release(gw_plugin_conn *c);
 
-/* After the start steps: the hook deadline and whether its manifest asked for streams. */
-void gw_plugin_conn_setup(gw_plugin_conn *c, int timeout_ms, int streams);
+/* After the start steps: the hook deadline, whether its manifest asked for
+ * streamed answers (streams) and offers request hooks on streams
+ * (request_stream: HandleRequests). */
+void gw_plugin_conn_setup(gw_plugin_conn *c, int timeout_ms, int streams, int request_stream);
 /* Calls fn(arg) after each failed hook call (from the failing thread). */
 void gw_plugin_conn_watch(gw_plugin_conn *c, void (*fn)(void *arg), void *arg);
 void gw_plugin_conn_unwatch(gw_plugin_conn *c);
+
+/* Before its process is stopped: ends the idle HandleRequests streams (the
+ * plugin's server would wait for them) and pools no stream any more. */
+void gw_plugin_conn_drain(gw_plugin_conn *c);
 
 const char *gw_plugin_conn_name(const gw_plugin_conn *c);
 int gw_plugin_conn_timeout_ms(const gw_plugin_conn *c);

@@ -465,6 +465,7 @@ static int gw_inst_start(gw_plugin_inst *in, gw_run *r, char err[GW_ERR_LEN])
         snprintf(hooks + hl, sizeof(hooks) - hl, "%s%s", hl > 0 ? ", " : "", gw_plugin_hook_name(m->hooks[i]));
     }
     int streams = m->capabilities != NULL && m->capabilities->streaming_response;
+    int request_stream = m->capabilities != NULL && m->capabilities->request_stream;
     int wants_net = m->capabilities != NULL && m->capabilities->needs_network;
     if (m->protocol_version > GW_PLUGIN_PROTOCOL)
         rc = gw_errf(err, "its manifest speaks protocol %u (this gateway speaks %d)", m->protocol_version,
@@ -501,7 +502,7 @@ static int gw_inst_start(gw_plugin_inst *in, gw_run *r, char err[GW_ERR_LEN])
         return gw_errf(err, "Health: %s", tmp);
     }
 #undef GW_LEFT
-    gw_plugin_conn_setup(r->conn, r->settings.timeout_ms, streams);
+    gw_plugin_conn_setup(r->conn, r->settings.timeout_ms, streams, request_stream);
     return 0;
 }
 
@@ -549,6 +550,8 @@ static int gw_inst_serve(gw_plugin_inst *in, gw_run *r, char err[GW_ERR_LEN])
 static void gw_run_end(gw_plugin_inst *in, gw_run *r, int grace_ms)
 {
     atomic_store(&in->pid, 0);
+    if (r->conn != NULL)
+        gw_plugin_conn_drain(r->conn); /* else its server waits for our idle streams */
     if (r->child.pid > 0 || r->child.out_fd >= 0 || r->child.err_fd >= 0)
         gw_spawn_stop(&r->child, grace_ms);
     gw_inst_flush(in, &in->out, " (stdout)");

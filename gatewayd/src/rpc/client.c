@@ -3,10 +3,15 @@
  * channel per client (its own subchannel pool, so two clients never share a
  * connection), blocking unary calls, and streams.
  *
- * Threads. A unary call runs entirely on the caller's thread with a
- * completion queue of its own (created and drained per call). Streams share
- * the client's queue, polled by the client's event thread (client_main),
- * which runs the streams' message and close callbacks. A stream keeps one
+ * Threads. Every call shares the client's completion queue, polled by the
+ * client's event thread (client_main): the event thread is grpc's only
+ * poller, so a unary caller just sleeps on its own condition variable
+ * until the event thread hands it the completion (one wake-up per call;
+ * a queue per call made each caller a poller, and grpc's hand-offs between
+ * pollers cost tens of wake-ups per call under concurrency). A unary call
+ * made on the event thread itself (from a stream callback) cannot wait for
+ * that thread: it polls a completion queue of its own instead. The event
+ * thread runs the streams' message and close callbacks. A stream keeps one
  * RECV_MESSAGE outstanding: the next is started when the message callback
  * has returned. The close callback runs once the status has arrived and no
  * receive is outstanding, so it is always last.
@@ -131,6 +136,22 @@ static void stream_event(gw_rpc_call *c, gw_rpc_tag_kind kind, int ok)
     gw_rpc_call_drop(c);
 }
 
+/* A unary caller waiting for the event thread (on the caller's stack). */
+typedef struct unary_wait {
+    gw_rpc_tag tag; /* GW_TAG_UNARY, owner = this */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+} unary_wait;
+
+static void unary_done(unary_wait *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->done = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
 static void *client_main(void *arg)
 {
     gw_rpc_client *cli = arg;
@@ -141,7 +162,10 @@ static void *client_main(void *arg)
         if (ev.type != GRPC_OP_COMPLETE)
             continue;
         gw_rpc_tag *t = ev.tag;
-        stream_event(t->owner, t->kind, ev.success);
+        if (t->kind == GW_TAG_UNARY)
+            unary_done(t->owner);
+        else
+            stream_event(t->owner, t->kind, ev.success);
     }
     return NULL;
 }
@@ -330,7 +354,15 @@ int gw_rpc_client_unary(gw_rpc_client *cli, const char *method, const gw_rpc_md 
         return -1;
     }
     grpc_byte_buffer *send_bb = gw_rpc_bb_new(req, len);
-    grpc_completion_queue *cq = grpc_completion_queue_create_for_next(NULL);
+    /* on the event thread: a queue of its own (see the header) */
+    int own_cq = pthread_equal(pthread_self(), cli->thread);
+    grpc_completion_queue *cq = own_cq ? grpc_completion_queue_create_for_next(NULL) : cli->cq;
+    unary_wait w;
+    w.tag.kind = GW_TAG_UNARY;
+    w.tag.owner = &w;
+    w.done = 0;
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
     grpc_call *gc =
         grpc_channel_create_call(cli->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq, grpc_slice_from_static_string(method),
                                  NULL, gw_rpc_deadline(timeout_ms > 0 ? timeout_ms : cli->timeout_ms), NULL);
@@ -357,13 +389,20 @@ int gw_rpc_client_unary(gw_rpc_client *cli, const char *method, const gw_rpc_md 
     ops[5].data.recv_status_on_client.trailing_metadata = &trailing_md;
     ops[5].data.recv_status_on_client.status = &status;
     ops[5].data.recv_status_on_client.status_details = &details;
-    grpc_call_error e = send_bb != NULL ? grpc_call_start_batch(gc, ops, 6, gc, NULL) : GRPC_CALL_ERROR;
+    grpc_call_error e = send_bb != NULL ? grpc_call_start_batch(gc, ops, 6, &w.tag, NULL) : GRPC_CALL_ERROR;
     if (e == GRPC_CALL_OK) {
         /* the call's deadline bounds the wait */
-        grpc_event ev;
-        do
-            ev = grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
-        while (ev.type != GRPC_OP_COMPLETE);
+        if (own_cq) {
+            grpc_event ev;
+            do
+                ev = grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+            while (ev.type != GRPC_OP_COMPLETE);
+        } else {
+            pthread_mutex_lock(&w.mu);
+            while (!w.done)
+                pthread_cond_wait(&w.cv, &w.mu);
+            pthread_mutex_unlock(&w.mu);
+        }
         reply->status = gw_rpc_status_from_grpc(status);
         if (reply->status != GW_RPC_OK) {
             size_t dl = GRPC_SLICE_LENGTH(details);
@@ -395,10 +434,14 @@ int gw_rpc_client_unary(gw_rpc_client *cli, const char *method, const gw_rpc_md 
     grpc_metadata_array_destroy(&trailing_md);
     md_free(gmd, nmd);
     grpc_call_unref(gc);
-    grpc_completion_queue_shutdown(cq);
-    while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type != GRPC_QUEUE_SHUTDOWN)
-        ;
-    grpc_completion_queue_destroy(cq);
+    if (own_cq) {
+        grpc_completion_queue_shutdown(cq);
+        while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type != GRPC_QUEUE_SHUTDOWN)
+            ;
+        grpc_completion_queue_destroy(cq);
+    }
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
     if (reply->status == GW_RPC_OK)
         return 0;
     if (reply->message[0] == '\0')

@@ -58,10 +58,11 @@
  *
  * CLIENT THREADS. A client is one grpc channel (it reconnects by itself,
  * with backoff capped at opts.reconnect_max_ms). gw_rpc_client_unary blocks
- * the calling thread, on a completion queue of its own, until the reply,
- * the status or the deadline (opts.timeout_ms unless given; calls fail fast
- * with UNAVAILABLE while the target is down). Streams of a client share one
- * event thread: their message and close callbacks run there, one at a time,
+ * the calling thread until the reply, the status or the deadline
+ * (opts.timeout_ms unless given; calls fail fast with UNAVAILABLE while the
+ * target is down); the client's event thread hands it the completion.
+ * Streams of a client share that event thread: their message and close
+ * callbacks run there, one at a time,
  * so keep them short (hand long work to another thread; a unary call from
  * a callback is allowed, it only delays the other streams' events).
  *

@@ -41,7 +41,8 @@ typedef enum gw_rpc_tag_kind {
     GW_TAG_FINAL,     /* server: status (with the reply of a unary call); client: SEND_CLOSE_FROM_CLIENT */
     GW_TAG_NKINDS,
     GW_TAG_REQUEST, /* server: a requested call arrived (not a call slot) */
-    GW_TAG_SHUTDOWN /* server: shutdown finished */
+    GW_TAG_SHUTDOWN, /* server: shutdown finished */
+    GW_TAG_UNARY     /* client: a unary call's one batch (the owner is its waiter) */
 } gw_rpc_tag_kind;
 
 typedef struct gw_rpc_tag {
