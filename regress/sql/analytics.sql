@@ -152,6 +152,11 @@ SELECT * FROM aistudio.ingest_staged();
 SELECT pg_temp.err('SELECT count(*) FROM aistudio.llm_interactions');
 SELECT pg_temp.err('SELECT count(*) FROM aistudio.interaction_staging');
 RESET ROLE;
+-- ingest_staged() runs with JIT off whatever the session's settings: its
+-- estimate follows the staging table's bloat, and compiling cost seconds a
+-- batch (docs/BENCHMARKS.md, ingestion)
+SELECT 'jit=off' = ANY (p.proconfig) AS jit_off
+  FROM pg_proc p WHERE p.oid = 'aistudio.ingest_staged()'::regprocedure;
 
 -- rebuild from raw events equals the incremental rollup (pending rows of the
 -- range are dropped: the rebuild counted their events)

@@ -244,10 +244,18 @@ COMMENT ON FUNCTION aistudio.ensure_interaction_partitions(timestamptz[]) IS
 -- failure leaves them all staged; replays (same request_id and timestamp)
 -- are counted as duplicates and change nothing.  The same statement moves
 -- the last_used_at of the batch's credentials (at most once a minute a key).
+--
+-- jit = off: the planner sizes the staging table by its pages, and the
+-- pages of rows other batches deleted are reused only after a vacuum
+-- (concurrent writers keep one another's dead rows longer), so its estimate
+-- grows with the table's bloat, not with the batch.  Past
+-- jit_inline_above_cost / jit_optimize_above_cost the statement spent about
+-- 2 s a batch compiling (docs/BENCHMARKS.md, ingestion) for a 0.3 s
+-- execution; a batch is at most tens of thousands of rows, never worth it.
 CREATE FUNCTION aistudio.ingest_staged()
 	RETURNS TABLE (inserted bigint, duplicates bigint, rejected bigint)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC' SET jit = off
 AS $$
 DECLARE
 	v_oldest constant timestamptz := now() - interval '400 days';
