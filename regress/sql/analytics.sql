@@ -152,6 +152,12 @@ SELECT * FROM aistudio.ingest_staged();
 SELECT pg_temp.err('SELECT count(*) FROM aistudio.llm_interactions');
 SELECT pg_temp.err('SELECT count(*) FROM aistudio.interaction_staging');
 RESET ROLE;
+-- ingest_staged() runs with JIT and nested loops off whatever the session's
+-- settings: its estimates follow the staging table's bloat, not the batch;
+-- compiling cost seconds a batch, and a nested loop planned for one row
+-- rescans the batch once per row (docs/BENCHMARKS.md, ingestion)
+SELECT 'jit=off' = ANY (p.proconfig) AS jit_off, 'enable_nestloop=off' = ANY (p.proconfig) AS no_nestloop
+  FROM pg_proc p WHERE p.oid = 'aistudio.ingest_staged()'::regprocedure;
 
 -- rebuild from raw events equals the incremental rollup (pending rows of the
 -- range are dropped: the rebuild counted their events)

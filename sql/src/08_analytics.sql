@@ -244,10 +244,28 @@ COMMENT ON FUNCTION aistudio.ensure_interaction_partitions(timestamptz[]) IS
 -- failure leaves them all staged; replays (same request_id and timestamp)
 -- are counted as duplicates and change nothing.  The same statement moves
 -- the last_used_at of the batch's credentials (at most once a minute a key).
+--
+-- The planner cannot know the batch: it sizes the staging table by its
+-- pages times the rows per page of the last vacuum, and the pages of rows
+-- earlier batches deleted stay until a vacuum makes them reusable
+-- (concurrent writers keep one another's dead rows longer).  So its
+-- estimate swings from the table's bloat (70,000 rows for 10,000) to a
+-- single row (a vacuum that found the table empty but could not truncate
+-- it), and the filters on computed columns below shrink it further
+-- (docs/BENCHMARKS.md, ingestion).  Hence:
+--   jit = off: past jit_inline_above_cost / jit_optimize_above_cost the
+--     statement spent about 2 s a batch compiling for a 0.3 s execution;
+--     a batch is at most tens of thousands of rows, never worth it.
+--   enable_nestloop = off: every join here is between two CTE results of
+--     the batch's size (the inserted events and the staged ones); a nested
+--     loop planned for one row rescans the inner result once per outer row,
+--     24 s for a batch of 10,000.  Hash and merge joins are linear whatever
+--     the estimate.
 CREATE FUNCTION aistudio.ingest_staged()
 	RETURNS TABLE (inserted bigint, duplicates bigint, rejected bigint)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'
+	SET jit = off SET enable_nestloop = off
 AS $$
 DECLARE
 	v_oldest constant timestamptz := now() - interval '400 days';
