@@ -87,16 +87,29 @@ static void gw_print_usage(FILE *out)
     gw_config_print_help(out);
 }
 
+/* Stops the listener on a thread of its own while the main thread waits
+ * for it with a deadline. Shared by the two (refs): when the main thread
+ * gives up waiting it detaches the thread and drops its reference, and the
+ * stopper, still running, must not write to anything the main thread
+ * freed or left. The last one out frees it. */
 typedef struct gw_stopper {
     struct mg_context *ctx;
     atomic_int done;
+    atomic_int refs;
 } gw_stopper;
+
+static void gw_stopper_release(gw_stopper *st)
+{
+    if (atomic_fetch_sub(&st->refs, 1) == 1)
+        free(st);
+}
 
 static void *gw_stopper_main(void *arg)
 {
     gw_stopper *st = arg;
     gw_http_stop(st->ctx);
     atomic_store(&st->done, 1);
+    gw_stopper_release(st);
     return NULL;
 }
 
@@ -249,34 +262,44 @@ static int gw_wait_idle(gw_server *srv, const sigset_t *sigs, int64_t until_ms)
 /* Stops the listener (after the drain); 1 when it finished in time. */
 static int gw_stop_listener(gw_server *srv, const sigset_t *sigs)
 {
-    gw_stopper st;
+    gw_stopper *st;
     pthread_t th;
     int64_t deadline = gw_now_ms() + GW_STOP_WAIT_MS;
     struct timespec tick = {0, 20 * 1000000L};
+    int stopped = 1;
 
     if (srv->http == NULL)
         return 1;
-    st.ctx = srv->http;
-    atomic_init(&st.done, 0);
-    if (pthread_create(&th, NULL, gw_stopper_main, &st) != 0) {
+    st = malloc(sizeof(*st));
+    if (st != NULL) {
+        st->ctx = srv->http;
+        atomic_init(&st->done, 0);
+        atomic_init(&st->refs, 2);
+    }
+    if (st == NULL || pthread_create(&th, NULL, gw_stopper_main, st) != 0) {
+        free(st);
         gw_http_stop(srv->http);
         srv->http = NULL;
         return 1;
     }
-    while (!atomic_load(&st.done)) {
+    while (stopped && !atomic_load(&st->done)) {
         int sig = sigtimedwait(sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
             gw_log_warn("second signal: exiting without waiting for in-flight requests");
-            return 0;
-        }
-        if (gw_now_ms() >= deadline) {
+            stopped = 0;
+        } else if (gw_now_ms() >= deadline) {
             gw_log_warn("the listener did not stop within %d ms", GW_STOP_WAIT_MS);
-            return 0;
+            stopped = 0;
         }
     }
-    pthread_join(th, NULL);
-    srv->http = NULL;
-    return 1;
+    if (stopped) {
+        pthread_join(th, NULL);
+        srv->http = NULL;
+    } else {
+        pthread_detach(th); /* it may still be stopping when the process exits */
+    }
+    gw_stopper_release(st);
+    return stopped;
 }
 
 /* SIGTERM: drain, cut what is left at the deadline, stop; 1 when everything ended cleanly. */
