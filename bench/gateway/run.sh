@@ -5,6 +5,9 @@
 #   nginx     a plain reverse proxy (keep-alive upstream pool, no buffering)
 #   civetweb-floor, civetweb-curl-floor
 #             the least a civetweb (+ libcurl) proxy can do: bench/gateway/civetfloor.c
+#   civetweb-curl-floor-plugin  (only when named in TARGETS) the same with one
+#             plugin hook per request through gatewayd's plugin host (civetfloor
+#             --hook): the plugin and configuration of gatewayd-plugin
 #   gatewayd  standalone, analytics ON (a real PostgreSQL with pg_aistudio),
 #             and again with analytics off when gatewayd has a setting for it
 #   gatewayd-plugin  the same with one plugin hook (post_auth, the example
@@ -285,19 +288,29 @@ for target in $TARGETS; do
 		bash "$ROOT/bench/peers/nginx.sh" stop "$WORK/nginx"
 		ran+=(nginx)
 		;;
-	civetweb-floor | civetweb-curl-floor)
+	civetweb-floor | civetweb-curl-floor | civetweb-curl-floor-plugin)
 		# the least a civetweb proxy can do (bench/gateway/civetfloor.c), with
-		# its own socket to the upstream or with libcurl (gatewayd's stack)
+		# its own socket to the upstream or with libcurl (gatewayd's stack);
+		# -plugin: and one hook call per request to the plugin of
+		# gatewayd-plugin, through gatewayd's plugin host (its process
+		# inherits the proxy's pinning, as gatewayd's plugins do)
 		FPORT=$(free_port)
 		FOPT=()
-		[ "$target" = civetweb-curl-floor ] && FOPT=(--curl)
+		[ "$target" != civetweb-floor ] && FOPT=(--curl)
+		if [ "$target" = civetweb-curl-floor-plugin ]; then
+			make -s -C "$ROOT/plugins/examples" > "$WORK/plugins-build.log" 2>&1 || { cat "$WORK/plugins-build.log" >&2; exit 1; }
+			FOPT+=(--hook "$ROOT/plugins/examples/build/firewall" '{"phrases": ["ignore previous instructions"], "timeout_ms": 1000}')
+		fi
 		"${PIN_PROXY[@]}" "$HERE/civetfloor" "${FOPT[@]}" "$FPORT" "$MOCK_PORT" /v1/chat/completions "$VKEY" 512 \
 			> "$WORK/civetfloor.out" 2>&1 &
 		FPID=$!
 		PIDS+=("$FPID")
-		for _ in $(seq 1 100); do grep -q '^listening on' "$WORK/civetfloor.out" 2> /dev/null && break; sleep 0.05; done
+		for _ in $(seq 1 400); do grep -q '^listening on' "$WORK/civetfloor.out" 2> /dev/null && break; sleep 0.05; done
+		grep -q '^listening on' "$WORK/civetfloor.out" || { echo "$target did not start" >&2; cat "$WORK/civetfloor.out" >&2; exit 1; }
 		bench_target "$target" "http://127.0.0.1:$FPORT/v1/chat/completions" - "$FPID"
 		kill "$FPID" 2> /dev/null || true
+		# (with a plugin it takes ~2 s to stop it): gone before the next target
+		for _ in $(seq 1 100); do kill -0 "$FPID" 2> /dev/null || break; sleep 0.1; done
 		ran+=("$target")
 		;;
 	gatewayd | gatewayd-noanalytics | gatewayd-plugin)
@@ -515,6 +528,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) pri
 	echo "- civetweb + libcurl floor at c=64 (the same, the upstream call made with curl_easy_perform): $(ratio "${R[civetweb-curl-floor.rps64]}" "${R[nginx.rps64]:-}") nginx"
 if [ -n "${R[gatewayd-plugin.rps64]:-}" ] && [ -n "${R[gatewayd.rps64]:-}" ]; then
 	echo "- one gRPC plugin hook (gatewayd-plugin − gatewayd): c=1 p50 $(diffus "${R[gatewayd-plugin.p50]}" "${R[gatewayd.p50]}"), p99 $(diffus "${R[gatewayd-plugin.p99]}" "${R[gatewayd.p99]}"); c=64 throughput $(ratio "${R[gatewayd-plugin.rps64]}" "${R[gatewayd.rps64]}") of gatewayd's; with the analytics stored $(ratio "${R[gatewayd-plugin.rps64_stored]}" "${R[gatewayd.rps64_stored]}")"
+fi
+if [ -n "${R[civetweb-curl-floor-plugin.rps64]:-}" ] && [ -n "${R[civetweb-curl-floor.rps64]:-}" ]; then
+	X=$(awk -v a="${R[civetweb-curl-floor-plugin.rps64]}" -v b="${R[civetweb-curl-floor.rps64]}" 'BEGIN { if (a > 0 && b > 0) print 1 / a - 1 / b }')
+	echo "- one gRPC plugin hook at the floor (civetweb-curl-floor-plugin − civetweb-curl-floor): c=1 p50 $(diffus "${R[civetweb-curl-floor-plugin.p50]}" "${R[civetweb-curl-floor.p50]}"), p99 $(diffus "${R[civetweb-curl-floor-plugin.p99]}" "${R[civetweb-curl-floor.p99]}"); c=64 throughput $(ratio "${R[civetweb-curl-floor-plugin.rps64]}" "${R[civetweb-curl-floor.rps64]}") of the floor's; the hook's added time per request at c=64 (1/floor-plugin − 1/floor): $(awk -v x="$X" 'BEGIN { if (x != "") printf "%.0f µs", 1e6 * x; else print "—" }')"
+	# gatewayd's best with one hook if it added no more than that: T/(T+X), T = 1/gatewayd
+	[ -n "${R[gatewayd.rps64]:-}" ] && [ -n "$X" ] &&
+		echo "- gatewayd with one hook that cost it no more than at the floor could keep at most $(awk -v g="${R[gatewayd.rps64]}" -v x="$X" 'BEGIN { if (g > 0) { t = 1 / g; printf "%.2f×", t / (t + x) } else print "—" }') of its c=64 throughput"
 fi
 for t in gatewayd gatewayd-noanalytics gatewayd-plugin; do
 	[ -n "${R[$t.rps64]:-}" ] || continue
