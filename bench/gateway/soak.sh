@@ -44,6 +44,9 @@ SHORT_RPS=${SHORT_RPS:-30}
 STREAM_RPS=${STREAM_RPS:-20}
 REF_S=${REF_S:-300}
 [ "$REF_S" -le $((SOAK_S / 2)) ] || REF_S=$((SOAK_S / 2))
+# a time that has a sample: a whole number of sample periods, at least one
+REF_S=$((REF_S / SAMPLE_S * SAMPLE_S))
+[ "$REF_S" -ge "$SAMPLE_S" ] || REF_S=$SAMPLE_S
 RSS_GROWTH_KB=${RSS_GROWTH_KB:-16384}
 FD_GROWTH=${FD_GROWTH:-8}
 VKEY=sk-mock
@@ -194,9 +197,20 @@ for ((i = 0; i < chunks; i++)); do
 	printf '| %d s | %d MB | %d | %d | %d / %d | %d | %d | %d |\n' "$t" $((RSS_AT[$t] / 1024)) "$nfd" "${FDS_AT[$t]}" "$ncl" "$nup" "$handles" "$reqs" "$errs"
 done
 T_LAST=$((chunks * SAMPLE_S))
-# a loadgen failure is a client error too (it prints nothing then)
+# a loadgen failure is a client error too. A run that succeeded left its
+# chunk.N.KIND.out (moved into place only on success); one missing is a
+# failed run. Not `wait PID`: bash keeps the exit status of only so many
+# finished children (the samples' process substitutions count too), and
+# for a loadgen run that ended long ago `wait` fails with "not a child of
+# this shell" although it succeeded (the 5 and 32 "client errors" at the
+# end of earlier soaks, every request answered 200).
+for pid in "${LGPIDS[@]}"; do wait "$pid" 2> /dev/null || true; done
 lgfail=0
-for pid in "${LGPIDS[@]}"; do wait "$pid" || lgfail=$((lgfail + 1)); done
+for ((i = 0; i < chunks; i++)); do
+	for kind in short stream; do
+		[ -s "$WORK/chunk.$i.$kind.out" ] || lgfail=$((lgfail + 1))
+	done
+done
 
 # ---- drain and check --------------------------------------------------------------
 for _ in $(seq 1 600); do
