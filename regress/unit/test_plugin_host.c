@@ -193,7 +193,11 @@ int main(void)
     ok(stat(run_dir, &st) == 0 && (st.st_mode & 077) == (geteuid() == 0 ? 011 : 0), "a private run directory");
 
     snprintf(cfg, sizeof(cfg), "{\"path\": \"%s/responses.log\"}", logdir);
-    specs[ns++] = spec(1, "fw", "post_auth", cmd[0], "{\"phrases\": [\"ignore previous instructions\"]}");
+    /* a deadline a busy machine does not reach: the pool's checks below count
+     * calls that failed, and a missed deadline breaks its stream (the
+     * deadline's own checks use the sleepy plugin) */
+    specs[ns++] = spec(1, "fw", "post_auth", cmd[0],
+                       "{\"phrases\": [\"ignore previous instructions\"], \"timeout_ms\": 5000}");
     specs[ns++] = spec(2, "pii", "post_auth", cmd[1], "{}");
     specs[ns++] = spec(3, "signed", "auth", cmd[2], "{\"secret\": \"0123456789abcdef-secret\"}");
     specs[ns++] = spec(4, "logger", "on_response", cmd[3], cfg);
@@ -249,11 +253,11 @@ int main(void)
             calls += atomic_load(&hs[i].calls);
             failures += atomic_load(&hs[i].failures);
             if (atomic_load(&hs[i].failures) > 0 && other == NULL &&
-                strstr(hs[i].last_err, "no answer within 100 ms") == NULL)
+                strstr(hs[i].last_err, "no answer within 5000 ms") == NULL)
                 other = hs[i].last_err;
         }
-        /* under the sanitizers on a busy 2-core machine a call may miss the
-         * 100 ms deadline; any other failure is a fault of the pool */
+        /* even 5 s may pass under the sanitizers on a loaded machine; any
+         * other failure is a fault of the pool */
         ok(calls >= N && other == NULL, "%d callers at once: %d calls, %d failed (%s)", N, calls, failures,
            other != NULL ? other : "none but missed deadlines");
         gw_plugin_conn *c = gw_plugin_host_acquire(host, 1, err);
@@ -479,7 +483,7 @@ int main(void)
     pthread_create(&hm.th, NULL, hammer_main, &hm);
     usleep(200000);
     int old_fw = wait_serving(1, 0);
-    specs[0] = spec(1, "fw", "post_auth", cmd[0], "{\"phrases\": [\"forbidden word\"]}");
+    specs[0] = spec(1, "fw", "post_auth", cmd[0], "{\"phrases\": [\"forbidden word\"], \"timeout_ms\": 5000}");
     gw_plugin_host_sync(host, specs, ns);
     int new_fw = wait_serving(1, old_fw);
     usleep(300000);
