@@ -532,9 +532,10 @@ fi
 if [ -n "${R[civetweb-curl-floor-plugin.rps64]:-}" ] && [ -n "${R[civetweb-curl-floor.rps64]:-}" ]; then
 	X=$(awk -v a="${R[civetweb-curl-floor-plugin.rps64]}" -v b="${R[civetweb-curl-floor.rps64]}" 'BEGIN { if (a > 0 && b > 0) print 1 / a - 1 / b }')
 	echo "- one gRPC plugin hook at the floor (civetweb-curl-floor-plugin − civetweb-curl-floor): c=1 p50 $(diffus "${R[civetweb-curl-floor-plugin.p50]}" "${R[civetweb-curl-floor.p50]}"), p99 $(diffus "${R[civetweb-curl-floor-plugin.p99]}" "${R[civetweb-curl-floor.p99]}"); c=64 throughput $(ratio "${R[civetweb-curl-floor-plugin.rps64]}" "${R[civetweb-curl-floor.rps64]}") of the floor's; the hook's added time per request at c=64 (1/floor-plugin − 1/floor): $(awk -v x="$X" 'BEGIN { if (x != "") printf "%.0f µs", 1e6 * x; else print "—" }')"
-	# gatewayd's best with one hook if it added no more than that: T/(T+X), T = 1/gatewayd
+	# gatewayd's best with one hook if it added no more than that: T/(T+X), T = 1/RPS
+	best() { awk -v g="$1" -v x="$X" 'BEGIN { if (g > 0) { t = 1 / g; printf "%.2f×", t / (t + x) } else print "—" }'; }
 	[ -n "${R[gatewayd.rps64]:-}" ] && [ -n "$X" ] &&
-		echo "- gatewayd with one hook that cost it no more than at the floor could keep at most $(awk -v g="${R[gatewayd.rps64]}" -v x="$X" 'BEGIN { if (g > 0) { t = 1 / g; printf "%.2f×", t / (t + x) } else print "—" }') of its c=64 throughput, $(awk -v g="${R[gatewayd.rps64_stored]:-}" -v x="$X" 'BEGIN { if (g > 0) { t = 1 / g; printf "%.2f×", t / (t + x) } else print "—" }') with the analytics stored"
+		echo "- gatewayd with one hook that cost it no more than at the floor could keep at most $(best "${R[gatewayd.rps64]}") of its c=64 throughput, $(best "${R[gatewayd.rps64_stored]:-}") with the analytics stored"
 fi
 for t in gatewayd gatewayd-noanalytics gatewayd-plugin; do
 	[ -n "${R[$t.rps64]:-}" ] || continue
